@@ -1,0 +1,97 @@
+# Vireo build. `make` builds build/vireo.elf; `make iso`, `make run`, `make test`, `make bench`.
+# Sources are found by folder, so adding a file never means editing this Makefile.
+
+CROSS_COMPILE ?=
+CC      := $(CROSS_COMPILE)gcc
+LD      := $(CROSS_COMPILE)ld
+OBJCOPY := $(CROSS_COMPILE)objcopy
+HOSTCC  ?= gcc
+FUZZCC  ?= clang
+
+BUILD   := build
+# `make Q=` shows full command lines.
+Q       ?= @
+KERNEL_DIRS := boot arch/x86 mmu vmexit drivers vm lib
+
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
+CFLAGS  := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+           -fno-common -fno-strict-aliasing -mno-red-zone -mgeneral-regs-only \
+           -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -I. -MMD -MP
+ASFLAGS := -g -I. -MMD -MP -D__ASSEMBLY__
+LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack -T linker.ld
+
+KSRC_C  := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c))
+KSRC_S  := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S))
+KOBJ    := $(patsubst %,$(BUILD)/k/%.o,$(KSRC_C) $(KSRC_S))
+
+.PHONY: all iso run test unit bench guests clean setup fuzz
+all: $(BUILD)/vireo.elf
+
+$(BUILD)/k/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/k/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(ASFLAGS) -c $< -o $@
+
+$(BUILD)/vireo.elf: $(KOBJ) linker.ld
+	@echo "  LD      $@"
+	$(Q)$(LD) $(LDFLAGS) -o $@ $(KOBJ)
+
+# --- host unit tests: tests/unit/test_*.c, each naming the sources it needs on a
+# line "unit-sources: a.c b.c". Built with sanitizers.
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
+HOSTCFLAGS := -std=gnu11 -O1 -g $(WARN) -I. -DVIREO_HOST -fsanitize=address,undefined \
+              -fno-sanitize-recover=all -fno-omit-frame-pointer
+unit_sources = $(shell sed -n 's/.*unit-sources:\(.*\)/\1/p' $(1))
+
+.SECONDEXPANSION:
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $$(call unit_sources,tests/unit/%.c)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOSTCC) $(HOSTCFLAGS) -o $@ $< $(call unit_sources,$<)
+
+unit: $(UNIT_BINS)
+
+# --- fuzz targets: tests/fuzz/fuzz_*.c with the same "unit-sources:" convention.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+$(BUILD)/fuzz/%: tests/fuzz/%.c $$(call unit_sources,tests/fuzz/%.c)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $@"
+	$(Q)$(FUZZCC) -std=gnu11 -O1 -g -I. -DVIREO_HOST -fsanitize=fuzzer,address,undefined -o $@ $< $(call unit_sources,$<)
+fuzz: $(FUZZ_BINS)
+
+-include tests/guests/guests.mk
+-include bench/bench.mk
+
+iso: $(BUILD)/vireo.iso
+$(BUILD)/vireo.iso: $(BUILD)/vireo.elf $(DEMO_GUEST) tools/mkiso
+	tools/mkiso $@ "$(VIREO_CMDLINE)" $(DEMO_MODULES)
+
+setup:
+	tools/setup
+
+run:
+	@tools/setup --check || tools/setup
+	@$(MAKE) --no-print-directory all guests
+	tools/run
+
+test:
+	@tools/setup --check || tools/setup
+	@$(MAKE) --no-print-directory all unit guests fuzz
+	tests/run
+
+bench:
+	@tools/setup --check || tools/setup
+	@$(MAKE) --no-print-directory all guests benchguests
+	bench/run
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(KOBJ:.o=.d)

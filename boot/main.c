@@ -1,0 +1,72 @@
+/* main(): from the loader's information to running guests, in the order of the design's
+ * data flow: boot info, console, CPU tables, memory, VMX, one VM per module. */
+#include <stdarg.h>
+#include "arch/x86/vmx.h"
+#include "arch/x86/x86.h"
+#include "boot/boot.h"
+#include "boot/options.h"
+#include "drivers/drivers.h"
+#include "lib/log.h"
+#include "lib/panic.h"
+#include "lib/phys.h"
+#include "lib/printf.h"
+
+#define COM1_PORT 0x3f8
+
+static struct boot_info boot_info;
+
+void arch_halt_after_panic(void)
+{
+	machine_exit(vireo_options.exit, false);
+}
+
+void boot_fail(const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	printk("vireo: %s\n", line);
+	machine_exit(vireo_options.exit, false);
+}
+
+static void console_and_options_init(void)
+{
+	if (vireo_options.console_port != COM1_PORT)
+		uart_console_init(vireo_options.console_port);
+	log_level = vireo_options.loglevel;
+}
+
+static void vmx_init(void)
+{
+	const char *error = vmx_probe();
+	if (error)
+		boot_fail("%s", error);
+	vmx_caps_print();
+	error = vmx_controls_init();
+	if (error)
+		boot_fail("this CPU's VMX lacks %s, which Vireo needs", error);
+	error = vmx_enable();
+	if (error)
+		boot_fail("%s", error);
+}
+
+void main(u64 mbi_hpa)
+{
+	uart_console_init(COM1_PORT);
+	const char *error = bootinfo_parse(phys_to_virt(mbi_hpa), mbi_hpa, &boot_info);
+	if (error)
+		boot_fail("bad boot information from the loader: %s", error);
+	options_parse(boot_info.cmdline);
+	console_and_options_init();
+	printk("Vireo %s: x86-64 microhypervisor, loaded by %s\n", VIREO_VERSION,
+	       boot_info.loader_name[0] ? boot_info.loader_name : "an unnamed loader");
+	cpu_tables_init();
+	host_cpu_probe();
+	memory_init(&boot_info);
+	bootinfo_print(&boot_info);
+	acpi_set_rsdp(boot_info.rsdp);
+	vmx_init();
+	machine_exit(vireo_options.exit, true);
+}

@@ -1,0 +1,110 @@
+/* The hypervisor's options. To add one: a field in struct vireo_options, a setter, one line
+ * in option_table (its help is what users see), and its entry in the README. */
+#include "boot/options.h"
+#include "lib/cmdline.h"
+#include "lib/string.h"
+
+/* Base I/O ports of the PC serial ports COM1-COM4, which Linux names ttyS0-ttyS3. */
+#define COM1_PORT 0x3f8
+static const u16 pc_serial_ports[] = { COM1_PORT, 0x2f8, 0x3e8, 0x2e8 };
+#define UART_PORT_COUNT 8	/* a 16550 decodes 8 consecutive ports */
+#define IO_PORT_LIMIT 0x10000
+
+struct vireo_options vireo_options = {
+	.console_port = COM1_PORT,
+	.loglevel = LOG_INFO,
+	.exit = EXIT_HALT,
+};
+
+/* "ttyS1" with prefix "ttyS" and first '0', or "com2" with "com" and '1': the second port. */
+static bool serial_port_by_name(const char *value, size_t len, const char *prefix, char first,
+				u16 *port)
+{
+	size_t prefix_len = strlen(prefix);
+	unsigned int index;
+
+	if (len != prefix_len + 1 || memcmp(value, prefix, prefix_len) != 0)
+		return false;
+	index = (unsigned int)(value[prefix_len] - first);
+	if (value[prefix_len] < first || index >= ARRAY_SIZE(pc_serial_ports))
+		return false;
+	*port = pc_serial_ports[index];
+	return true;
+}
+
+static bool set_console(void *ctx, const char *value, size_t len)
+{
+	struct vireo_options *opts = ctx;
+	u64 port;
+
+	if (!value)
+		return false;
+	if (cmdline_value_is(value, len, "none")) {
+		opts->console_port = CONSOLE_PORT_NONE;
+		return true;
+	}
+	if (serial_port_by_name(value, len, "ttyS", '0', &opts->console_port) ||
+	    serial_port_by_name(value, len, "com", '1', &opts->console_port))
+		return true;
+	if (!parse_u64(value, len, &port) || port == 0 || port > IO_PORT_LIMIT - UART_PORT_COUNT)
+		return false;
+	opts->console_port = (u16)port;
+	return true;
+}
+
+static const struct cmdline_choice log_levels[] = {
+	{ "0", LOG_ERR }, { "1", LOG_WARN }, { "2", LOG_INFO }, { "3", LOG_DEBUG },
+	{ "err", LOG_ERR }, { "warn", LOG_WARN }, { "info", LOG_INFO }, { "debug", LOG_DEBUG },
+};
+
+static bool set_loglevel(void *ctx, const char *value, size_t len)
+{
+	struct vireo_options *opts = ctx;
+	int level;
+
+	if (!cmdline_pick(value, len, log_levels, ARRAY_SIZE(log_levels), &level))
+		return false;
+	opts->loglevel = (enum log_level)level;
+	return true;
+}
+
+static const struct cmdline_choice exit_methods[] = {
+	{ "halt", EXIT_HALT }, { "bochs", EXIT_BOCHS }, { "qemu", EXIT_QEMU }, { "acpi", EXIT_ACPI },
+};
+
+static bool set_exit(void *ctx, const char *value, size_t len)
+{
+	struct vireo_options *opts = ctx;
+	int method;
+
+	if (!cmdline_pick(value, len, exit_methods, ARRAY_SIZE(exit_methods), &method))
+		return false;
+	opts->exit = (enum exit_method)method;
+	return true;
+}
+
+static const struct cmdline_option option_table[] = {
+	{ "console", "ttyS0-ttyS3, com1-com4, a UART I/O port such as 0x3f8, or none "
+		     "(where Vireo's messages go; default ttyS0)", set_console },
+	{ "loglevel", "0-3 or err, warn, info, debug "
+		      "(the least urgent messages printed; default info)", set_loglevel },
+	{ "exit", "halt, bochs, qemu or acpi (how the run ends once every VM has stopped: "
+		  "halt the CPU, the Bochs or QEMU debug exit, ACPI power-off; default halt)",
+	  set_exit },
+};
+
+int options_parse(const char *cmdline)
+{
+	int problems = cmdline_apply(cmdline, option_table, ARRAY_SIZE(option_table),
+				     &vireo_options);
+
+	if (problems)
+		options_print_help();
+	return problems;
+}
+
+void options_print_help(void)
+{
+	printk("Vireo options, on the multiboot2 command line:\n");
+	cmdline_print_help(option_table, ARRAY_SIZE(option_table));
+}

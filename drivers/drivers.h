@@ -1,0 +1,24 @@
+/* Host drivers: the console UART, machine power-off / emulator exit, ACPI table lookup. */
+#ifndef VIREO_DRIVERS_DRIVERS_H
+#define VIREO_DRIVERS_DRIVERS_H
+
+#include "lib/types.h"
+
+/* Port 0 means no console. */
+void uart_console_init(u16 port);
+
+/* How a run ends (the exit= option): see machine_exit(). */
+enum exit_method { EXIT_HALT, EXIT_BOCHS, EXIT_QEMU, EXIT_ACPI };
+
+/* Ends the run. On emulators, success and failure reach the test runner as distinct exit
+ * statuses; on hardware (EXIT_ACPI) both power off; EXIT_HALT stops the CPU. */
+__noreturn void machine_exit(enum exit_method method, bool success);
+
+/* The ACPI root pointer the loader gave us (or 0), for table lookups. */
+void acpi_set_rsdp(const void *rsdp);
+/* Finds the ACPI table with this signature through the RSDT/XSDT; NULL if absent. */
+const void *acpi_find_table(const char signature[4]);
+/* ACPI soft-off (S5) through the FADT; returns if the tables offer no way. */
+void acpi_power_off(void);
+
+#endif

@@ -1,0 +1,225 @@
+/* EPT: filled on demand. An EPT violation on a gfn in a RAM slot maps it (2M when the slot
+ * allows); on a gfn in no slot it installs an MMIO spte; an EPT misconfiguration reads
+ * that spte back with a lockless walk. Level numbering: 4 = PML4 ... 1 = PT. */
+#include "lib/page_alloc.h"
+#include "lib/phys.h"
+#include "lib/string.h"
+#include "mmu/internal.h"
+#include "mmu/spte.h"
+
+#define GFNS_PER_2M 512
+#define EPTP_WB 6ull
+#define EPTP_WALK_LENGTH_4 (3ull << 3)	/* walk length minus one, bits 5:3 */
+
+static u64 *table(u64 entry_or_hpa)
+{
+	return phys_to_virt(spte_address(entry_or_hpa));
+}
+
+static unsigned index_at(gfn_t gfn, int level)
+{
+	return (unsigned)(gfn >> (9 * (level - 1))) & (EPT_ENTRIES - 1);
+}
+
+const char *mmu_init(struct mmu *mmu, bool large_pages)
+{
+	memset(mmu, 0, sizeof(*mmu));
+	mmu->ept_root_hpa = page_alloc_zeroed(0);
+	mmu->mmio_cache = true;
+	mmu->ept_large_pages = large_pages;
+	return mmu->ept_root_hpa ? NULL : "no memory for the EPT root";
+}
+
+void ept_free_tables(u64 table_hpa, int level)
+{
+	u64 *t = phys_to_virt(table_hpa);
+	for (int i = 0; level > 1 && i < EPT_ENTRIES; i++)
+		if (spte_present(t[i]) && !spte_is_mmio(t[i]) && !spte_is_large(t[i]))
+			ept_free_tables(spte_address(t[i]), level - 1);
+	page_free(table_hpa, 0);
+}
+
+void mmu_destroy(struct mmu *mmu)
+{
+	if (mmu->ept_root_hpa)
+		ept_free_tables(mmu->ept_root_hpa, EPT_LEVELS);
+	mmu->ept_root_hpa = 0;
+}
+
+u64 mmu_eptp(const struct mmu *mmu)
+{
+	return mmu->ept_root_hpa | EPTP_WALK_LENGTH_4 | EPTP_WB;
+}
+
+/* The entry for gfn at target_level, creating tables on the way; NULL when out of memory
+ * or when a large leaf already covers gfn above target_level. */
+static u64 *walk_create(struct mmu *mmu, gfn_t gfn, int target_level)
+{
+	u64 *t = phys_to_virt(mmu->ept_root_hpa);
+	for (int level = EPT_LEVELS; level > target_level; level--) {
+		u64 *entry = &t[index_at(gfn, level)];
+		if (spte_present(*entry) && (spte_is_large(*entry) || spte_is_mmio(*entry)))
+			return NULL;
+		if (!spte_present(*entry)) {
+			u64 hpa = page_alloc_zeroed(0);
+			if (!hpa)
+				return NULL;
+			*entry = hpa | EPT_RWX;
+		}
+		t = table(*entry);
+	}
+	return &t[index_at(gfn, target_level)];
+}
+
+/*
+ * Lockless walk: reads only, no table is created or freed. Safe without the MMU lock
+ * because tables are freed only by mmu_zap_all()/mmu_destroy(), which run when no vCPU
+ * of this VM is in the guest or in an exit handler (one CPU today; with SMP, zap-all
+ * must wait for every vCPU to leave its walk first).
+ */
+static u64 *walk_existing(const struct mmu *mmu, gfn_t gfn, int *level_out)
+{
+	u64 *t = phys_to_virt(mmu->ept_root_hpa);
+	for (int level = EPT_LEVELS;; level--) {
+		u64 *entry = &t[index_at(gfn, level)];
+		if (level == 1 || !spte_present(*entry) || spte_is_large(*entry) || spte_is_mmio(*entry)) {
+			*level_out = level;
+			return entry;
+		}
+		t = table(*entry);
+	}
+}
+
+static bool can_map_2m(const struct mmu *mmu, const struct memslot *slot, gfn_t gfn)
+{
+	gfn_t base = ALIGN_DOWN(gfn, GFNS_PER_2M);
+	return mmu->ept_large_pages && base >= slot->base_gfn &&
+	       base + GFNS_PER_2M <= slot->base_gfn + slot->npages &&
+	       IS_ALIGNED(memslot_gfn_to_hpa(slot, base), MiB(2));
+}
+
+static enum mmu_fault_result map_ram(struct mmu *mmu, const struct memslot *slot, gfn_t gfn)
+{
+	bool writable = !(slot->flags & MEMSLOT_READONLY);
+	if (can_map_2m(mmu, slot, gfn)) {
+		gfn_t base = ALIGN_DOWN(gfn, GFNS_PER_2M);
+		u64 *pde = walk_create(mmu, base, 2);
+		if (pde && !spte_present(*pde)) {
+			*pde = spte_make_ram(memslot_gfn_to_hpa(slot, base), writable, true);
+			return MMU_FAULT_MAPPED;
+		}
+	}
+	u64 *pte = walk_create(mmu, gfn, 1);
+	if (!pte)
+		return MMU_FAULT_NO_MEMORY;
+	*pte = spte_make_ram(memslot_gfn_to_hpa(slot, gfn), writable, false);
+	return MMU_FAULT_MAPPED;
+}
+
+static void install_mmio_spte(struct mmu *mmu, gfn_t gfn)
+{
+	u64 *pte = walk_create(mmu, gfn, 1);
+	if (pte)
+		*pte = spte_make_mmio(gfn, mmu->memslots.generation);
+}
+
+enum mmu_fault_result mmu_handle_ept_violation(struct mmu *mmu, struct mmu_vcpu *vcpu,
+					       u64 gpa, bool write)
+{
+	gfn_t gfn = gpa_to_gfn(gpa);
+	const struct memslot *slot = memslot_find(&mmu->memslots, vcpu, gfn);
+	if (slot && !(write && (slot->flags & MEMSLOT_READONLY)))
+		return map_ram(mmu, slot, gfn);
+	if (!slot && mmu->mmio_cache)
+		install_mmio_spte(mmu, gfn);
+	return MMU_FAULT_MMIO;
+}
+
+enum mmu_fault_result mmu_handle_ept_misconfig(struct mmu *mmu, u64 gpa)
+{
+	int level;
+	u64 *spte = walk_existing(mmu, gpa_to_gfn(gpa), &level);
+	u64 value = *spte;
+	if (!spte_is_mmio(value))
+		return MMU_FAULT_INVALID_SPTE;
+	if (spte_mmio_generation(value) == mmio_generation_bits(mmu->memslots.generation) &&
+	    spte_mmio_gfn(value) == gpa_to_gfn(gpa))
+		return MMU_FAULT_MMIO;
+	*spte = 0;
+	ept_flush(mmu);
+	return MMU_FAULT_RETRY;
+}
+
+static void zap_range_in(u64 *t, int level, gfn_t table_base, gfn_t base, u64 npages)
+{
+	u64 span = 1ull << (9 * (level - 1));
+	for (unsigned i = 0; i < EPT_ENTRIES; i++) {
+		gfn_t start = table_base + i * span;
+		if (start >= base + npages || start + span <= base || !spte_present(t[i]))
+			continue;
+		if (level == 1 || spte_is_large(t[i]) || spte_is_mmio(t[i]))
+			t[i] = 0;
+		else
+			zap_range_in(table(t[i]), level - 1, start, base, npages);
+	}
+}
+
+void ept_zap_range(struct mmu *mmu, gfn_t base, u64 npages)
+{
+	zap_range_in(phys_to_virt(mmu->ept_root_hpa), EPT_LEVELS, 0, base, npages);
+	ept_flush(mmu);
+}
+
+void mmu_zap_all(struct mmu *mmu)
+{
+	u64 *root = phys_to_virt(mmu->ept_root_hpa);
+	for (int i = 0; i < EPT_ENTRIES; i++) {
+		if (spte_present(root[i]) && !spte_is_mmio(root[i]))
+			ept_free_tables(spte_address(root[i]), EPT_LEVELS - 1);
+		root[i] = 0;
+	}
+	ept_flush(mmu);
+}
+
+/* When the generation's low bits wrap, old MMIO sptes could look current again. */
+static void after_generation_change(struct mmu *mmu)
+{
+	if (mmio_generation_bits(mmu->memslots.generation) == 0)
+		mmu_zap_all(mmu);
+}
+
+int memslot_add(struct mmu *mmu, gfn_t base_gfn, u64 npages, u64 hpa, u32 flags, u32 *id_out)
+{
+	int err = memslots_insert(&mmu->memslots, base_gfn, npages, hpa, flags, id_out);
+	if (!err)
+		after_generation_change(mmu);
+	return err;
+}
+
+int memslot_delete(struct mmu *mmu, u32 id, struct memslot *removed)
+{
+	int err = memslots_remove(&mmu->memslots, id, removed);
+	if (err)
+		return err;
+	ept_zap_range(mmu, removed->base_gfn, removed->npages);
+	after_generation_change(mmu);
+	return 0;
+}
+
+int memslot_move(struct mmu *mmu, u32 id, gfn_t new_base_gfn)
+{
+	struct memslot old;
+	int err = memslots_move(&mmu->memslots, id, new_base_gfn, &old);
+	if (err)
+		return err;
+	ept_zap_range(mmu, old.base_gfn, old.npages);
+	after_generation_change(mmu);
+	return 0;
+}
+
+void mmu_set_mmio_cache(struct mmu *mmu, bool on)
+{
+	mmu->mmio_cache = on;
+	if (!on)
+		mmu_zap_all(mmu);
+}

@@ -1,0 +1,404 @@
+/* The guest page-table walker: one walk, written once and driven by a descriptor of each
+ * paging mode (SDM Vol. 3A 4.3 to 4.7). */
+
+#include "mmu/guest_walk.h"
+#include "arch/x86/cpu.h"
+#include "lib/string.h"
+
+/* Not yet named in arch/x86/cpu.h (SDM Vol. 3A 2.5); move them there when it has them. */
+#define CR4_SMEP BIT(20)
+#define CR4_SMAP BIT(21)
+
+/* MAXPHYADDR bounds: 32-bit paging addresses 4 GBytes, and no paging mode has more than 52
+ * address bits (SDM Vol. 3A 4.1.4). */
+#define MIN_PHYS_BITS 32
+#define MAX_PHYS_BITS 52
+
+/* In a PDE or PDPTE that maps a page, bit 12 is PAT and the bits from 13 up to the
+ * page's frame are reserved (SDM Vol. 3A tables 4-4, 4-9, 4-17, 4-18). */
+#define LARGE_PAGE_PAT_BIT 12
+
+/* PSE-36: a 32-bit 4-MByte PDE carries physical-address bits 39:32 in its bits 20:13, as
+ * many as MAXPHYADDR (at most 40 here) allows (SDM Vol. 3A 4.3, table 4-4). Every CPU with
+ * VMX has PSE-36, so the virtual CPU is assumed to have it too. */
+#define PSE36_LOW_BIT 13
+#define PSE36_ADDR_SHIFT (32 - PSE36_LOW_BIT)
+#define PSE36_MAX_PHYS_BITS 40
+
+/* A PAE PDPTE has no rights and no A bit; bits 2:1 and 8:5 are reserved, and so is bit 63
+ * since there is no XD there (SDM Vol. 3A 4.4.1, table 4-8). */
+#define PAE_PDPTE_RESERVED_LOW (BITS(2, 1) | BITS(8, 5))
+
+/* Canonical 4-level linear addresses sign-extend bit 47 (SDM Vol. 3A 3.3.7.1). */
+#define LINEAR_BITS_4LEVEL 48
+
+/* A walk retried because its own A/D update raced another of its updates (a guest table
+ * that maps itself) converges within 5 attempts: each failed attempt follows a successful
+ * compare-exchange that set a bit which stays set, and a walk sets at most 4 A bits and a
+ * D bit. Beyond that, someone else keeps rewriting the tables: give up and let the guest
+ * re-run the instruction rather than loop on guest input. */
+#define MAX_WALK_ATTEMPTS 8
+
+/*
+ * Why a descriptor per mode and not KVM's paging_tmpl.h: KVM includes one template per
+ * mode so each mode's constants fold at compile time. The modes differ in a handful of
+ * numbers (entry size, index width, depth, where PS maps a page) and in their reserved
+ * bits, so a single walker reading a const descriptor keeps one copy of the logic that
+ * reads top-down without macros standing in for types. The price, a few table loads per
+ * level, is noise next to the guest-memory reads made through callbacks.
+ */
+struct paging_mode_desc {
+	u8 levels;		/* entries read per walk */
+	u8 pte_bytes;
+	u8 index_bits;		/* linear-address bits each level consumes */
+	u8 linear_bits;		/* 32: truncate the address; 48: it must be canonical */
+	u8 large_levels;	/* BIT(level) for each level where PS = 1 maps a page */
+	bool large_needs_pse;	/* PS means something only when CR4.PSE = 1 */
+	bool pse36;		/* large-page frames take bits 39:32 from PSE-36 */
+	bool pdpt_root;		/* PAE: the top level is the PDPT, without rights or A bit */
+	u64 cr3_table_mask;	/* where CR3 keeps the top table's address */
+	u64 (*reserved_bits)(const struct guest_paging *paging, unsigned level, bool large);
+};
+
+static u8 phys_bits(const struct guest_paging *paging)
+{
+	return MIN(MAX(paging->phys_bits, MIN_PHYS_BITS), MAX_PHYS_BITS);
+}
+
+static u64 phys_addr_mask(const struct guest_paging *paging)
+{
+	return BITS(phys_bits(paging) - 1, 0);
+}
+
+static u64 large_page_reserved_low(unsigned page_shift)
+{
+	return BITS(page_shift - 1, LARGE_PAGE_PAT_BIT + 1);
+}
+
+/* XD is reserved unless EFER.NXE = 1 (SDM Vol. 3A 4.4.2, 4.5.4). */
+static u64 xd_reserved(const struct guest_paging *paging)
+{
+	return paging->nxe ? 0 : GUEST_PTE_NX;
+}
+
+/* SDM Vol. 3A 4.3: only a 4-MByte PDE has reserved bits. */
+static u64 reserved_bits_32(const struct guest_paging *paging, unsigned level, bool large)
+{
+	unsigned pse36_bits = MIN(phys_bits(paging), PSE36_MAX_PHYS_BITS) - 32;
+
+	if (!large)
+		return 0;
+	return BITS(21, PSE36_LOW_BIT + pse36_bits);
+}
+
+/* SDM Vol. 3A 4.4.2, tables 4-8 to 4-11: bits 62:MAXPHYADDR are reserved. */
+static u64 reserved_bits_pae(const struct guest_paging *paging, unsigned level, bool large)
+{
+	u64 reserved = BITS(62, phys_bits(paging)) | xd_reserved(paging);
+
+	if (level == 3)
+		return BITS(63, phys_bits(paging)) | PAE_PDPTE_RESERVED_LOW;
+	if (large)
+		reserved |= large_page_reserved_low(21);
+	return reserved;
+}
+
+/* SDM Vol. 3A 4.5.4, tables 4-15 to 4-20: bits 51:MAXPHYADDR are reserved (62:52 are
+ * ignored); PS is reserved in a PML4E, and in a PDPTE when 1-GByte pages are not offered. */
+static u64 reserved_bits_4level(const struct guest_paging *paging, unsigned level, bool large)
+{
+	u64 reserved = BITS(51, phys_bits(paging)) | xd_reserved(paging);
+
+	if (level == 4)
+		return reserved | GUEST_PTE_LARGE;
+	if (!large)
+		return reserved;
+	if (level == 3)
+		return reserved | (paging->pages_1g ? large_page_reserved_low(30) : GUEST_PTE_LARGE);
+	return reserved | large_page_reserved_low(21);
+}
+
+static const struct paging_mode_desc paging_modes[] = {
+	[GUEST_PAGING_32] = {
+		.levels = 2, .pte_bytes = 4, .index_bits = 10, .linear_bits = 32,
+		.large_levels = BIT(2), .large_needs_pse = true, .pse36 = true,
+		.cr3_table_mask = BITS(31, 12), .reserved_bits = reserved_bits_32,
+	},
+	[GUEST_PAGING_PAE] = {
+		.levels = 3, .pte_bytes = 8, .index_bits = 9, .linear_bits = 32,
+		.large_levels = BIT(2), .pdpt_root = true,
+		.cr3_table_mask = BITS(31, 5), .reserved_bits = reserved_bits_pae,
+	},
+	[GUEST_PAGING_4LEVEL] = {
+		.levels = 4, .pte_bytes = 8, .index_bits = 9,
+		.linear_bits = LINEAR_BITS_4LEVEL, .large_levels = BIT(2) | BIT(3),
+		.cr3_table_mask = BITS(63, 12), .reserved_bits = reserved_bits_4level,
+	},
+};
+
+/* SDM Vol. 3A 4.1.1, table 4-1. EFER.LMA equals EFER.LME once CR0.PG = 1, and reading LME
+ * lets a caller emulating MOV to CR0 pass EFER as it was before the CPU updated LMA. */
+enum guest_paging_mode guest_paging_mode_from(u64 cr0, u64 cr4, u64 efer)
+{
+	if (!(cr0 & CR0_PG))
+		return GUEST_PAGING_OFF;
+	if (!(cr4 & CR4_PAE))
+		return GUEST_PAGING_32;
+	if (efer & EFER_LME)
+		return GUEST_PAGING_4LEVEL;
+	return GUEST_PAGING_PAE;
+}
+
+void guest_paging_init(struct guest_paging *paging, u64 cr0, u64 cr3, u64 cr4, u64 efer,
+		       u8 phys_bits, bool pages_1g)
+{
+	*paging = (struct guest_paging){
+		.mode = guest_paging_mode_from(cr0, cr4, efer),
+		.cr3 = cr3,
+		.wp = cr0 & CR0_WP,
+		.nxe = efer & EFER_NXE,
+		.pse = cr4 & CR4_PSE,
+		.smep = cr4 & CR4_SMEP,
+		.smap = cr4 & CR4_SMAP,
+		.phys_bits = phys_bits,
+		.pages_1g = pages_1g,
+	};
+}
+
+/* One walk's inputs and where it writes. */
+struct walk {
+	const struct guest_paging *paging;
+	const struct paging_mode_desc *desc;
+	const struct guest_mem_ops *mem;
+	void *ctx;
+	u64 linear;		/* truncated or checked canonical */
+	unsigned access;
+	struct guest_walk_result *out;
+};
+
+static unsigned level_shift(const struct paging_mode_desc *desc, unsigned level)
+{
+	return PAGE_SHIFT + desc->index_bits * (level - 1);
+}
+
+static u64 entry_gpa(const struct walk *w, u64 table_gpa, unsigned level)
+{
+	u64 index = (w->linear >> level_shift(w->desc, level)) & (BIT(w->desc->index_bits) - 1);
+
+	return table_gpa + index * w->desc->pte_bytes;
+}
+
+/* The PAE PDPT is the one level whose entries grant no rights and hold no A bit. */
+static bool entry_controls_access(const struct paging_mode_desc *desc, unsigned level)
+{
+	return !(desc->pdpt_root && level == desc->levels);
+}
+
+static bool maps_large_page(const struct walk *w, unsigned level, u64 pte)
+{
+	if (!(pte & GUEST_PTE_LARGE) || !(w->desc->large_levels & BIT(level)))
+		return false;
+	return !w->desc->large_needs_pse || w->paging->pse;
+}
+
+/* The I/D bit is reported only where the CPU could refuse a fetch: with SMEP, or with
+ * XD in PAE and 4-level paging (SDM Vol. 3A 4.7). */
+static bool fetch_is_reported(const struct walk *w)
+{
+	bool xd_exists = w->paging->mode != GUEST_PAGING_32 && w->paging->nxe;
+
+	return (w->access & GUEST_ACCESS_FETCH) && (w->paging->smep || xd_exists);
+}
+
+static enum guest_walk_status page_fault(const struct walk *w, u32 cause)
+{
+	u32 error_code = cause | (w->access & (GUEST_PF_WRITE | GUEST_PF_USER));
+
+	if (fetch_is_reported(w))
+		error_code |= GUEST_PF_FETCH;
+	w->out->error_code = error_code;
+	w->out->fault_addr = w->linear;
+	return GUEST_WALK_PAGE_FAULT;
+}
+
+/* Rights combine across levels: every level must allow a write or a user access, any
+ * level can forbid execution (SDM Vol. 3A 4.6.1). XD can be set here only when NXE = 1:
+ * otherwise it is a reserved bit and the walk already stopped. */
+static void combine_rights(struct guest_walk_result *out, u64 pte)
+{
+	out->writable = out->writable && (pte & GUEST_PTE_WRITABLE);
+	out->user = out->user && (pte & GUEST_PTE_USER);
+	out->nx = out->nx || (pte & GUEST_PTE_NX);
+}
+
+/* Reads the entries from the top level down to the leaf, stopping at the first one that is
+ * not RAM, not present or has a reserved bit set. Leaves out->level at the last one read. */
+static enum guest_walk_status walk_tables(const struct walk *w)
+{
+	const struct paging_mode_desc *desc = w->desc;
+	struct guest_walk_result *out = w->out;
+	u64 table_gpa = w->paging->cr3 & desc->cr3_table_mask & phys_addr_mask(w->paging);
+	unsigned level;
+
+	for (level = desc->levels;; level--) {
+		u64 pte_gpa = entry_gpa(w, table_gpa, level);
+		u64 pte;
+		bool large;
+
+		out->level = level;
+		out->pte_gpa[level - 1] = pte_gpa;
+		if (w->mem->read(w->ctx, pte_gpa, desc->pte_bytes, &pte) < 0)
+			return GUEST_WALK_TABLE_NOT_RAM;
+		out->pte[level - 1] = pte;
+		if (!(pte & GUEST_PTE_PRESENT))
+			return page_fault(w, 0);
+		large = maps_large_page(w, level, pte);
+		if (pte & desc->reserved_bits(w->paging, level, large))
+			return page_fault(w, GUEST_PF_PRESENT | GUEST_PF_RSVD);
+		if (entry_controls_access(desc, level))
+			combine_rights(out, pte);
+		if (level == 1 || large)
+			return GUEST_WALK_OK;
+		table_gpa = pte & BITS(63, PAGE_SHIFT) & phys_addr_mask(w->paging);
+	}
+}
+
+/* SDM Vol. 3A 4.6.1. */
+static bool fetch_allowed(const struct walk *w)
+{
+	const struct guest_walk_result *out = w->out;
+
+	if (out->nx)
+		return false;
+	if (w->access & GUEST_ACCESS_USER)
+		return out->user;
+	return !(w->paging->smep && out->user);
+}
+
+static bool supervisor_data_allowed(const struct walk *w)
+{
+	const struct guest_walk_result *out = w->out;
+	bool smap_applies = w->paging->smap && !(w->access & GUEST_ACCESS_SMAP_ALLOWED);
+
+	if (out->user && smap_applies)
+		return false;
+	return !(w->access & GUEST_ACCESS_WRITE) || out->writable || !w->paging->wp;
+}
+
+static bool access_allowed(const struct walk *w)
+{
+	const struct guest_walk_result *out = w->out;
+
+	if (w->access & GUEST_ACCESS_FETCH)
+		return fetch_allowed(w);
+	if (!(w->access & GUEST_ACCESS_USER))
+		return supervisor_data_allowed(w);
+	return out->user && (!(w->access & GUEST_ACCESS_WRITE) || out->writable);
+}
+
+/* Sets A on every entry used and D on the leaf for a write, each with a compare-exchange
+ * against the value the walk read, so a concurrent guest change is never overwritten: if
+ * one happened, the walk is redone. Memory that is not writable RAM drops the update, as
+ * the platform drops any write there. */
+static enum guest_walk_status set_accessed_dirty(const struct walk *w)
+{
+	const struct paging_mode_desc *desc = w->desc;
+	struct guest_walk_result *out = w->out;
+	unsigned level;
+
+	for (level = desc->levels; level >= out->level; level--) {
+		u64 pte = out->pte[level - 1];
+		u64 want = GUEST_PTE_ACCESSED;
+		int ret;
+
+		if (level == out->level && (w->access & GUEST_ACCESS_WRITE))
+			want |= GUEST_PTE_DIRTY;
+		if (!entry_controls_access(desc, level) || (pte & want) == want)
+			continue;
+		ret = w->mem->cmpxchg(w->ctx, out->pte_gpa[level - 1], desc->pte_bytes, pte,
+				      pte | want);
+		if (ret == GUEST_MEM_CHANGED)
+			return GUEST_WALK_RETRY;
+		if (ret == 0)
+			out->pte[level - 1] = pte | want;
+	}
+	return GUEST_WALK_OK;
+}
+
+static u64 leaf_frame(const struct walk *w, u64 pte, unsigned page_shift)
+{
+	u64 frame = pte & BITS(63, page_shift) & phys_addr_mask(w->paging);
+
+	if (w->desc->pse36 && w->out->level > 1)
+		frame |= (pte & BITS(20, PSE36_LOW_BIT)) << PSE36_ADDR_SHIFT;
+	return frame;
+}
+
+static enum guest_walk_status walk_once(const struct walk *w)
+{
+	struct guest_walk_result *out = w->out;
+	enum guest_walk_status status;
+	unsigned page_shift;
+
+	out->writable = true;
+	out->user = true;
+	out->nx = false;
+	status = walk_tables(w);
+	if (status != GUEST_WALK_OK)
+		return status;
+	if (!access_allowed(w))
+		return page_fault(w, GUEST_PF_PRESENT);
+	status = set_accessed_dirty(w);
+	if (status != GUEST_WALK_OK)
+		return status;
+	page_shift = level_shift(w->desc, out->level);
+	out->page_size_bytes = BIT(page_shift);
+	out->gpa = leaf_frame(w, out->pte[out->level - 1], page_shift) |
+		   (w->linear & (BIT(page_shift) - 1));
+	return GUEST_WALK_OK;
+}
+
+/* With paging off, linear addresses are physical, and 32 bits wide: long mode needs
+ * paging (SDM Vol. 3A 4.1.2). */
+static enum guest_walk_status walk_paging_off(u64 gva, struct guest_walk_result *out)
+{
+	out->gpa = (u32)gva;
+	out->level = 1;
+	out->page_size_bytes = PAGE_SIZE;
+	out->writable = true;
+	out->user = true;
+	return GUEST_WALK_OK;
+}
+
+static bool is_canonical(u64 gva, unsigned linear_bits)
+{
+	unsigned unused_bits = 64 - linear_bits;
+
+	return (u64)((s64)(gva << unused_bits) >> unused_bits) == gva;
+}
+
+enum guest_walk_status guest_walk(const struct guest_paging *paging,
+				  const struct guest_mem_ops *mem, void *ctx, u64 gva,
+				  unsigned access, struct guest_walk_result *out)
+{
+	struct walk w = {
+		.paging = paging, .mem = mem, .ctx = ctx, .access = access, .out = out,
+	};
+	enum guest_walk_status status = GUEST_WALK_RETRY;
+	unsigned attempt;
+
+	memset(out, 0, sizeof(*out));
+	if (paging->mode == GUEST_PAGING_OFF)
+		return walk_paging_off(gva, out);
+	w.desc = &paging_modes[paging->mode];
+	out->top_level = w.desc->levels;
+	if (w.desc->linear_bits == 32)
+		w.linear = (u32)gva;
+	else if (is_canonical(gva, w.desc->linear_bits))
+		w.linear = gva;
+	else
+		return GUEST_WALK_NONCANONICAL;
+	for (attempt = 0; attempt < MAX_WALK_ATTEMPTS && status == GUEST_WALK_RETRY; attempt++)
+		status = walk_once(&w);
+	return status;
+}

@@ -1,0 +1,119 @@
+/* Memory slots: a sorted array of gfn ranges, searched by binary search. Every change bumps
+ * the generation, which is what makes cached MMIO sptes and last-hit shortcuts expire. */
+#include "lib/string.h"
+#include "mmu/mmu.h"
+#include "vmexit/hypercall.h"
+
+static bool ranges_overlap(gfn_t a, u64 na, gfn_t b, u64 nb)
+{
+	return a < b + nb && b < a + na;
+}
+
+/* Index of the first slot whose base_gfn is > gfn. */
+static size_t upper_bound(const struct memslots *slots, gfn_t gfn)
+{
+	size_t lo = 0, hi = slots->count;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (slots->slots[mid].base_gfn <= gfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool slot_contains(const struct memslot *s, gfn_t gfn)
+{
+	return gfn >= s->base_gfn && gfn - s->base_gfn < s->npages;
+}
+
+const struct memslot *memslot_find(const struct memslots *slots, struct mmu_vcpu *vcpu, gfn_t gfn)
+{
+	if (vcpu && vcpu->last_slot_generation == slots->generation &&
+	    vcpu->last_slot < slots->count && slot_contains(&slots->slots[vcpu->last_slot], gfn))
+		return &slots->slots[vcpu->last_slot];
+	size_t i = upper_bound(slots, gfn);
+	if (i == 0 || !slot_contains(&slots->slots[i - 1], gfn))
+		return NULL;
+	if (vcpu) {
+		vcpu->last_slot = i - 1;
+		vcpu->last_slot_generation = slots->generation;
+	}
+	return &slots->slots[i - 1];
+}
+
+const struct memslot *memslot_by_id(const struct memslots *slots, u32 id)
+{
+	for (size_t i = 0; i < slots->count; i++)
+		if (slots->slots[i].id == id)
+			return &slots->slots[i];
+	return NULL;
+}
+
+static bool overlaps_any(const struct memslots *slots, gfn_t base, u64 npages, u32 except_id)
+{
+	for (size_t i = 0; i < slots->count; i++) {
+		const struct memslot *s = &slots->slots[i];
+		if (s->id != except_id && ranges_overlap(base, npages, s->base_gfn, s->npages))
+			return true;
+	}
+	return false;
+}
+
+static void insert_sorted(struct memslots *slots, const struct memslot *slot)
+{
+	size_t i = upper_bound(slots, slot->base_gfn);
+	memmove(&slots->slots[i + 1], &slots->slots[i], (slots->count - i) * sizeof(*slot));
+	slots->slots[i] = *slot;
+	slots->count++;
+}
+
+static void remove_at(struct memslots *slots, size_t i)
+{
+	memmove(&slots->slots[i], &slots->slots[i + 1], (slots->count - i - 1) * sizeof(slots->slots[0]));
+	slots->count--;
+}
+
+int memslots_insert(struct memslots *slots, gfn_t base, u64 npages, u64 hpa, u32 flags, u32 *id_out)
+{
+	if (npages == 0 || base + npages < base || !IS_ALIGNED(hpa, PAGE_SIZE))
+		return -HC_EINVAL;
+	if (slots->count == MEMSLOTS_MAX)
+		return -HC_ENOMEM;
+	if (overlaps_any(slots, base, npages, UINT32_MAX))
+		return -HC_EBUSY;
+	struct memslot slot = { base, npages, hpa, flags, slots->next_id++ };
+	insert_sorted(slots, &slot);
+	slots->generation++;
+	if (id_out)
+		*id_out = slot.id;
+	return 0;
+}
+
+int memslots_remove(struct memslots *slots, u32 id, struct memslot *removed)
+{
+	const struct memslot *s = memslot_by_id(slots, id);
+	if (!s)
+		return -HC_EINVAL;
+	*removed = *s;
+	remove_at(slots, (size_t)(s - slots->slots));
+	slots->generation++;
+	return 0;
+}
+
+int memslots_move(struct memslots *slots, u32 id, gfn_t new_base, struct memslot *old)
+{
+	const struct memslot *s = memslot_by_id(slots, id);
+	if (!s)
+		return -HC_EINVAL;
+	if (new_base + s->npages < new_base || overlaps_any(slots, new_base, s->npages, id))
+		return -HC_EBUSY;
+	struct memslot moved = *s;
+	*old = *s;
+	remove_at(slots, (size_t)(s - slots->slots));
+	moved.base_gfn = new_base;
+	insert_sorted(slots, &moved);
+	slots->generation++;
+	return 0;
+}

@@ -1,0 +1,87 @@
+/* VMs and vCPUs: the objects every exit handler and device model works on. */
+#ifndef VIREO_VM_VM_H
+#define VIREO_VM_VM_H
+
+#include "lib/types.h"
+#include "mmu/mmu.h"
+#include "vmexit/bus.h"
+#include "vmexit/hypercall.h"
+
+#define VM_NAME_MAX 16
+#define VM_CMDLINE_MAX 256
+#define VM_MAX 8
+
+enum vm_state { VM_RUNNING, VM_STOPPED };
+
+/* An exception or interrupt waiting to be injected at the next VM entry. */
+struct pending_event {
+	bool valid;
+	u8 vector;
+	bool has_error_code;
+	u32 error_code;
+	u32 type;		/* INTR_TYPE_* */
+};
+
+/* Per-exit information, read lazily from the VMCS: each field at most once per exit. */
+struct exit_info {
+	u32 reason;		/* basic exit reason */
+	u64 qualification;
+	bool have_qualification;
+	u32 instruction_length;
+	bool have_instruction_length;
+	u64 rip;
+	bool have_rip;
+};
+
+struct vcpu {
+	u64 gprs[16];		/* x86 register-number order (X86_RAX...); RSP lives in the VMCS */
+	struct vm *vm;
+	u64 vmcs_hpa;
+	bool launched;
+	struct exit_info exit;
+	struct pending_event pending;
+	u64 cr0_shadow, cr4_shadow;	/* the CR0/CR4 the guest believes it has */
+	u64 efer;			/* guest EFER */
+	u64 apic_base;
+	u64 pat;
+	u64 tsc_offset;
+	struct mmu_vcpu mmu;		/* per-vCPU MMU state (last memslot hit, ...) */
+};
+
+struct vm_stats {
+	u64 exits[EXIT_REASON_COUNT_FOR_STATS];
+	u64 counters[HC_STAT_COUNT];
+	u64 emulated_by_opcode[EMULATED_OPCODE_STATS];
+};
+
+struct vm {
+	char name[VM_NAME_MAX];
+	unsigned id;
+	bool trusted;
+	enum vm_state state;
+	int exit_status;		/* 0 = success */
+	char cmdline[VM_CMDLINE_MAX];
+	u64 ram_bytes;
+	struct mmu mmu;			/* memory slots, EPT, MMIO sptes */
+	struct io_bus pio_bus, mmio_bus;
+	struct fast_mmio_bus fast_mmio_bus;
+	struct vm_devices *devices;	/* the virtual platform (drivers/vdev.h) */
+	struct vcpu vcpu;		/* one vCPU per VM */
+	struct vm_stats stats;
+};
+
+/* Stops the VM: the run loop leaves it at the next exit and the hypervisor goes on with
+ * the next VM. The message is printed once as "vm NAME: stopped: <why>". */
+void vm_stop(struct vm *vm, int status, const char *fmt, ...) __printf(3, 4);
+
+/* Guest-physical memory access for devices and hypercalls. Return false if any byte of
+ * [gpa, gpa + len) is not guest RAM. */
+bool vm_read_gpa(struct vm *vm, u64 gpa, void *buf, size_t len);
+bool vm_write_gpa(struct vm *vm, u64 gpa, const void *buf, size_t len);
+/* Host pointer for [gpa, gpa + len) when it lies within one RAM slot, else NULL. */
+void *vm_gpa_to_hva(struct vm *vm, u64 gpa, size_t len);
+
+/* Prints "NAME: " then the formatted line on the host console. */
+void vm_printk(const struct vm *vm, const char *fmt, ...) __printf(2, 3);
+
+#endif

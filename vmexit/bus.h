@@ -1,0 +1,60 @@
+/* The buses guest accesses are routed on: port I/O and MMIO (range-registered devices with
+ * read/write callbacks for 1, 2, 4 and 8 bytes), and the fast MMIO bus of doorbells that
+ * is consulted before any instruction decoding. */
+#ifndef VIREO_VMEXIT_BUS_H
+#define VIREO_VMEXIT_BUS_H
+
+#include "lib/types.h"
+
+#define IO_BUS_MAX_DEVICES 32
+#define FAST_MMIO_MAX_DOORBELLS 16
+
+struct io_device;
+struct io_device_ops {
+	/* offset is from the device's base; size is 1, 2, 4 or 8 */
+	u64 (*read)(struct io_device *dev, u64 offset, unsigned size);
+	void (*write)(struct io_device *dev, u64 offset, unsigned size, u64 value);
+};
+
+struct io_device {
+	const char *name;
+	u64 base, length;
+	const struct io_device_ops *ops;
+	void *opaque;		/* the device model's state */
+};
+
+/* Devices sorted by base, disjoint. */
+struct io_bus {
+	struct io_device *devices[IO_BUS_MAX_DEVICES];
+	size_t count;
+};
+
+/* Returns false if the range overlaps a registered device or the bus is full. */
+bool io_bus_register(struct io_bus *bus, struct io_device *dev);
+struct io_device *io_bus_find(const struct io_bus *bus, u64 address);
+/* Unassigned addresses read all-ones and ignore writes; these return whether a device
+ * took the access. */
+bool io_bus_read(const struct io_bus *bus, u64 address, unsigned size, u64 *value);
+bool io_bus_write(const struct io_bus *bus, u64 address, unsigned size, u64 value);
+
+/* A doorbell: a guest write to gpa (any width) signals the device without decoding the
+ * instruction. With match_value, only writes of that value do (like ioeventfd's datamatch);
+ * others take the normal MMIO path. */
+struct doorbell {
+	u64 gpa;
+	bool match_value;
+	u64 value;
+	void (*signal)(struct doorbell *bell, u64 value);
+	void *opaque;
+};
+
+struct fast_mmio_bus {
+	struct doorbell *doorbells[FAST_MMIO_MAX_DOORBELLS];
+	size_t count;
+};
+
+bool fast_mmio_register(struct fast_mmio_bus *bus, struct doorbell *bell);
+/* The doorbell registered at gpa, or NULL. */
+struct doorbell *fast_mmio_find(const struct fast_mmio_bus *bus, u64 gpa);
+
+#endif

@@ -1,0 +1,50 @@
+/* Vireo's hypercall ABI, shared by the hypervisor and guests (plain C, no dependencies).
+ *
+ * A guest calls with VMCALL (Intel; 0f 01 c1): RAX = hypercall number, arguments in
+ * RBX, RCX, RDX, RSI (EAX/EBX/... from 32-bit code, upper halves then ignored). The result
+ * comes back in RAX: >= 0 on success, a negative HC_E* code on error. No other register
+ * changes. A bad number or argument only ever returns an error code.
+ *
+ * Guest addresses passed to hypercalls are guest-physical.
+ */
+#ifndef VIREO_HYPERCALL_H
+#define VIREO_HYPERCALL_H
+
+/* Available to every VM. */
+#define HC_CONSOLE_WRITE 1	/* (gpa, length): write bytes to the VM's console; returns length */
+#define HC_STATS_DUMP 2		/* (): print the VM's statistics on the console; returns 0 */
+#define HC_TEST_EXIT 3		/* (status): stop the VM with this status (0 = success) */
+#define HC_STAT_READ 4		/* (counter id, HC_STAT_*): returns the counter's value */
+
+/* Management calls: only for VMs started with the `trusted` module option. */
+#define HC_MGMT_FIRST 0x100
+#define HC_MEMSLOT_ADD 0x100	/* (gfn, npages, flags HC_SLOT_*): new RAM slot; returns slot id */
+#define HC_MEMSLOT_DELETE 0x101	/* (slot id): the gfns become MMIO (no slot) */
+#define HC_MEMSLOT_MOVE 0x102	/* (slot id, new gfn) */
+#define HC_SET_SWITCH 0x103	/* (switch HC_SWITCH_*, value 0 or 1) */
+
+#define HC_SLOT_READONLY 1u
+
+#define HC_SWITCH_MMIO_CACHE 1	/* mmio_cache=on|off */
+#define HC_SWITCH_FAST_MMIO 2	/* fast_mmio=on|off */
+
+/* Counters readable with HC_STAT_READ. */
+#define HC_STAT_EXITS 0			/* all VM exits of this VM */
+#define HC_STAT_MMIO_SLOW 1		/* MMIO via EPT violation with a slot search */
+#define HC_STAT_MMIO_CACHED 2		/* MMIO via a cached MMIO spte (misconfig) */
+#define HC_STAT_MMIO_FAST 3		/* doorbell writes on the fast MMIO bus */
+#define HC_STAT_MMIO_STALE 4		/* stale-generation MMIO sptes dropped */
+#define HC_STAT_EMULATED 5		/* instructions emulated */
+#define HC_STAT_TESTDEV_DOORBELL 6	/* doorbell writes the Vireo test device received */
+#define HC_STAT_TESTDEV_LAST_VALUE 7	/* value of the last doorbell write */
+#define HC_STAT_COUNT 8
+
+/* Error codes (returned negated). */
+#define HC_ENOSYS 1	/* no such hypercall */
+#define HC_EINVAL 2	/* bad argument */
+#define HC_EPERM 3	/* management call from an untrusted VM */
+#define HC_EFAULT 4	/* a guest address outside the VM's RAM */
+#define HC_ENOMEM 5	/* the hypervisor is out of memory */
+#define HC_EBUSY 6	/* the range is in use (overlapping slot) */
+
+#endif
