@@ -47,7 +47,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 HOSTCFLAGS := -std=gnu11 -O1 -g $(WARN) -I. -DVIREO_HOST -fsanitize=address,undefined \
               -fno-sanitize-recover=all -fno-omit-frame-pointer
-unit_sources = $(shell sed -n 's/.*unit-sources:\(.*\)/\1/p' $(1))
+unit_sources = $(shell sed -n 's/.*unit-sources:\([^*]*\).*/\1/p' $(1))
 
 .SECONDEXPANSION:
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $$(call unit_sources,tests/unit/%.c)

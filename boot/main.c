@@ -1,6 +1,7 @@
 /* main(): from the loader's information to running guests, in the order of the design's
  * data flow: boot info, console, CPU tables, memory, VMX, one VM per module. */
 #include <stdarg.h>
+#include "arch/x86/cpu.h"
 #include "arch/x86/vmx.h"
 #include "arch/x86/x86.h"
 #include "boot/boot.h"
@@ -10,6 +11,8 @@
 #include "lib/panic.h"
 #include "lib/phys.h"
 #include "lib/printf.h"
+#include "vm/vm_internal.h"
+#include "vmexit/vmexit.h"
 
 #define COM1_PORT 0x3f8
 
@@ -38,6 +41,27 @@ static void console_and_options_init(void)
 	log_level = vireo_options.loglevel;
 }
 
+/* Copies the options that shape every VM to where vm/ and vmexit/ read them. */
+static void apply_vm_options(void)
+{
+	const struct vireo_options *o = &vireo_options;
+	vm_defaults.mmio_cache = o->mmio_cache;
+	vm_defaults.fast_mmio = o->fast_mmio;
+	/* The VM-exit instruction length is reliable for EPT exits on hardware; a hypervisor
+	 * running Vireo nested may leave it unset, so nested Vireo decodes instead. */
+	bool nested = cpuid(1, 0).ecx & CPUID_1_ECX_HYPERVISOR;
+	fast_mmio_use_exit_length = o->fast_mmio_length == FAST_MMIO_LENGTH_EXIT ||
+				    (o->fast_mmio_length == FAST_MMIO_LENGTH_AUTO && !nested);
+}
+
+/* The legacy PICs stay masked: the host takes no device interrupts (design: no host
+ * drivers need them), so external-interrupt exits never storm. */
+static void mask_legacy_pic(void)
+{
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+}
+
 static void vmx_init(void)
 {
 	const char *error = vmx_probe();
@@ -48,6 +72,8 @@ static void vmx_init(void)
 	if (error)
 		boot_fail("this CPU's VMX lacks %s, which Vireo needs", error);
 	error = vmx_enable();
+	if (!error)
+		error = vmexit_init();
 	if (error)
 		boot_fail("%s", error);
 }
@@ -67,6 +93,11 @@ void main(u64 mbi_hpa)
 	memory_init(&boot_info);
 	bootinfo_print(&boot_info);
 	acpi_set_rsdp(boot_info.rsdp);
+	mask_legacy_pic();
+	tsc_calibrate();
 	vmx_init();
-	machine_exit(vireo_options.exit, true);
+	apply_vm_options();
+	bool all_ok = vms_run(&boot_info);
+	printk("vireo: all VMs have stopped%s\n", all_ok ? "" : "; at least one failed");
+	machine_exit(vireo_options.exit, all_ok);
 }

@@ -1,6 +1,6 @@
-/* Hands the machine's RAM to the page allocator, minus what must survive: the image, the
- * multiboot information (strings point into it) and the guest modules; then builds the
- * host page tables over it. */
+/* Maps all RAM with the host page tables, then hands it to the page allocator minus what
+ * must survive: the image, the multiboot information (strings point into it) and the
+ * guest modules. */
 #include "arch/x86/x86.h"
 #include "boot/boot.h"
 #include "lib/page_alloc.h"
@@ -36,8 +36,8 @@ void memory_init(const struct boot_info *bi)
 {
 	size_t nram = collect_ram(bi);
 	size_t nreserved = collect_reserved(bi);
+	host_paging_init(ram, nram);
 	const char *error = page_alloc_init(ram, nram, reserved, nreserved);
 	if (error)
 		boot_fail("page allocator: %s", error);
-	host_paging_init(ram, nram);
 }

@@ -14,6 +14,9 @@ struct vireo_options vireo_options = {
 	.console_port = COM1_PORT,
 	.loglevel = LOG_INFO,
 	.exit = EXIT_HALT,
+	.mmio_cache = true,
+	.fast_mmio = true,
+	.fast_mmio_length = FAST_MMIO_LENGTH_AUTO,
 };
 
 /* "ttyS1" with prefix "ttyS" and first '0', or "com2" with "com" and '1': the second port. */
@@ -83,6 +86,41 @@ static bool set_exit(void *ctx, const char *value, size_t len)
 	return true;
 }
 
+static bool parse_on_off(const char *value, size_t len, bool *out)
+{
+	int on;
+	static const struct cmdline_choice on_off[] = { { "on", 1 }, { "off", 0 } };
+	if (!cmdline_pick(value, len, on_off, ARRAY_SIZE(on_off), &on))
+		return false;
+	*out = on;
+	return true;
+}
+
+static bool set_mmio_cache(void *ctx, const char *value, size_t len)
+{
+	return parse_on_off(value, len, &((struct vireo_options *)ctx)->mmio_cache);
+}
+
+static bool set_fast_mmio(void *ctx, const char *value, size_t len)
+{
+	return parse_on_off(value, len, &((struct vireo_options *)ctx)->fast_mmio);
+}
+
+static const struct cmdline_choice fast_mmio_lengths[] = {
+	{ "auto", FAST_MMIO_LENGTH_AUTO }, { "exit", FAST_MMIO_LENGTH_EXIT },
+	{ "decode", FAST_MMIO_LENGTH_DECODE },
+};
+
+static bool set_fast_mmio_length(void *ctx, const char *value, size_t len)
+{
+	struct vireo_options *opts = ctx;
+	int choice;
+	if (!cmdline_pick(value, len, fast_mmio_lengths, ARRAY_SIZE(fast_mmio_lengths), &choice))
+		return false;
+	opts->fast_mmio_length = (enum fast_mmio_length)choice;
+	return true;
+}
+
 static const struct cmdline_option option_table[] = {
 	{ "console", "ttyS0-ttyS3, com1-com4, a UART I/O port such as 0x3f8, or none "
 		     "(where Vireo's messages go; default ttyS0)", set_console },
@@ -91,6 +129,13 @@ static const struct cmdline_option option_table[] = {
 	{ "exit", "halt, bochs, qemu or acpi (how the run ends once every VM has stopped: "
 		  "halt the CPU, the Bochs or QEMU debug exit, ACPI power-off; default halt)",
 	  set_exit },
+	{ "mmio_cache", "on or off (cache MMIO gfns in EPT sptes so repeated accesses skip the "
+			"memory-slot search; default on)", set_mmio_cache },
+	{ "fast_mmio", "on or off (signal doorbell writes before decoding the instruction; "
+		       "default on)", set_fast_mmio },
+	{ "fast_mmio_length", "auto, exit or decode (skip a doorbell write by the VM-exit length "
+			      "field or by the decoder; auto: the field on hardware, the decoder "
+			      "when Vireo itself runs nested; default auto)", set_fast_mmio_length },
 };
 
 int options_parse(const char *cmdline)

@@ -8,10 +8,20 @@
 
 #define CONSOLE_PORT_NONE 0	/* console=none, as uart_console_init() takes it */
 
+/* fast_mmio_length=: where a skipped doorbell write's length comes from. */
+enum fast_mmio_length {
+	FAST_MMIO_LENGTH_AUTO,		/* the VM-exit field on hardware, the decoder when nested */
+	FAST_MMIO_LENGTH_EXIT,		/* always the VM-exit instruction-length field */
+	FAST_MMIO_LENGTH_DECODE,	/* always the decoder's length-only path */
+};
+
 struct vireo_options {
 	u16 console_port;		/* I/O port of the console UART, or CONSOLE_PORT_NONE */
 	enum log_level loglevel;
 	enum exit_method exit;		/* how the run ends when every VM has stopped */
+	bool mmio_cache;		/* cache MMIO gfns in EPT sptes */
+	bool fast_mmio;			/* signal doorbell writes before decoding */
+	enum fast_mmio_length fast_mmio_length;	/* how a doorbell write is skipped */
 };
 
 /* The options in effect: defaults (COM1, info, halt) until options_parse() changes them. */

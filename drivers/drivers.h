@@ -7,6 +7,10 @@
 /* Port 0 means no console. */
 void uart_console_init(u16 port);
 
+/* The host TSC frequency in Hz, measured by tsc_calibrate() at boot. */
+extern u64 tsc_hz;
+void tsc_calibrate(void);
+
 /* How a run ends (the exit= option): see machine_exit(). */
 enum exit_method { EXIT_HALT, EXIT_BOCHS, EXIT_QEMU, EXIT_ACPI };
 

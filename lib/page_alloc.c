@@ -16,11 +16,12 @@
 #define LOW_MEMORY_END MiB(1)
 
 /*
- * One state byte per page of the span [base_pfn, end_pfn):
+ * One state byte per page of the span [base_pfn, end_pfn), its high bits saying what the
+ * page is and, for a block's first page, its low bits the block's order:
  * - PAGE_UNMANAGED: a hole, a reserved page, the metadata itself or below 1 MiB;
  * - BLOCK_FREE | order or BLOCK_USED | order: the first page of a block of that order;
  * - BLOCK_TAIL: any other page of a block (free or allocated).
- * PAGE_USABLE only exists during page_alloc_init(), before the pages are carved into blocks.
+ * PAGE_USABLE only exists inside page_alloc_init(), until the pages are carved into blocks.
  * Invariant: a block's head byte and its tail bytes always describe exactly that block,
  * and a free block of order k is on free_list[k] if and only if its head byte is
  * BLOCK_FREE | k.
@@ -49,7 +50,7 @@ static struct {
 	u64 total_pages;
 } buddy;
 
-/* Guards buddy and the free blocks' links. Taken after a slab cache's lock, never before. */
+/* Guards buddy and the free blocks' links. Taken after a slab cache's lock, not before. */
 static struct spinlock buddy_lock = SPINLOCK_INIT;
 
 static u64 pfn_down(u64 addr)

@@ -60,10 +60,10 @@ void *kmem_cache_alloc(struct kmem_cache *cache);
 void kmem_cache_free(struct kmem_cache *cache, void *object);
 
 /*
- * Zeroed memory of any size up to 1 GiB, or NULL (size 0 gets a minimal object). Sizes up to KMALLOC_MAX_CLASS_SIZE come
- * from power-of-two size classes (from KMALLOC_MIN_CLASS_SIZE up); larger ones are whole
- * page_alloc blocks, page aligned. A 2048-byte class would hold a single object next to
- * the slab header, no better than a whole page, so the classes stop at 1024.
+ * kmalloc() returns zeroed memory of any size up to 1 GiB, or NULL (size 0 gets a minimal
+ * object). Sizes up to KMALLOC_MAX_CLASS_SIZE come from power-of-two size classes; larger
+ * ones are whole page_alloc blocks, page aligned. A 2048-byte class would hold a single
+ * object next to the slab header, no better than a whole page, so the classes stop at 1024.
  */
 #define KMALLOC_MIN_CLASS_SIZE 8u
 #define KMALLOC_MAX_CLASS_SIZE 1024u

@@ -124,13 +124,13 @@ static void install_mmio_spte(struct mmu *mmu, gfn_t gfn)
 }
 
 enum mmu_fault_result mmu_handle_ept_violation(struct mmu *mmu, struct mmu_vcpu *vcpu,
-					       u64 gpa, bool write)
+					       u64 gpa, bool write, bool cache_mmio)
 {
 	gfn_t gfn = gpa_to_gfn(gpa);
 	const struct memslot *slot = memslot_find(&mmu->memslots, vcpu, gfn);
 	if (slot && !(write && (slot->flags & MEMSLOT_READONLY)))
 		return map_ram(mmu, slot, gfn);
-	if (!slot && mmu->mmio_cache)
+	if (!slot && cache_mmio)
 		install_mmio_spte(mmu, gfn);
 	return MMU_FAULT_MMIO;
 }

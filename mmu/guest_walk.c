@@ -17,6 +17,8 @@
 /* In a PDE or PDPTE that maps a page, bit 12 is PAT and the bits from 13 up to the
  * page's frame are reserved (SDM Vol. 3A tables 4-4, 4-9, 4-17, 4-18). */
 #define LARGE_PAGE_PAT_BIT 12
+#define PAGE_SHIFT_2M 21
+#define PAGE_SHIFT_1G 30
 
 /* PSE-36: a 32-bit 4-MByte PDE carries physical-address bits 39:32 in its bits 20:13, as
  * many as MAXPHYADDR (at most 40 here) allows (SDM Vol. 3A 4.3, table 4-4). Every CPU with
@@ -32,11 +34,12 @@
 /* Canonical 4-level linear addresses sign-extend bit 47 (SDM Vol. 3A 3.3.7.1). */
 #define LINEAR_BITS_4LEVEL 48
 
-/* A walk retried because its own A/D update raced another of its updates (a guest table
- * that maps itself) converges within 5 attempts: each failed attempt follows a successful
- * compare-exchange that set a bit which stays set, and a walk sets at most 4 A bits and a
- * D bit. Beyond that, someone else keeps rewriting the tables: give up and let the guest
- * re-run the instruction rather than loop on guest input. */
+/* A walk whose own A/D updates invalidate what it read (a guest table that maps itself)
+ * converges within 4 attempts: each failed attempt follows a successful compare-exchange
+ * that set the A bit of an entry above the leaf (updates go top-down, the leaf last), that
+ * bit stays set, and there are at most 3 such levels. Beyond that, someone else keeps
+ * rewriting the tables: give up and let the guest re-run the instruction rather than loop
+ * on guest input. */
 #define MAX_WALK_ATTEMPTS 8
 
 /*
@@ -99,7 +102,7 @@ static u64 reserved_bits_pae(const struct guest_paging *paging, unsigned level, 
 	if (level == 3)
 		return BITS(63, phys_bits(paging)) | PAE_PDPTE_RESERVED_LOW;
 	if (large)
-		reserved |= large_page_reserved_low(21);
+		reserved |= large_page_reserved_low(PAGE_SHIFT_2M);
 	return reserved;
 }
 
@@ -113,9 +116,9 @@ static u64 reserved_bits_4level(const struct guest_paging *paging, unsigned leve
 		return reserved | GUEST_PTE_LARGE;
 	if (!large)
 		return reserved;
-	if (level == 3)
-		return reserved | (paging->pages_1g ? large_page_reserved_low(30) : GUEST_PTE_LARGE);
-	return reserved | large_page_reserved_low(21);
+	if (level == 3 && !paging->pages_1g)
+		return reserved | GUEST_PTE_LARGE;
+	return reserved | large_page_reserved_low(level == 3 ? PAGE_SHIFT_1G : PAGE_SHIFT_2M);
 }
 
 static const struct paging_mode_desc paging_modes[] = {
@@ -135,6 +138,11 @@ static const struct paging_mode_desc paging_modes[] = {
 		.cr3_table_mask = BITS(63, 12), .reserved_bits = reserved_bits_4level,
 	},
 };
+
+static_assert(ARRAY_SIZE(paging_modes) == GUEST_PAGING_4LEVEL + 1,
+	      "a descriptor per paging mode");
+static_assert(GUEST_ACCESS_SMAP_ALLOWED > GUEST_ACCESS_FETCH,
+	      "the SMAP override lies outside the error-code bits an access reports");
 
 /* SDM Vol. 3A 4.1.1, table 4-1. EFER.LMA equals EFER.LME once CR0.PG = 1, and reading LME
  * lets a caller emulating MOV to CR0 pass EFER as it was before the CPU updated LMA. */

@@ -75,7 +75,7 @@ enum guest_walk_status {
 	GUEST_WALK_PAGE_FAULT,	/* inject #PF(error_code) with CR2 = fault_addr */
 	GUEST_WALK_NONCANONICAL,	/* not a #PF: the caller raises #GP(0) or #SS(0) */
 	GUEST_WALK_TABLE_NOT_RAM,	/* pte_gpa[level - 1] is not RAM: the caller decides */
-	GUEST_WALK_RETRY,	/* the tables kept changing under the walk: re-run the instruction */
+	GUEST_WALK_RETRY,	/* the tables kept changing: re-run the instruction */
 };
 
 /* Levels count from the leaf: 1 = PTE, 2 = PDE, 3 = PDPTE, 4 = PML4E (SDM names). */
@@ -86,7 +86,7 @@ struct guest_walk_result {
 	u64 fault_addr;		/* PAGE_FAULT: the linear address, for CR2 */
 	u32 error_code;		/* PAGE_FAULT: GUEST_PF_* bits */
 	u8 top_level;		/* the first level read; 0 when paging is off */
-	u8 level;		/* OK: the leaf; otherwise the level of the entry that stopped the walk */
+	u8 level;		/* OK: the leaf; else the entry's that stopped the walk */
 	u64 page_size_bytes;	/* OK: 4K, 2M, 4M or 1G (4K when paging is off) */
 	/* OK and permission faults: rights granted by every level together */
 	bool writable, user, nx;
@@ -104,7 +104,10 @@ static inline u64 guest_walk_table_gfn(const struct guest_walk_result *walk, uns
 
 /* Translates gva for an access of kind access (GUEST_ACCESS_* bits). On success sets the
  * Accessed bit of every entry used and, for a write, the leaf's Dirty bit, as the CPU does;
- * a failed walk writes nothing. */
+ * a failed walk writes nothing. PAE PDPTEs are read at CR3 on every walk rather than taken
+ * from the copies the CPU loaded with CR3 (SDM Vol. 3A 4.4.1): a guest that edits its PDPT
+ * without reloading CR3 sees the edit early, and a bad PDPTE is a #PF(RSVD) here where MOV
+ * to CR3 would have raised #GP. */
 enum guest_walk_status guest_walk(const struct guest_paging *paging,
 				  const struct guest_mem_ops *mem, void *ctx, u64 gva,
 				  unsigned access, struct guest_walk_result *out);

@@ -9,6 +9,7 @@
 
 #define MEMSLOTS_MAX 1024
 #define MEMSLOT_READONLY 1u
+#define MEMSLOT_DYNAMIC 2u	/* added by a hypercall: its backing is freed with it */
 
 typedef u64 gfn_t;
 
@@ -68,9 +69,10 @@ static inline u64 memslot_gfn_to_hpa(const struct memslot *slot, gfn_t gfn)
 	return slot->hpa + ((gfn - slot->base_gfn) << 12);
 }
 
-/* EPT violation at gpa (exit 48); write: the access was a write. */
+/* EPT violation at gpa (exit 48); write: the access was a write. For MMIO, cache_mmio
+ * says whether to install an MMIO spte (the caller excludes gfns it must always see). */
 enum mmu_fault_result mmu_handle_ept_violation(struct mmu *mmu, struct mmu_vcpu *vcpu,
-					       u64 gpa, bool write);
+					       u64 gpa, bool write, bool cache_mmio);
 /* EPT misconfiguration at gpa (exit 49): read the spte locklessly, no slot search. */
 enum mmu_fault_result mmu_handle_ept_misconfig(struct mmu *mmu, u64 gpa);
 

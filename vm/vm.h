@@ -2,6 +2,8 @@
 #ifndef VIREO_VM_VM_H
 #define VIREO_VM_VM_H
 
+#include "arch/x86/emulate.h"
+#include "arch/x86/vmx.h"
 #include "lib/types.h"
 #include "mmu/mmu.h"
 #include "vmexit/bus.h"
@@ -10,8 +12,23 @@
 #define VM_NAME_MAX 16
 #define VM_CMDLINE_MAX 256
 #define VM_MAX 8
+#define VM_RAM_BLOCKS_MAX 16
+/* Emulated-instruction counts by opcode: one-byte opcodes at 0x00-0xff, 0f-escaped
+ * two-byte opcodes at 0x100-0x1ff. */
+#define EMULATED_OPCODE_SLOTS 512
 
 enum vm_state { VM_RUNNING, VM_STOPPED };
+
+/* The exit status of a VM stopped for something its guest did wrong (a triple fault, an
+ * unhandled exit...), as opposed to a status the guest chose (debug exit, hypercall). */
+#define VM_STATUS_FAULT 255
+
+/* Settings every new VM starts with (the hypervisor's command line sets them). */
+struct vm_defaults {
+	bool mmio_cache;	/* mmio_cache=on|off */
+	bool fast_mmio;		/* fast_mmio=on|off */
+};
+extern struct vm_defaults vm_defaults;
 
 /* An exception or interrupt waiting to be injected at the next VM entry. */
 struct pending_event {
@@ -20,6 +37,7 @@ struct pending_event {
 	bool has_error_code;
 	u32 error_code;
 	u32 type;		/* INTR_TYPE_* */
+	u64 cr2;		/* for #PF */
 };
 
 /* Per-exit information, read lazily from the VMCS: each field at most once per exit. */
@@ -34,7 +52,10 @@ struct exit_info {
 };
 
 struct vcpu {
-	u64 gprs[16];		/* x86 register-number order (X86_RAX...); RSP lives in the VMCS */
+	/* First, for vmx_enter(): GPRs in x86 register-number order. The VMCS holds the
+	 * live RSP, RIP and RFLAGS; regs.rip/rflags/gpr[X86_RSP] are synced only around
+	 * instruction emulation. */
+	struct x86_regs regs;
 	struct vm *vm;
 	u64 vmcs_hpa;
 	bool launched;
@@ -49,9 +70,9 @@ struct vcpu {
 };
 
 struct vm_stats {
-	u64 exits[EXIT_REASON_COUNT_FOR_STATS];
+	u64 exits[EXIT_REASON_COUNT];
 	u64 counters[HC_STAT_COUNT];
-	u64 emulated_by_opcode[EMULATED_OPCODE_STATS];
+	u64 emulated_by_opcode[EMULATED_OPCODE_SLOTS];
 };
 
 struct vm {
@@ -62,9 +83,12 @@ struct vm {
 	int exit_status;		/* 0 = success */
 	char cmdline[VM_CMDLINE_MAX];
 	u64 ram_bytes;
+	struct { u64 hpa; unsigned order; } ram_blocks[VM_RAM_BLOCKS_MAX];
+	size_t nram_blocks;
 	struct mmu mmu;			/* memory slots, EPT, MMIO sptes */
 	struct io_bus pio_bus, mmio_bus;
 	struct fast_mmio_bus fast_mmio_bus;
+	bool fast_mmio;			/* fast_mmio= switch: doorbells skip decoding */
 	struct vm_devices *devices;	/* the virtual platform (drivers/vdev.h) */
 	struct vcpu vcpu;		/* one vCPU per VM */
 	struct vm_stats stats;
@@ -83,5 +107,8 @@ void *vm_gpa_to_hva(struct vm *vm, u64 gpa, size_t len);
 
 /* Prints "NAME: " then the formatted line on the host console. */
 void vm_printk(const struct vm *vm, const char *fmt, ...) __printf(2, 3);
+/* Guest text for the console: each line prefixed by the VM's name. */
+void vm_console_write(const struct vm *vm, const char *text, size_t len);
+
 
 #endif

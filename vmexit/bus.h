@@ -37,14 +37,16 @@ struct io_device *io_bus_find(const struct io_bus *bus, u64 address);
 bool io_bus_read(const struct io_bus *bus, u64 address, unsigned size, u64 *value);
 bool io_bus_write(const struct io_bus *bus, u64 address, unsigned size, u64 value);
 
-/* A doorbell: a guest write to gpa (any width) signals the device without decoding the
- * instruction. With match_value, only writes of that value do (like ioeventfd's datamatch);
- * others take the normal MMIO path. */
+/* A doorbell: a guest write to gpa signals the device. An any-value doorbell is found on
+ * the fast MMIO bus before any decoding, so its signal carries no value (value_known
+ * false) unless the write came through the emulator (fast_mmio=off). A value-match
+ * doorbell (like ioeventfd's datamatch) needs the value, so it is checked after decoding
+ * and signals only for writes of that value; other writes reach the MMIO bus. */
 struct doorbell {
 	u64 gpa;
 	bool match_value;
 	u64 value;
-	void (*signal)(struct doorbell *bell, u64 value);
+	void (*signal)(struct doorbell *bell, u64 value, bool value_known);
 	void *opaque;
 };
 

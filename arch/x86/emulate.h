@@ -129,8 +129,7 @@ struct x86_insn {
 	u8 prefixes;		/* X86_PREFIX_* */
 	u8 rex;			/* the REX byte in effect, or 0 */
 	u8 segment;		/* enum x86_seg of the memory operand (string source) */
-	u8 dst, src;		/* operand kinds, private to decode.c and emulate.c */
-	u8 flags;		/* private to decode.c and emulate.c */
+	u8 dst, src;		/* operand kinds (arch/x86/decode.h), private to the emulator */
 	bool has_modrm;
 	bool has_mem;		/* the ModRM r/m (or moffs) operand is memory */
 	u8 modrm;

@@ -4,6 +4,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/x86.h"
 #include "lib/page_alloc.h"
+#include "lib/string.h"
 #include "lib/phys.h"
 #include "lib/panic.h"
 
@@ -16,6 +17,10 @@
 #define PTE_NX BIT(63)
 #define PTE_UNCACHED (PTE_PCD | PTE_PWT)	/* PAT entry 3: UC with the reset PAT */
 #define ENTRIES 512
+/* Host page tables come from this pool, not the page allocator: page_alloc_init() writes
+ * into all RAM, so the tables mapping it must exist first. With 1G pages a handful of
+ * tables suffice; without them (pre-2010 CPUs) one PD per GiB: 64 GiB of address space. */
+#define TABLE_POOL_PAGES 72
 
 extern char __image_start[], __text_end[], __rodata_end[], __image_end[];
 
@@ -77,13 +82,16 @@ static u64 page_attributes(u64 hpa)
 	return leaf_attributes(hpa, hpa + PAGE_SIZE);
 }
 
+static u64 table_pool[TABLE_POOL_PAGES][ENTRIES] __aligned(PAGE_SIZE);
+static size_t table_pool_used;
+
 static u64 *new_table(u64 *hpa_out)
 {
-	u64 hpa = page_alloc_zeroed(0);
-	if (!hpa)
-		panic("out of memory building host page tables");
-	*hpa_out = hpa;
-	return phys_to_virt(hpa);
+	if (table_pool_used == TABLE_POOL_PAGES)
+		panic("host page-table pool exhausted: the memory map spans too much address space");
+	u64 *t = table_pool[table_pool_used++];
+	*hpa_out = virt_to_phys(t);
+	return t;
 }
 
 static u64 map_4k_table(u64 base)

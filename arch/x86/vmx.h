@@ -110,6 +110,7 @@ enum vmx_exit_reason {
 #define INTR_TYPE_HARD_EXCEPTION (3u << 8)
 #define INTR_TYPE_SOFT_EXCEPTION (6u << 8)
 #define INTR_INFO_VECTOR_MASK 0xffu
+#define INTR_INFO_TYPE_MASK (7u << 8)
 
 /* What the capability MSRs allow for one control field: bits that must be 1 (allowed
  * 0-settings are 0) and bits that may be 1. */
@@ -133,7 +134,6 @@ extern struct vmx_caps vmx_caps;
 const char *vmx_probe(void);
 void vmx_caps_print(void);
 
-#endif
 
 /* Control-field values for this CPU, computed once by vmx_controls_init(). VMs start
  * from these and drop what they do not use (e.g. EPT when the shadow MMU runs). */
@@ -169,3 +169,5 @@ static inline void invept(u64 type, u64 eptp)
 	struct { u64 eptp, reserved; } descriptor = { eptp, 0 };
 	asm volatile("invept %0, %1" : : "m"(descriptor), "r"(type) : "cc", "memory");
 }
+
+#endif

@@ -1,5 +1,6 @@
-/* Host unit tests of the command-line tokenizer, option tables and Vireo's own options. */
-/* unit-sources: lib/cmdline.c boot/options.c lib/log.c lib/printf.c lib/string.c */
+/* Host unit tests of the command-line tokenizer, option tables and Vireo's own options.
+ * unit-sources: lib/cmdline.c boot/options.c lib/log.c lib/printf.c lib/string.c
+ */
 #include <stdlib.h>
 #include "boot/options.h"
 #include "lib/cmdline.h"

@@ -214,9 +214,9 @@ static bool translates_to(const struct guest_paging *p, u64 gva, unsigned access
 
 	if (status == GUEST_WALK_OK && r.gpa == gpa)
 		return true;
-	fprintf(stderr, "  gva 0x%llx access 0x%x: status %d gpa 0x%llx error 0x%x, want gpa 0x%llx\n",
-		(unsigned long long)gva, access, status, (unsigned long long)r.gpa,
-		r.error_code, (unsigned long long)gpa);
+	fprintf(stderr, "  gva 0x%" PRIx64 " access 0x%x: status %d gpa 0x%" PRIx64
+		" error 0x%x, want gpa 0x%" PRIx64 "\n",
+		gva, access, status, r.gpa, r.error_code, gpa);
 	return false;
 }
 
@@ -233,9 +233,8 @@ static bool faults_with(const struct guest_paging *p, u64 gva, unsigned access, 
 	if (status == GUEST_WALK_PAGE_FAULT && r.error_code == error_code &&
 	    r.fault_addr == linear_of(p, gva))
 		return true;
-	fprintf(stderr, "  gva 0x%llx access 0x%x: status %d error 0x%x cr2 0x%llx, want #PF 0x%x\n",
-		(unsigned long long)gva, access, status, r.error_code,
-		(unsigned long long)r.fault_addr, error_code);
+	fprintf(stderr, "  gva 0x%" PRIx64 " access 0x%x: status %d error 0x%x cr2 0x%" PRIx64
+		", want #PF 0x%x\n", gva, access, status, r.error_code, r.fault_addr, error_code);
 	return false;
 }
 
@@ -370,7 +369,8 @@ static void test_4level_large(void)
 	change_entry(&p, &m2, 2, BIT(13), 0);
 	CHECK(faults_with(&p, 0x40200000, 0, GUEST_PF_PRESENT | GUEST_PF_RSVD));
 	change_entry(&p, &m2, 2, BIT(20), BIT(13));
-	CHECK(faults_with(&p, 0x40200000, WRITE, GUEST_PF_PRESENT | GUEST_PF_RSVD | GUEST_PF_WRITE));
+	CHECK(faults_with(&p, 0x40200000, WRITE,
+			  GUEST_PF_PRESENT | GUEST_PF_RSVD | GUEST_PF_WRITE));
 	change_entry(&p, &m2, 2, 0, BIT(20));
 	CHECK(translates_to(&p, 0x40200000, 0, 0x80000000));
 }
@@ -512,8 +512,29 @@ static void test_pae(void)
 	CHECK_EQ(sim.misaligned, 0);
 }
 
-/* Clearing P at each level of each mode faults there, with the access's W/U bits, and
- * sets no A bit. Reserved bits in a not-present entry do not matter. */
+/* Clearing P at one level faults there, with the access's W/U bits, and sets no A bit.
+ * Reserved bits in a not-present entry do not matter. */
+static void check_not_present_at(enum guest_paging_mode mode, unsigned level)
+{
+	struct guest_paging p = reset(mode);
+	u64 gva = 0x7654321;
+	struct mapping m = map(&p, gva, 1, 0x5000 | P | RW | US);
+	struct guest_walk_result r;
+	unsigned l;
+
+	set_entry(&p, &m, level, (entry_at(&p, &m, level) & ~P) | BIT(51) | BIT(21));
+	CHECK(faults_with(&p, gva, 0, 0));
+	CHECK(faults_with(&p, gva, WRITE, GUEST_PF_WRITE));
+	CHECK(faults_with(&p, gva, WRITE | USER, GUEST_PF_WRITE | GUEST_PF_USER));
+	CHECK(faults_with(&p, gva, USER, GUEST_PF_USER));
+	CHECK_EQ(walk(&p, gva, 0, &r), GUEST_WALK_PAGE_FAULT);
+	CHECK_EQ(r.level, level);
+	CHECK_EQ(r.top_level, mode_levels(mode));
+	for (l = 1; l <= mode_levels(mode); l++)
+		CHECK_EQ(entry_at(&p, &m, l) & A, 0);
+	CHECK_EQ(sim.cmpxchgs, 0);
+}
+
 static void test_not_present_each_level(void)
 {
 	static const enum guest_paging_mode modes[] = {
@@ -521,27 +542,9 @@ static void test_not_present_each_level(void)
 	};
 	unsigned i, level;
 
-	for (i = 0; i < ARRAY_SIZE(modes); i++) {
-		for (level = 1; level <= mode_levels(modes[i]); level++) {
-			struct guest_paging p = reset(modes[i]);
-			u64 gva = 0x7654321;
-			struct mapping m = map(&p, gva, 1, 0x5000 | P | RW | US);
-			struct guest_walk_result r;
-			unsigned l;
-
-			set_entry(&p, &m, level, (entry_at(&p, &m, level) & ~P) | BIT(51) | BIT(21));
-			CHECK(faults_with(&p, gva, 0, 0));
-			CHECK(faults_with(&p, gva, WRITE, GUEST_PF_WRITE));
-			CHECK(faults_with(&p, gva, WRITE | USER, GUEST_PF_WRITE | GUEST_PF_USER));
-			CHECK(faults_with(&p, gva, USER, GUEST_PF_USER));
-			CHECK_EQ(walk(&p, gva, 0, &r), GUEST_WALK_PAGE_FAULT);
-			CHECK_EQ(r.level, level);
-			CHECK_EQ(r.top_level, mode_levels(modes[i]));
-			for (l = 1; l <= mode_levels(modes[i]); l++)
-				CHECK_EQ(entry_at(&p, &m, l) & A, 0);
-			CHECK_EQ(sim.cmpxchgs, 0);
-		}
-	}
+	for (i = 0; i < ARRAY_SIZE(modes); i++)
+		for (level = 1; level <= mode_levels(modes[i]); level++)
+			check_not_present_at(modes[i], level);
 }
 
 /* SDM Vol. 3A 4.7: I/D is set for a fetch only with SMEP, or with XD in PAE/4-level. */
@@ -888,6 +891,23 @@ static void test_self_map(void)
 	CHECK_EQ(guest_walk_table_gfn(&r, 1), p.cr3 >> PAGE_SHIFT);
 }
 
+/* Two self-referencing entries, each read at two levels: the walk needs three attempts. */
+static void test_double_self_map(void)
+{
+	struct guest_paging p = reset(GUEST_PAGING_4LEVEL);
+	u64 a = 0x12, b = 0x34;
+	u64 gva = a << 39 | a << 30 | b << 21 | b << 12;
+	struct guest_walk_result r;
+
+	poke(p.cr3 + a * 8, 8, p.cr3 | P | RW);
+	poke(p.cr3 + b * 8, 8, p.cr3 | P | RW);
+	CHECK_EQ(walk(&p, gva, WRITE, &r), GUEST_WALK_OK);
+	CHECK_EQ(r.gpa, p.cr3);
+	CHECK_EQ(peek(p.cr3 + a * 8, 8), p.cr3 | P | RW | A);
+	CHECK_EQ(peek(p.cr3 + b * 8, 8), p.cr3 | P | RW | A | D);
+	CHECK_EQ(sim.cmpxchgs, 5);
+}
+
 static void test_not_ram(void)
 {
 	struct guest_paging p = reset(GUEST_PAGING_4LEVEL);
@@ -945,6 +965,7 @@ int main(void)
 	test_accessed_dirty();
 	test_concurrent_change();
 	test_self_map();
+	test_double_self_map();
 	test_not_ram();
 	return unit_done("guest_walk");
 }

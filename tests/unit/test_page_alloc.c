@@ -36,8 +36,9 @@ static void console_to_stderr(const char *s, size_t len)
 #define PHYS_SIZE MiB(160)
 #define PHYS_NPAGES (PHYS_SIZE / PAGE_SIZE)
 
-/* RAM with a low range (below 1 MiB, never to be used), holes, unaligned edges, and two
- * adjacent ranges that must form one run: [64M, 128M) is the only free 64 MiB block. */
+/* RAM with a low range (below 1 MiB: only the allocator's own rule keeps it out), holes,
+ * unaligned edges, and two adjacent ranges that must form one run: [64M, 128M) is the only
+ * free 64 MiB block. */
 static const struct mem_range test_ram[] = {
 	{ 0, 0x9fc00 },
 	{ MiB(1), MiB(30) + 0x123 },
@@ -406,6 +407,7 @@ static void test_order_for_size(void)
 	CHECK_EQ(page_order_for_size(3 * PAGE_SIZE), 2);
 	CHECK_EQ(page_order_for_size(MiB(2)), PAGE_ORDER_2M);
 	CHECK_EQ(page_order_for_size(GiB(1)), PAGE_ORDER_1G);
+	CHECK_EQ(page_order_for_size(~0ull), 64 - PAGE_SHIFT);
 }
 
 /* Runs a bad call in a child, which must stop in panic() rather than go on. */

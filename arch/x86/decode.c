@@ -1,0 +1,637 @@
+/* The x86 instruction decoder: prefixes, REX, opcode maps, ModRM/SIB, displacement and
+ * immediate (layout, shared by x86_decode and x86_insn_length), then what the emulator
+ * makes of the opcode (semantics, x86_decode only). API in arch/x86/emulate.h. */
+#include "arch/x86/decode.h"
+#include "arch/x86/emulate.h"
+
+/*
+ * Layout of every opcode: which bytes follow it. One entry per opcode of the one-byte and
+ * 0F maps (SDM Vol. 2D appendix A.3, tables A-2 and A-3); 0F 38 and 0F 3A are uniform.
+ * Bits 0-3 say which immediate follows; the flags above them say the rest.
+ */
+enum imm_kind {
+	IMM_NONE,
+	IMM_8,
+	IMM_16,
+	IMM_Z,		/* 2 bytes with a 16-bit operand size, else 4 */
+	IMM_V,		/* operand size: 2, 4 or 8 (MOV r, imm: B8+r) */
+	IMM_MOFFS,	/* address size: a memory offset (A0-A3) */
+	IMM_BRANCH,	/* rel16/rel32; always rel32 in 64-bit mode, where Intel ignores 66 */
+	IMM_ENTER,	/* imm16 then imm8 (C8) */
+	IMM_FAR,	/* ptr16:16 or ptr16:32 (9A, EA) */
+	IMM_GROUP3,	/* F6/F7: imm8/immz for ModRM.reg 0 and 1 (TEST) only */
+};
+#define L_IMM_MASK 0x0f
+#define L_MODRM BIT(4)
+#define L_NO64 BIT(5)		/* #UD in 64-bit mode */
+#define L_BAD BIT(6)		/* #UD in every mode */
+#define L_VEX BIT(7)		/* C4, C5, 62: VEX/EVEX in 64-bit mode or when ModRM.mod = 3 */
+#define L_MODRM_REG BIT(8)	/* ModRM always names registers: MOV CR/DR ignore mod */
+
+#define __ 0
+#define MR L_MODRM
+#define MB (L_MODRM | IMM_8)
+#define MZ (L_MODRM | IMM_Z)
+#define IB IMM_8
+#define IW IMM_16
+#define IZ IMM_Z
+#define IV IMM_V
+#define MO IMM_MOFFS
+#define JZ IMM_BRANCH
+#define EN IMM_ENTER
+#define FP (IMM_FAR | L_NO64)
+#define N6 L_NO64
+#define B6 (IMM_8 | L_NO64)
+#define M6 (L_MODRM | IMM_8 | L_NO64)
+#define XX L_BAD
+#define VX (L_MODRM | L_VEX)
+#define G3 (L_MODRM | IMM_GROUP3)
+#define MC (L_MODRM | L_MODRM_REG)
+#define PX 0	/* prefix or escape: consumed before the table is read */
+
+static const u16 one_byte_layout[256] = {
+/*	 0  1  2  3  4  5  6  7  8  9  a  b  c  d  e  f */
+/* 0 */	MR,MR,MR,MR,IB,IZ,N6,N6,MR,MR,MR,MR,IB,IZ,N6,PX,
+/* 1 */	MR,MR,MR,MR,IB,IZ,N6,N6,MR,MR,MR,MR,IB,IZ,N6,N6,
+/* 2 */	MR,MR,MR,MR,IB,IZ,PX,N6,MR,MR,MR,MR,IB,IZ,PX,N6,
+/* 3 */	MR,MR,MR,MR,IB,IZ,PX,N6,MR,MR,MR,MR,IB,IZ,PX,N6,
+/* 4 */	__,__,__,__,__,__,__,__,__,__,__,__,__,__,__,__,	/* REX in 64-bit mode */
+/* 5 */	__,__,__,__,__,__,__,__,__,__,__,__,__,__,__,__,
+/* 6 */	N6,N6,VX,MR,PX,PX,PX,PX,IZ,MZ,IB,MB,__,__,__,__,
+/* 7 */	IB,IB,IB,IB,IB,IB,IB,IB,IB,IB,IB,IB,IB,IB,IB,IB,
+/* 8 */	MB,MZ,M6,MB,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,
+/* 9 */	__,__,__,__,__,__,__,__,__,__,FP,__,__,__,__,__,
+/* a */	MO,MO,MO,MO,__,__,__,__,IB,IZ,__,__,__,__,__,__,
+/* b */	IB,IB,IB,IB,IB,IB,IB,IB,IV,IV,IV,IV,IV,IV,IV,IV,
+/* c */	MB,MB,IW,__,VX,VX,MB,MZ,EN,__,IW,__,__,IB,N6,__,
+/* d */	MR,MR,MR,MR,B6,B6,N6,__,MR,MR,MR,MR,MR,MR,MR,MR,
+/* e */	IB,IB,IB,IB,IB,IB,IB,IB,JZ,JZ,FP,IB,__,__,__,__,
+/* f */	PX,__,PX,PX,__,__,G3,G3,__,__,__,__,__,__,MR,MR,
+};
+
+static const u16 two_byte_layout[256] = {
+/*	 0  1  2  3  4  5  6  7  8  9  a  b  c  d  e  f */
+/* 0 */	MR,MR,MR,MR,XX,__,__,__,__,__,XX,XX,XX,MR,XX,XX,	/* 0b: UD2 */
+/* 1 */	MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,
+/* 2 */	MC,MC,MC,MC,XX,XX,XX,XX,MR,MR,MR,MR,MR,MR,MR,MR,
+/* 3 */	__,__,__,__,__,__,XX,__,PX,XX,PX,XX,XX,XX,XX,XX,
+/* 4 */	MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,
+/* 5 */	MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,
+/* 6 */	MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,
+/* 7 */	MB,MB,MB,MB,MR,MR,MR,__,MR,MR,XX,XX,MR,MR,MR,MR,
+/* 8 */	JZ,JZ,JZ,JZ,JZ,JZ,JZ,JZ,JZ,JZ,JZ,JZ,JZ,JZ,JZ,JZ,
+/* 9 */	MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,
+/* a */	__,__,__,MR,MB,MR,XX,XX,__,__,__,MR,MB,MR,MR,MR,
+/* b */	MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MB,MR,MR,MR,MR,MR,
+/* c */	MR,MR,MB,MR,MB,MB,MB,MR,__,__,__,__,__,__,__,__,
+/* d */	MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,
+/* e */	MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,
+/* f */	MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,MR,
+};
+
+#undef __
+#undef MR
+#undef MB
+#undef MZ
+#undef IB
+#undef IW
+#undef IZ
+#undef IV
+#undef MO
+#undef JZ
+#undef EN
+#undef FP
+#undef N6
+#undef B6
+#undef M6
+#undef XX
+#undef VX
+#undef G3
+#undef MC
+#undef PX
+
+/*
+ * Semantics of the opcodes the emulator executes; a zero entry is X86_OP_NONE (not
+ * emulated). A group entry (SEM_GROUP) names a row of group_ops, indexed by ModRM.reg
+ * (SDM Vol. 2D table A-6).
+ */
+struct op_entry {
+	u8 op;		/* enum x86_op, or enum op_group with SEM_GROUP */
+	u8 dst, src;	/* enum x86_operand_kind */
+	u8 flags;
+};
+#define SEM_BYTE BIT(0)		/* 8-bit operand size */
+#define SEM_LOCK BIT(1)		/* LOCK allowed, with a memory destination */
+#define SEM_MEM BIT(2)		/* the register form is #UD */
+#define SEM_GROUP BIT(3)
+#define SEM_UD BIT(4)		/* #UD: UD0, UD1, reserved group members */
+#define SEM_ONLY64 BIT(5)	/* this meaning only in 64-bit mode (63: MOVSXD, else ARPL) */
+
+enum op_group {
+	GROUP1_EB_IB, GROUP1_EV_IZ, GROUP1_EV_IB, GROUP3_EB, GROUP3_EV, GROUP4, GROUP5,
+	GROUP8, GROUP9, GROUP11_EB, GROUP11_EV, GROUP_COUNT
+};
+
+#define OP(o, d, s, f) { X86_OP_##o, OPND_##d, OPND_##s, (f) }
+#define GROUP(g) { (g), OPND_NONE, OPND_NONE, SEM_GROUP }
+#define UD { X86_OP_NONE, OPND_NONE, OPND_NONE, SEM_UD }
+#define NONE { X86_OP_NONE, OPND_NONE, OPND_NONE, 0 }
+#define ALU_ROW(opc, o, lock) \
+	[(opc) + 0] = OP(o, RM, REG, SEM_BYTE | (lock)), \
+	[(opc) + 1] = OP(o, RM, REG, (lock)), \
+	[(opc) + 2] = OP(o, REG, RM, SEM_BYTE), \
+	[(opc) + 3] = OP(o, REG, RM, 0), \
+	[(opc) + 4] = OP(o, ACC, IMM, SEM_BYTE), \
+	[(opc) + 5] = OP(o, ACC, IMM, 0)
+
+static const struct op_entry one_byte_ops[256] = {
+	ALU_ROW(0x00, ADD, SEM_LOCK),
+	ALU_ROW(0x08, OR, SEM_LOCK),
+	ALU_ROW(0x10, ADC, SEM_LOCK),
+	ALU_ROW(0x18, SBB, SEM_LOCK),
+	ALU_ROW(0x20, AND, SEM_LOCK),
+	ALU_ROW(0x28, SUB, SEM_LOCK),
+	ALU_ROW(0x30, XOR, SEM_LOCK),
+	ALU_ROW(0x38, CMP, 0),
+	[0x63] = OP(MOVSXD, REG, RM32, SEM_ONLY64),
+	[0x6c] = OP(INS, NONE, NONE, SEM_BYTE),
+	[0x6d] = OP(INS, NONE, NONE, 0),
+	[0x6e] = OP(OUTS, NONE, NONE, SEM_BYTE),
+	[0x6f] = OP(OUTS, NONE, NONE, 0),
+	[0x80] = GROUP(GROUP1_EB_IB),
+	[0x81] = GROUP(GROUP1_EV_IZ),
+	[0x82] = GROUP(GROUP1_EB_IB),	/* an alias of 80 outside 64-bit mode */
+	[0x83] = GROUP(GROUP1_EV_IB),
+	[0x84] = OP(TEST, RM, REG, SEM_BYTE),
+	[0x85] = OP(TEST, RM, REG, 0),
+	[0x86] = OP(XCHG, RM, REG, SEM_BYTE | SEM_LOCK),
+	[0x87] = OP(XCHG, RM, REG, SEM_LOCK),
+	[0x88] = OP(MOV, RM, REG, SEM_BYTE),
+	[0x89] = OP(MOV, RM, REG, 0),
+	[0x8a] = OP(MOV, REG, RM, SEM_BYTE),
+	[0x8b] = OP(MOV, REG, RM, 0),
+	[0xa0] = OP(MOV, ACC, MOFFS, SEM_BYTE),
+	[0xa1] = OP(MOV, ACC, MOFFS, 0),
+	[0xa2] = OP(MOV, MOFFS, ACC, SEM_BYTE),
+	[0xa3] = OP(MOV, MOFFS, ACC, 0),
+	[0xa4] = OP(MOVS, NONE, NONE, SEM_BYTE),
+	[0xa5] = OP(MOVS, NONE, NONE, 0),
+	[0xa6] = OP(CMPS, NONE, NONE, SEM_BYTE),
+	[0xa7] = OP(CMPS, NONE, NONE, 0),
+	[0xa8] = OP(TEST, ACC, IMM, SEM_BYTE),
+	[0xa9] = OP(TEST, ACC, IMM, 0),
+	[0xaa] = OP(STOS, NONE, NONE, SEM_BYTE),
+	[0xab] = OP(STOS, NONE, NONE, 0),
+	[0xac] = OP(LODS, NONE, NONE, SEM_BYTE),
+	[0xad] = OP(LODS, NONE, NONE, 0),
+	[0xae] = OP(SCAS, NONE, NONE, SEM_BYTE),
+	[0xaf] = OP(SCAS, NONE, NONE, 0),
+	[0xc6] = GROUP(GROUP11_EB),
+	[0xc7] = GROUP(GROUP11_EV),
+	[0xf6] = GROUP(GROUP3_EB),
+	[0xf7] = GROUP(GROUP3_EV),
+	[0xfe] = GROUP(GROUP4),
+	[0xff] = GROUP(GROUP5),
+};
+
+static const struct op_entry two_byte_ops[256] = {
+	[0xa3] = OP(BT, RM, REG, 0),
+	[0xab] = OP(BTS, RM, REG, SEM_LOCK),
+	[0xb0] = OP(CMPXCHG, RM, REG, SEM_BYTE | SEM_LOCK),
+	[0xb1] = OP(CMPXCHG, RM, REG, SEM_LOCK),
+	[0xb3] = OP(BTR, RM, REG, SEM_LOCK),
+	[0xb6] = OP(MOVZX, REG, RM8, 0),
+	[0xb7] = OP(MOVZX, REG, RM16, 0),
+	[0xb9] = UD,					/* UD1 */
+	[0xba] = GROUP(GROUP8),
+	[0xbb] = OP(BTC, RM, REG, SEM_LOCK),
+	[0xbe] = OP(MOVSX, REG, RM8, 0),
+	[0xbf] = OP(MOVSX, REG, RM16, 0),
+	[0xc0] = OP(XADD, RM, REG, SEM_BYTE | SEM_LOCK),
+	[0xc1] = OP(XADD, RM, REG, SEM_LOCK),
+	[0xc7] = GROUP(GROUP9),
+	[0xff] = UD,					/* UD0 */
+};
+
+#define GROUP1(f, lock) { \
+	OP(ADD, RM, IMM, (f) | (lock)), OP(OR, RM, IMM, (f) | (lock)), \
+	OP(ADC, RM, IMM, (f) | (lock)), OP(SBB, RM, IMM, (f) | (lock)), \
+	OP(AND, RM, IMM, (f) | (lock)), OP(SUB, RM, IMM, (f) | (lock)), \
+	OP(XOR, RM, IMM, (f) | (lock)), OP(CMP, RM, IMM, (f)) }
+#define GROUP3(f) { \
+	OP(TEST, RM, IMM, (f)), OP(TEST, RM, IMM, (f)),	/* /1: an alias of /0 */ \
+	OP(NOT, RM, NONE, (f) | SEM_LOCK), OP(NEG, RM, NONE, (f) | SEM_LOCK), \
+	NONE, NONE, NONE, NONE }			/* MUL IMUL DIV IDIV */
+
+static const struct op_entry group_ops[GROUP_COUNT][8] = {
+	[GROUP1_EB_IB] = GROUP1(SEM_BYTE, SEM_LOCK),
+	[GROUP1_EV_IZ] = GROUP1(0, SEM_LOCK),
+	[GROUP1_EV_IB] = GROUP1(0, SEM_LOCK),
+	[GROUP3_EB] = GROUP3(SEM_BYTE),
+	[GROUP3_EV] = GROUP3(0),
+	[GROUP4] = { OP(INC, RM, NONE, SEM_BYTE | SEM_LOCK), OP(DEC, RM, NONE, SEM_BYTE | SEM_LOCK),
+		     UD, UD, UD, UD, UD, UD },
+	/* CALL, CALLF, JMP, JMPF, PUSH are not emulated; /7 is reserved */
+	[GROUP5] = { OP(INC, RM, NONE, SEM_LOCK), OP(DEC, RM, NONE, SEM_LOCK),
+		     NONE, NONE, NONE, NONE, NONE, UD },
+	[GROUP8] = { UD, UD, UD, UD, OP(BT, RM, IMM, 0), OP(BTS, RM, IMM, SEM_LOCK),
+		     OP(BTR, RM, IMM, SEM_LOCK), OP(BTC, RM, IMM, SEM_LOCK) },
+	/* /1 is CMPXCHG8B, or CMPXCHG16B with REX.W; the others are XSAVE*, VMX, RDRAND... */
+	[GROUP9] = { NONE, OP(CMPXCHG8B, NONE, NONE, SEM_MEM | SEM_LOCK),
+		     NONE, NONE, NONE, NONE, NONE, NONE },
+	/* /7 with mod = 3 is XABORT/XBEGIN, not emulated; /1-/6 are reserved */
+	[GROUP11_EB] = { OP(MOV, RM, IMM, SEM_BYTE), UD, UD, UD, UD, UD, UD, NONE },
+	[GROUP11_EV] = { OP(MOV, RM, IMM, 0), UD, UD, UD, UD, UD, UD, NONE },
+};
+
+#undef OP
+#undef GROUP
+#undef UD
+#undef NONE
+#undef ALU_ROW
+#undef GROUP1
+#undef GROUP3
+
+/* Default operand and address sizes by mode, and what the 66/67 prefixes make of them
+ * (SDM Vol. 1 3.6 and 3.6.1, table 3-4). */
+static const u8 default_operand_size[] = { 2, 2, 4, 4 };
+static const u8 default_address_size[] = { 2, 2, 4, 8 };
+static const u8 overridden_address_size[] = { 4, 4, 2, 4 };
+
+/* The bytes being decoded. avail is capped at X86_MAX_INSN_LEN. */
+struct cursor {
+	const u8 *bytes;
+	unsigned avail;
+	unsigned pos;
+};
+
+/* Checks that n more bytes exist; a byte past the 15th makes the instruction too long. */
+static inline enum x86_decode_result need(const struct cursor *cur, unsigned n)
+{
+	if (likely(cur->pos + n <= cur->avail))
+		return X86_DECODE_OK;
+	return cur->pos + n > X86_MAX_INSN_LEN ? X86_DECODE_TOO_LONG : X86_DECODE_TRUNCATED;
+}
+
+/* Little-endian load of 1, 2, 3, 4, 6 or 8 bytes (the sizes immediates come in). */
+static u64 load_le(const u8 *p, unsigned n)
+{
+	u16 w;
+	u32 d;
+	u64 q;
+
+	switch (n) {
+	case 1:
+		return p[0];
+	case 2:
+		__builtin_memcpy(&w, p, 2);
+		return w;
+	case 4:
+		__builtin_memcpy(&d, p, 4);
+		return d;
+	case 8:
+		__builtin_memcpy(&q, p, 8);
+		return q;
+	default:	/* 3 (ENTER) and 6 (far pointer) */
+		return load_le(p, 2) | load_le(p + 2, n - 2) << 16;
+	}
+}
+
+/* Sign-extends the low n bytes of v (n = 1, 2, 4 or 8). */
+static inline u64 sign_extend(u64 v, unsigned n)
+{
+	unsigned shift = 64 - 8 * n;
+
+	return (u64)((s64)(v << shift) >> shift);
+}
+
+/* Reads an n-byte signed value (displacement or immediate) and moves past it. */
+static enum x86_decode_result take_signed(struct cursor *cur, unsigned n, u64 *out)
+{
+	enum x86_decode_result r = need(cur, n);
+
+	if (r != X86_DECODE_OK)
+		return r;
+	*out = sign_extend(load_le(cur->bytes + cur->pos, n), n);
+	cur->pos += n;
+	return X86_DECODE_OK;
+}
+
+/* Legacy prefixes and REX (SDM Vol. 2A 2.1.1, 2.2.1): the last F2/F3 wins, and a REX
+ * counts only right before the opcode. Leaves the cursor on the opcode. */
+static enum x86_decode_result decode_prefixes(struct cursor *cur, enum x86_cpu_mode mode,
+					      struct x86_insn *insn, u8 *seg_override)
+{
+	u8 prefixes = 0, rex = 0, seg = X86_REG_NONE;
+	enum x86_decode_result r;
+
+	for (;; cur->pos++) {
+		r = need(cur, 1);
+		if (r != X86_DECODE_OK)
+			return r;
+		switch (cur->bytes[cur->pos]) {
+		case 0xf0: prefixes |= X86_PREFIX_LOCK; break;
+		case 0xf2: prefixes = (prefixes & ~X86_PREFIX_REP) | X86_PREFIX_REPNE; break;
+		case 0xf3: prefixes = (prefixes & ~X86_PREFIX_REPNE) | X86_PREFIX_REP; break;
+		case 0x66: prefixes |= X86_PREFIX_OPSIZE; break;
+		case 0x67: prefixes |= X86_PREFIX_ADSIZE; break;
+		case 0x26: seg = X86_SEG_ES; break;
+		case 0x2e: seg = X86_SEG_CS; break;
+		case 0x36: seg = X86_SEG_SS; break;
+		case 0x3e: seg = X86_SEG_DS; break;
+		case 0x64: seg = X86_SEG_FS; break;
+		case 0x65: seg = X86_SEG_GS; break;
+		case 0x40 ... 0x4f:
+			if (mode != X86_MODE_LONG64)
+				goto done;
+			rex = cur->bytes[cur->pos];
+			continue;
+		default:
+			goto done;
+		}
+		rex = 0;
+	}
+done:
+	insn->prefixes = prefixes;
+	insn->rex = rex;
+	/* 64-bit mode ignores CS, DS, ES and SS overrides (SDM Vol. 1 3.3.7.1). */
+	*seg_override = (mode == X86_MODE_LONG64 && seg < X86_SEG_FS) ? X86_REG_NONE : seg;
+	return X86_DECODE_OK;
+}
+
+/* The opcode byte(s) and their layout; for VEX/EVEX, UNSUPPORTED with length 0. */
+static enum x86_decode_result decode_opcode(struct cursor *cur, enum x86_cpu_mode mode,
+					    struct x86_insn *insn, u16 *layout)
+{
+	enum x86_decode_result r;
+	u8 map = 0, b = cur->bytes[cur->pos++];
+
+	if (b == 0x0f) {
+		r = need(cur, 1);
+		if (r != X86_DECODE_OK)
+			return r;
+		map = 1;
+		b = cur->bytes[cur->pos++];
+		if (b == 0x38 || b == 0x3a) {
+			r = need(cur, 1);
+			if (r != X86_DECODE_OK)
+				return r;
+			map = b == 0x38 ? 2 : 3;
+			b = cur->bytes[cur->pos++];
+		}
+	}
+	insn->opcode = b;
+	insn->opcode_map = map;
+	if (map == 0)
+		*layout = one_byte_layout[b];
+	else if (map == 1)
+		*layout = two_byte_layout[b];
+	else
+		*layout = map == 2 ? L_MODRM : (L_MODRM | IMM_8);
+
+	if (*layout & L_VEX) {
+		r = need(cur, 1);
+		if (r != X86_DECODE_OK)
+			return r;
+		if (mode == X86_MODE_LONG64 || (cur->bytes[cur->pos] >> 6) == 3) {
+			insn->length = 0;
+			return X86_DECODE_UNSUPPORTED;
+		}
+	}
+	if ((*layout & L_BAD) || ((*layout & L_NO64) && mode == X86_MODE_LONG64))
+		return X86_DECODE_INVALID;
+	return X86_DECODE_OK;
+}
+
+/* 16-bit addressing: the eight base/index pairs of SDM Vol. 2A table 2-1. */
+static enum x86_decode_result decode_mem16(struct cursor *cur, struct x86_insn *insn,
+					   unsigned mod, unsigned rm)
+{
+	static const u8 base[8] = { X86_RBX, X86_RBX, X86_RBP, X86_RBP,
+				    X86_RSI, X86_RDI, X86_RBP, X86_RBX };
+	static const u8 index[8] = { X86_RSI, X86_RDI, X86_RSI, X86_RDI,
+				     X86_REG_NONE, X86_REG_NONE, X86_REG_NONE, X86_REG_NONE };
+
+	insn->mem_index = index[rm];
+	insn->mem_scale = 0;
+	if (mod == 0 && rm == 6) {
+		insn->mem_base = X86_REG_NONE;
+		return take_signed(cur, 2, &insn->disp);
+	}
+	insn->mem_base = base[rm];
+	if (mod == 0) {
+		insn->disp = 0;
+		return X86_DECODE_OK;
+	}
+	return take_signed(cur, mod == 1 ? 1 : 2, &insn->disp);
+}
+
+/* 32- and 64-bit addressing, SIB included (SDM Vol. 2A tables 2-2 and 2-3, 2.2.1.6). */
+static enum x86_decode_result decode_mem32(struct cursor *cur, enum x86_cpu_mode mode,
+					   struct x86_insn *insn, unsigned mod, unsigned rm)
+{
+	enum x86_decode_result r;
+	u8 sib, rex = insn->rex;
+
+	insn->mem_index = X86_REG_NONE;
+	insn->mem_scale = 0;
+	if (rm == 4) {
+		r = need(cur, 1);
+		if (r != X86_DECODE_OK)
+			return r;
+		sib = cur->bytes[cur->pos++];
+		insn->mem_scale = sib >> 6;
+		/* index 100b without REX.X means no index; with it, R12 */
+		if (((sib >> 3) & 7) != 4 || (rex & REX_X))
+			insn->mem_index = ((sib >> 3) & 7) | ((rex & REX_X) ? 8 : 0);
+		if ((sib & 7) == 5 && mod == 0) {
+			insn->mem_base = X86_REG_NONE;
+			return take_signed(cur, 4, &insn->disp);
+		}
+		insn->mem_base = (sib & 7) | ((rex & REX_B) ? 8 : 0);
+	} else if (rm == 5 && mod == 0) {
+		insn->mem_base = mode == X86_MODE_LONG64 ? X86_REG_RIP : X86_REG_NONE;
+		return take_signed(cur, 4, &insn->disp);
+	} else {
+		insn->mem_base = rm | ((rex & REX_B) ? 8 : 0);
+	}
+	if (mod == 0) {
+		insn->disp = 0;
+		return X86_DECODE_OK;
+	}
+	return take_signed(cur, mod == 1 ? 1 : 4, &insn->disp);
+}
+
+static enum x86_decode_result decode_modrm(struct cursor *cur, enum x86_cpu_mode mode,
+					   struct x86_insn *insn, bool registers_only)
+{
+	enum x86_decode_result r = need(cur, 1);
+	u8 modrm, rex = insn->rex;
+	unsigned mod, rm;
+
+	if (r != X86_DECODE_OK)
+		return r;
+	modrm = cur->bytes[cur->pos++];
+	mod = modrm >> 6;
+	rm = modrm & 7;
+	insn->has_modrm = true;
+	insn->modrm = modrm;
+	insn->modrm_reg = ((modrm >> 3) & 7) | ((rex & REX_R) ? 8 : 0);
+	if (mod == 3 || registers_only) {
+		insn->has_mem = false;
+		insn->modrm_rm = rm | ((rex & REX_B) ? 8 : 0);
+		return X86_DECODE_OK;
+	}
+	insn->has_mem = true;
+	if (insn->address_size == 2)
+		return decode_mem16(cur, insn, mod, rm);
+	return decode_mem32(cur, mode, insn, mod, rm);
+}
+
+/* The size in bytes of the immediate the layout announces. */
+static unsigned immediate_size(const struct x86_insn *insn, enum x86_cpu_mode mode,
+			       enum imm_kind kind)
+{
+	unsigned z = insn->operand_size == 2 ? 2 : 4;
+
+	switch (kind) {
+	case IMM_8: return 1;
+	case IMM_16: return 2;
+	case IMM_Z: return z;
+	case IMM_V: return insn->operand_size;
+	case IMM_MOFFS: return insn->address_size;
+	case IMM_BRANCH: return mode == X86_MODE_LONG64 ? 4 : z;
+	case IMM_ENTER: return 3;
+	case IMM_FAR: return 2 + z;
+	case IMM_GROUP3:
+		if (((insn->modrm >> 3) & 7) >= 2)
+			return 0;
+		return (insn->opcode & 1) ? z : 1;
+	default: return 0;
+	}
+}
+
+static enum x86_decode_result decode_immediate(struct cursor *cur, enum x86_cpu_mode mode,
+					       struct x86_insn *insn, enum imm_kind kind)
+{
+	unsigned n = immediate_size(insn, mode, kind);
+	enum x86_decode_result r;
+	u64 value;
+
+	if (n == 0)
+		return X86_DECODE_OK;
+	r = need(cur, n);
+	if (r != X86_DECODE_OK)
+		return r;
+	value = load_le(cur->bytes + cur->pos, n);
+	cur->pos += n;
+	if (kind == IMM_MOFFS) {
+		insn->has_mem = true;
+		insn->mem_base = X86_REG_NONE;
+		insn->mem_index = X86_REG_NONE;
+		insn->mem_scale = 0;
+		insn->disp = value;
+	} else {
+		insn->imm = (n == 3 || n == 6) ? value : sign_extend(value, n);
+	}
+	return X86_DECODE_OK;
+}
+
+/* Everything but the semantics: fills insn up to its length. */
+static enum x86_decode_result decode_layout(const u8 *bytes, unsigned avail,
+					    enum x86_cpu_mode mode, struct x86_insn *insn)
+{
+	struct cursor cur = { bytes, MIN(avail, X86_MAX_INSN_LEN), 0 };
+	enum x86_decode_result r;
+	u8 seg_override;
+	u16 layout;
+
+	r = decode_prefixes(&cur, mode, insn, &seg_override);
+	if (r != X86_DECODE_OK)
+		return r;
+	r = decode_opcode(&cur, mode, insn, &layout);
+	if (r != X86_DECODE_OK)
+		return r;
+
+	insn->operand_size = default_operand_size[mode];
+	if (insn->prefixes & X86_PREFIX_OPSIZE)
+		insn->operand_size ^= 6;	/* 2 <-> 4 */
+	if (insn->rex & REX_W)
+		insn->operand_size = 8;
+	insn->address_size = (insn->prefixes & X86_PREFIX_ADSIZE) ?
+		overridden_address_size[mode] : default_address_size[mode];
+
+	insn->has_modrm = false;
+	insn->has_mem = false;
+	if (layout & L_MODRM) {
+		r = decode_modrm(&cur, mode, insn, layout & L_MODRM_REG);
+		if (r != X86_DECODE_OK)
+			return r;
+	}
+	r = decode_immediate(&cur, mode, insn, layout & L_IMM_MASK);
+	if (r != X86_DECODE_OK)
+		return r;
+
+	/* SS is the default segment for rBP and rSP bases (SDM Vol. 1 3.7.4, table 3-5). */
+	if (seg_override != X86_REG_NONE)
+		insn->segment = seg_override;
+	else if (insn->has_modrm && insn->has_mem &&
+		 (insn->mem_base == X86_RSP || insn->mem_base == X86_RBP))
+		insn->segment = X86_SEG_SS;
+	else
+		insn->segment = X86_SEG_DS;
+	insn->length = cur.pos;
+	return X86_DECODE_OK;
+}
+
+unsigned x86_insn_length(const u8 *bytes, unsigned avail, enum x86_cpu_mode mode)
+{
+	struct x86_insn insn;
+	enum x86_decode_result r = decode_layout(bytes, avail, mode, &insn);
+
+	return r == X86_DECODE_OK ? insn.length : 0;
+}
+
+/* The semantic entry for a decoded layout, group members resolved. */
+static const struct op_entry *lookup_op(const struct x86_insn *insn)
+{
+	static const struct op_entry not_emulated;
+	const struct op_entry *e;
+
+	if (insn->opcode_map == 0)
+		e = &one_byte_ops[insn->opcode];
+	else if (insn->opcode_map == 1)
+		e = &two_byte_ops[insn->opcode];
+	else
+		return &not_emulated;
+	if (e->flags & SEM_GROUP)
+		e = &group_ops[e->op][(insn->modrm >> 3) & 7];
+	return e;
+}
+
+enum x86_decode_result x86_decode(const u8 *bytes, unsigned avail, enum x86_cpu_mode mode,
+				  struct x86_insn *insn)
+{
+	enum x86_decode_result r = decode_layout(bytes, avail, mode, insn);
+	const struct op_entry *e;
+
+	insn->op = X86_OP_NONE;
+	if (r != X86_DECODE_OK)
+		return r;
+	e = lookup_op(insn);
+	if (e->flags & SEM_UD)
+		return X86_DECODE_INVALID;
+	if (e->op == X86_OP_NONE || ((e->flags & SEM_ONLY64) && mode != X86_MODE_LONG64))
+		return X86_DECODE_UNSUPPORTED;
+	if ((e->flags & SEM_MEM) && !insn->has_mem)
+		return X86_DECODE_INVALID;
+	/* LOCK needs a lockable instruction with a memory destination (SDM Vol. 2A, LOCK). */
+	if ((insn->prefixes & X86_PREFIX_LOCK) && (!(e->flags & SEM_LOCK) || !insn->has_mem))
+		return X86_DECODE_INVALID;
+	insn->op = e->op;
+	insn->dst = e->dst;
+	insn->src = e->src;
+	if (e->flags & SEM_BYTE)
+		insn->operand_size = 1;
+	return X86_DECODE_OK;
+}

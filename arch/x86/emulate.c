@@ -1,0 +1,858 @@
+/* The x86 instruction emulator: fetches through the caller's callbacks, decodes
+ * (arch/x86/decode.c) and executes the memory-operand instructions of arch/x86/emulate.h,
+ * with RFLAGS set as the CPU sets them. */
+#include "arch/x86/cpu.h"
+#include "arch/x86/decode.h"
+#include "arch/x86/emulate.h"
+#include "arch/x86/x86.h"
+
+/* RFLAGS bits not yet in arch/x86/cpu.h (SDM Vol. 1 3.4.3). */
+#define RFLAGS_PF BIT(2)
+#define RFLAGS_AF BIT(4)
+#define RFLAGS_SF BIT(7)
+#define RFLAGS_DF BIT(10)
+#define RFLAGS_OF BIT(11)
+#define RFLAGS_RF BIT(16)
+#define RFLAGS_ARITH (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
+
+/* A handler's way of saying "iteration bound reached, leave RIP on the instruction". */
+#define EMUL_REP_PAUSED (-1)
+
+/* Canonical addresses have bits 63:47 equal (4-level paging; Vireo offers no LA57). */
+#define CANONICAL_BITS 48
+
+/* An operand once located: a register, a memory location or an immediate. */
+enum operand_where { OPERAND_REG, OPERAND_MEM, OPERAND_IMM };
+
+struct operand {
+	u8 where;	/* enum operand_where */
+	u8 size;	/* bytes */
+	u8 reg;		/* OPERAND_REG: GPR number */
+	u64 linear;	/* OPERAND_MEM */
+	u64 val;
+};
+
+static inline u64 size_mask(unsigned size)
+{
+	return ~0ull >> (64 - 8 * size);
+}
+
+static inline u64 sign_bit(unsigned size)
+{
+	return 1ull << (8 * size - 1);
+}
+
+static inline u64 sign_extend_from(u64 v, unsigned size)
+{
+	unsigned shift = 64 - 8 * size;
+
+	return (u64)((s64)(v << shift) >> shift);
+}
+
+/* --- registers --- */
+
+/* Without any REX, byte registers 4-7 are AH, CH, DH, BH (SDM Vol. 2A 3.7.2.1). */
+static inline bool is_high_byte(unsigned reg, unsigned size, u8 rex)
+{
+	return size == 1 && !rex && reg >= 4 && reg < 8;
+}
+
+static u64 gpr_read(const struct x86_regs *regs, unsigned reg, unsigned size, u8 rex)
+{
+	if (is_high_byte(reg, size, rex))
+		return (regs->gpr[reg - 4] >> 8) & 0xff;
+	return regs->gpr[reg] & size_mask(size);
+}
+
+/* 8- and 16-bit writes keep the other bits; 32-bit writes zero bits 63:32 (SDM Vol. 1
+ * 3.4.1.1). */
+static void gpr_write(struct x86_regs *regs, unsigned reg, unsigned size, u8 rex, u64 val)
+{
+	u64 *r;
+
+	if (is_high_byte(reg, size, rex)) {
+		r = &regs->gpr[reg - 4];
+		*r = (*r & ~0xff00ull) | ((val & 0xff) << 8);
+		return;
+	}
+	r = &regs->gpr[reg];
+	if (size == 4)
+		*r = (u32)val;
+	else
+		*r = (*r & ~size_mask(size)) | (val & size_mask(size));
+}
+
+/* --- exceptions and addresses --- */
+
+static int raise_exception(struct x86_emu_ctxt *ctxt, u8 vector, bool has_error_code)
+{
+	ctxt->exception.vector = vector;
+	ctxt->exception.has_error_code = has_error_code;
+	ctxt->exception.error_code = 0;
+	ctxt->exception.cr2 = 0;
+	return X86_EMUL_EXCEPTION;
+}
+
+static inline bool is_canonical(u64 la)
+{
+	return sign_extend_from(la, CANONICAL_BITS / 8) == la;
+}
+
+static u64 segment_base(const struct x86_emu_ctxt *ctxt, unsigned seg)
+{
+	if (ctxt->mode == X86_MODE_LONG64 && seg < X86_SEG_FS)
+		return 0;
+	return ctxt->ops->seg_base(ctxt->ops_ctx, seg);
+}
+
+/*
+ * The linear address of size bytes at seg:ea. Segment limits and rights are not checked:
+ * the CPU checked them for the access that exited, and guests that reach MMIO use flat
+ * segments. In 64-bit mode every byte must be canonical: #SS(0) for SS, else #GP(0).
+ */
+static int linear_address(struct x86_emu_ctxt *ctxt, unsigned seg, u64 ea, unsigned size,
+			  u64 *linear)
+{
+	u64 la = segment_base(ctxt, seg) + ea;
+
+	if (ctxt->mode != X86_MODE_LONG64) {
+		*linear = (u32)la;
+		return X86_EMUL_OK;
+	}
+	if (!is_canonical(la) || !is_canonical(la + size - 1))
+		return raise_exception(ctxt, seg == X86_SEG_SS ? X86_EXC_SS : X86_EXC_GP, true);
+	*linear = la;
+	return X86_EMUL_OK;
+}
+
+/* base + index * scale + disp, wrapped to the address size (SDM Vol. 1 3.7.5). */
+static u64 effective_address(const struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	const struct x86_regs *regs = ctxt->regs;
+	u64 ea = insn->disp;
+
+	if (insn->mem_base == X86_REG_RIP)
+		ea += regs->rip + insn->length;
+	else if (insn->mem_base != X86_REG_NONE)
+		ea += regs->gpr[insn->mem_base];
+	if (insn->mem_index != X86_REG_NONE)
+		ea += regs->gpr[insn->mem_index] << insn->mem_scale;
+	return ea & size_mask(insn->address_size);
+}
+
+/* --- memory --- */
+
+static int mem_read(struct x86_emu_ctxt *ctxt, u64 linear, void *buf, unsigned size)
+{
+	return ctxt->ops->read_mem(ctxt->ops_ctx, linear, buf, size, &ctxt->exception);
+}
+
+static int mem_write(struct x86_emu_ctxt *ctxt, u64 linear, const void *buf, unsigned size)
+{
+	return ctxt->ops->write_mem(ctxt->ops_ctx, linear, buf, size, &ctxt->exception);
+}
+
+/* Reads size (1..8) bytes as a zero-extended value: x86 is little-endian, like us. */
+static int mem_read_value(struct x86_emu_ctxt *ctxt, u64 linear, unsigned size, u64 *val)
+{
+	*val = 0;
+	return mem_read(ctxt, linear, val, size);
+}
+
+/* --- operands --- */
+
+static unsigned operand_kind_size(const struct x86_insn *insn, unsigned kind)
+{
+	switch (kind) {
+	case OPND_RM8: return 1;
+	case OPND_RM16: return 2;
+	case OPND_RM32: return 4;
+	default: return insn->operand_size;
+	}
+}
+
+/* Where an operand lives; memory operands get their linear address (may fault). */
+static int operand_locate(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
+			  unsigned kind, struct operand *o)
+{
+	o->size = operand_kind_size(insn, kind);
+	switch (kind) {
+	case OPND_REG:
+		o->where = OPERAND_REG;
+		o->reg = insn->modrm_reg;
+		return X86_EMUL_OK;
+	case OPND_ACC:
+		o->where = OPERAND_REG;
+		o->reg = X86_RAX;
+		return X86_EMUL_OK;
+	case OPND_IMM:
+		o->where = OPERAND_IMM;
+		o->val = insn->imm & size_mask(o->size);
+		return X86_EMUL_OK;
+	default:	/* OPND_RM*, OPND_MOFFS */
+		if (!insn->has_mem) {
+			o->where = OPERAND_REG;
+			o->reg = insn->modrm_rm;
+			return X86_EMUL_OK;
+		}
+		o->where = OPERAND_MEM;
+		return linear_address(ctxt, insn->segment, effective_address(ctxt, insn),
+				      o->size, &o->linear);
+	}
+}
+
+static int operand_read(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
+			struct operand *o)
+{
+	switch (o->where) {
+	case OPERAND_REG:
+		o->val = gpr_read(ctxt->regs, o->reg, o->size, insn->rex);
+		return X86_EMUL_OK;
+	case OPERAND_MEM:
+		return mem_read_value(ctxt, o->linear, o->size, &o->val);
+	default:
+		return X86_EMUL_OK;
+	}
+}
+
+static int operand_fetch(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
+			 unsigned kind, struct operand *o)
+{
+	int r = operand_locate(ctxt, insn, kind, o);
+
+	return r == X86_EMUL_OK ? operand_read(ctxt, insn, o) : r;
+}
+
+static int operand_write(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
+			 const struct operand *o, u64 val)
+{
+	if (o->where == OPERAND_MEM)
+		return mem_write(ctxt, o->linear, &val, o->size);
+	gpr_write(ctxt->regs, o->reg, o->size, insn->rex, val);
+	return X86_EMUL_OK;
+}
+
+/* --- flags (SDM Vol. 1 3.4.3.1 and appendix A) --- */
+
+/* PF: set when the low byte of the result has an even number of ones. */
+static inline u64 parity_flag(u64 res)
+{
+	unsigned nibble = (res ^ (res >> 4)) & 0xf;
+
+	return ((0x9669u >> nibble) & 1) ? RFLAGS_PF : 0;
+}
+
+static u64 flags_szp(u64 res, unsigned size)
+{
+	u64 f = parity_flag(res);
+
+	if ((res & size_mask(size)) == 0)
+		f |= RFLAGS_ZF;
+	if (res & sign_bit(size))
+		f |= RFLAGS_SF;
+	return f;
+}
+
+/* CF is the carry out of the top bit, OF a sign change neither input explains, AF the
+ * carry out of bit 3; the formulas hold with any carry-in, so ADC uses them too. */
+static u64 flags_add(u64 a, u64 b, u64 res, unsigned size)
+{
+	u64 top = sign_bit(size);
+	u64 carries = (a & b) | ((a | b) & ~res);
+	u64 f = flags_szp(res, size);
+
+	if (carries & top)
+		f |= RFLAGS_CF;
+	if ((a ^ res) & (b ^ res) & top)
+		f |= RFLAGS_OF;
+	if ((a ^ b ^ res) & 0x10)
+		f |= RFLAGS_AF;
+	return f;
+}
+
+/* a - b (- borrow): CF is the borrow out of the top bit, AF the borrow out of bit 3. */
+static u64 flags_sub(u64 a, u64 b, u64 res, unsigned size)
+{
+	u64 top = sign_bit(size);
+	u64 borrows = (~a & b) | ((~a | b) & res);
+	u64 f = flags_szp(res, size);
+
+	if (borrows & top)
+		f |= RFLAGS_CF;
+	if ((a ^ b) & (a ^ res) & top)
+		f |= RFLAGS_OF;
+	if ((a ^ b ^ res) & 0x10)
+		f |= RFLAGS_AF;
+	return f;
+}
+
+static inline void set_arith_flags(struct x86_regs *regs, u64 flags)
+{
+	regs->rflags = (regs->rflags & ~RFLAGS_ARITH) | flags;
+}
+
+/*
+ * The result of a two-operand (or, with src unused, one-operand) arithmetic or logic op,
+ * and its RFLAGS. Logic ops clear CF, OF and AF (AF is undefined: this is what Intel CPUs
+ * and Bochs do); INC and DEC keep CF; NOT changes no flag.
+ */
+static u64 alu_compute(unsigned op, u64 dst, u64 src, unsigned size, u64 *rflags)
+{
+	u64 carry = *rflags & RFLAGS_CF;
+	u64 mask = size_mask(size);
+	u64 res, f;
+
+	switch (op) {
+	case X86_OP_ADD:
+	case X86_OP_ADC:
+		res = (dst + src + (op == X86_OP_ADC ? carry : 0)) & mask;
+		f = flags_add(dst, src, res, size);
+		break;
+	case X86_OP_SUB:
+	case X86_OP_SBB:
+	case X86_OP_CMP:
+		res = (dst - src - (op == X86_OP_SBB ? carry : 0)) & mask;
+		f = flags_sub(dst, src, res, size);
+		break;
+	case X86_OP_INC:
+		res = (dst + 1) & mask;
+		f = (flags_add(dst, 1, res, size) & ~RFLAGS_CF) | carry;
+		break;
+	case X86_OP_DEC:
+		res = (dst - 1) & mask;
+		f = (flags_sub(dst, 1, res, size) & ~RFLAGS_CF) | carry;
+		break;
+	case X86_OP_NEG:
+		res = (0 - dst) & mask;
+		f = flags_sub(0, dst, res, size);
+		break;
+	case X86_OP_NOT:
+		return ~dst & mask;
+	case X86_OP_AND:
+	case X86_OP_TEST:
+		res = dst & src;
+		f = flags_szp(res, size);
+		break;
+	case X86_OP_OR:
+		res = dst | src;
+		f = flags_szp(res, size);
+		break;
+	default:	/* X86_OP_XOR */
+		res = dst ^ src;
+		f = flags_szp(res, size);
+		break;
+	}
+	*rflags = (*rflags & ~RFLAGS_ARITH) | f;
+	return res;
+}
+
+/* --- instructions --- */
+
+static int emulate_alu(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	struct operand dst, src;
+	u64 rflags = ctxt->regs->rflags, res;
+	int r;
+
+	src.val = 0;
+	if (insn->src != OPND_NONE) {
+		r = operand_fetch(ctxt, insn, insn->src, &src);
+		if (r != X86_EMUL_OK)
+			return r;
+	}
+	r = operand_fetch(ctxt, insn, insn->dst, &dst);
+	if (r != X86_EMUL_OK)
+		return r;
+	res = alu_compute(insn->op, dst.val, src.val, dst.size, &rflags);
+	if (insn->op != X86_OP_CMP && insn->op != X86_OP_TEST) {
+		r = operand_write(ctxt, insn, &dst, res);
+		if (r != X86_EMUL_OK)
+			return r;
+	}
+	ctxt->regs->rflags = rflags;
+	return X86_EMUL_OK;
+}
+
+/* MOV and MOVZX (the source operand kind gives its width; reads zero-extend). */
+static int emulate_mov(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	struct operand dst, src;
+	int r = operand_fetch(ctxt, insn, insn->src, &src);
+
+	if (r != X86_EMUL_OK)
+		return r;
+	r = operand_locate(ctxt, insn, insn->dst, &dst);
+	if (r != X86_EMUL_OK)
+		return r;
+	return operand_write(ctxt, insn, &dst, src.val);
+}
+
+/* MOVSX and MOVSXD. */
+static int emulate_movsx(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	struct operand dst, src;
+	int r = operand_fetch(ctxt, insn, insn->src, &src);
+
+	if (r != X86_EMUL_OK)
+		return r;
+	r = operand_locate(ctxt, insn, insn->dst, &dst);
+	if (r != X86_EMUL_OK)
+		return r;
+	return operand_write(ctxt, insn, &dst, sign_extend_from(src.val, src.size));
+}
+
+/* XCHG r/m, reg: memory is written first, so a fault leaves the register alone. */
+static int emulate_xchg(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	struct operand dst, src;
+	int r = operand_fetch(ctxt, insn, insn->src, &src);
+
+	if (r != X86_EMUL_OK)
+		return r;
+	r = operand_fetch(ctxt, insn, insn->dst, &dst);
+	if (r != X86_EMUL_OK)
+		return r;
+	r = operand_write(ctxt, insn, &dst, src.val);
+	if (r != X86_EMUL_OK)
+		return r;
+	return operand_write(ctxt, insn, &src, dst.val);
+}
+
+/* XADD r/m, reg: r/m gets the sum, reg the old r/m; flags as ADD. */
+static int emulate_xadd(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	struct operand dst, src;
+	u64 rflags = ctxt->regs->rflags, sum;
+	int r = operand_fetch(ctxt, insn, insn->src, &src);
+
+	if (r != X86_EMUL_OK)
+		return r;
+	r = operand_fetch(ctxt, insn, insn->dst, &dst);
+	if (r != X86_EMUL_OK)
+		return r;
+	sum = alu_compute(X86_OP_ADD, dst.val, src.val, dst.size, &rflags);
+	if (dst.where == OPERAND_MEM) {
+		r = operand_write(ctxt, insn, &dst, sum);
+		if (r != X86_EMUL_OK)
+			return r;
+		operand_write(ctxt, insn, &src, dst.val);
+	} else {
+		/* the SDM's order, which matters when both name the same register */
+		operand_write(ctxt, insn, &src, dst.val);
+		operand_write(ctxt, insn, &dst, sum);
+	}
+	ctxt->regs->rflags = rflags;
+	return X86_EMUL_OK;
+}
+
+/*
+ * CMPXCHG r/m, reg: compares the accumulator with r/m (flags as CMP). Equal: r/m = reg.
+ * Not equal: the accumulator gets r/m, and r/m is written back with its own value, as
+ * the CPU's locked cycle does (SDM Vol. 2A, CMPXCHG).
+ */
+static int emulate_cmpxchg(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	struct operand dst, src, acc;
+	u64 rflags = ctxt->regs->rflags;
+	bool equal;
+	int r = operand_fetch(ctxt, insn, insn->src, &src);
+
+	if (r != X86_EMUL_OK)
+		return r;
+	r = operand_fetch(ctxt, insn, insn->dst, &dst);
+	if (r != X86_EMUL_OK)
+		return r;
+	operand_fetch(ctxt, insn, OPND_ACC, &acc);
+	alu_compute(X86_OP_CMP, acc.val, dst.val, dst.size, &rflags);
+	equal = rflags & RFLAGS_ZF;
+	r = operand_write(ctxt, insn, &dst, equal ? src.val : dst.val);
+	if (r != X86_EMUL_OK)
+		return r;
+	if (!equal)
+		operand_write(ctxt, insn, &acc, dst.val);
+	ctxt->regs->rflags = rflags;
+	return X86_EMUL_OK;
+}
+
+/*
+ * CMPXCHG8B m64 / CMPXCHG16B m128 (REX.W): compares EDX:EAX (RDX:RAX) with memory. Equal:
+ * ZF = 1 and memory = ECX:EBX (RCX:RBX). Not equal: ZF = 0, EDX:EAX = memory, memory
+ * written back unchanged. CMPXCHG16B needs a 16-byte aligned operand, else #GP(0).
+ */
+static int emulate_cmpxchg8b(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	struct x86_regs *regs = ctxt->regs;
+	unsigned half = insn->operand_size == 8 ? 8 : 4;
+	u64 mem[2] = { 0, 0 }, val[2];
+	u64 linear;
+	bool equal;
+	int r = linear_address(ctxt, insn->segment, effective_address(ctxt, insn), 2 * half,
+			       &linear);
+
+	if (r != X86_EMUL_OK)
+		return r;
+	if (half == 8 && !IS_ALIGNED(linear, 16))
+		return raise_exception(ctxt, X86_EXC_GP, true);
+	if (half == 8) {
+		r = mem_read(ctxt, linear, mem, 16);
+	} else {
+		r = mem_read_value(ctxt, linear, 8, &mem[0]);
+		mem[1] = mem[0] >> 32;
+		mem[0] &= 0xffffffff;
+	}
+	if (r != X86_EMUL_OK)
+		return r;
+	equal = mem[0] == (regs->gpr[X86_RAX] & size_mask(half)) &&
+		mem[1] == (regs->gpr[X86_RDX] & size_mask(half));
+	if (equal) {
+		val[0] = regs->gpr[X86_RBX] & size_mask(half);
+		val[1] = regs->gpr[X86_RCX] & size_mask(half);
+	} else {
+		val[0] = mem[0];
+		val[1] = mem[1];
+	}
+	if (half == 4)
+		val[0] |= val[1] << 32;
+	r = mem_write(ctxt, linear, val, 2 * half);
+	if (r != X86_EMUL_OK)
+		return r;
+	if (!equal) {
+		gpr_write(regs, X86_RAX, half, insn->rex, mem[0]);
+		gpr_write(regs, X86_RDX, half, insn->rex, mem[1]);
+	}
+	regs->rflags = equal ? regs->rflags | RFLAGS_ZF : regs->rflags & ~RFLAGS_ZF;
+	return X86_EMUL_OK;
+}
+
+/*
+ * BT, BTS, BTR, BTC: CF = the selected bit, then set/clear/complement it. With a register
+ * offset and a memory operand the offset is signed and may reach outside the operand:
+ * the operand moves by (offset >> log2(bits)) operands (SDM Vol. 2A, BT). Only CF
+ * changes (the others are undefined; the CPU and Bochs leave them).
+ */
+static int emulate_bit_test(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	struct operand dst, src;
+	unsigned bits = 8 * insn->operand_size;
+	u64 bit, offset;
+	int r = operand_fetch(ctxt, insn, insn->src, &src);
+
+	if (r != X86_EMUL_OK)
+		return r;
+	r = operand_locate(ctxt, insn, insn->dst, &dst);
+	if (r != X86_EMUL_OK)
+		return r;
+	offset = src.val;
+	if (dst.where == OPERAND_MEM && src.where == OPERAND_REG) {
+		s64 element = (s64)sign_extend_from(offset, src.size) >> __builtin_ctz(bits);
+		u64 ea = effective_address(ctxt, insn) + (u64)element * insn->operand_size;
+
+		r = linear_address(ctxt, insn->segment, ea & size_mask(insn->address_size),
+				   dst.size, &dst.linear);
+		if (r != X86_EMUL_OK)
+			return r;
+	}
+	r = operand_read(ctxt, insn, &dst);
+	if (r != X86_EMUL_OK)
+		return r;
+	bit = 1ull << (offset & (bits - 1));
+	if (insn->op != X86_OP_BT) {
+		u64 val = insn->op == X86_OP_BTS ? dst.val | bit :
+			  insn->op == X86_OP_BTR ? dst.val & ~bit : dst.val ^ bit;
+
+		r = operand_write(ctxt, insn, &dst, val);
+		if (r != X86_EMUL_OK)
+			return r;
+	}
+	ctxt->regs->rflags = (dst.val & bit) ? ctxt->regs->rflags | RFLAGS_CF :
+					       ctxt->regs->rflags & ~RFLAGS_CF;
+	return X86_EMUL_OK;
+}
+
+/* --- string instructions (SDM Vol. 1 7.3.9, Vol. 2B REP) --- */
+
+/* The memory behind rSI (segment overridable) or ES:rDI, for one element. */
+static int string_address(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
+			  unsigned reg, unsigned size, u64 *linear)
+{
+	unsigned seg = reg == X86_RSI ? insn->segment : X86_SEG_ES;
+	u64 ea = ctxt->regs->gpr[reg] & size_mask(insn->address_size);
+
+	return linear_address(ctxt, seg, ea, size, linear);
+}
+
+/* rSI/rDI step by the element size, down when DF = 1; they wrap at the address size. */
+static void string_advance(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
+			   unsigned reg, unsigned size)
+{
+	struct x86_regs *regs = ctxt->regs;
+	u64 step = (regs->rflags & RFLAGS_DF) ? -(u64)size : size;
+
+	gpr_write(regs, reg, insn->address_size, 0, regs->gpr[reg] + step);
+}
+
+static int string_read(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
+		       unsigned reg, unsigned size, u64 *val)
+{
+	u64 linear;
+	int r = string_address(ctxt, insn, reg, size, &linear);
+
+	return r == X86_EMUL_OK ? mem_read_value(ctxt, linear, size, val) : r;
+}
+
+static int string_write(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
+			unsigned size, u64 val)
+{
+	u64 linear;
+	int r = string_address(ctxt, insn, X86_RDI, size, &linear);
+
+	return r == X86_EMUL_OK ? mem_write(ctxt, linear, &val, size) : r;
+}
+
+/* One element of a string instruction; rSI/rDI advance only once it succeeded. */
+static int string_step(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
+		       unsigned size)
+{
+	struct x86_regs *regs = ctxt->regs;
+	u16 port = regs->gpr[X86_RDX];
+	u64 a = 0, b = 0;
+	u32 in;
+	int r;
+
+	switch (insn->op) {
+	case X86_OP_MOVS:
+		r = string_read(ctxt, insn, X86_RSI, size, &a);
+		if (r == X86_EMUL_OK)
+			r = string_write(ctxt, insn, size, a);
+		break;
+	case X86_OP_STOS:
+		r = string_write(ctxt, insn, size, regs->gpr[X86_RAX]);
+		break;
+	case X86_OP_LODS:
+		r = string_read(ctxt, insn, X86_RSI, size, &a);
+		if (r == X86_EMUL_OK)
+			gpr_write(regs, X86_RAX, size, 0, a);
+		break;
+	case X86_OP_CMPS:
+		r = string_read(ctxt, insn, X86_RSI, size, &a);
+		if (r == X86_EMUL_OK)
+			r = string_read(ctxt, insn, X86_RDI, size, &b);
+		if (r == X86_EMUL_OK)
+			alu_compute(X86_OP_CMP, a, b, size, &regs->rflags);
+		break;
+	case X86_OP_SCAS:
+		r = string_read(ctxt, insn, X86_RDI, size, &b);
+		if (r == X86_EMUL_OK)
+			alu_compute(X86_OP_CMP, regs->gpr[X86_RAX] & size_mask(size), b, size,
+				    &regs->rflags);
+		break;
+	case X86_OP_INS:
+		/*
+		 * A non-canonical destination faults before the port is read; a #PF on it
+		 * only after, and the value read is lost (as in KVM): the callbacks offer
+		 * no way to probe a translation without writing.
+		 */
+		r = string_address(ctxt, insn, X86_RDI, size, &a);
+		if (r == X86_EMUL_OK)
+			r = ctxt->ops->pio_in(ctxt->ops_ctx, port, size, &in);
+		if (r == X86_EMUL_OK)
+			r = string_write(ctxt, insn, size, in);
+		break;
+	default:	/* X86_OP_OUTS */
+		r = string_read(ctxt, insn, X86_RSI, size, &a);
+		if (r == X86_EMUL_OK)
+			r = ctxt->ops->pio_out(ctxt->ops_ctx, port, size, a);
+		break;
+	}
+	if (r != X86_EMUL_OK)
+		return r;
+	if (insn->op == X86_OP_MOVS || insn->op == X86_OP_LODS || insn->op == X86_OP_CMPS ||
+	    insn->op == X86_OP_OUTS)
+		string_advance(ctxt, insn, X86_RSI, size);
+	if (insn->op != X86_OP_LODS && insn->op != X86_OP_OUTS)
+		string_advance(ctxt, insn, X86_RDI, size);
+	return X86_EMUL_OK;
+}
+
+/* REPE/REPNE end CMPS and SCAS early when ZF says so. */
+static bool rep_condition_ends(const struct x86_insn *insn, u64 rflags)
+{
+	if (insn->op != X86_OP_CMPS && insn->op != X86_OP_SCAS)
+		return false;
+	if (insn->prefixes & X86_PREFIX_REP)
+		return !(rflags & RFLAGS_ZF);
+	return rflags & RFLAGS_ZF;
+}
+
+/*
+ * A string instruction, repeated while rCX (at the address size) is not zero when a REP
+ * prefix is present (F2 acts as REP for the non-comparing ones). At most
+ * X86_REP_MAX_ITERATIONS per call: then RIP stays and the guest comes back for the rest.
+ */
+static int emulate_string(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	struct x86_regs *regs = ctxt->regs;
+	bool rep = insn->prefixes & (X86_PREFIX_REP | X86_PREFIX_REPNE);
+	unsigned size = insn->operand_size, asize = insn->address_size, n;
+	u64 count = regs->gpr[X86_RCX] & size_mask(asize);
+	int r;
+
+	/* INS and OUTS move at most 32 bits: REX.W is ignored (SDM Vol. 2A, INS) */
+	if ((insn->op == X86_OP_INS || insn->op == X86_OP_OUTS) && size == 8)
+		size = 4;
+	if (rep && count == 0)
+		return X86_EMUL_OK;
+	for (n = 1;; n++) {
+		r = string_step(ctxt, insn, size);
+		if (r != X86_EMUL_OK || !rep)
+			return r;
+		gpr_write(regs, X86_RCX, asize, 0, --count);
+		if (count == 0 || rep_condition_ends(insn, regs->rflags))
+			return X86_EMUL_OK;
+		if (n == X86_REP_MAX_ITERATIONS)
+			return EMUL_REP_PAUSED;
+	}
+}
+
+typedef int (*emulate_fn)(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn);
+
+static const emulate_fn emulate_op[X86_OP_COUNT] = {
+	[X86_OP_ADD ... X86_OP_NEG] = emulate_alu,
+	[X86_OP_MOV] = emulate_mov,
+	[X86_OP_MOVZX] = emulate_mov,
+	[X86_OP_MOVSX] = emulate_movsx,
+	[X86_OP_MOVSXD] = emulate_movsx,
+	[X86_OP_XCHG] = emulate_xchg,
+	[X86_OP_CMPXCHG] = emulate_cmpxchg,
+	[X86_OP_XADD] = emulate_xadd,
+	[X86_OP_CMPXCHG8B] = emulate_cmpxchg8b,
+	[X86_OP_BT ... X86_OP_BTC] = emulate_bit_test,
+	[X86_OP_MOVS ... X86_OP_OUTS] = emulate_string,
+};
+
+static const char *const op_names[X86_OP_COUNT] = {
+	[X86_OP_NONE] = "(not emulated)",
+	[X86_OP_ADD] = "add", [X86_OP_OR] = "or", [X86_OP_ADC] = "adc", [X86_OP_SBB] = "sbb",
+	[X86_OP_AND] = "and", [X86_OP_SUB] = "sub", [X86_OP_XOR] = "xor", [X86_OP_CMP] = "cmp",
+	[X86_OP_TEST] = "test", [X86_OP_INC] = "inc", [X86_OP_DEC] = "dec",
+	[X86_OP_NOT] = "not", [X86_OP_NEG] = "neg",
+	[X86_OP_MOV] = "mov", [X86_OP_MOVZX] = "movzx", [X86_OP_MOVSX] = "movsx",
+	[X86_OP_MOVSXD] = "movsxd",
+	[X86_OP_XCHG] = "xchg", [X86_OP_CMPXCHG] = "cmpxchg", [X86_OP_XADD] = "xadd",
+	[X86_OP_CMPXCHG8B] = "cmpxchg8b",
+	[X86_OP_BT] = "bt", [X86_OP_BTS] = "bts", [X86_OP_BTR] = "btr", [X86_OP_BTC] = "btc",
+	[X86_OP_MOVS] = "movs", [X86_OP_CMPS] = "cmps", [X86_OP_STOS] = "stos",
+	[X86_OP_LODS] = "lods", [X86_OP_SCAS] = "scas", [X86_OP_INS] = "ins",
+	[X86_OP_OUTS] = "outs",
+};
+
+const char *x86_op_name(unsigned op)
+{
+	return op < X86_OP_COUNT ? op_names[op] : "?";
+}
+
+/* IP wraps at the code size (SDM Vol. 1 3.5). */
+static u64 next_rip(const struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	u64 rip = ctxt->regs->rip + insn->length;
+
+	switch (ctxt->mode) {
+	case X86_MODE_LONG64: return rip;
+	case X86_MODE_PROT32: return (u32)rip;
+	default: return (u16)rip;
+	}
+}
+
+int x86_execute(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	emulate_fn fn = insn->op < X86_OP_COUNT ? emulate_op[insn->op] : NULL;
+	int r;
+
+	if (!fn)
+		return X86_EMUL_UNHANDLED;
+	r = fn(ctxt, insn);
+	if (r == EMUL_REP_PAUSED)
+		return X86_EMUL_OK;
+	if (r == X86_EMUL_OK) {
+		ctxt->regs->rip = next_rip(ctxt, insn);
+		ctxt->regs->rflags &= ~RFLAGS_RF;
+	}
+	return r;
+}
+
+/* Bytes left before the next 4 KiB boundary, at most a whole instruction's worth. */
+static unsigned bytes_to_page_end(u64 linear)
+{
+	return MIN(PAGE_SIZE - (linear & (PAGE_SIZE - 1)), X86_MAX_INSN_LEN);
+}
+
+/*
+ * Fetches the instruction up to the end of its page, decodes, and fetches the rest from
+ * the next page only if the decoder ran out of bytes: a fault there is the CPU's fault
+ * only when the instruction really reaches into that page.
+ */
+static enum x86_decode_result fetch_and_decode(struct x86_emu_ctxt *ctxt, int *fetch_result)
+{
+	const struct x86_regs *regs = ctxt->regs;
+	u64 linear = ctxt->mode == X86_MODE_LONG64 ? regs->rip :
+		     (u32)(segment_base(ctxt, X86_SEG_CS) + regs->rip);
+	unsigned first = bytes_to_page_end(linear);
+	enum x86_decode_result d;
+
+	ctxt->nbytes = 0;
+	*fetch_result = ctxt->ops->fetch(ctxt->ops_ctx, linear, ctxt->bytes, first,
+					 &ctxt->exception);
+	if (*fetch_result != X86_EMUL_OK)
+		return X86_DECODE_TRUNCATED;
+	ctxt->nbytes = first;
+	d = x86_decode(ctxt->bytes, first, ctxt->mode, &ctxt->insn);
+	if (d != X86_DECODE_TRUNCATED || first == X86_MAX_INSN_LEN)
+		return d;
+	linear += first;
+	if (ctxt->mode != X86_MODE_LONG64)
+		linear = (u32)linear;
+	*fetch_result = ctxt->ops->fetch(ctxt->ops_ctx, linear, ctxt->bytes + first,
+					 X86_MAX_INSN_LEN - first, &ctxt->exception);
+	if (*fetch_result != X86_EMUL_OK)
+		return X86_DECODE_TRUNCATED;
+	ctxt->nbytes = X86_MAX_INSN_LEN;
+	return x86_decode(ctxt->bytes, X86_MAX_INSN_LEN, ctxt->mode, &ctxt->insn);
+}
+
+int x86_emulate(struct x86_emu_ctxt *ctxt)
+{
+	int fetch_result;
+
+	switch (fetch_and_decode(ctxt, &fetch_result)) {
+	case X86_DECODE_OK:
+		return x86_execute(ctxt, &ctxt->insn);
+	case X86_DECODE_INVALID:
+		return raise_exception(ctxt, X86_EXC_UD, false);
+	case X86_DECODE_TOO_LONG:
+		return raise_exception(ctxt, X86_EXC_GP, true);
+	case X86_DECODE_TRUNCATED:	/* only when a fetch failed: 15 bytes always decode */
+		return fetch_result;
+	default:			/* X86_DECODE_UNSUPPORTED */
+		return X86_EMUL_UNHANDLED;
+	}
+}
+
+size_t x86_format_bytes(const u8 *bytes, unsigned n, char *buf, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t len = 0;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		/* a separator, two digits, and room left for the terminator */
+		if (len + (i ? 3 : 2) >= size)
+			break;
+		if (i)
+			buf[len++] = ' ';
+		buf[len++] = hex[bytes[i] >> 4];
+		buf[len++] = hex[bytes[i] & 0xf];
+	}
+	if (size)
+		buf[len] = '\0';
+	return len;
+}

@@ -1,0 +1,172 @@
+/* The virtual PC platform every VM sees (modelled on QEMU's pc machine where guests expect
+ * it, see ../shared/notes/emulators.md): its layout, and the entry points the rest of Vireo
+ * uses. The device models live in drivers/v*.c; drivers/vplatform.c wires them. */
+#ifndef VIREO_DRIVERS_VDEV_H
+#define VIREO_DRIVERS_VDEV_H
+
+#include "lib/types.h"
+
+struct vm;
+struct io_device;
+
+/*
+ * Guest-physical memory map: RAM below the EBDA, the legacy BIOS area reserved (the ACPI
+ * tables live there), RAM from 1 MiB to vm->ram_bytes. The 32-bit MMIO devices sit above
+ * VDEV_RAM_MAX_BYTES.
+ */
+#define VDEV_RAM_LOW_END 0x9fc00ull		/* 639 KiB, as multiboot's mem_lower says */
+#define VDEV_RAM_HIGH_BASE 0x100000ull
+#define VDEV_RAM_MAX_BYTES 0xfe000000ull	/* guest RAM must end below the MMIO devices */
+#define VDEV_MEMORY_MAP_MAX 3
+
+/* ACPI tables: the RSDP on a 16-byte boundary where guests scan for it (ACPI 6.4,
+ * 5.2.5.1: 0xE0000-0xFFFFF), the other tables right after it. */
+#define VDEV_ACPI_RSDP_GPA 0xe0000ull
+#define VDEV_ACPI_AREA_END 0x100000ull
+#define VDEV_ACPI_SLP_TYP_S5 5		/* the DSDT's \_S5_ value; PM1 control agrees */
+
+/* Port I/O devices. */
+#define VDEV_PIC_MASTER_PORT 0x20
+#define VDEV_PIC_SLAVE_PORT 0xa0
+#define VDEV_PIC_PORTS 2
+#define VDEV_ELCR_PORT 0x4d0		/* edge/level control, one byte per PIC */
+#define VDEV_ELCR_PORTS 2
+#define VDEV_PC_TESTDEV_SCRATCH_PORT 0xe0	/* QEMU pc-testdev: 32-bit scratch register */
+#define VDEV_PC_TESTDEV_SCRATCH_PORTS 4
+#define VDEV_PC_TESTDEV_FLUSH_PORT 0xe4		/* flush-page port: accepted, ignored */
+#define VDEV_PC_TESTDEV_FLUSH_PORTS 4
+#define VDEV_PC_TESTDEV_IRQ_PORT 0x2000		/* IRQ line ports: accepted, ignored */
+#define VDEV_PC_TESTDEV_IRQ_PORTS 24
+#define VDEV_DEBUG_EXIT_PORT 0xf4	/* isa-debug-exit */
+#define VDEV_DEBUG_EXIT_PORTS 4
+#define VDEV_UART_PORT 0x3f8		/* COM1 16550 */
+#define VDEV_UART_PORTS 8
+#define VDEV_FW_CFG_PORT 0x510		/* selector; data at 0x511 */
+#define VDEV_FW_CFG_PORTS 2
+#define VDEV_PM1_EVENT_PORT 0x600	/* PM1a status (2 bytes) and enable (2 bytes) */
+#define VDEV_PM1_EVENT_PORTS 4
+#define VDEV_PM1_CONTROL_PORT 0x604	/* PM1a control (2 bytes) */
+#define VDEV_PM1_CONTROL_PORTS 2
+#define VDEV_PM_TIMER_PORT 0x608	/* ACPI PM timer, as QEMU places it */
+#define VDEV_PM_TIMER_PORTS 4
+#define VDEV_PCI_CONFIG_PORT 0xcf8	/* config address 0xcf8, data 0xcfc-0xcff */
+#define VDEV_PCI_CONFIG_PORTS 8
+
+/*
+ * The Vireo test device: one MMIO page of 8-byte registers.
+ * DOORBELL (write-only) is an any-value doorbell: every write counts in the VM's
+ * HC_STAT_TESTDEV_DOORBELL counter, whichever path it takes (fast MMIO bus, or decoded by
+ * the emulator with fast_mmio=off). HC_STAT_TESTDEV_LAST_VALUE keeps the value of the last
+ * write whose value was known: one the fast path skipped without decoding leaves it as
+ * it was.
+ * DOORBELL_MATCH (write-only) only counts writes of VDEV_TESTDEV_MATCH_VALUE, in
+ * MATCH_COUNT (other values take the normal MMIO path and are dropped).
+ * COUNT and MATCH_COUNT are read-only; SCRATCH reads back what was written.
+ */
+#define VDEV_TESTDEV_GPA 0xfe000000ull
+#define VDEV_TESTDEV_BYTES 0x1000ull
+#define VDEV_TESTDEV_DOORBELL 0x00
+#define VDEV_TESTDEV_DOORBELL_MATCH 0x08
+#define VDEV_TESTDEV_COUNT 0x10
+#define VDEV_TESTDEV_MATCH_COUNT 0x18
+#define VDEV_TESTDEV_SCRATCH 0x20
+#define VDEV_TESTDEV_MATCH_VALUE 0x5a
+
+#define VDEV_LAPIC_GPA 0xfee00000ull	/* xAPIC registers (SDM Vol. 3A 11.4.1) */
+#define VDEV_LAPIC_BYTES 0x1000ull
+#define VDEV_PC_TESTDEV_MMIO_GPA 0xff000000ull	/* QEMU pc-testdev memory-like region */
+#define VDEV_PC_TESTDEV_MMIO_BYTES 0x10000ull
+
+static_assert(VDEV_RAM_MAX_BYTES <= VDEV_TESTDEV_GPA && VDEV_RAM_MAX_BYTES <= VDEV_LAPIC_GPA &&
+	      VDEV_RAM_MAX_BYTES <= VDEV_PC_TESTDEV_MMIO_GPA, "guest RAM would hide an MMIO device");
+static_assert(VDEV_ACPI_RSDP_GPA >= VDEV_RAM_LOW_END && VDEV_ACPI_AREA_END <= VDEV_RAM_HIGH_BASE,
+	      "the ACPI tables must lie in the reserved range so guests leave them alone");
+
+/* One memory-map range. Packed: it is both the layout of QEMU's fw_cfg "etc/e820" entries
+ * and a multiboot v1 mmap entry after its size field. */
+enum guest_e820_type { GUEST_E820_RAM = 1, GUEST_E820_RESERVED = 2 };
+struct guest_e820 {
+	u64 addr;
+	u64 length;
+	u32 type;			/* enum guest_e820_type */
+} __packed;
+static_assert(sizeof(struct guest_e820) == 20, "e820 entries are 20 bytes");
+
+/* Fills out with at most max ranges of vm's memory map, lowest first; returns how many. */
+size_t vdev_guest_memory_map(const struct vm *vm, struct guest_e820 *out, size_t max);
+
+/* Creates every platform device for vm, registers them on vm->pio_bus, vm->mmio_bus and
+ * vm->fast_mmio_bus, and writes the ACPI tables into guest RAM (which must already back
+ * [0, vm->ram_bytes)). NULL on success, else why; a failed call leaves nothing allocated. */
+const char *vdev_platform_create(struct vm *vm);
+/* Flushes pending UART output and frees the devices (no-op if there are none). The VM's
+ * buses still point at them afterwards (they have no unregister): the VM must not run
+ * again. */
+void vdev_platform_destroy(struct vm *vm);
+
+/* Local APIC registers by xAPIC offset, for the x2APIC MSRs (MSR 0x800 + n is offset
+ * n << 4). The ICR (0x300) is read and written whole: destination in bits 63:32. */
+u64 vlapic_read(struct vm *vm, u32 offset);
+void vlapic_write(struct vm *vm, u32 offset, u64 value);
+
+/* Prints the UART's unfinished output line (the VM is stopping). */
+void vuart_flush(struct vm *vm);
+
+/*
+ * ---- Private to drivers/v*.c: the device models that vplatform.c wires together. ----
+ * Each *_create allocates its device and registers it on vm's buses; it returns NULL when
+ * memory runs out or a range is taken. Each *_destroy accepts NULL.
+ */
+struct vuart;
+struct vdebug_exit;
+struct vpic;
+struct vpm;
+struct vfw_cfg;
+struct vpci;
+struct vlapic;
+struct vpc_testdev;
+struct vtestdev;
+
+struct vuart *vuart_create(struct vm *vm);
+void vuart_destroy(struct vuart *uart);
+void vuart_flush_line(struct vuart *uart);
+struct vdebug_exit *vdebug_exit_create(struct vm *vm);
+void vdebug_exit_destroy(struct vdebug_exit *debug_exit);
+struct vpic *vpic_create(struct vm *vm);
+void vpic_destroy(struct vpic *pic);
+/* Also NULL when the TSC frequency (tsc_hz) is unknown: the PM timer is derived from it. */
+struct vpm *vpm_create(struct vm *vm);
+void vpm_destroy(struct vpm *pm);
+struct vfw_cfg *vfw_cfg_create(struct vm *vm);
+void vfw_cfg_destroy(struct vfw_cfg *fw_cfg);
+struct vpci *vpci_create(struct vm *vm);
+void vpci_destroy(struct vpci *pci);
+struct vlapic *vlapic_create(struct vm *vm);
+void vlapic_destroy(struct vlapic *lapic);
+u64 vlapic_msr_read(const struct vlapic *lapic, u32 offset);
+void vlapic_msr_write(struct vlapic *lapic, u32 offset, u64 value);
+struct vpc_testdev *vpc_testdev_create(struct vm *vm);
+void vpc_testdev_destroy(struct vpc_testdev *testdev);
+struct vtestdev *vtestdev_create(struct vm *vm);
+void vtestdev_destroy(struct vtestdev *testdev);
+/* Writes the ACPI tables at VDEV_ACPI_RSDP_GPA; NULL or why not. */
+const char *vacpi_write_tables(struct vm *vm);
+
+/* The low size bytes of a value (size 1, 2, 4 or 8; larger counts as 8). */
+static inline u64 vdev_size_mask(unsigned size)
+{
+	return size >= 8 ? ~0ull : BIT(8 * size) - 1;
+}
+
+/* For devices made of byte-wide registers (ISA devices): an access of size bytes at
+ * offset becomes size one-byte accesses at offset, offset + 1, ..., lowest first, as the
+ * ISA bus splits it. The byte callbacks only ever see offsets inside the device; bytes
+ * past its end read 0xff and their writes are dropped. */
+typedef u8 (*vdev_read_byte_fn)(struct io_device *dev, u64 offset);
+typedef void (*vdev_write_byte_fn)(struct io_device *dev, u64 offset, u8 value);
+u64 vdev_read_bytewise(struct io_device *dev, u64 offset, unsigned size,
+		       vdev_read_byte_fn read_byte);
+void vdev_write_bytewise(struct io_device *dev, u64 offset, unsigned size, u64 value,
+			 vdev_write_byte_fn write_byte);
+
+#endif

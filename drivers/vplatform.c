@@ -1,0 +1,137 @@
+/* The virtual platform as a whole: creates and frees a VM's devices, answers for its
+ * memory map, and routes the platform-wide entry points to the device that owns them. */
+#include "drivers/vdev.h"
+#include "lib/slab.h"
+#include "lib/string.h"
+#include "vm/vm.h"
+
+/* Private: other code only passes vm->devices around. */
+struct vm_devices {
+	struct vuart *uart;
+	struct vdebug_exit *debug_exit;
+	struct vpic *pic;
+	struct vpm *pm;
+	struct vfw_cfg *fw_cfg;
+	struct vpci *pci;
+	struct vlapic *lapic;
+	struct vpc_testdev *pc_testdev;
+	struct vtestdev *testdev;
+};
+
+size_t vdev_guest_memory_map(const struct vm *vm, struct guest_e820 *out, size_t max)
+{
+	const struct guest_e820 map[VDEV_MEMORY_MAP_MAX] = {
+		{ 0, VDEV_RAM_LOW_END, GUEST_E820_RAM },
+		{ VDEV_RAM_LOW_END, VDEV_RAM_HIGH_BASE - VDEV_RAM_LOW_END, GUEST_E820_RESERVED },
+		{ VDEV_RAM_HIGH_BASE, vm->ram_bytes - VDEV_RAM_HIGH_BASE, GUEST_E820_RAM },
+	};
+	size_t n = vm->ram_bytes > VDEV_RAM_HIGH_BASE ? VDEV_MEMORY_MAP_MAX : VDEV_MEMORY_MAP_MAX - 1;
+
+	n = MIN(n, max);
+	memcpy(out, map, n * sizeof(*out));
+	return n;
+}
+
+static const char *create_devices(struct vm *vm, struct vm_devices *d)
+{
+	if (!(d->uart = vuart_create(vm)))
+		return "cannot create its 16550 UART";
+	if (!(d->debug_exit = vdebug_exit_create(vm)))
+		return "cannot create its debug-exit port";
+	if (!(d->pic = vpic_create(vm)))
+		return "cannot create its 8259 PICs";
+	if (!(d->pm = vpm_create(vm)))
+		return "cannot create its ACPI PM timer (is the TSC frequency known?)";
+	if (!(d->fw_cfg = vfw_cfg_create(vm)))
+		return "cannot create its fw_cfg device";
+	if (!(d->pci = vpci_create(vm)))
+		return "cannot create its PCI configuration ports";
+	if (!(d->lapic = vlapic_create(vm)))
+		return "cannot create its local APIC";
+	if (!(d->pc_testdev = vpc_testdev_create(vm)))
+		return "cannot create its pc-testdev";
+	if (!(d->testdev = vtestdev_create(vm)))
+		return "cannot create its Vireo test device";
+	return vacpi_write_tables(vm);
+}
+
+const char *vdev_platform_create(struct vm *vm)
+{
+	if (vm->ram_bytes < VDEV_RAM_HIGH_BASE || vm->ram_bytes > VDEV_RAM_MAX_BYTES)
+		return "its RAM size does not fit the virtual platform (1 MiB up to the MMIO devices)";
+	vm->devices = kmalloc(sizeof(*vm->devices));
+	if (!vm->devices)
+		return "out of memory for its virtual devices";
+	const char *error = create_devices(vm, vm->devices);
+	if (error)
+		vdev_platform_destroy(vm);
+	return error;
+}
+
+void vdev_platform_destroy(struct vm *vm)
+{
+	struct vm_devices *d = vm->devices;
+
+	if (!d)
+		return;
+	vuart_destroy(d->uart);
+	vdebug_exit_destroy(d->debug_exit);
+	vpic_destroy(d->pic);
+	vpm_destroy(d->pm);
+	vfw_cfg_destroy(d->fw_cfg);
+	vpci_destroy(d->pci);
+	vlapic_destroy(d->lapic);
+	vpc_testdev_destroy(d->pc_testdev);
+	vtestdev_destroy(d->testdev);
+	kfree(d);
+	vm->devices = NULL;
+}
+
+/* The LAPIC and UART entry points may come before the platform exists or after it is
+ * gone (a VM that failed to start): reads are then 0 and writes dropped. */
+u64 vlapic_read(struct vm *vm, u32 offset)
+{
+	return vm->devices ? vlapic_msr_read(vm->devices->lapic, offset) : 0;
+}
+
+void vlapic_write(struct vm *vm, u32 offset, u64 value)
+{
+	if (vm->devices)
+		vlapic_msr_write(vm->devices->lapic, offset, value);
+}
+
+void vuart_flush(struct vm *vm)
+{
+	if (vm->devices)
+		vuart_flush_line(vm->devices->uart);
+}
+
+/* The bytes of [offset, offset + size) that lie inside dev. */
+static unsigned bytes_inside(const struct io_device *dev, u64 offset, unsigned size)
+{
+	if (offset >= dev->length)
+		return 0;
+	return (unsigned)MIN((u64)MIN(size, 8u), dev->length - offset);
+}
+
+u64 vdev_read_bytewise(struct io_device *dev, u64 offset, unsigned size,
+		       vdev_read_byte_fn read_byte)
+{
+	unsigned inside = bytes_inside(dev, offset, size);
+	u64 value = vdev_size_mask(size);
+
+	for (unsigned i = 0; i < inside; i++) {
+		value &= ~(0xffull << (8 * i));
+		value |= (u64)read_byte(dev, offset + i) << (8 * i);
+	}
+	return value;
+}
+
+void vdev_write_bytewise(struct io_device *dev, u64 offset, unsigned size, u64 value,
+			 vdev_write_byte_fn write_byte)
+{
+	unsigned inside = bytes_inside(dev, offset, size);
+
+	for (unsigned i = 0; i < inside; i++)
+		write_byte(dev, offset + i, (u8)(value >> (8 * i)));
+}

@@ -1,0 +1,44 @@
+/* Shared by the image loaders (vm/loader*.c). */
+#ifndef VIREO_VM_LOADER_H
+#define VIREO_VM_LOADER_H
+
+#include <stdarg.h>
+#include "vm/vm_internal.h"
+
+/* Both ELF classes, read into one form. */
+struct elf_image {
+	const u8 *data;
+	u64 size;
+	bool is64;
+	u16 machine, type;
+	u64 entry, phoff;
+	u16 phentsize, phnum;
+};
+
+struct load_segment {
+	u32 type;
+	u64 offset, paddr, filesz, memsz;
+};
+
+/* Multiboot v1 header (Multiboot Specification 0.6.96, 3.1.1). */
+struct multiboot1_header {
+	u32 magic, flags, checksum;
+	u32 header_addr, load_addr, load_end_addr, bss_end_addr, entry_addr;
+};
+
+const char *elf_parse(const u8 *data, u64 size, struct elf_image *elf);
+/* Copies every PT_LOAD segment to its physical address; *image_end: highest end. */
+const char *elf_load_segments(struct vm *vm, const struct elf_image *elf, u64 *image_end);
+
+/* NULL with *header NULL when there is no multiboot header; an error if one is broken. */
+const char *multiboot1_find_header(const u8 *image, u64 size, const struct multiboot1_header **header);
+const char *multiboot1_load(struct vm *vm, const struct elf_image *elf,
+			    const struct multiboot1_header *header, struct guest_entry *entry);
+/* Writes the multiboot v1 information block at GUEST_BOOT_INFO_GPA; returns its gpa. */
+u64 multiboot1_write_info(struct vm *vm);
+const char *elf64_load(struct vm *vm, const struct elf_image *elf, struct guest_entry *entry);
+
+/* Formats an error message into a static buffer (one VM is created at a time). */
+const char *loader_error(const char *fmt, ...) __printf(1, 2);
+
+#endif

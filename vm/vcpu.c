@@ -1,0 +1,154 @@
+/* vCPU creation: the VMCS control fields for this VM and the guest state each entry mode
+ * asks for (multiboot v1: 32-bit protected mode, paging off; ELF64: long mode). */
+#include "arch/x86/cpu.h"
+#include "arch/x86/x86.h"
+#include "lib/string.h"
+#include "vm/layout.h"
+#include "vm/vm_internal.h"
+#include "vmexit/vmexit.h"
+
+/* Segment access rights (SDM Vol. 3C 25.4.1, table 25-2). */
+#define AR_CODE32 0xc09bu	/* present, DPL0, code exec/read accessed, D=1, G=1 */
+#define AR_CODE64 0xa09bu	/* as above with L=1, D=0 */
+#define AR_DATA 0xc093u		/* present, DPL0, data read/write accessed, B=1, G=1 */
+#define AR_TSS_BUSY 0x008bu	/* present, busy 32/64-bit TSS */
+#define AR_UNUSABLE 0x10000u
+#define SEL_CODE 0x08
+#define SEL_DATA 0x10
+#define PAT_RESET_VALUE 0x0007040600070406ull
+#define DR7_RESET_VALUE 0x400ull
+#define VMCS_LINK_NONE (~0ull)
+
+struct segment { u16 selector; u32 ar; };
+
+static void write_segment(u32 selector_field, struct segment s)
+{
+	/* The guest-state fields of one segment are at fixed strides from ES's. */
+	u32 n = (selector_field - VMCS_GUEST_ES_SELECTOR) / 2;
+	vmcs_write_raw(VMCS_GUEST_ES_SELECTOR + 2 * n, s.selector);
+	vmcs_write_raw(VMCS_GUEST_ES_BASE + 2 * n, 0);
+	vmcs_write_raw(VMCS_GUEST_ES_LIMIT + 2 * n, 0xffffffffu);
+	vmcs_write_raw(VMCS_GUEST_ES_AR + 2 * n, s.ar);
+}
+
+static void write_segments(bool long_mode)
+{
+	struct segment data = { SEL_DATA, AR_DATA };
+	write_segment(VMCS_GUEST_CS_SELECTOR, (struct segment){ SEL_CODE, long_mode ? AR_CODE64 : AR_CODE32 });
+	write_segment(VMCS_GUEST_SS_SELECTOR, data);
+	write_segment(VMCS_GUEST_DS_SELECTOR, data);
+	write_segment(VMCS_GUEST_ES_SELECTOR, data);
+	write_segment(VMCS_GUEST_FS_SELECTOR, data);
+	write_segment(VMCS_GUEST_GS_SELECTOR, data);
+	vmcs_write16(VMCS_GUEST_TR_SELECTOR, 0);
+	vmcs_writenat(VMCS_GUEST_TR_BASE, 0);
+	vmcs_write32(VMCS_GUEST_TR_LIMIT, 0xffff);
+	vmcs_write32(VMCS_GUEST_TR_AR, AR_TSS_BUSY);
+	vmcs_write16(VMCS_GUEST_LDTR_SELECTOR, 0);
+	vmcs_writenat(VMCS_GUEST_LDTR_BASE, 0);
+	vmcs_write32(VMCS_GUEST_LDTR_LIMIT, 0);
+	vmcs_write32(VMCS_GUEST_LDTR_AR, AR_UNUSABLE);
+	vmcs_writenat(VMCS_GUEST_GDTR_BASE, long_mode ? GUEST_GDT_GPA : 0);
+	vmcs_write32(VMCS_GUEST_GDTR_LIMIT, long_mode ? 3 * 8 - 1 : 0);
+	vmcs_writenat(VMCS_GUEST_IDTR_BASE, 0);
+	vmcs_write32(VMCS_GUEST_IDTR_LIMIT, 0);
+}
+
+static void write_control_registers(struct vcpu *vcpu, bool long_mode)
+{
+	vcpu->cr0_shadow = CR0_PE | CR0_ET | (long_mode ? CR0_PG | CR0_NE : 0);
+	vcpu->cr4_shadow = long_mode ? CR4_PAE : 0;
+	vcpu->efer = long_mode ? EFER_LME | EFER_LMA : 0;
+	vmcs_writenat(VMCS_CR0_GUEST_HOST_MASK, vcpu_cr0_forced_mask());
+	vmcs_writenat(VMCS_CR4_GUEST_HOST_MASK, vcpu_cr4_forced_mask());
+	vmcs_writenat(VMCS_CR0_READ_SHADOW, vcpu->cr0_shadow);
+	vmcs_writenat(VMCS_CR4_READ_SHADOW, vcpu->cr4_shadow);
+	vmcs_writenat(VMCS_GUEST_CR0, vcpu_cr0_actual(vcpu->cr0_shadow));
+	vmcs_writenat(VMCS_GUEST_CR4, vcpu_cr4_actual(vcpu->cr4_shadow));
+	vmcs_writenat(VMCS_GUEST_CR3, long_mode ? GUEST_PML4_GPA : 0);
+	vmcs_write64(VMCS_GUEST_EFER, vcpu->efer);
+}
+
+static void write_controls(struct vcpu *vcpu, bool long_mode)
+{
+	const struct vmx_controls *c = &vmx_controls;
+	vmcs_write32(VMCS_PIN_CONTROLS, c->pin & ~PIN_BASED_PREEMPTION_TIMER);
+	vmcs_write32(VMCS_PROC_CONTROLS, c->proc);
+	vmcs_write32(VMCS_PROC_CONTROLS2, c->proc2);
+	vmcs_write32(VMCS_EXIT_CONTROLS, c->exit);
+	vmcs_write32(VMCS_ENTRY_CONTROLS, c->entry | (long_mode ? ENTRY_IA32E_MODE_GUEST : 0));
+	vmcs_write32(VMCS_EXCEPTION_BITMAP, 0);
+	vmcs_write32(VMCS_PF_ERROR_CODE_MASK, 0);
+	vmcs_write32(VMCS_PF_ERROR_CODE_MATCH, 0);
+	vmcs_write32(VMCS_CR3_TARGET_COUNT, 0);
+	vmcs_write32(VMCS_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write32(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write32(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write32(VMCS_ENTRY_INTERRUPTION_INFO, 0);
+	vmcs_write64(VMCS_LINK_POINTER, VMCS_LINK_NONE);
+	vmcs_write64(VMCS_EPT_POINTER, mmu_eptp(&vcpu->vm->mmu));
+	if (c->proc2 & SECONDARY_VPID)
+		vmcs_write16(VMCS_VPID, vcpu->vm->id + 1);
+	vmexit_write_bitmaps();
+}
+
+static void write_guest_state(struct vcpu *vcpu, const struct guest_entry *entry)
+{
+	bool long_mode = entry->mode == GUEST_ENTRY_LONG64;
+	write_segments(long_mode);
+	write_control_registers(vcpu, long_mode);
+	vcpu->pat = PAT_RESET_VALUE;
+	if (vmx_controls.entry & ENTRY_LOAD_PAT)
+		vmcs_write64(VMCS_GUEST_PAT, vcpu->pat);
+	vmcs_writenat(VMCS_GUEST_DR7, DR7_RESET_VALUE);
+	vmcs_writenat(VMCS_GUEST_RSP, 0);
+	vmcs_writenat(VMCS_GUEST_RIP, entry->rip);
+	vmcs_writenat(VMCS_GUEST_RFLAGS, RFLAGS_FIXED);
+	vmcs_writenat(VMCS_GUEST_PENDING_DEBUG, 0);
+	vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	vmcs_write32(VMCS_GUEST_ACTIVITY_STATE, 0);
+	vmcs_write32(VMCS_GUEST_SYSENTER_CS, 0);
+	vmcs_writenat(VMCS_GUEST_SYSENTER_ESP, 0);
+	vmcs_writenat(VMCS_GUEST_SYSENTER_EIP, 0);
+	vmcs_write64(VMCS_GUEST_DEBUGCTL, 0);
+	vcpu->regs.gpr[X86_RAX] = entry->rax;
+	vcpu->regs.gpr[X86_RBX] = entry->rbx;
+	vcpu->regs.gpr[X86_RDI] = entry->rdi;
+}
+
+/* What this CPU cannot run, said in terms of what the guest needs. */
+static const char *missing_feature(const struct guest_entry *entry)
+{
+	if (!(vmx_controls.proc2 & SECONDARY_EPT))
+		return "this CPU has no EPT; its guests need the shadow MMU, which Vireo does not "
+		       "have yet";
+	if (entry->mode == GUEST_ENTRY_MULTIBOOT32 &&
+	    !(vmx_controls.proc2 & SECONDARY_UNRESTRICTED_GUEST))
+		return "this CPU lacks unrestricted guest, which a paging-off multiboot guest "
+		       "needs; such guests need the shadow MMU, which Vireo does not have yet "
+		       "(plain ELF64 guests run)";
+	return NULL;
+}
+
+const char *vcpu_create(struct vcpu *vcpu, struct vm *vm, const struct guest_entry *entry)
+{
+	const char *missing = missing_feature(entry);
+	if (missing)
+		return missing;
+	vcpu->vm = vm;
+	vcpu->vmcs_hpa = vmcs_create();
+	if (!vcpu->vmcs_hpa)
+		return "no memory for its VMCS";
+	vcpu->apic_base = APIC_BASE_DEFAULT;
+	vmcs_write_host_state();
+	write_controls(vcpu, entry->mode == GUEST_ENTRY_LONG64);
+	write_guest_state(vcpu, entry);
+	return NULL;
+}
+
+void vcpu_destroy(struct vcpu *vcpu)
+{
+	if (vcpu->vmcs_hpa)
+		vmcs_destroy(vcpu->vmcs_hpa);
+	vcpu->vmcs_hpa = 0;
+}

@@ -1,0 +1,251 @@
+/* VM lifecycle: one VM per multiboot module, created from the module's options (name=,
+ * mem=, trusted; the rest of the line is the guest's own command line), run one after
+ * the other, and torn down when they stop. */
+#include <stdarg.h>
+#include "drivers/vdev.h"
+#include "lib/cmdline.h"
+#include "lib/log.h"
+#include "lib/page_alloc.h"
+#include "lib/phys.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+#include "vm/layout.h"
+#include "vm/vm_internal.h"
+#include "vmexit/vmexit.h"
+
+struct vm_defaults vm_defaults = { .mmio_cache = true, .fast_mmio = true };
+static struct vm vms[VM_MAX];
+static size_t vm_count;
+
+static bool set_name(void *ctx, const char *value, size_t len)
+{
+	struct vm *vm = ctx;
+	if (!value || len == 0 || len >= VM_NAME_MAX)
+		return false;
+	memcpy(vm->name, value, len);
+	vm->name[len] = '\0';
+	return true;
+}
+
+static bool set_mem(void *ctx, const char *value, size_t len)
+{
+	struct vm *vm = ctx;
+	u64 bytes;
+	if (!value || !parse_size(value, len, &bytes) || bytes < GUEST_RAM_MIN_BYTES ||
+	    bytes > GUEST_RAM_MAX_BYTES || !IS_ALIGNED(bytes, MiB(1)))
+		return false;
+	vm->ram_bytes = bytes;
+	return true;
+}
+
+static bool set_trusted(void *ctx, const char *value, size_t len)
+{
+	struct vm *vm = ctx;
+	if (value)
+		return false;
+	vm->trusted = true;
+	return true;
+}
+
+static const struct cmdline_option module_options[] = {
+	{ "name", "a name of 1-15 characters (the guest's output prefix; default vmN)", set_name },
+	{ "mem", "RAM size, whole MiB, 2M to 3G (default 32M)", set_mem },
+	{ "trusted", "(bare word: the VM may use management hypercalls)", set_trusted },
+};
+
+/* Guest RAM: the largest naturally aligned buddy blocks first, one slot each, so 2M and
+ * larger runs can be mapped with large EPT pages. */
+static const char *allocate_ram(struct vm *vm)
+{
+	u64 gpa = 0;
+	while (gpa < vm->ram_bytes) {
+		u64 remaining = vm->ram_bytes - gpa;
+		unsigned order = MIN(PAGE_ORDER_MAX, 63 - (unsigned)__builtin_clzll(remaining >> PAGE_SHIFT));
+		while (order && !IS_ALIGNED(gpa, PAGE_SIZE << order))
+			order--;
+		if (vm->nram_blocks == VM_RAM_BLOCKS_MAX)
+			return "its RAM is too fragmented: choose a size with fewer set bits";
+		u64 hpa = page_alloc_zeroed(order);
+		if (!hpa)
+			return "not enough free host memory for its RAM: give it a smaller mem=";
+		vm->ram_blocks[vm->nram_blocks].hpa = hpa;
+		vm->ram_blocks[vm->nram_blocks++].order = order;
+		if (memslot_add(&vm->mmu, gpa_to_gfn(gpa), 1ull << order, hpa, 0, NULL))
+			return "its memory slots could not be set up";
+		gpa += PAGE_SIZE << order;
+	}
+	return NULL;
+}
+
+/* Slots added by hypercalls own their backing; boot RAM is freed by its blocks below. */
+static void free_dynamic_slots(struct vm *vm)
+{
+	const struct memslots *slots = &vm->mmu.memslots;
+	for (size_t i = 0; i < slots->count; i++)
+		if (slots->slots[i].flags & MEMSLOT_DYNAMIC)
+			page_free(slots->slots[i].hpa,
+				  page_order_for_size(slots->slots[i].npages << PAGE_SHIFT));
+}
+
+static void free_ram(struct vm *vm)
+{
+	free_dynamic_slots(vm);
+	for (size_t i = 0; i < vm->nram_blocks; i++)
+		page_free(vm->ram_blocks[i].hpa, vm->ram_blocks[i].order);
+	vm->nram_blocks = 0;
+}
+
+static void vm_destroy(struct vm *vm)
+{
+	vcpu_destroy(&vm->vcpu);
+	vdev_platform_destroy(vm);
+	mmu_destroy(&vm->mmu);
+	free_ram(vm);
+}
+
+static const char *build_vm(struct vm *vm, const struct boot_module *module)
+{
+	const char *error = mmu_init(&vm->mmu, vmx_caps.ept_vpid & EPT_CAP_2M_PAGES);
+	vm->mmu.mmio_cache = vm_defaults.mmio_cache;
+	vm->fast_mmio = vm_defaults.fast_mmio;
+	if (!error)
+		error = allocate_ram(vm);
+	if (!error)
+		error = vdev_platform_create(vm);
+	struct guest_entry entry;
+	if (!error)
+		error = guest_load_image(vm, phys_to_virt(module->start_hpa),
+					 module->end_hpa - module->start_hpa, &entry);
+	if (!error)
+		error = vcpu_create(&vm->vcpu, vm, &entry);
+	return error;
+}
+
+static void parse_module_line(struct vm *vm, const char *line)
+{
+	const char *rest;
+	cmdline_split_known(line, module_options, ARRAY_SIZE(module_options), vm, &rest);
+	str_copy(vm->cmdline, rest, sizeof(vm->cmdline));
+}
+
+/* Creates the VM for one module; on failure says why and leaves nothing behind. */
+static void vm_create(const struct boot_module *module)
+{
+	struct vm *vm = &vms[vm_count];
+	memset(vm, 0, sizeof(*vm));
+	vm->id = (unsigned)vm_count;
+	snprintf(vm->name, sizeof(vm->name), "vm%u", vm->id);
+	vm->ram_bytes = GUEST_RAM_DEFAULT_BYTES;
+	parse_module_line(vm, module->string);
+	const char *error = build_vm(vm, module);
+	if (error) {
+		pr_err("vm %s: cannot start: %s\n", vm->name, error);
+		vm_destroy(vm);
+		return;
+	}
+	pr_info("vm %s: created: %llu MiB RAM%s, command line \"%s\"\n", vm->name,
+		(unsigned long long)(vm->ram_bytes >> 20), vm->trusted ? ", trusted" : "",
+		vm->cmdline);
+	vm_count++;
+}
+
+bool vms_run(const struct boot_info *bi)
+{
+	bool all_ok = true;
+	if (bi->nmodules == 0)
+		pr_info("vireo: no guest modules given: nothing to run\n");
+	for (size_t i = 0; i < bi->nmodules && vm_count < VM_MAX; i++) {
+		size_t before = vm_count;
+		vm_create(&bi->modules[i]);
+		if (vm_count == before) {
+			all_ok = false;
+			continue;
+		}
+		struct vm *vm = &vms[before];
+		vcpu_run(&vm->vcpu);
+		vm_print_stats(vm);
+		printk("vm %s: exit status %d\n", vm->name, vm->exit_status);
+		all_ok &= vm->exit_status == 0;
+		vm_destroy(vm);
+	}
+	return all_ok;
+}
+
+void vm_stop(struct vm *vm, int status, const char *fmt, ...)
+{
+	if (vm->state == VM_STOPPED)
+		return;
+	char why[160];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	vuart_flush(vm);
+	vm->state = VM_STOPPED;
+	vm->exit_status = status;
+	printk("vm %s: stopped: %s\n", vm->name, why);
+}
+
+void vm_printk(const struct vm *vm, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	printk("%s: %s\n", vm->name, line);
+}
+
+void vm_console_write(const struct vm *vm, const char *text, size_t len)
+{
+	while (len) {
+		size_t line = 0;
+		while (line < len && text[line] != '\n')
+			line++;
+		printk("%s: %.*s\n", vm->name, (int)line, text);
+		line += line < len;	/* the newline itself */
+		text += line;
+		len -= line;
+	}
+}
+
+void *vm_gpa_to_hva(struct vm *vm, u64 gpa, size_t len)
+{
+	const struct memslot *slot = memslot_find(&vm->mmu.memslots, NULL, gpa_to_gfn(gpa));
+	if (!slot || len == 0 || gpa + len < gpa)
+		return NULL;
+	u64 slot_end_gpa = gfn_to_gpa(slot->base_gfn + slot->npages);
+	if (gpa + len > slot_end_gpa)
+		return NULL;
+	return (u8 *)phys_to_virt(memslot_gfn_to_hpa(slot, gpa_to_gfn(gpa))) + (gpa & (PAGE_SIZE - 1));
+}
+
+/* Copies page by page: a range may span slots. */
+static bool copy_gpa(struct vm *vm, u64 gpa, void *buf, size_t len, bool to_guest)
+{
+	u8 *p = buf;
+	while (len) {
+		size_t chunk = MIN(len, PAGE_SIZE - (gpa & (PAGE_SIZE - 1)));
+		u8 *hva = vm_gpa_to_hva(vm, gpa, chunk);
+		if (!hva)
+			return false;
+		if (to_guest)
+			memcpy(hva, p, chunk);
+		else
+			memcpy(p, hva, chunk);
+		gpa += chunk;
+		p += chunk;
+		len -= chunk;
+	}
+	return true;
+}
+
+bool vm_read_gpa(struct vm *vm, u64 gpa, void *buf, size_t len)
+{
+	return copy_gpa(vm, gpa, buf, len, false);
+}
+
+bool vm_write_gpa(struct vm *vm, u64 gpa, const void *buf, size_t len)
+{
+	return copy_gpa(vm, gpa, (void *)buf, len, true);
+}

@@ -1,0 +1,31 @@
+/* vm/ private interfaces: image loading, vCPU setup and the run loop. */
+#ifndef VIREO_VM_VM_INTERNAL_H
+#define VIREO_VM_VM_INTERNAL_H
+
+#include "boot/bootinfo.h"
+#include "vm/vm.h"
+
+/* The CPU state an image asks to be entered in. */
+enum guest_entry_mode {
+	GUEST_ENTRY_MULTIBOOT32,	/* protected mode, paging off (multiboot v1 spec 3.2) */
+	GUEST_ENTRY_LONG64,		/* long mode on Vireo's identity page tables */
+};
+
+struct guest_entry {
+	enum guest_entry_mode mode;
+	u64 rip;
+	u64 rax, rbx, rdi;
+};
+
+/* Validates and loads an image into guest RAM; NULL or why the image is refused. */
+const char *guest_load_image(struct vm *vm, const u8 *image, u64 size, struct guest_entry *entry);
+
+const char *vcpu_create(struct vcpu *vcpu, struct vm *vm, const struct guest_entry *entry);
+void vcpu_destroy(struct vcpu *vcpu);
+void vcpu_run(struct vcpu *vcpu);
+/* After an invalid-guest-state entry failure: which checks the guest state fails. */
+void vmcs_report_guest_state_checks(struct vcpu *vcpu);
+/* Creates one VM per module and runs them in turn; true if every VM ended with status 0. */
+bool vms_run(const struct boot_info *bi);
+
+#endif

@@ -1,0 +1,78 @@
+/* The port-I/O and MMIO buses (sorted arrays, binary search) and the fast MMIO bus of
+ * doorbells (a short array: a handful of doorbells per VM, scanned). */
+#include "lib/string.h"
+#include "vmexit/bus.h"
+
+/* Index of the first device whose base is > address. */
+static size_t upper_bound(const struct io_bus *bus, u64 address)
+{
+	size_t lo = 0, hi = bus->count;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (bus->devices[mid]->base <= address)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct io_device *io_bus_find(const struct io_bus *bus, u64 address)
+{
+	size_t i = upper_bound(bus, address);
+	if (i == 0)
+		return NULL;
+	struct io_device *dev = bus->devices[i - 1];
+	return address - dev->base < dev->length ? dev : NULL;
+}
+
+bool io_bus_register(struct io_bus *bus, struct io_device *dev)
+{
+	if (bus->count == IO_BUS_MAX_DEVICES || dev->length == 0 || dev->base + dev->length < dev->base)
+		return false;
+	size_t i = upper_bound(bus, dev->base);
+	if (i > 0 && bus->devices[i - 1]->base + bus->devices[i - 1]->length > dev->base)
+		return false;
+	if (i < bus->count && dev->base + dev->length > bus->devices[i]->base)
+		return false;
+	memmove(&bus->devices[i + 1], &bus->devices[i], (bus->count - i) * sizeof(dev));
+	bus->devices[i] = dev;
+	bus->count++;
+	return true;
+}
+
+bool io_bus_read(const struct io_bus *bus, u64 address, unsigned size, u64 *value)
+{
+	struct io_device *dev = io_bus_find(bus, address);
+	if (!dev) {
+		*value = size == 8 ? ~0ull : (1ull << (8 * size)) - 1;
+		return false;
+	}
+	*value = dev->ops->read(dev, address - dev->base, size);
+	return true;
+}
+
+bool io_bus_write(const struct io_bus *bus, u64 address, unsigned size, u64 value)
+{
+	struct io_device *dev = io_bus_find(bus, address);
+	if (!dev)
+		return false;
+	dev->ops->write(dev, address - dev->base, size, value);
+	return true;
+}
+
+bool fast_mmio_register(struct fast_mmio_bus *bus, struct doorbell *bell)
+{
+	if (bus->count == FAST_MMIO_MAX_DOORBELLS || fast_mmio_find(bus, bell->gpa))
+		return false;
+	bus->doorbells[bus->count++] = bell;
+	return true;
+}
+
+struct doorbell *fast_mmio_find(const struct fast_mmio_bus *bus, u64 gpa)
+{
+	for (size_t i = 0; i < bus->count; i++)
+		if (bus->doorbells[i]->gpa == gpa)
+			return bus->doorbells[i];
+	return NULL;
+}

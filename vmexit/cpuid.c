@@ -1,0 +1,108 @@
+/* CPUID: the host's answers, filtered to what a guest of this platform can use. VMX is
+ * hidden, the hypervisor bit set, leaf 0x40000000 names Vireo, and features whose
+ * instructions or state Vireo does not virtualize are cleared. */
+#include "arch/x86/cpu.h"
+#include "vmexit/handlers.h"
+
+#define LEAF_HYPERVISOR_BASE 0x40000000u
+#define LEAF_HYPERVISOR_LAST 0x400000ffu
+#define LEAF_HYPERVISOR_FEATURES 0x40000001u
+#define SIGNATURE_EBX 0x65726956u	/* "Vire" */
+#define SIGNATURE_ECX 0x0056486fu	/* "oHV\0" */
+#define SIGNATURE_EDX 0x00000000u	/* "\0\0\0\0" */
+
+/* Leaf 1 (SDM Vol. 2A, CPUID): features hidden from guests. */
+#define CPUID_1_ECX_HIDDEN (BIT(3) /* MONITOR */ | BIT(5) /* VMX */ | BIT(6) /* SMX */ | \
+			    BIT(7) /* EIST */ | BIT(8) /* TM2 */ | BIT(15) /* PDCM */ | \
+			    BIT(18) /* DCA */ | BIT(24) /* TSC deadline */ | BIT(26) /* XSAVE */ | \
+			    BIT(27) /* OSXSAVE */ | BIT(28) /* AVX */)
+#define CPUID_1_EDX_HIDDEN (BIT(7) /* MCE */ | BIT(14) /* MCA */ | BIT(21) /* DS */ | \
+			    BIT(22) /* ACPI thermal */ | BIT(29) /* TM */ | BIT(31) /* PBE */)
+#define CPUID_1_EBX_APIC_ID_MASK 0xff000000u
+#define CPUID_1_EBX_LOGICAL_COUNT_MASK 0x00ff0000u
+#define CPUID_1_EBX_ONE_LOGICAL (1u << 16)
+/* Leaf 7 subleaf 0: AVX2, AVX-512 and friends need XSAVE, which is hidden; SGX, RTM,
+ * PQM/PQE and Intel PT need support Vireo does not have. */
+#define CPUID_7_EBX_HIDDEN (BIT(2) /* SGX */ | BIT(4) /* HLE */ | BIT(5) /* AVX2 */ | \
+			    BIT(11) /* RTM */ | BIT(12) /* PQM */ | BIT(15) /* PQE */ | \
+			    BIT(16) | BIT(17) | BIT(21) | BIT(26) | BIT(27) | BIT(28) | \
+			    BIT(30) | BIT(31) /* AVX-512 */ | BIT(25) /* Intel PT */)
+#define CPUID_7_EBX_INVPCID BIT(10)
+#define CPUID_7_ECX_HIDDEN (BIT(1) | BIT(6) | BIT(11) | BIT(12) | BIT(14) /* AVX-512 */ | \
+			    BIT(5) /* WAITPKG */ | BIT(30) /* SGX launch control */)
+#define CPUID_80000001_EDX_RDTSCP BIT(27)
+#define CPUID_4_CORES_MASK 0xfc000000u
+#define CPUID_4_SHARING_MASK 0x03ffc000u
+
+static void filter_leaf_1(struct cpuid_regs *r)
+{
+	r->ecx = (r->ecx & ~(u32)CPUID_1_ECX_HIDDEN) | CPUID_1_ECX_HYPERVISOR;
+	r->edx &= ~(u32)CPUID_1_EDX_HIDDEN;
+	r->ebx &= ~(CPUID_1_EBX_APIC_ID_MASK | CPUID_1_EBX_LOGICAL_COUNT_MASK);
+	r->ebx |= CPUID_1_EBX_ONE_LOGICAL;
+}
+
+static void filter_leaf_7(struct cpuid_regs *r, u32 subleaf)
+{
+	if (subleaf != 0) {
+		*r = (struct cpuid_regs){ 0 };
+		return;
+	}
+	r->ebx &= ~(u32)CPUID_7_EBX_HIDDEN;
+	if (!(vmx_controls.proc2 & SECONDARY_INVPCID))
+		r->ebx &= ~(u32)CPUID_7_EBX_INVPCID;
+	r->ecx &= ~(u32)CPUID_7_ECX_HIDDEN;
+	r->edx = 0;
+}
+
+static struct cpuid_regs hypervisor_leaf(u32 leaf)
+{
+	if (leaf == LEAF_HYPERVISOR_BASE)
+		return (struct cpuid_regs){ LEAF_HYPERVISOR_FEATURES, SIGNATURE_EBX,
+					    SIGNATURE_ECX, SIGNATURE_EDX };
+	return (struct cpuid_regs){ 0 };	/* 0x40000001: no paravirtual features yet */
+}
+
+/* Leaves about power management, performance monitoring, caches shared between cores,
+ * topology and XSAVE state describe things a guest here does not have. */
+static bool leaf_is_hidden(u32 leaf)
+{
+	return leaf == 0x5 || leaf == 0x6 || leaf == 0xa || leaf == 0xb || leaf == 0xd ||
+	       leaf == 0xf || leaf == 0x10 || leaf == 0x12 || leaf == 0x14 || leaf == 0x1f;
+}
+
+static struct cpuid_regs guest_cpuid(u32 leaf, u32 subleaf)
+{
+	if (leaf >= LEAF_HYPERVISOR_BASE && leaf <= LEAF_HYPERVISOR_LAST)
+		return hypervisor_leaf(leaf);
+	if (leaf_is_hidden(leaf))
+		return (struct cpuid_regs){ 0 };
+	struct cpuid_regs r = cpuid(leaf, subleaf);
+	switch (leaf) {
+	case 0x1:
+		filter_leaf_1(&r);
+		break;
+	case 0x4:
+		r.eax &= ~(CPUID_4_CORES_MASK | CPUID_4_SHARING_MASK);
+		break;
+	case 0x7:
+		filter_leaf_7(&r, subleaf);
+		break;
+	case 0x80000001u:
+		if (!(vmx_controls.proc2 & SECONDARY_RDTSCP))
+			r.edx &= ~(u32)CPUID_80000001_EDX_RDTSCP;
+		break;
+	}
+	return r;
+}
+
+void handle_cpuid(struct vcpu *vcpu)
+{
+	u64 *gpr = vcpu->regs.gpr;
+	struct cpuid_regs r = guest_cpuid((u32)gpr[X86_RAX], (u32)gpr[X86_RCX]);
+	gpr[X86_RAX] = r.eax;
+	gpr[X86_RBX] = r.ebx;
+	gpr[X86_RCX] = r.ecx;
+	gpr[X86_RDX] = r.edx;
+	skip_instruction(vcpu);
+}

@@ -1,0 +1,129 @@
+/* Control registers. VMX forces some CR0/CR4 bits (NE, VMXE, and PE/PG without unrestricted
+ * guest); those are owned by the host through the guest/host masks and the guest sees its
+ * own values in the read shadows. A guest write that touches an owned bit exits here. */
+#include "arch/x86/cpu.h"
+#include "vmexit/handlers.h"
+
+#define CR4_SMXE BIT(14)
+#define CR4_OSXSAVE BIT(18)
+/* CR4 bits a guest may not set: features hidden from it (VMX, SMX, XSAVE). */
+#define CR4_GUEST_DENIED (CR4_VMXE | CR4_SMXE | CR4_OSXSAVE)
+#define CR0_RESERVED_HIGH BITS(63, 32)
+
+/* Exit qualification for control-register accesses (SDM Vol. 3C table 28-3). */
+#define CR_QUAL_NUMBER(q) ((q) & 0xf)
+#define CR_QUAL_ACCESS(q) (((q) >> 4) & 3)
+#define CR_QUAL_GPR(q) (((q) >> 8) & 0xf)
+#define CR_QUAL_LMSW_DATA(q) (((q) >> 16) & 0xffff)
+enum { CR_MOV_TO = 0, CR_MOV_FROM = 1, CR_CLTS = 2, CR_LMSW = 3 };
+#define CR0_TS BIT(3)
+
+static u64 cr0_forced_on(void)
+{
+	u64 on = vmx_caps.cr0_fixed0;
+	if (vmx_controls.proc2 & SECONDARY_UNRESTRICTED_GUEST)
+		on &= ~(u64)(CR0_PE | CR0_PG);
+	return on;
+}
+
+static u64 cr0_forced_off(void) { return ~vmx_caps.cr0_fixed1 & 0xffffffffull; }
+static u64 cr4_forced_off(void) { return ~vmx_caps.cr4_fixed1 | CR4_GUEST_DENIED; }
+
+u64 vcpu_cr0_forced_mask(void) { return cr0_forced_on() | cr0_forced_off(); }
+u64 vcpu_cr4_forced_mask(void) { return vmx_caps.cr4_fixed0 | cr4_forced_off(); }
+u64 vcpu_cr0_actual(u64 v) { return (v & ~cr0_forced_off()) | cr0_forced_on(); }
+u64 vcpu_cr4_actual(u64 v) { return (v & ~cr4_forced_off()) | vmx_caps.cr4_fixed0; }
+
+void vcpu_write_efer(struct vcpu *vcpu)
+{
+	vmcs_write64(VMCS_GUEST_EFER, vcpu->efer);
+	u32 entry = vmcs_read32(VMCS_ENTRY_CONTROLS) & ~ENTRY_IA32E_MODE_GUEST;
+	vmcs_write32(VMCS_ENTRY_CONTROLS, entry | (vcpu->efer & EFER_LMA ? ENTRY_IA32E_MODE_GUEST : 0));
+}
+
+/* PAE paging under EPT: VM entry takes the PDPTEs from the VMCS, so a CR write that the
+ * CPU did not perform itself must load them from the guest's CR3 (SDM Vol. 3C 26.3.2.4). */
+static bool load_pae_pdptes(struct vcpu *vcpu)
+{
+	if (!(vcpu->cr0_shadow & CR0_PG) || !(vcpu->cr4_shadow & CR4_PAE) || (vcpu->efer & EFER_LME))
+		return true;
+	u64 pdpte[4];
+	u64 cr3 = vmcs_readnat(VMCS_GUEST_CR3) & ~0x1full;
+	if (!vm_read_gpa(vcpu->vm, cr3, pdpte, sizeof(pdpte)))
+		return false;
+	vmcs_write64(VMCS_GUEST_PDPTE0, pdpte[0]);
+	vmcs_write64(VMCS_GUEST_PDPTE1, pdpte[1]);
+	vmcs_write64(VMCS_GUEST_PDPTE2, pdpte[2]);
+	vmcs_write64(VMCS_GUEST_PDPTE3, pdpte[3]);
+	return true;
+}
+
+static bool cr0_is_valid(const struct vcpu *vcpu, u64 v)
+{
+	if ((v & CR0_RESERVED_HIGH) || ((v & CR0_PG) && !(v & CR0_PE)) ||
+	    ((v & CR0_NW) && !(v & CR0_CD)))
+		return false;
+	return !((v & CR0_PG) && (vcpu->efer & EFER_LME) && !(vcpu->cr4_shadow & CR4_PAE));
+}
+
+static bool write_guest_cr0(struct vcpu *vcpu, u64 v)
+{
+	if (!cr0_is_valid(vcpu, v))
+		return false;
+	bool paging_changed = (v ^ vcpu->cr0_shadow) & CR0_PG;
+	vcpu->cr0_shadow = v;
+	vmcs_writenat(VMCS_CR0_READ_SHADOW, v);
+	vmcs_writenat(VMCS_GUEST_CR0, vcpu_cr0_actual(v));
+	if (paging_changed && (vcpu->efer & EFER_LME)) {
+		vcpu->efer = (vcpu->efer & ~EFER_LMA) | ((v & CR0_PG) ? EFER_LMA : 0);
+		vcpu_write_efer(vcpu);
+	}
+	return load_pae_pdptes(vcpu);
+}
+
+static bool write_guest_cr4(struct vcpu *vcpu, u64 v)
+{
+	if ((v & cr4_forced_off()) || ((vcpu->efer & EFER_LMA) && !(v & CR4_PAE)))
+		return false;
+	vcpu->cr4_shadow = v;
+	vmcs_writenat(VMCS_CR4_READ_SHADOW, v);
+	vmcs_writenat(VMCS_GUEST_CR4, vcpu_cr4_actual(v));
+	return load_pae_pdptes(vcpu);
+}
+
+static bool mov_to_cr(struct vcpu *vcpu, unsigned cr, u64 v)
+{
+	switch (cr) {
+	case 0: return write_guest_cr0(vcpu, v);
+	case 3: vmcs_writenat(VMCS_GUEST_CR3, v); return load_pae_pdptes(vcpu);
+	case 4: return write_guest_cr4(vcpu, v);
+	}
+	return false;
+}
+
+void handle_cr_access(struct vcpu *vcpu)
+{
+	u64 q = exit_qualification(vcpu);
+	unsigned cr = CR_QUAL_NUMBER(q);
+	bool ok;
+	switch (CR_QUAL_ACCESS(q)) {
+	case CR_MOV_TO:
+		ok = mov_to_cr(vcpu, cr, vcpu->regs.gpr[CR_QUAL_GPR(q)]);
+		break;
+	case CR_MOV_FROM:
+		ok = cr == 3;
+		if (ok)
+			vcpu->regs.gpr[CR_QUAL_GPR(q)] = vmcs_readnat(VMCS_GUEST_CR3);
+		break;
+	case CR_CLTS:
+		ok = write_guest_cr0(vcpu, vcpu->cr0_shadow & ~CR0_TS);
+		break;
+	default:	/* LMSW: bits 3:0 only, and it cannot clear PE */
+		ok = write_guest_cr0(vcpu, (vcpu->cr0_shadow & ~0xeull) | (CR_QUAL_LMSW_DATA(q) & 0xf));
+		break;
+	}
+	if (ok)
+		skip_instruction(vcpu);
+	else
+		inject_gp(vcpu);
+}

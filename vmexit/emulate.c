@@ -1,0 +1,322 @@
+/* Instruction emulation for the vCPU: the glue between the exit and arch/x86's emulator.
+ * Linear addresses are translated through the guest's own page tables (mmu/guest_walk);
+ * each page of an access then goes to guest RAM or to the MMIO bus. */
+#include "arch/x86/cpu.h"
+#include "lib/log.h"
+#include "lib/phys.h"
+#include "lib/string.h"
+#include "mmu/guest_walk.h"
+#include "vmexit/handlers.h"
+
+#define CS_AR_LONG BIT(13)
+#define CS_AR_DEFAULT_BIG BIT(14)
+#define SS_AR_DPL(ar) (((ar) >> 5) & 3)
+#define MAX_ACCESS_BYTES 16
+
+struct emulation {
+	struct vcpu *vcpu;
+	struct x86_emu_ctxt ctxt;
+	struct guest_paging paging;
+	unsigned cpl;
+	/* The gpa the exit reported: the CPU already translated (and permission-checked) the
+	 * faulting access, so a single-operand instruction's access at that page offset is it. */
+	bool exit_gpa_valid;
+	u64 exit_gpa;
+	bool fetch_hit_mmio;
+	u64 fetch_gpa;
+};
+
+/* Guest RAM for the walker: through the vCPU's last-hit memslot shortcut. */
+static void *ram_hva(struct vcpu *vcpu, u64 gpa, unsigned len, bool write)
+{
+	const struct memslot *slot = memslot_find(&vcpu->vm->mmu.memslots, &vcpu->mmu, gpa_to_gfn(gpa));
+	if (!slot || (write && (slot->flags & MEMSLOT_READONLY)) ||
+	    gpa_to_gfn(gpa + len - 1) - slot->base_gfn >= slot->npages)
+		return NULL;
+	return (u8 *)phys_to_virt(memslot_gfn_to_hpa(slot, gpa_to_gfn(gpa))) + (gpa & (PAGE_SIZE - 1));
+}
+
+static int walker_read(void *ctx, u64 gpa, unsigned size, u64 *value)
+{
+	void *hva = ram_hva(ctx, gpa, size, false);
+	if (!hva)
+		return -1;
+	*value = size == 8 ? *(u64 *)hva : *(u32 *)hva;
+	return 0;
+}
+
+static int walker_cmpxchg(void *ctx, u64 gpa, unsigned size, u64 old_value, u64 new_value)
+{
+	void *hva = ram_hva(ctx, gpa, size, true);
+	if (!hva)
+		return -1;
+	bool stored = size == 8 ?
+		__atomic_compare_exchange_n((u64 *)hva, &old_value, new_value, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST) :
+		__atomic_compare_exchange_n((u32 *)hva, (u32 *)&old_value, (u32)new_value, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	return stored ? 0 : GUEST_MEM_CHANGED;
+}
+
+static const struct guest_mem_ops walker_mem = { walker_read, walker_cmpxchg };
+
+static bool has_two_memory_operands(const struct x86_insn *insn)
+{
+	return insn->op == X86_OP_MOVS || insn->op == X86_OP_CMPS;
+}
+
+static int translate(struct emulation *emu, u64 linear, unsigned access, u64 *gpa,
+		     struct x86_exception *e)
+{
+	if (emu->paging.mode == GUEST_PAGING_OFF) {
+		*gpa = linear;
+		return X86_EMUL_OK;
+	}
+	if (emu->exit_gpa_valid && !(access & GUEST_ACCESS_FETCH) &&
+	    (linear & (PAGE_SIZE - 1)) == (emu->exit_gpa & (PAGE_SIZE - 1)) &&
+	    !has_two_memory_operands(&emu->ctxt.insn)) {
+		*gpa = emu->exit_gpa;
+		return X86_EMUL_OK;
+	}
+	struct guest_walk_result walk;
+	access |= emu->cpl == 3 ? GUEST_ACCESS_USER : 0;
+	switch (guest_walk(&emu->paging, &walker_mem, emu->vcpu, linear, access, &walk)) {
+	case GUEST_WALK_OK:
+		*gpa = walk.gpa;
+		return X86_EMUL_OK;
+	case GUEST_WALK_PAGE_FAULT:
+		*e = (struct x86_exception){ X86_EXC_PF, true, walk.error_code, walk.fault_addr };
+		return X86_EMUL_EXCEPTION;
+	case GUEST_WALK_NONCANONICAL:
+		*e = (struct x86_exception){ X86_EXC_GP, true, 0, 0 };
+		return X86_EMUL_EXCEPTION;
+	default:	/* page tables outside RAM, or changing under the walk */
+		return X86_EMUL_UNHANDLED;
+	}
+}
+
+static int fetch(void *ctx, u64 linear, void *buf, unsigned len, struct x86_exception *e)
+{
+	struct emulation *emu = ctx;
+	u64 gpa;
+	int r = translate(emu, linear, GUEST_ACCESS_FETCH, &gpa, e);
+	if (r != X86_EMUL_OK)
+		return r;
+	void *hva = ram_hva(emu->vcpu, gpa, len, false);
+	if (!hva) {
+		emu->fetch_hit_mmio = true;
+		emu->fetch_gpa = gpa;
+		return X86_EMUL_UNHANDLED;
+	}
+	memcpy(buf, hva, len);
+	return X86_EMUL_OK;
+}
+
+/* A write to a doorbell: signalled here when its value is known (value-match doorbells,
+ * or any doorbell with fast_mmio=off). Returns whether the doorbell took it. */
+static bool ring_doorbell(struct vm *vm, u64 gpa, u64 value)
+{
+	struct doorbell *bell = fast_mmio_find(&vm->fast_mmio_bus, gpa);
+	if (!bell || (bell->match_value && bell->value != value))
+		return false;
+	bell->signal(bell, value, true);
+	return true;
+}
+
+/* One access of 1, 2, 4 or 8 bytes to the MMIO bus; other sizes go byte by byte. */
+static void mmio_access(struct vm *vm, u64 gpa, u8 *buf, unsigned len, bool write)
+{
+	if (len != 1 && len != 2 && len != 4 && len != 8) {
+		for (unsigned i = 0; i < len; i++)
+			mmio_access(vm, gpa + i, buf + i, 1, write);
+		return;
+	}
+	u64 value = 0;
+	if (write) {
+		memcpy(&value, buf, len);
+		if (!ring_doorbell(vm, gpa, value))
+			io_bus_write(&vm->mmio_bus, gpa, len, value);
+	} else {
+		io_bus_read(&vm->mmio_bus, gpa, len, &value);
+		memcpy(buf, &value, len);
+	}
+}
+
+/* A data access, split at the page boundary; both pages are translated before either is
+ * touched, so a fault on the second leaves the first unchanged, as on the CPU. */
+static int access_memory(struct emulation *emu, u64 linear, u8 *buf, unsigned size, bool write,
+			 struct x86_exception *e)
+{
+	unsigned first = (unsigned)MIN((u64)size, PAGE_SIZE - (linear & (PAGE_SIZE - 1)));
+	u64 gpa[2];
+	unsigned access = write ? GUEST_ACCESS_WRITE : 0;
+	int r = translate(emu, linear, access, &gpa[0], e);
+	if (r == X86_EMUL_OK && first < size)
+		r = translate(emu, linear + first, access, &gpa[1], e);
+	if (r != X86_EMUL_OK)
+		return r;
+	unsigned len[2] = { first, size - first };
+	for (int i = 0; i < 2 && len[i]; i++) {
+		u8 *piece = buf + (i ? first : 0);
+		u8 *hva = ram_hva(emu->vcpu, gpa[i], len[i], write);
+		if (!hva)
+			mmio_access(emu->vcpu->vm, gpa[i], piece, len[i], write);
+		else if (write)
+			memcpy(hva, piece, len[i]);
+		else
+			memcpy(piece, hva, len[i]);
+	}
+	return X86_EMUL_OK;
+}
+
+static int read_mem(void *ctx, u64 linear, void *buf, unsigned size, struct x86_exception *e)
+{
+	return access_memory(ctx, linear, buf, size, false, e);
+}
+
+static int write_mem(void *ctx, u64 linear, const void *buf, unsigned size, struct x86_exception *e)
+{
+	u8 copy[MAX_ACCESS_BYTES];
+	memcpy(copy, buf, MIN(size, (unsigned)sizeof(copy)));
+	return access_memory(ctx, linear, copy, MIN(size, (unsigned)sizeof(copy)), true, e);
+}
+
+static int pio_in(void *ctx, u16 port, unsigned size, u32 *value)
+{
+	struct emulation *emu = ctx;
+	u64 v;
+	io_bus_read(&emu->vcpu->vm->pio_bus, port, size, &v);
+	*value = (u32)v;
+	return X86_EMUL_OK;
+}
+
+static int pio_out(void *ctx, u16 port, unsigned size, u32 value)
+{
+	struct emulation *emu = ctx;
+	io_bus_write(&emu->vcpu->vm->pio_bus, port, size, value);
+	return X86_EMUL_OK;
+}
+
+static u64 seg_base(void *ctx, enum x86_seg seg)
+{
+	return vmcs_read_raw(VMCS_GUEST_ES_BASE + 2 * (u32)seg);
+}
+
+static const struct x86_emu_ops emu_ops = { fetch, read_mem, write_mem, pio_in, pio_out, seg_base };
+
+static enum x86_cpu_mode cpu_mode(const struct vcpu *vcpu, u64 rflags)
+{
+	if (!(vcpu->cr0_shadow & CR0_PE) || (rflags & RFLAGS_VM))
+		return X86_MODE_REAL;
+	u32 cs_ar = vmcs_read32(VMCS_GUEST_CS_AR);
+	if ((vcpu->efer & EFER_LMA) && (cs_ar & CS_AR_LONG))
+		return X86_MODE_LONG64;
+	return (cs_ar & CS_AR_DEFAULT_BIG) ? X86_MODE_PROT32 : X86_MODE_PROT16;
+}
+
+static void emulation_begin(struct emulation *emu, struct vcpu *vcpu)
+{
+	struct x86_regs *regs = &vcpu->regs;
+	regs->rip = guest_rip(vcpu);
+	regs->rflags = vmcs_readnat(VMCS_GUEST_RFLAGS);
+	regs->gpr[X86_RSP] = vmcs_readnat(VMCS_GUEST_RSP);
+	emu->vcpu = vcpu;
+	emu->exit_gpa_valid = false;
+	emu->fetch_hit_mmio = false;
+	emu->cpl = SS_AR_DPL(vmcs_read32(VMCS_GUEST_SS_AR));
+	emu->ctxt.ops = &emu_ops;
+	emu->ctxt.ops_ctx = emu;
+	emu->ctxt.regs = regs;
+	emu->ctxt.mode = cpu_mode(vcpu, regs->rflags);
+	emu->paging.mode = guest_paging_mode_from(vcpu->cr0_shadow, vcpu->cr4_shadow, vcpu->efer);
+	if (emu->paging.mode != GUEST_PAGING_OFF)
+		guest_paging_init(&emu->paging, vcpu->cr0_shadow, vmcs_readnat(VMCS_GUEST_CR3),
+				  vcpu->cr4_shadow, vcpu->efer, host_cpu.phys_addr_bits, host_cpu.gbpages);
+}
+
+static void emulation_commit(struct emulation *emu, u64 old_rflags, u64 old_rsp)
+{
+	struct x86_regs *regs = &emu->vcpu->regs;
+	set_guest_rip(emu->vcpu, regs->rip);
+	if (regs->rflags != old_rflags)
+		vmcs_writenat(VMCS_GUEST_RFLAGS, regs->rflags);
+	if (regs->gpr[X86_RSP] != old_rsp)
+		vmcs_writenat(VMCS_GUEST_RSP, regs->gpr[X86_RSP]);
+}
+
+static void count_emulated(struct vm *vm, const struct x86_insn *insn)
+{
+	vm->stats.counters[HC_STAT_EMULATED]++;
+	if (insn->opcode_map <= 1)
+		vm->stats.emulated_by_opcode[insn->opcode_map * 256u + insn->opcode]++;
+}
+
+/* An instruction outside the emulator's set. In the guest kernel (CPL 0) the guest did
+ * nothing wrong and a #UD would hide which instruction is missing: stop the VM and print
+ * it. From guest user mode, #UD as KVM does, so a user program cannot stop the VM. */
+static void emulation_unhandled(struct emulation *emu)
+{
+	struct vcpu *vcpu = emu->vcpu;
+	if (emu->fetch_hit_mmio) {
+		vm_stop(vcpu->vm, VM_STATUS_FAULT, "executes code from MMIO at gpa %#llx (no RAM there)",
+			(unsigned long long)emu->fetch_gpa);
+		return;
+	}
+	if (emu->cpl == 3) {
+		inject_ud(vcpu);
+		return;
+	}
+	char bytes[3 * X86_MAX_INSN_LEN + 1];
+	x86_format_bytes(emu->ctxt.bytes, emu->ctxt.nbytes, bytes, sizeof(bytes));
+	vm_stop(vcpu->vm, VM_STATUS_FAULT, "cannot emulate the instruction at rip %#llx: %s",
+		(unsigned long long)vcpu->regs.rip, bytes);
+}
+
+static void run_emulator(struct emulation *emu)
+{
+	u64 old_rflags = emu->vcpu->regs.rflags, old_rsp = emu->vcpu->regs.gpr[X86_RSP];
+	int result = x86_emulate(&emu->ctxt);
+	if (result == X86_EMUL_OK) {
+		count_emulated(emu->vcpu->vm, &emu->ctxt.insn);
+		emulation_commit(emu, old_rflags, old_rsp);
+	} else if (result == X86_EMUL_EXCEPTION) {
+		const struct x86_exception *e = &emu->ctxt.exception;
+		inject_exception(emu->vcpu, e->vector, e->has_error_code, e->error_code);
+		emu->vcpu->pending.cr2 = e->cr2;
+	} else {
+		emulation_unhandled(emu);
+	}
+}
+
+void emulate_instruction(struct vcpu *vcpu)
+{
+	struct emulation emu;
+	emulation_begin(&emu, vcpu);
+	run_emulator(&emu);
+}
+
+void emulate_mmio(struct vcpu *vcpu, u64 gpa)
+{
+	struct emulation emu;
+	emulation_begin(&emu, vcpu);
+	emu.exit_gpa_valid = true;
+	emu.exit_gpa = gpa;
+	run_emulator(&emu);
+}
+
+unsigned emulator_instruction_length(struct vcpu *vcpu)
+{
+	struct emulation emu;
+	emulation_begin(&emu, vcpu);
+	u8 bytes[X86_MAX_INSN_LEN];
+	u64 rip = vcpu->regs.rip;
+	unsigned first = (unsigned)MIN((u64)X86_MAX_INSN_LEN, PAGE_SIZE - (rip & (PAGE_SIZE - 1)));
+	struct x86_exception e;
+	if (fetch(&emu, rip, bytes, first, &e) != X86_EMUL_OK)
+		return 0;
+	unsigned avail = first;
+	if (first < X86_MAX_INSN_LEN && fetch(&emu, rip + first, bytes + first,
+					      X86_MAX_INSN_LEN - first, &e) == X86_EMUL_OK)
+		avail = X86_MAX_INSN_LEN;
+	return x86_insn_length(bytes, avail, emu.ctxt.mode);
+}

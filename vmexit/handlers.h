@@ -1,0 +1,20 @@
+/* vmexit/ private: the exit handlers the dispatch table names, and their shared helpers. */
+#ifndef VIREO_VMEXIT_HANDLERS_H
+#define VIREO_VMEXIT_HANDLERS_H
+
+#include "vmexit/vmexit.h"
+
+void handle_cpuid(struct vcpu *vcpu);
+void handle_vmcall(struct vcpu *vcpu);
+void handle_cr_access(struct vcpu *vcpu);
+void handle_io(struct vcpu *vcpu);
+void handle_rdmsr(struct vcpu *vcpu);
+void handle_wrmsr(struct vcpu *vcpu);
+void handle_ept_violation(struct vcpu *vcpu);
+void handle_ept_misconfig(struct vcpu *vcpu);
+void exit_unhandled(struct vcpu *vcpu);
+
+/* The MSR bitmap: clear bits let the guest access an MSR without an exit. */
+void msr_bitmap_init(u8 *bitmap);
+
+#endif

@@ -1,0 +1,98 @@
+/* The MMIO path. EPT violation: a doorbell write is signalled without decoding; a RAM gfn
+ * is mapped; anything else is MMIO and gets a cached MMIO spte. EPT misconfiguration: the
+ * spte alone says MMIO (or stale). Either way the access is then emulated.
+ *
+ * A gfn holding a doorbell never gets a cached MMIO spte: its accesses always arrive as
+ * EPT violations, whose qualification says read or write (a misconfiguration does not), so
+ * a doorbell write needs no decoding and a doorbell read falls through to emulation. */
+#include "arch/x86/cpu.h"
+#include "lib/log.h"
+#include "lib/panic.h"
+#include "vmexit/handlers.h"
+
+/* EPT-violation exit qualification (SDM Vol. 3C table 28-7). */
+#define EPT_QUAL_WRITE BIT(1)
+
+bool fast_mmio_use_exit_length = true;
+
+static void count(struct vcpu *vcpu, unsigned counter)
+{
+	vcpu->vm->stats.counters[counter]++;
+}
+
+/* The doorbell write's instruction is skipped, never executed: its length comes from the
+ * VM-exit field where the CPU fills it reliably, else from the decoder's length-only path. */
+static bool skip_doorbell_write(struct vcpu *vcpu)
+{
+	if (fast_mmio_use_exit_length) {
+		skip_instruction(vcpu);
+		return true;
+	}
+	unsigned length = emulator_instruction_length(vcpu);
+	if (!length)
+		return false;
+	skip_instruction_by(vcpu, length);
+	return true;
+}
+
+static bool try_fast_doorbell(struct vcpu *vcpu, u64 gpa)
+{
+	struct doorbell *bell = fast_mmio_find(&vcpu->vm->fast_mmio_bus, gpa);
+	if (!bell || bell->match_value || !skip_doorbell_write(vcpu))
+		return false;
+	count(vcpu, HC_STAT_MMIO_FAST);
+	bell->signal(bell, 0, false);
+	return true;
+}
+
+static bool gfn_has_doorbell(const struct vm *vm, u64 gpa)
+{
+	const struct fast_mmio_bus *bus = &vm->fast_mmio_bus;
+	for (size_t i = 0; i < bus->count; i++)
+		if (gpa_to_gfn(bus->doorbells[i]->gpa) == gpa_to_gfn(gpa))
+			return true;
+	return false;
+}
+
+static void fault_failed(struct vcpu *vcpu, enum mmu_fault_result result, u64 gpa)
+{
+	if (result == MMU_FAULT_NO_MEMORY)
+		vm_stop(vcpu->vm, VM_STATUS_FAULT, "out of hypervisor memory for EPT tables at gpa %#llx",
+			(unsigned long long)gpa);
+	else
+		panic("EPT misconfiguration at gpa %#llx on an spte that is not MMIO: a Vireo bug",
+		      (unsigned long long)gpa);
+}
+
+void handle_ept_violation(struct vcpu *vcpu)
+{
+	u64 gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
+	bool write = exit_qualification(vcpu) & EPT_QUAL_WRITE;
+	struct vm *vm = vcpu->vm;
+	if (write && vm->fast_mmio && try_fast_doorbell(vcpu, gpa))
+		return;
+	bool cache = vm->mmu.mmio_cache && !gfn_has_doorbell(vm, gpa);
+	enum mmu_fault_result result = mmu_handle_ept_violation(&vm->mmu, &vcpu->mmu, gpa, write, cache);
+	if (result == MMU_FAULT_MAPPED)
+		return;
+	if (result != MMU_FAULT_MMIO) {
+		fault_failed(vcpu, result, gpa);
+		return;
+	}
+	count(vcpu, HC_STAT_MMIO_SLOW);
+	emulate_mmio(vcpu, gpa);
+}
+
+void handle_ept_misconfig(struct vcpu *vcpu)
+{
+	u64 gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
+	enum mmu_fault_result result = mmu_handle_ept_misconfig(&vcpu->vm->mmu, gpa);
+	if (likely(result == MMU_FAULT_MMIO)) {
+		count(vcpu, HC_STAT_MMIO_CACHED);
+		emulate_mmio(vcpu, gpa);
+	} else if (result == MMU_FAULT_RETRY) {
+		count(vcpu, HC_STAT_MMIO_STALE);
+	} else {
+		fault_failed(vcpu, result, gpa);
+	}
+}

@@ -1,0 +1,156 @@
+/* Exit dispatch: a table of handlers indexed by basic exit reason. Every exit is counted
+ * before it is handled; an exit without a handler stops the VM with a report. */
+#include "arch/x86/cpu.h"
+#include "lib/log.h"
+#include "vmexit/handlers.h"
+
+static const char *const exit_names[EXIT_REASON_COUNT] = {
+	[EXIT_REASON_EXCEPTION_NMI] = "exception or NMI",
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = "external interrupt",
+	[EXIT_REASON_TRIPLE_FAULT] = "triple fault", [EXIT_REASON_INIT] = "INIT signal",
+	[EXIT_REASON_SIPI] = "SIPI", [EXIT_REASON_INTERRUPT_WINDOW] = "interrupt window",
+	[EXIT_REASON_NMI_WINDOW] = "NMI window", [EXIT_REASON_TASK_SWITCH] = "task switch",
+	[EXIT_REASON_CPUID] = "CPUID", [EXIT_REASON_GETSEC] = "GETSEC", [EXIT_REASON_HLT] = "HLT",
+	[EXIT_REASON_INVD] = "INVD", [EXIT_REASON_INVLPG] = "INVLPG", [EXIT_REASON_RDPMC] = "RDPMC",
+	[EXIT_REASON_RDTSC] = "RDTSC", [EXIT_REASON_RSM] = "RSM", [EXIT_REASON_VMCALL] = "VMCALL",
+	[EXIT_REASON_VMCLEAR] = "VMCLEAR", [EXIT_REASON_VMLAUNCH] = "VMLAUNCH",
+	[EXIT_REASON_VMPTRLD] = "VMPTRLD", [EXIT_REASON_VMPTRST] = "VMPTRST",
+	[EXIT_REASON_VMREAD] = "VMREAD", [EXIT_REASON_VMRESUME] = "VMRESUME",
+	[EXIT_REASON_VMWRITE] = "VMWRITE", [EXIT_REASON_VMXOFF] = "VMXOFF",
+	[EXIT_REASON_VMXON] = "VMXON", [EXIT_REASON_CR_ACCESS] = "control-register access",
+	[EXIT_REASON_DR_ACCESS] = "debug-register access",
+	[EXIT_REASON_IO_INSTRUCTION] = "I/O instruction", [EXIT_REASON_RDMSR] = "RDMSR",
+	[EXIT_REASON_WRMSR] = "WRMSR", [EXIT_REASON_INVALID_GUEST_STATE] = "invalid guest state",
+	[EXIT_REASON_MSR_LOADING] = "MSR loading", [EXIT_REASON_MWAIT] = "MWAIT",
+	[EXIT_REASON_MONITOR_TRAP_FLAG] = "monitor trap flag", [EXIT_REASON_MONITOR] = "MONITOR",
+	[EXIT_REASON_PAUSE] = "PAUSE", [EXIT_REASON_MACHINE_CHECK] = "machine check",
+	[EXIT_REASON_TPR_BELOW] = "TPR below threshold", [EXIT_REASON_APIC_ACCESS] = "APIC access",
+	[EXIT_REASON_VIRTUALIZED_EOI] = "virtualized EOI",
+	[EXIT_REASON_GDTR_IDTR] = "GDTR/IDTR access", [EXIT_REASON_LDTR_TR] = "LDTR/TR access",
+	[EXIT_REASON_EPT_VIOLATION] = "EPT violation",
+	[EXIT_REASON_EPT_MISCONFIG] = "EPT misconfiguration", [EXIT_REASON_INVEPT] = "INVEPT",
+	[EXIT_REASON_RDTSCP] = "RDTSCP", [EXIT_REASON_PREEMPTION_TIMER] = "preemption timer",
+	[EXIT_REASON_INVVPID] = "INVVPID", [EXIT_REASON_WBINVD] = "WBINVD",
+	[EXIT_REASON_XSETBV] = "XSETBV", [EXIT_REASON_APIC_WRITE] = "APIC write",
+	[EXIT_REASON_RDRAND] = "RDRAND", [EXIT_REASON_INVPCID] = "INVPCID",
+	[EXIT_REASON_VMFUNC] = "VMFUNC", [EXIT_REASON_ENCLS] = "ENCLS", [EXIT_REASON_RDSEED] = "RDSEED",
+	[EXIT_REASON_PML_FULL] = "page-modification log full", [EXIT_REASON_XSAVES] = "XSAVES",
+	[EXIT_REASON_XRSTORS] = "XRSTORS",
+};
+
+const char *exit_reason_name(u32 reason)
+{
+	if (reason < EXIT_REASON_COUNT && exit_names[reason])
+		return exit_names[reason];
+	return "unknown exit reason";
+}
+
+static void handle_triple_fault(struct vcpu *vcpu)
+{
+	vcpu_dump_state(vcpu);
+	vm_stop(vcpu->vm, VM_STATUS_FAULT, "triple fault (the guest's exception handling failed)");
+}
+
+/* The host never takes device interrupts (they are masked at boot); one that still
+ * arrives has done its job by making us exit: resume. */
+static void handle_external_interrupt(struct vcpu *vcpu)
+{
+}
+
+static void handle_exception_or_nmi(struct vcpu *vcpu)
+{
+	u32 info = vmcs_read32(VMCS_EXIT_INTERRUPTION_INFO);
+	if ((info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI)
+		return;
+	exit_unhandled(vcpu);
+}
+
+static void handle_hlt(struct vcpu *vcpu)
+{
+	bool interrupts_on = vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF;
+	skip_instruction(vcpu);
+	vm_stop(vcpu->vm, 0, interrupts_on ?
+		"HLT: the guest waits for an interrupt, and no device of this platform raises one" :
+		"HLT with interrupts disabled: the guest is done");
+}
+
+/* Instructions the guest may not use here fault as they would on a CPU without them. */
+static void handle_undefined(struct vcpu *vcpu)
+{
+	inject_ud(vcpu);
+}
+
+/* INVD, WBINVD: caches are coherent for a guest that owns no devices: nothing to do. */
+static void handle_cache_flush(struct vcpu *vcpu)
+{
+	skip_instruction(vcpu);
+}
+
+/* INIT and SIPI reach a vCPU only through the APIC, which does not send them here. */
+static void handle_ignored_signal(struct vcpu *vcpu)
+{
+}
+
+typedef void (*exit_handler)(struct vcpu *vcpu);
+
+static const exit_handler handlers[EXIT_REASON_COUNT] = {
+	[EXIT_REASON_EXCEPTION_NMI] = handle_exception_or_nmi,
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
+	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
+	[EXIT_REASON_INIT] = handle_ignored_signal,
+	[EXIT_REASON_SIPI] = handle_ignored_signal,
+	[EXIT_REASON_CPUID] = handle_cpuid,
+	[EXIT_REASON_GETSEC] = handle_undefined,
+	[EXIT_REASON_HLT] = handle_hlt,
+	[EXIT_REASON_INVD] = handle_cache_flush,
+	[EXIT_REASON_WBINVD] = handle_cache_flush,
+	[EXIT_REASON_RDPMC] = handle_undefined,
+	[EXIT_REASON_VMCALL] = handle_vmcall,
+	[EXIT_REASON_VMCLEAR] = handle_undefined,
+	[EXIT_REASON_VMLAUNCH] = handle_undefined,
+	[EXIT_REASON_VMPTRLD] = handle_undefined,
+	[EXIT_REASON_VMPTRST] = handle_undefined,
+	[EXIT_REASON_VMREAD] = handle_undefined,
+	[EXIT_REASON_VMRESUME] = handle_undefined,
+	[EXIT_REASON_VMWRITE] = handle_undefined,
+	[EXIT_REASON_VMXOFF] = handle_undefined,
+	[EXIT_REASON_VMXON] = handle_undefined,
+	[EXIT_REASON_INVEPT] = handle_undefined,
+	[EXIT_REASON_INVVPID] = handle_undefined,
+	[EXIT_REASON_VMFUNC] = handle_undefined,
+	[EXIT_REASON_MWAIT] = handle_undefined,
+	[EXIT_REASON_MONITOR] = handle_undefined,
+	[EXIT_REASON_XSETBV] = handle_undefined,
+	[EXIT_REASON_CR_ACCESS] = handle_cr_access,
+	[EXIT_REASON_IO_INSTRUCTION] = handle_io,
+	[EXIT_REASON_RDMSR] = handle_rdmsr,
+	[EXIT_REASON_WRMSR] = handle_wrmsr,
+	[EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
+	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
+};
+
+void exit_unhandled(struct vcpu *vcpu)
+{
+	u32 reason = vcpu->exit.reason;
+	printk("vm %s: unhandled exit %u (%s), qualification %#llx\n", vcpu->vm->name, reason,
+	       exit_reason_name(reason), (unsigned long long)exit_qualification(vcpu));
+	vcpu_dump_state(vcpu);
+	vm_stop(vcpu->vm, VM_STATUS_FAULT, "unhandled exit %u (%s)", reason, exit_reason_name(reason));
+}
+
+void vmexit_dispatch(struct vcpu *vcpu, u32 reason)
+{
+	exit_info_reset(vcpu, reason);
+	if (unlikely(reason >= EXIT_REASON_COUNT)) {
+		exit_unhandled(vcpu);
+		return;
+	}
+	vcpu->vm->stats.exits[reason]++;
+	vcpu->vm->stats.counters[HC_STAT_EXITS]++;
+	exit_handler handler = handlers[reason];
+	if (unlikely(!handler)) {
+		exit_unhandled(vcpu);
+		return;
+	}
+	handler(vcpu);
+}

@@ -1,0 +1,104 @@
+/* vmexit/: the exit dispatch table, one handler per exit reason, the buses. Exit details
+ * are read from the VMCS lazily and at most once per exit (the hot path counts VMREADs). */
+#ifndef VIREO_VMEXIT_VMEXIT_H
+#define VIREO_VMEXIT_VMEXIT_H
+
+#include "arch/x86/emulate.h"
+#include "arch/x86/vmx.h"
+#include "arch/x86/x86.h"
+#include "vm/vm.h"
+
+#define APIC_BASE_DEFAULT 0xfee00900ull	/* base 0xfee00000, enabled, BSP */
+
+/* Allocates the MSR and I/O bitmaps shared by every VM; NULL or why not. */
+const char *vmexit_init(void);
+void vmexit_write_bitmaps(void);
+void vmexit_dispatch(struct vcpu *vcpu, u32 basic_reason);
+const char *exit_reason_name(u32 reason);
+
+static inline void exit_info_reset(struct vcpu *vcpu, u32 reason)
+{
+	vcpu->exit.reason = reason;
+	vcpu->exit.have_qualification = false;
+	vcpu->exit.have_instruction_length = false;
+	vcpu->exit.have_rip = false;
+}
+
+static inline u64 exit_qualification(struct vcpu *vcpu)
+{
+	if (!vcpu->exit.have_qualification) {
+		vcpu->exit.qualification = vmcs_readnat(VMCS_EXIT_QUALIFICATION);
+		vcpu->exit.have_qualification = true;
+	}
+	return vcpu->exit.qualification;
+}
+
+static inline u32 exit_instruction_length(struct vcpu *vcpu)
+{
+	if (!vcpu->exit.have_instruction_length) {
+		vcpu->exit.instruction_length = vmcs_read32(VMCS_EXIT_INSTRUCTION_LENGTH);
+		vcpu->exit.have_instruction_length = true;
+	}
+	return vcpu->exit.instruction_length;
+}
+
+static inline u64 guest_rip(struct vcpu *vcpu)
+{
+	if (!vcpu->exit.have_rip) {
+		vcpu->exit.rip = vmcs_readnat(VMCS_GUEST_RIP);
+		vcpu->exit.have_rip = true;
+	}
+	return vcpu->exit.rip;
+}
+
+static inline void set_guest_rip(struct vcpu *vcpu, u64 rip)
+{
+	vmcs_writenat(VMCS_GUEST_RIP, rip);
+	vcpu->exit.rip = rip;
+	vcpu->exit.have_rip = true;
+}
+
+/* Moves past the exiting instruction. Any blocking by STI/MOV SS ends with it (SDM Vol. 3C
+ * 26.4.2), which matters only if the guest had it: the field is left alone otherwise. */
+static inline void skip_instruction_by(struct vcpu *vcpu, u32 length)
+{
+	set_guest_rip(vcpu, guest_rip(vcpu) + length);
+}
+
+static inline void skip_instruction(struct vcpu *vcpu)
+{
+	skip_instruction_by(vcpu, exit_instruction_length(vcpu));
+}
+
+/* Event injection at the next VM entry. */
+void inject_exception(struct vcpu *vcpu, u8 vector, bool has_error_code, u32 error_code);
+static inline void inject_gp(struct vcpu *vcpu) { inject_exception(vcpu, X86_EXC_GP, true, 0); }
+static inline void inject_ud(struct vcpu *vcpu) { inject_exception(vcpu, X86_EXC_UD, false, 0); }
+void inject_page_fault(struct vcpu *vcpu, u64 address, u32 error_code);
+/* Writes the pending event into the VM-entry fields; called right before VM entry. */
+void inject_pending_event(struct vcpu *vcpu);
+
+/* CR0/CR4 bits VMX forces (the guest sees its own values through the read shadows). */
+u64 vcpu_cr0_forced_mask(void);
+u64 vcpu_cr4_forced_mask(void);
+u64 vcpu_cr0_actual(u64 guest_value);
+u64 vcpu_cr4_actual(u64 guest_value);
+/* Writes vcpu->efer to the VMCS, with the IA-32e mode entry control following EFER.LMA. */
+void vcpu_write_efer(struct vcpu *vcpu);
+
+/* Prints the guest's registers and control state on the console (for stop reports). */
+void vcpu_dump_state(struct vcpu *vcpu);
+
+/* Exits by reason, MMIO paths, emulated instructions: one block on the console. */
+void vm_print_stats(const struct vm *vm);
+
+/* Emulates the instruction at the guest's RIP (string port I/O, or an MMIO access). */
+void emulate_instruction(struct vcpu *vcpu);
+/* Same, knowing the exit's gpa: a data access at that page offset needs no guest walk. */
+void emulate_mmio(struct vcpu *vcpu, u64 gpa);
+/* The length of the instruction at RIP, from the decoder's length-only path; 0 if unknown. */
+unsigned emulator_instruction_length(struct vcpu *vcpu);
+/* fast_mmio_length=: skip doorbell writes by the VM-exit length (else the decoder). */
+extern bool fast_mmio_use_exit_length;
+
+#endif
