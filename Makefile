@@ -24,7 +24,7 @@ KSRC_C  := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c))
 KSRC_S  := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S))
 KOBJ    := $(patsubst %,$(BUILD)/k/%.o,$(KSRC_C) $(KSRC_S))
 
-.PHONY: all iso run test unit bench guests clean setup fuzz
+.PHONY: all iso run test unit bench guests benchguests clean setup fuzz $(BUILD)/vireo.iso
 all: $(BUILD)/vireo.elf
 
 $(BUILD)/k/%.c.o: %.c
@@ -69,9 +69,13 @@ fuzz: $(FUZZ_BINS)
 -include tests/guests/guests.mk
 -include bench/bench.mk
 
+# The ISO boots Vireo with the demo guest; VIREO_CMDLINE sets Vireo's command line.
+VIREO_CMDLINE ?= loglevel=info
 iso: $(BUILD)/vireo.iso
-$(BUILD)/vireo.iso: $(BUILD)/vireo.elf $(DEMO_GUEST) tools/mkiso
-	tools/mkiso $@ "$(VIREO_CMDLINE)" $(DEMO_MODULES)
+$(BUILD)/vireo.iso: $(BUILD)/vireo.elf guests tools/mkiso
+	@printf 'kernel %s\ncmdline %s\nmodule %s name=demo\n' $(BUILD)/vireo.elf \
+		"$(VIREO_CMDLINE)" $(DEMO_GUEST) > $(BUILD)/vireo.desc
+	tools/mkiso $@ $(BUILD)/vireo.desc
 
 setup:
 	tools/setup

@@ -36,9 +36,6 @@
 #define APIC_SPIV_RESET 0xff		/* vector 0xff, APIC software-disabled */
 #define APIC_SPIV_ENABLE 0x100
 #define APIC_LVT_MASKED 0x10000
-#define APIC_ICR_DELIVERY_MODE(icr) (((icr) >> 8) & 7)
-#define APIC_ICR_MODE_INIT 5
-#define APIC_ICR_MODE_STARTUP 6
 
 /* The bits software may change in each register; zero for read-only registers (version,
  * PPR, ISR/TMR/IRR, current count) and write-only ones (EOI, self IPI). Delivery-status
@@ -102,14 +99,13 @@ static u32 register_read(const struct vlapic *lapic, u64 offset)
 	return lapic->regs[offset / APIC_REGISTER_STRIDE];
 }
 
+/* INIT and SIPI included: with one vCPU a broadcast has no target, and a self INIT or
+ * SIPI is not something a guest can use. */
 static void ipi_dropped(const struct vlapic *lapic, u32 icr_low)
 {
-	unsigned mode = APIC_ICR_DELIVERY_MODE(icr_low);
-	bool init_or_sipi = mode == APIC_ICR_MODE_INIT || mode == APIC_ICR_MODE_STARTUP;
-
-	pr_debug("vlapic: vm %s: %s IPI dropped (ICR %#x, destination %#x): one vCPU, no "
-		 "interrupt delivery\n", lapic->vm->name, init_or_sipi ? "INIT/SIPI" : "an",
-		 icr_low, register_read(lapic, APIC_ICR_HIGH));
+	pr_debug("vlapic: vm %s: IPI dropped (ICR %#x, destination %#x): one vCPU and no "
+		 "interrupt delivery\n", lapic->vm->name, icr_low,
+		 register_read(lapic, APIC_ICR_HIGH));
 }
 
 /* A software-disabled APIC keeps every LVT entry masked (SDM 11.4.7.2). */

@@ -100,6 +100,10 @@ static bool can_map_2m(const struct mmu *mmu, const struct memslot *slot, gfn_t 
 
 static enum mmu_fault_result map_ram(struct mmu *mmu, const struct memslot *slot, gfn_t gfn)
 {
+	int level;
+	u64 existing = *walk_existing(mmu, gfn, &level);
+	if (spte_present(existing) && !spte_is_mmio(existing))
+		return MMU_FAULT_MAPPED;	/* spurious: mapped since (another vCPU, a retry) */
 	bool writable = !(slot->flags & MEMSLOT_READONLY);
 	if (can_map_2m(mmu, slot, gfn)) {
 		gfn_t base = ALIGN_DOWN(gfn, GFNS_PER_2M);

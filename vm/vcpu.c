@@ -122,6 +122,10 @@ static const char *missing_feature(const struct guest_entry *entry)
 	if (!(vmx_controls.proc2 & SECONDARY_EPT))
 		return "this CPU has no EPT; its guests need the shadow MMU, which Vireo does not "
 		       "have yet";
+	u32 efer_switching = EXIT_SAVE_EFER | EXIT_LOAD_EFER;
+	if ((vmx_controls.exit & efer_switching) != efer_switching ||
+	    !(vmx_controls.entry & ENTRY_LOAD_EFER))
+		return "this CPU's VMX cannot switch IA32_EFER on entry and exit, which its guests need";
 	if (entry->mode == GUEST_ENTRY_MULTIBOOT32 &&
 	    !(vmx_controls.proc2 & SECONDARY_UNRESTRICTED_GUEST))
 		return "this CPU lacks unrestricted guest, which a paging-off multiboot guest "

@@ -32,14 +32,10 @@ static const struct named_bit proc_names[] = {
 	{ CPU_BASED_USE_IO_BITMAPS, "I/O bitmaps" },
 	{ CPU_BASED_USE_MSR_BITMAPS, "MSR bitmaps" },
 	{ CPU_BASED_SECONDARY_CONTROLS, "secondary controls" },
+	{ CPU_BASED_TSC_OFFSETTING, "TSC offsetting" },
 };
 static const struct named_bit exit_names[] = {
 	{ EXIT_HOST_ADDRESS_SPACE_64, "64-bit host" },
-	{ EXIT_SAVE_EFER, "save IA32_EFER" },
-	{ EXIT_LOAD_EFER, "load IA32_EFER" },
-};
-static const struct named_bit entry_names[] = {
-	{ ENTRY_LOAD_EFER, "load IA32_EFER" },
 };
 
 static const char *first_missing(u32 missing, const struct named_bit *names, size_t n)
@@ -72,15 +68,16 @@ const char *vmx_controls_init(void)
 	v->proc = adjust(c->proc, CPU_BASED_HLT_EXITING | CPU_BASED_USE_IO_BITMAPS |
 			 CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_MWAIT_EXITING |
 			 CPU_BASED_MONITOR_EXITING | CPU_BASED_RDPMC_EXITING,
-			 CPU_BASED_SECONDARY_CONTROLS, proc_names, ARRAY_SIZE(proc_names), &missing);
+			 CPU_BASED_SECONDARY_CONTROLS | CPU_BASED_TSC_OFFSETTING, proc_names, ARRAY_SIZE(proc_names), &missing);
 	if (v->proc & CPU_BASED_SECONDARY_CONTROLS)
 		v->proc2 = adjust(c->proc2, 0, SECONDARY_EPT | SECONDARY_VPID |
 				  SECONDARY_UNRESTRICTED_GUEST | SECONDARY_RDTSCP |
 				  SECONDARY_INVPCID | SECONDARY_XSAVES, NULL, 0, &missing);
-	v->exit = adjust(c->exit, EXIT_HOST_ADDRESS_SPACE_64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER,
+	/* EFER switching is what EPT guests need (vcpu_create() checks it per VM); older CPUs
+	 * such as Core 2 lack it, and Vireo must still boot and report on them. */
+	v->exit = adjust(c->exit, EXIT_HOST_ADDRESS_SPACE_64, EXIT_SAVE_EFER | EXIT_LOAD_EFER |
 			 EXIT_SAVE_PAT | EXIT_LOAD_PAT, exit_names, ARRAY_SIZE(exit_names), &missing);
-	v->entry = adjust(c->entry, ENTRY_LOAD_EFER, ENTRY_LOAD_PAT, entry_names,
-			  ARRAY_SIZE(entry_names), &missing);
+	v->entry = adjust(c->entry, 0, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT, NULL, 0, &missing);
 	return missing;
 }
 

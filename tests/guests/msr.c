@@ -9,7 +9,7 @@
 #define PAT_RESERVED_TYPE 0x02ull
 #define MSR_UNKNOWN_INTEL_RANGE 0x12345678u
 #define MSR_UNKNOWN_AMD_RANGE 0xc0011234u
-#define TSC_TEST_VALUE (1ull << 40)
+#define TSC_TEST_VALUE ((u64)1 << 40)
 #define TSC_WRITE_SLACK 10000000ull	/* ticks the read may lag behind the write */
 #define EXPECTED_APIC_BASE (XAPIC_BASE | APIC_BASE_ENABLE | APIC_BASE_BSP)
 

@@ -1140,9 +1140,400 @@ static void test_alu_against_cpu(void)
 				}
 }
 
+/* --- the length-only decoder on instructions the emulator does not execute --- */
+
+struct length_case {
+	u8 mode;
+	const char *code;
+	unsigned length;	/* 0: cannot tell */
+};
+
+static const struct length_case length_cases[] = {
+	{ M64, "e8 00 00 00 00", 5 },
+	{ M64, "66 e8 00 00 00 00", 6 },	/* Intel ignores 66 on near branches */
+	{ M64, "e9 00 00 00 00", 5 },
+	{ M64, "eb fe", 2 },
+	{ M64, "0f 84 00 00 00 00", 6 },
+	{ M64, "66 0f 84 00 00 00 00", 7 },
+	{ M64, "c3", 1 },
+	{ M64, "c2 08 00", 3 },
+	{ M64, "c8 10 00 01", 4 },
+	{ M64, "48 b8 88 77 66 55 44 33 22 11", 10 },
+	{ M64, "b8 78 56 34 12", 5 },
+	{ M64, "66 b8 34 12", 4 },
+	{ M64, "41 b0 01", 3 },
+	{ M64, "0f 05", 2 },
+	{ M64, "0f 01 c1", 3 },
+	{ M64, "0f 01 10", 3 },
+	{ M64, "0f 01 15 00 00 00 00", 7 },
+	{ M64, "0f 20 c0", 3 },
+	{ M64, "0f 22 05", 3 },		/* MOV CR ignores mod: no displacement */
+	{ M64, "0f 38 00 c1", 4 },
+	{ M64, "66 0f 38 00 04 24", 6 },
+	{ M64, "66 0f 3a 0f c1 08", 6 },
+	{ M64, "0f 3a 0f 44 24 08 04", 7 },
+	{ M64, "f3 0f 1e fa", 4 },
+	{ M64, "0f 1f 44 00 00", 5 },
+	{ M64, "66 0f 1f 84 00 00 00 00 00", 9 },
+	{ M64, "f6 c0 01", 3 },
+	{ M64, "f6 d0", 2 },
+	{ M64, "f6 20", 2 },
+	{ M64, "f7 c0 00 00 00 00", 6 },
+	{ M64, "66 f7 c0 00 00", 5 },
+	{ M64, "48 f7 c0 00 00 00 00", 7 },
+	{ M64, "f7 d8", 2 },
+	{ M64, "69 c0 00 01 00 00", 6 },
+	{ M64, "66 69 c0 00 01", 5 },
+	{ M64, "6b c0 01", 3 },
+	{ M64, "68 00 00 00 00", 5 },
+	{ M64, "6a 01", 2 },
+	{ M64, "cd 80", 2 },
+	{ M64, "cc", 1 },
+	{ M64, "e4 60", 2 },
+	{ M64, "ec", 1 },
+	{ M64, "0f ba e0 01", 4 },
+	{ M64, "0f c7 f0", 3 },
+	{ M64, "0f ae 38", 3 },
+	{ M64, "d8 c0", 2 },
+	{ M64, "dd 04 24", 3 },
+	{ M64, "8f 00", 2 },
+	{ M64, "ff 15 00 00 00 00", 6 },
+	{ M64, "48 8d 05 00 00 00 00", 7 },
+	{ M64, "48 8d 44 24 08", 5 },
+	{ M64, "4c 8d 04 8d 00 00 00 00", 8 },
+	{ M64, "c1 e0 04", 3 },
+	{ M64, "0f a4 c1 04", 4 },
+	{ M64, "0f c2 c1 00", 4 },
+	{ M64, "f2 0f 10 05 00 00 00 00", 8 },
+	{ M64, "0f 78 c1", 3 },
+	{ M64, "a1 00 00 00 00 00 00 00 00", 9 },
+	{ M64, "67 a1 00 00 00 00", 6 },
+	{ M64, "2e 3e 26 36 64 65 f0 f2 f3 66 67 48 87 07", 14 },
+	{ M64, "c4 e2 79 18 07", 0 },	/* VEX */
+	{ M64, "c5 f9 7e 07", 0 },
+	{ M64, "62 f1 7d 48 7f 07", 0 },	/* EVEX */
+	{ M64, "0f 0b", 0 },
+	{ M64, "06", 0 },
+	{ M64, "d4 0a", 0 },
+	{ M64, "ea 00 00 00 00 08 00", 0 },
+	{ M64, "0f 0f c1 0c", 0 },	/* 3DNow! */
+	{ M64, "66 66 66 66 66 66 66 66 66 66 66 66 66 66 66 90", 0 },
+	{ M64, "89", 0 },
+	{ M64, "c7 07 78 56", 0 },
+	{ M64, "0f", 0 },
+	{ M64, "0f 38", 0 },
+	{ M32, "9a 00 00 00 00 08 00", 7 },
+	{ M32, "66 9a 00 00 08 00", 6 },
+	{ M32, "ea 00 00 00 00 08 00", 7 },
+	{ M32, "e8 00 00 00 00", 5 },
+	{ M32, "66 e8 00 00", 4 },
+	{ M32, "c4 07", 2 },		/* LES */
+	{ M32, "c5 04 24", 3 },		/* LDS */
+	{ M32, "c4 e2 79 18 07", 0 },	/* VEX */
+	{ M32, "62 07", 2 },		/* BOUND */
+	{ M32, "d4 0a", 2 },
+	{ M32, "40", 1 },
+	{ M32, "a1 00 00 00 00", 5 },
+	{ M32, "67 a1 00 00", 4 },
+	{ M32, "06", 1 },
+	{ M32, "8b 04 24", 3 },
+	{ M32, "8b 05 00 00 00 00", 6 },
+	{ M32, "8b 04 25 00 00 00 00", 7 },
+	{ M32, "67 8b 06 34 12", 5 },
+	{ M16, "e8 00 00", 3 },
+	{ M16, "66 e8 00 00 00 00", 6 },
+	{ M16, "b8 34 12", 3 },
+	{ M16, "66 b8 78 56 34 12", 6 },
+	{ M16, "8b 86 00 01", 4 },
+	{ M16, "8b 06 34 12", 4 },
+	{ M16, "8b 04", 2 },
+	{ M16, "67 8b 04 24", 4 },
+	{ M16, "67 8b 05 00 00 00 00", 7 },
+	{ M16, "ea 00 00 00 f0", 5 },
+	{ M16, "c7 06 00 10 34 12", 6 },
+	{ M16, "66 c7 06 00 10 78 56 34 12", 9 },
+	{ MRL, "ea 5b e0 00 f0", 5 },
+	{ MRL, "a0 34 12", 3 },
+	{ MRL, "66 67 8b 44 24 04", 6 },
+};
+
+static void test_length_decoder(void)
+{
+	unsigned i, n;
+	u8 code[16];
+
+	for (i = 0; i < ARRAY_SIZE(length_cases); i++) {
+		const struct length_case *c = &length_cases[i];
+		int failures_before = unit_failures;
+
+		n = parse_hex(c->code, code, sizeof(code));
+		CHECK_EQ(x86_insn_length(code, n, c->mode), c->length);
+		/* bytes after the instruction change nothing */
+		memset(code + n, 0x90, sizeof(code) - n);
+		if (c->length)
+			CHECK_EQ(x86_insn_length(code, sizeof(code), c->mode), c->length);
+		if (unit_failures != failures_before)
+			fprintf(stderr, "  ^ length of \"%s\" in mode %d\n", c->code, c->mode);
+	}
+}
+
+/* --- special cases --- */
+
+static void emulate_setup(struct x86_emu_ctxt *ctxt, struct fake_guest *g,
+			  struct x86_regs *regs, enum x86_cpu_mode mode, u64 rip,
+			  const char *hex)
+{
+	u8 code[16];
+	unsigned n = parse_hex(hex, code, sizeof(code));
+
+	fake_reset(g, mode);
+	memset(regs, 0, sizeof(*regs));
+	regs->rip = rip;
+	regs->rflags = F_FIXED;
+	fake_poke(g, rip, code, n);
+	*ctxt = (struct x86_emu_ctxt){ .ops = &fake_ops, .ops_ctx = g, .regs = regs,
+				       .mode = mode };
+}
+
+/* A long REP runs X86_REP_MAX_ITERATIONS per call, RIP staying until the last one. */
+static void test_rep_bound(void)
+{
+	struct fake_guest g = { 0 };
+	struct x86_regs regs;
+	struct x86_emu_ctxt ctxt;
+	u64 count = 3 * X86_REP_MAX_ITERATIONS + 5;
+	unsigned calls = 0;
+
+	emulate_setup(&ctxt, &g, &regs, M64, CODE_RIP, "f3 aa");
+	regs.gpr[X86_RCX] = count;
+	regs.gpr[X86_RDI] = 0x10000;
+	CHECK_EQ(x86_emulate(&ctxt), X86_EMUL_OK);
+	CHECK_EQ(regs.rip, CODE_RIP);
+	CHECK_EQ(regs.gpr[X86_RCX], count - X86_REP_MAX_ITERATIONS);
+	CHECK_EQ(regs.gpr[X86_RDI], 0x10000 + X86_REP_MAX_ITERATIONS);
+	CHECK_EQ(g.nlog, X86_REP_MAX_ITERATIONS);
+	for (calls = 1; regs.rip == CODE_RIP && calls < 10; calls++)
+		CHECK_EQ(x86_emulate(&ctxt), X86_EMUL_OK);
+	CHECK_EQ(calls, 4);
+	CHECK_EQ(regs.gpr[X86_RCX], 0);
+	CHECK_EQ(regs.gpr[X86_RDI], 0x10000 + count);
+	CHECK_EQ(regs.rip, CODE_RIP + 2);
+	CHECK_EQ(g.nlog, count);
+	fake_reset(&g, M64);
+}
+
+static u64 fake_peek64(struct fake_guest *g, u64 addr)
+{
+	u64 v = 0;
+	unsigned i;
+
+	for (i = 0; i < 8; i++)
+		v |= (u64)fake_byte(g, addr + i) << (8 * i);
+	return v;
+}
+
+static void test_cmpxchg16b(void)
+{
+	struct fake_guest g = { 0 };
+	struct x86_regs regs;
+	struct x86_emu_ctxt ctxt;
+	u64 mem[2] = { 0x1111, 0x2222 };
+
+	emulate_setup(&ctxt, &g, &regs, M64, CODE_RIP, "f0 48 0f c7 0f");
+	fake_poke(&g, D, mem, 16);
+	regs.gpr[X86_RDI] = D;
+	regs.gpr[X86_RAX] = 0x1111;
+	regs.gpr[X86_RDX] = 0x2222;
+	regs.gpr[X86_RBX] = 0x3333;
+	regs.gpr[X86_RCX] = 0x4444;
+	CHECK_EQ(x86_emulate(&ctxt), X86_EMUL_OK);
+	CHECK_EQ(fake_peek64(&g, D), 0x3333);
+	CHECK_EQ(fake_peek64(&g, D + 8), 0x4444);
+	CHECK_EQ(regs.rflags, F_FIXED | F_ZF);
+	CHECK_EQ(g.nlog, 2);
+	CHECK_EQ(g.log[0].size, 16);
+	CHECK_EQ(g.log[1].size, 16);
+
+	regs.rip = CODE_RIP;
+	CHECK_EQ(x86_emulate(&ctxt), X86_EMUL_OK);	/* RDX:RAX no longer matches */
+	CHECK_EQ(regs.gpr[X86_RAX], 0x3333);
+	CHECK_EQ(regs.gpr[X86_RDX], 0x4444);
+	CHECK_EQ(fake_peek64(&g, D), 0x3333);
+	CHECK_EQ(regs.rflags, F_FIXED);
+	fake_reset(&g, M64);
+}
+
+/* Code is fetched up to its page's end, and from the next page only when needed. */
+static void test_fetch_split(void)
+{
+	struct fake_guest g = { 0 };
+	struct x86_regs regs;
+	struct x86_emu_ctxt ctxt;
+
+	emulate_setup(&ctxt, &g, &regs, M64, CODE_RIP, "89 07");
+	CHECK_EQ(x86_emulate(&ctxt), X86_EMUL_OK);
+	CHECK_EQ(g.fetches, 1);
+	CHECK_EQ(ctxt.nbytes, X86_MAX_INSN_LEN);
+
+	emulate_setup(&ctxt, &g, &regs, M64, 0x4ffe, "89 07");
+	CHECK_EQ(x86_emulate(&ctxt), X86_EMUL_OK);
+	CHECK_EQ(g.fetches, 1);
+
+	emulate_setup(&ctxt, &g, &regs, M64, 0x4ffe, "48 89 07");
+	CHECK_EQ(x86_emulate(&ctxt), X86_EMUL_OK);
+	CHECK_EQ(g.fetches, 2);
+	CHECK_EQ(ctxt.nbytes, X86_MAX_INSN_LEN);
+	CHECK_EQ(ctxt.bytes[2], 0x07);
+	CHECK_EQ(ctxt.insn.op, X86_OP_MOV);
+	CHECK(!g.bad_callback);
+	fake_reset(&g, M64);
+}
+
+/* A callback's UNHANDLED goes up as it is, and nothing after it happens. */
+static int read_unhandled(void *ctx, u64 linear, void *buf, unsigned size,
+			  struct x86_exception *e)
+{
+	return X86_EMUL_UNHANDLED;
+}
+
+static void test_callback_unhandled(void)
+{
+	struct fake_guest g = { 0 };
+	struct x86_regs regs;
+	struct x86_emu_ctxt ctxt;
+	struct x86_emu_ops ops = fake_ops;
+
+	emulate_setup(&ctxt, &g, &regs, M64, CODE_RIP, "01 07");
+	ops.read_mem = read_unhandled;
+	ctxt.ops = &ops;
+	regs.gpr[X86_RDI] = D;
+	CHECK_EQ(x86_emulate(&ctxt), X86_EMUL_UNHANDLED);
+	CHECK_EQ(regs.rip, CODE_RIP);
+	CHECK_EQ(g.nlog, 0);
+	fake_reset(&g, M64);
+}
+
+/* x86_decode then x86_execute is x86_emulate without the fetch. */
+static void test_decode_then_execute(void)
+{
+	static const u8 code[] = { 0x48, 0x89, 0x47, 0x08 };	/* mov [rdi+8], rax */
+	struct fake_guest g = { 0 };
+	struct x86_regs regs = { .rip = CODE_RIP, .rflags = F_FIXED };
+	struct x86_emu_ctxt ctxt = { .ops = &fake_ops, .ops_ctx = &g, .regs = &regs,
+				     .mode = M64 };
+	struct x86_insn insn;
+
+	fake_reset(&g, M64);
+	regs.gpr[X86_RDI] = D;
+	regs.gpr[X86_RAX] = RAXV;
+	CHECK_EQ(x86_decode(code, sizeof(code), M64, &insn), X86_DECODE_OK);
+	CHECK_EQ(insn.length, 4);
+	CHECK_EQ(insn.op, X86_OP_MOV);
+	CHECK_EQ(insn.operand_size, 8);
+	CHECK_EQ(insn.address_size, 8);
+	CHECK_EQ(insn.mem_base, X86_RDI);
+	CHECK_EQ(insn.mem_index, X86_REG_NONE);
+	CHECK_EQ(insn.disp, 8);
+	CHECK_EQ(insn.segment, X86_SEG_DS);
+	CHECK_EQ(x86_execute(&ctxt, &insn), X86_EMUL_OK);
+	CHECK_EQ(regs.rip, CODE_RIP + 4);
+	CHECK_EQ(g.nlog, 1);
+	CHECK_EQ(g.log[0].addr, D + 8);
+	CHECK_EQ(g.log[0].val, RAXV);
+	CHECK_EQ(g.fetches, 0);
+	insn.op = X86_OP_NONE;
+	CHECK_EQ(x86_execute(&ctxt, &insn), X86_EMUL_UNHANDLED);
+	fake_reset(&g, M64);
+}
+
+/*
+ * The decoder writes only the fields that apply: for every opcode of both maps, every
+ * ModRM.reg and mod and every mode, the fields the executor reads for what was decoded
+ * must not keep the poison the struct held before.
+ */
+static void test_decode_initialises_what_it_uses(void)
+{
+	static const u8 prefixes[][2] = { { 0x90, 0 }, { 0x66, 1 }, { 0x67, 1 }, { 0x48, 1 } };
+	u64 poison;
+	unsigned mode, map, opcode, modrm, p, n;
+	struct x86_insn insn;
+	u8 code[16];
+	bool ok = true;
+
+	memset(&poison, 0xa5, sizeof(poison));
+	for (mode = 0; mode < 4; mode++)
+		for (p = 0; p < ARRAY_SIZE(prefixes); p++)
+			for (map = 0; map < 2; map++)
+				for (opcode = 0; opcode < 256; opcode++)
+					for (modrm = 0; modrm < 256; modrm += 9) {
+		n = 0;
+		if (prefixes[p][1])
+			code[n++] = prefixes[p][0];
+		if (map)
+			code[n++] = 0x0f;
+		code[n++] = opcode;
+		code[n++] = modrm;
+		memset(code + n, 0, sizeof(code) - n);
+		memset(&insn, 0xa5, sizeof(insn));
+		if (x86_decode(code, X86_MAX_INSN_LEN, mode, &insn) != X86_DECODE_OK)
+			continue;
+		ok &= insn.length <= X86_MAX_INSN_LEN && insn.segment <= X86_SEG_GS;
+		ok &= insn.operand_size <= 8 && insn.address_size <= 8;
+		ok &= insn.prefixes != 0xa5 && insn.rex != 0xa5;
+		if (insn.src == OPND_IMM)
+			ok &= insn.imm != poison;
+		if (insn.has_mem)
+			ok &= insn.disp != poison && insn.mem_base != 0xa5 &&
+			      insn.mem_index != 0xa5 && insn.mem_scale != 0xa5;
+		if (insn.has_modrm)
+			ok &= insn.modrm_reg != 0xa5 && (insn.has_mem || insn.modrm_rm != 0xa5);
+		if (insn.dst == OPND_REG || insn.src == OPND_REG || insn.dst == OPND_RM ||
+		    insn.src == OPND_RM || insn.src == OPND_RM8 || insn.src == OPND_RM16 ||
+		    insn.src == OPND_RM32)
+			ok &= insn.has_modrm == true;
+		if (!ok) {
+			fprintf(stderr, "poison left: mode %u map %u opcode %02x modrm %02x\n",
+				mode, map, opcode, modrm);
+			CHECK(ok);
+			return;
+		}
+	}
+	CHECK(ok);
+}
+
+static void test_names_and_formatting(void)
+{
+	static const u8 bytes[] = { 0x0f, 0xb6, 0x07 };
+	char buf[32];
+	unsigned op;
+
+	CHECK_STR(x86_op_name(X86_OP_MOV), "mov");
+	CHECK_STR(x86_op_name(X86_OP_CMPXCHG8B), "cmpxchg8b");
+	CHECK_STR(x86_op_name(X86_OP_COUNT), "?");
+	for (op = 0; op < X86_OP_COUNT; op++)
+		CHECK(x86_op_name(op) != NULL);
+	CHECK_EQ(x86_format_bytes(bytes, 3, buf, sizeof(buf)), 8);
+	CHECK_STR(buf, "0f b6 07");
+	CHECK_EQ(x86_format_bytes(bytes, 3, buf, 8), 5);
+	CHECK_STR(buf, "0f b6");
+	CHECK_EQ(x86_format_bytes(bytes, 3, buf, 2), 0);
+	CHECK_STR(buf, "");
+	CHECK_EQ(x86_format_bytes(bytes, 0, buf, sizeof(buf)), 0);
+	CHECK_STR(buf, "");
+	CHECK_EQ(x86_format_bytes(bytes, 3, NULL, 0), 0);
+}
+
 int main(void)
 {
 	test_cases();
 	test_alu_against_cpu();
+	test_length_decoder();
+	test_rep_bound();
+	test_cmpxchg16b();
+	test_fetch_split();
+	test_callback_unhandled();
+	test_decode_then_execute();
+	test_decode_initialises_what_it_uses();
+	test_names_and_formatting();
 	return unit_done("emulate");
 }

@@ -15,7 +15,7 @@ struct exception_record {
 	u64 cr2;		/* read at the exception, meaningful for #PF */
 };
 
-/* The last exception caught by catch_exception(). */
+/* The last exception caught by catch_exception(); reset when a catch is armed. */
 extern struct exception_record last_exception;
 
 /* Callee-saved state, as catch_setjmp() saves it (lib/trap.S relies on this layout). */
@@ -36,15 +36,12 @@ void catch_disarm(void);
  */
 #define catch_exception(stmt) ({					\
 	struct catch_point __catch_point;				\
-	int __vector = NO_EXCEPTION;					\
 	if (catch_setjmp(&__catch_point) == 0) {			\
 		catch_arm(&__catch_point);				\
 		stmt;							\
 		catch_disarm();						\
-	} else {							\
-		__vector = last_exception.vector;			\
 	}								\
-	__vector;							\
+	last_exception.vector;						\
 })
 
 /* Installs the IDT. Until then an exception triple-faults. */

@@ -1,0 +1,236 @@
+/* Unit tests of the MMU core on the host: memory slots and their generation, EPT filled on
+ * demand (4K and 2M leaves, read-only slots), MMIO sptes (layout, generation, staleness,
+ * wrap-around), zapping on slot changes. Host memory is an arena seen through phys_to_virt.
+ * unit-sources: mmu/memslot.c mmu/ept.c lib/page_alloc.c lib/panic.c lib/log.c lib/printf.c lib/string.c
+ */
+#include <stdlib.h>
+
+#include "lib/page_alloc.h"
+#include "lib/phys.h"
+#include "mmu/mmu.h"
+#include "mmu/spte.h"
+#include "vmexit/hypercall.h"
+#include "tests/unit/unit.h"
+
+uintptr_t phys_virt_offset;
+static int flushes;
+
+void arch_halt_after_panic(void) { abort(); }
+void ept_flush(const struct mmu *mmu) { flushes++; }
+
+#define ARENA_SIZE MiB(64)
+#define RAM_GFNS 4096		/* a 16 MiB guest */
+
+static struct mmu mmu;
+static struct mmu_vcpu vcpu;
+
+static void arena_init(void)
+{
+	void *arena = aligned_alloc(MiB(2), ARENA_SIZE);
+	phys_virt_offset = (uintptr_t)arena;
+	struct mem_range ram = { MiB(1), ARENA_SIZE };
+	CHECK(page_alloc_init(&ram, 1, NULL, 0) == NULL);
+}
+
+/* The leaf that maps gfn and its level (1 = 4K, 2 = 2M), or level 0 when none. */
+static u64 leaf_of(gfn_t gfn, int *level)
+{
+	u64 *t = phys_to_virt(mmu.ept_root_hpa);
+	for (int l = EPT_LEVELS; l >= 1; l--) {
+		u64 e = t[(gfn >> (9 * (l - 1))) & 511];
+		if (!spte_present(e)) {
+			*level = 0;
+			return 0;
+		}
+		if (l == 1 || spte_is_large(e) || spte_is_mmio(e)) {
+			*level = l;
+			return e;
+		}
+		t = phys_to_virt(spte_address(e));
+	}
+	*level = 0;
+	return 0;
+}
+
+static u64 ram_hpa;
+
+static void setup_vm(void)
+{
+	memset(&vcpu, 0, sizeof(vcpu));
+	CHECK(mmu_init(&mmu, true) == NULL);
+	ram_hpa = page_alloc_zeroed(page_order_for_size(RAM_GFNS * PAGE_SIZE));
+	CHECK(ram_hpa != 0);
+	CHECK_EQ(memslot_add(&mmu, 0, RAM_GFNS, ram_hpa, 0, NULL), 0);
+}
+
+static void teardown_vm(void)
+{
+	mmu_destroy(&mmu);
+	page_free(ram_hpa, page_order_for_size(RAM_GFNS * PAGE_SIZE));
+}
+
+static void test_spte_layout(void)
+{
+	u64 s = spte_make_mmio(0xfeedfull, 0x7ff);
+	CHECK(spte_is_mmio(s));
+	CHECK(!(s & EPT_READ));
+	CHECK_EQ(spte_mmio_gfn(s), 0xfeedf);
+	CHECK_EQ(spte_mmio_generation(s), 0x7ff);
+	CHECK_EQ(spte_mmio_generation(spte_make_mmio(1, 0x800)), 0);	/* low bits only */
+	CHECK_EQ(spte_mmio_gfn(spte_make_mmio((1ull << 40) - 1, 0)), (1ull << 40) - 1);
+	u64 ram = spte_make_ram(0x123000, true, false);
+	CHECK(!spte_is_mmio(ram));
+	CHECK(!spte_is_mmio(spte_make_ram(0x200000, false, true)));
+	CHECK_EQ(spte_address(ram), 0x123000);
+}
+
+static void test_memslots(void)
+{
+	struct memslots *slots = &mmu.memslots;
+	u64 gen = slots->generation;
+	u32 ids[512];
+	/* 511 one-page slots above RAM, added out of order */
+	for (u32 i = 0; i < 511; i++) {
+		gfn_t gfn = 0x100000 + ((i * 37) % 511) * 2;
+		CHECK_EQ(memslot_add(&mmu, gfn, 1, ram_hpa, MEMSLOT_DYNAMIC, &ids[i]), 0);
+	}
+	CHECK_EQ(slots->count, 512);
+	CHECK_EQ(slots->generation, gen + 511);
+	for (size_t i = 1; i < slots->count; i++)
+		CHECK(slots->slots[i - 1].base_gfn < slots->slots[i].base_gfn);
+	CHECK(memslot_find(slots, &vcpu, 0x100000 + 2 * 17) != NULL);
+	CHECK(memslot_find(slots, &vcpu, 0x100000 + 2 * 17 + 1) == NULL);	/* the gap */
+	CHECK(memslot_find(slots, &vcpu, 4095) == &slots->slots[0]);
+	CHECK(memslot_find(slots, &vcpu, 4096) == NULL);
+	CHECK_EQ(memslot_add(&mmu, 0x100000, 1, ram_hpa, 0, NULL), -HC_EBUSY);
+	CHECK_EQ(memslot_add(&mmu, 4000, 200, ram_hpa, 0, NULL), -HC_EBUSY);
+	CHECK_EQ(memslot_add(&mmu, 5000, 0, ram_hpa, 0, NULL), -HC_EINVAL);
+	CHECK_EQ(memslot_add(&mmu, ~0ull - 1, 4, ram_hpa, 0, NULL), -HC_EINVAL);
+	struct memslot removed;
+	for (u32 i = 0; i < 511; i++)
+		CHECK_EQ(memslot_delete(&mmu, ids[i], &removed), 0);
+	CHECK_EQ(memslot_delete(&mmu, ids[0], &removed), -HC_EINVAL);
+	CHECK_EQ(slots->count, 1);
+}
+
+static void test_last_hit_expires(void)
+{
+	const struct memslots *slots = &mmu.memslots;
+	CHECK(memslot_find(slots, &vcpu, 10) != NULL);
+	u32 id;
+	CHECK_EQ(memslot_add(&mmu, 0x9000, 16, ram_hpa, MEMSLOT_DYNAMIC, &id), 0);
+	/* the cached index now points at another slot: it must not be trusted */
+	CHECK(memslot_find(slots, &vcpu, 0x9000) != NULL);
+	CHECK(memslot_find(slots, &vcpu, 10) == &slots->slots[0]);
+	CHECK_EQ(memslot_move(&mmu, id, 0xa000), 0);
+	CHECK(memslot_find(slots, &vcpu, 0x9000) == NULL);
+	CHECK_EQ(memslot_by_id(slots, id)->base_gfn, 0xa000);
+	CHECK_EQ(memslot_move(&mmu, id, 4090), -HC_EBUSY);
+	struct memslot removed;
+	CHECK_EQ(memslot_delete(&mmu, id, &removed), 0);
+}
+
+static void test_ram_faults(void)
+{
+	int level;
+	CHECK_EQ(mmu_handle_ept_violation(&mmu, &vcpu, 0x201234, false, true), MMU_FAULT_MAPPED);
+	u64 leaf = leaf_of(0x201, &level);
+	CHECK_EQ(level, 2);	/* a whole 2M run of one slot, 2M-aligned backing */
+	CHECK_EQ(spte_address(leaf), ram_hpa + MiB(2));
+	CHECK(leaf & EPT_WRITE);
+	/* a read-only slot whose backing is not 2M-aligned: 4K leaves without write */
+	u32 id;
+	CHECK_EQ(memslot_add(&mmu, 0x8000, 1024, ram_hpa + PAGE_SIZE, MEMSLOT_READONLY, &id), 0);
+	CHECK_EQ(mmu_handle_ept_violation(&mmu, &vcpu, 0x8000123, false, true), MMU_FAULT_MAPPED);
+	leaf = leaf_of(0x8000, &level);
+	CHECK_EQ(level, 1);
+	CHECK_EQ(spte_address(leaf), ram_hpa + PAGE_SIZE);
+	CHECK(!(leaf & EPT_WRITE));
+	CHECK_EQ(mmu_handle_ept_violation(&mmu, &vcpu, 0x8001000, true, true), MMU_FAULT_MMIO);
+	/* deleting the slot zaps its mappings */
+	int before = flushes;
+	struct memslot removed;
+	CHECK_EQ(memslot_delete(&mmu, id, &removed), 0);
+	leaf_of(0x8000, &level);
+	CHECK_EQ(level, 0);
+	CHECK(flushes > before);
+}
+
+static void test_mmio_sptes(void)
+{
+	int level;
+	u64 gpa = 0xff000010;
+	CHECK_EQ(mmu_handle_ept_violation(&mmu, &vcpu, gpa, true, true), MMU_FAULT_MMIO);
+	u64 spte = leaf_of(gpa_to_gfn(gpa), &level);
+	CHECK_EQ(level, 1);
+	CHECK(spte_is_mmio(spte));
+	CHECK_EQ(spte_mmio_gfn(spte), gpa_to_gfn(gpa));
+	CHECK_EQ(spte_mmio_generation(spte), mmio_generation_bits(mmu.memslots.generation));
+	CHECK_EQ(mmu_handle_ept_misconfig(&mmu, gpa + 4), MMU_FAULT_MMIO);
+	/* uncached: no spte */
+	CHECK_EQ(mmu_handle_ept_violation(&mmu, &vcpu, 0xfe000000, true, false), MMU_FAULT_MMIO);
+	leaf_of(gpa_to_gfn(0xfe000000), &level);
+	CHECK_EQ(level, 0);
+	/* a slot over the cached gfn makes its spte stale: dropped, then the fault maps RAM */
+	u32 id;
+	CHECK_EQ(memslot_add(&mmu, gpa_to_gfn(gpa), 1, ram_hpa, MEMSLOT_DYNAMIC, &id), 0);
+	CHECK_EQ(mmu_handle_ept_misconfig(&mmu, gpa), MMU_FAULT_RETRY);
+	leaf_of(gpa_to_gfn(gpa), &level);
+	CHECK_EQ(level, 0);
+	CHECK_EQ(mmu_handle_ept_violation(&mmu, &vcpu, gpa, false, true), MMU_FAULT_MAPPED);
+	CHECK(!spte_is_mmio(leaf_of(gpa_to_gfn(gpa), &level)));
+	/* and deleting it makes the gfn MMIO again */
+	struct memslot removed;
+	CHECK_EQ(memslot_delete(&mmu, id, &removed), 0);
+	CHECK_EQ(mmu_handle_ept_violation(&mmu, &vcpu, gpa, false, true), MMU_FAULT_MMIO);
+	CHECK(spte_is_mmio(leaf_of(gpa_to_gfn(gpa), &level)));
+}
+
+/* After 2^11 slot changes the generation's low bits repeat: every spte must be gone. */
+static void test_generation_wrap(void)
+{
+	int level;
+	u64 gpa = 0xff001000;
+	CHECK_EQ(mmu_handle_ept_violation(&mmu, &vcpu, gpa, false, true), MMU_FAULT_MMIO);
+	CHECK(spte_is_mmio(leaf_of(gpa_to_gfn(gpa), &level)));
+	u64 start = mmu.memslots.generation;
+	u32 id;
+	struct memslot removed;
+	while (mmu.memslots.generation < start + (1u << SPTE_MMIO_GEN_BITS)) {
+		CHECK_EQ(memslot_add(&mmu, 0x20000, 1, ram_hpa, MEMSLOT_DYNAMIC, &id), 0);
+		CHECK_EQ(memslot_delete(&mmu, id, &removed), 0);
+	}
+	leaf_of(gpa_to_gfn(gpa), &level);
+	CHECK_EQ(level, 0);
+	CHECK_EQ(mmu_handle_ept_violation(&mmu, &vcpu, 0x1000, false, true), MMU_FAULT_MAPPED);
+}
+
+static void test_zap_all(void)
+{
+	int level;
+	CHECK_EQ(mmu_handle_ept_violation(&mmu, &vcpu, 0x3000, false, true), MMU_FAULT_MAPPED);
+	mmu_set_mmio_cache(&mmu, false);
+	leaf_of(3, &level);
+	CHECK_EQ(level, 0);
+	CHECK(!mmu.mmio_cache);
+	mmu_set_mmio_cache(&mmu, true);
+	u64 free_before = page_alloc_free_pages();
+	CHECK_EQ(mmu_handle_ept_violation(&mmu, &vcpu, 0x3000, false, true), MMU_FAULT_MAPPED);
+	mmu_zap_all(&mmu);
+	CHECK_EQ(page_alloc_free_pages(), free_before);	/* tables freed, root kept */
+}
+
+int main(void)
+{
+	arena_init();
+	test_spte_layout();
+	setup_vm();
+	test_memslots();
+	test_last_hit_expires();
+	test_ram_faults();
+	test_mmio_sptes();
+	test_generation_wrap();
+	test_zap_all();
+	teardown_vm();
+	return unit_done("mmu");
+}
