@@ -92,9 +92,9 @@ struct acpi_fadt {
 	struct acpi_gas x_pm2_cnt_blk, x_pm_tmr_blk, x_gpe0_blk, x_gpe1_blk;
 } __packed;
 static_assert(sizeof(struct acpi_fadt) == 244, "FADT revision 3 is 244 bytes");
-static_assert(offsetof(struct acpi_fadt, pm_tmr_blk) == 76 && offsetof(struct acpi_fadt, flags) == 112 &&
-	      offsetof(struct acpi_fadt, x_dsdt) == 140 && offsetof(struct acpi_fadt, x_pm_tmr_blk) == 208,
-	      "FADT field offsets (table 5.9)");
+static_assert(offsetof(struct acpi_fadt, pm_tmr_blk) == 76 &&
+	      offsetof(struct acpi_fadt, flags) == 112 && offsetof(struct acpi_fadt, x_dsdt) == 140 &&
+	      offsetof(struct acpi_fadt, x_pm_tmr_blk) == 208, "FADT field offsets (table 5.9)");
 #define ACPI_FADT_REVISION 3
 #define ACPI_SCI_IRQ 9			/* where PC firmware routes it; never raised here */
 #define ACPI_P_LVL2_NONE 101		/* latency > 100: C2 not supported */

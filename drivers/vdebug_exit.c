@@ -36,10 +36,8 @@ struct vdebug_exit *vdebug_exit_create(struct vm *vm)
 	if (!debug_exit)
 		return NULL;
 	debug_exit->vm = vm;
-	debug_exit->io = (struct io_device){ .name = "isa-debug-exit", .base = VDEV_DEBUG_EXIT_PORT,
-					     .length = VDEV_DEBUG_EXIT_PORTS,
-					     .ops = &vdebug_exit_ops, .opaque = debug_exit };
-	if (!io_bus_register(&vm->pio_bus, &debug_exit->io)) {
+	if (!vdev_attach(&vm->pio_bus, &debug_exit->io, "isa-debug-exit", VDEV_DEBUG_EXIT_PORT,
+			 VDEV_DEBUG_EXIT_PORTS, &vdebug_exit_ops, debug_exit)) {
 		kfree(debug_exit);
 		return NULL;
 	}

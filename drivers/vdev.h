@@ -7,7 +7,9 @@
 #include "lib/types.h"
 
 struct vm;
+struct io_bus;
 struct io_device;
+struct io_device_ops;
 
 /*
  * Guest-physical memory map: RAM below the EBDA, the legacy BIOS area reserved (the ACPI
@@ -152,11 +154,22 @@ void vtestdev_destroy(struct vtestdev *testdev);
 /* Writes the ACPI tables at VDEV_ACPI_RSDP_GPA; NULL or why not. */
 const char *vacpi_write_tables(struct vm *vm);
 
+/* Fills io and registers it on bus; false if its range is taken or the bus is full. */
+bool vdev_attach(struct io_bus *bus, struct io_device *io, const char *name, u64 base,
+		 u64 length, const struct io_device_ops *ops, void *opaque);
+
+/* Registers that are plain bytes which read back what was written: opaque points at
+ * the device's length bytes. */
+extern const struct io_device_ops vdev_byte_array_ops;
+
 /* The low size bytes of a value (size 1, 2, 4 or 8; larger counts as 8). */
 static inline u64 vdev_size_mask(unsigned size)
 {
 	return size >= 8 ? ~0ull : BIT(8 * size) - 1;
 }
+
+/* How many bytes of an access of size bytes (at most 8) at offset lie inside dev. */
+unsigned vdev_bytes_inside(const struct io_device *dev, u64 offset, unsigned size);
 
 /* For devices made of byte-wide registers (ISA devices): an access of size bytes at
  * offset becomes size one-byte accesses at offset, offset + 1, ..., lowest first, as the

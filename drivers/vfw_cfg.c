@@ -30,7 +30,7 @@
 #define FW_CFG_ID_TRADITIONAL 0x1	/* bit 0: the port interface; bit 1 (DMA) clear */
 #define FW_CFG_E820_FILE_KEY FW_CFG_FILE_FIRST
 #define FW_CFG_FILE_NAME_BYTES 56
-#define VDEV_CPUS 1
+#define FW_CFG_CPU_COUNT 1		/* one vCPU per VM */
 
 struct fw_cfg_file {
 	u32 size_be;
@@ -124,7 +124,7 @@ static void select_item(struct vfw_cfg *fw_cfg, u16 key)
 		break;
 	case FW_CFG_NB_CPUS:
 	case FW_CFG_MAX_CPUS:
-		append_le(fw_cfg, VDEV_CPUS, sizeof(u16));
+		append_le(fw_cfg, FW_CFG_CPU_COUNT, sizeof(u16));
 		break;
 	case FW_CFG_NUMA:
 		append_le(fw_cfg, 0, sizeof(u64));	/* no NUMA nodes */
@@ -179,11 +179,9 @@ struct vfw_cfg *vfw_cfg_create(struct vm *vm)
 	if (!fw_cfg)
 		return NULL;
 	fw_cfg->vm = vm;
-	fw_cfg->io = (struct io_device){ .name = "fw_cfg", .base = VDEV_FW_CFG_PORT,
-					 .length = VDEV_FW_CFG_PORTS, .ops = &vfw_cfg_ops,
-					 .opaque = fw_cfg };
 	select_item(fw_cfg, FW_CFG_SIGNATURE);
-	if (!io_bus_register(&vm->pio_bus, &fw_cfg->io)) {
+	if (!vdev_attach(&vm->pio_bus, &fw_cfg->io, "fw_cfg", VDEV_FW_CFG_PORT, VDEV_FW_CFG_PORTS,
+			 &vfw_cfg_ops, fw_cfg)) {
 		kfree(fw_cfg);
 		return NULL;
 	}

@@ -69,7 +69,8 @@ struct vlapic {
 	u32 regs[APIC_REGISTERS];	/* indexed by offset / APIC_REGISTER_STRIDE */
 };
 
-static u32 *reg(struct vlapic *lapic, u32 offset)
+/* offset < APIC_REGISTER_SPAN: callers pass a register name or a checked offset. */
+static u32 *reg(struct vlapic *lapic, u64 offset)
 {
 	return &lapic->regs[offset / APIC_REGISTER_STRIDE];
 }
@@ -120,7 +121,7 @@ static void register_write(struct vlapic *lapic, u64 offset, u32 value)
 	if (offset >= APIC_REGISTER_SPAN)
 		return;
 	offset = ALIGN_DOWN(offset, APIC_REGISTER_STRIDE);
-	u32 *r = reg(lapic, (u32)offset);
+	u32 *r = reg(lapic, offset);
 	u32 writable = writable_bits[offset / APIC_REGISTER_STRIDE];
 	bool enabled = *reg(lapic, APIC_SPIV) & APIC_SPIV_ENABLE;
 
@@ -181,10 +182,8 @@ struct vlapic *vlapic_create(struct vm *vm)
 		return NULL;
 	lapic->vm = vm;
 	reset(lapic);
-	lapic->io = (struct io_device){ .name = "local APIC", .base = VDEV_LAPIC_GPA,
-					.length = VDEV_LAPIC_BYTES, .ops = &lapic_mmio_ops,
-					.opaque = lapic };
-	if (!io_bus_register(&vm->mmio_bus, &lapic->io)) {
+	if (!vdev_attach(&vm->mmio_bus, &lapic->io, "local APIC", VDEV_LAPIC_GPA, VDEV_LAPIC_BYTES,
+			 &lapic_mmio_ops, lapic)) {
 		kfree(lapic);
 		return NULL;
 	}

@@ -45,10 +45,8 @@ struct vpci *vpci_create(struct vm *vm)
 
 	if (!pci)
 		return NULL;
-	pci->io = (struct io_device){ .name = "PCI config", .base = VDEV_PCI_CONFIG_PORT,
-				      .length = VDEV_PCI_CONFIG_PORTS, .ops = &vpci_ops,
-				      .opaque = pci };
-	if (!io_bus_register(&vm->pio_bus, &pci->io)) {
+	if (!vdev_attach(&vm->pio_bus, &pci->io, "PCI config", VDEV_PCI_CONFIG_PORT,
+			 VDEV_PCI_CONFIG_PORTS, &vpci_ops, pci)) {
 		kfree(pci);
 		return NULL;
 	}

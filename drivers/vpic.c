@@ -93,51 +93,18 @@ static void pic_write(struct io_device *dev, u64 offset, unsigned size, u64 valu
 
 static const struct io_device_ops pic_ops = { .read = pic_read, .write = pic_write };
 
-static u8 elcr_read_byte(struct io_device *dev, u64 offset)
-{
-	struct vpic *vpic = dev->opaque;
-
-	return vpic->elcr[offset];
-}
-
-static void elcr_write_byte(struct io_device *dev, u64 offset, u8 value)
-{
-	struct vpic *vpic = dev->opaque;
-
-	vpic->elcr[offset] = value;
-}
-
-static u64 elcr_read(struct io_device *dev, u64 offset, unsigned size)
-{
-	return vdev_read_bytewise(dev, offset, size, elcr_read_byte);
-}
-
-static void elcr_write(struct io_device *dev, u64 offset, unsigned size, u64 value)
-{
-	vdev_write_bytewise(dev, offset, size, value, elcr_write_byte);
-}
-
-static const struct io_device_ops elcr_ops = { .read = elcr_read, .write = elcr_write };
-
-static bool register_pic(struct vm *vm, struct i8259 *pic, const char *name, u16 port)
-{
-	pic->io = (struct io_device){ .name = name, .base = port, .length = VDEV_PIC_PORTS,
-				      .ops = &pic_ops, .opaque = pic };
-	return io_bus_register(&vm->pio_bus, &pic->io);
-}
-
 struct vpic *vpic_create(struct vm *vm)
 {
 	struct vpic *vpic = kmalloc(sizeof(*vpic));
 
 	if (!vpic)
 		return NULL;
-	vpic->elcr_io = (struct io_device){ .name = "ELCR", .base = VDEV_ELCR_PORT,
-					    .length = VDEV_ELCR_PORTS, .ops = &elcr_ops,
-					    .opaque = vpic };
-	if (!register_pic(vm, &vpic->master, "8259 master", VDEV_PIC_MASTER_PORT) ||
-	    !register_pic(vm, &vpic->slave, "8259 slave", VDEV_PIC_SLAVE_PORT) ||
-	    !io_bus_register(&vm->pio_bus, &vpic->elcr_io)) {
+	if (!vdev_attach(&vm->pio_bus, &vpic->master.io, "8259 master", VDEV_PIC_MASTER_PORT,
+			 VDEV_PIC_PORTS, &pic_ops, &vpic->master) ||
+	    !vdev_attach(&vm->pio_bus, &vpic->slave.io, "8259 slave", VDEV_PIC_SLAVE_PORT,
+			 VDEV_PIC_PORTS, &pic_ops, &vpic->slave) ||
+	    !vdev_attach(&vm->pio_bus, &vpic->elcr_io, "ELCR", VDEV_ELCR_PORT, VDEV_ELCR_PORTS,
+			 &vdev_byte_array_ops, vpic->elcr)) {
 		kfree(vpic);
 		return NULL;
 	}

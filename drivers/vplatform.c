@@ -5,7 +5,8 @@
 #include "lib/string.h"
 #include "vm/vm.h"
 
-/* Private: other code only passes vm->devices around. */
+/* Private: other code only passes vm->devices around. Invariant: vm->devices is set only
+ * while every device in it exists (a failed creation frees them all at once). */
 struct vm_devices {
 	struct vuart *uart;
 	struct vdebug_exit *debug_exit;
@@ -25,7 +26,8 @@ size_t vdev_guest_memory_map(const struct vm *vm, struct guest_e820 *out, size_t
 		{ VDEV_RAM_LOW_END, VDEV_RAM_HIGH_BASE - VDEV_RAM_LOW_END, GUEST_E820_RESERVED },
 		{ VDEV_RAM_HIGH_BASE, vm->ram_bytes - VDEV_RAM_HIGH_BASE, GUEST_E820_RAM },
 	};
-	size_t n = vm->ram_bytes > VDEV_RAM_HIGH_BASE ? VDEV_MEMORY_MAP_MAX : VDEV_MEMORY_MAP_MAX - 1;
+	/* Without RAM above 1 MiB the last range would be empty (or negative). */
+	size_t n = vm->ram_bytes > VDEV_RAM_HIGH_BASE ? ARRAY_SIZE(map) : ARRAY_SIZE(map) - 1;
 
 	n = MIN(n, max);
 	memcpy(out, map, n * sizeof(*out));
@@ -58,7 +60,7 @@ static const char *create_devices(struct vm *vm, struct vm_devices *d)
 const char *vdev_platform_create(struct vm *vm)
 {
 	if (vm->ram_bytes < VDEV_RAM_HIGH_BASE || vm->ram_bytes > VDEV_RAM_MAX_BYTES)
-		return "its RAM size does not fit the virtual platform (1 MiB up to the MMIO devices)";
+		return "its RAM size does not fit the virtual platform (from 1 MiB to the MMIO hole)";
 	vm->devices = kmalloc(sizeof(*vm->devices));
 	if (!vm->devices)
 		return "out of memory for its virtual devices";
@@ -106,8 +108,15 @@ void vuart_flush(struct vm *vm)
 		vuart_flush_line(vm->devices->uart);
 }
 
-/* The bytes of [offset, offset + size) that lie inside dev. */
-static unsigned bytes_inside(const struct io_device *dev, u64 offset, unsigned size)
+bool vdev_attach(struct io_bus *bus, struct io_device *io, const char *name, u64 base,
+		 u64 length, const struct io_device_ops *ops, void *opaque)
+{
+	*io = (struct io_device){ .name = name, .base = base, .length = length, .ops = ops,
+				  .opaque = opaque };
+	return io_bus_register(bus, io);
+}
+
+unsigned vdev_bytes_inside(const struct io_device *dev, u64 offset, unsigned size)
 {
 	if (offset >= dev->length)
 		return 0;
@@ -117,7 +126,7 @@ static unsigned bytes_inside(const struct io_device *dev, u64 offset, unsigned s
 u64 vdev_read_bytewise(struct io_device *dev, u64 offset, unsigned size,
 		       vdev_read_byte_fn read_byte)
 {
-	unsigned inside = bytes_inside(dev, offset, size);
+	unsigned inside = vdev_bytes_inside(dev, offset, size);
 	u64 value = vdev_size_mask(size);
 
 	for (unsigned i = 0; i < inside; i++) {
@@ -130,8 +139,37 @@ u64 vdev_read_bytewise(struct io_device *dev, u64 offset, unsigned size,
 void vdev_write_bytewise(struct io_device *dev, u64 offset, unsigned size, u64 value,
 			 vdev_write_byte_fn write_byte)
 {
-	unsigned inside = bytes_inside(dev, offset, size);
+	unsigned inside = vdev_bytes_inside(dev, offset, size);
 
 	for (unsigned i = 0; i < inside; i++)
 		write_byte(dev, offset + i, (u8)(value >> (8 * i)));
 }
+
+static u8 byte_array_read_byte(struct io_device *dev, u64 offset)
+{
+	const u8 *bytes = dev->opaque;
+
+	return bytes[offset];
+}
+
+static void byte_array_write_byte(struct io_device *dev, u64 offset, u8 value)
+{
+	u8 *bytes = dev->opaque;
+
+	bytes[offset] = value;
+}
+
+static u64 byte_array_read(struct io_device *dev, u64 offset, unsigned size)
+{
+	return vdev_read_bytewise(dev, offset, size, byte_array_read_byte);
+}
+
+static void byte_array_write(struct io_device *dev, u64 offset, unsigned size, u64 value)
+{
+	vdev_write_bytewise(dev, offset, size, value, byte_array_write_byte);
+}
+
+const struct io_device_ops vdev_byte_array_ops = {
+	.read = byte_array_read,
+	.write = byte_array_write,
+};

@@ -3,12 +3,10 @@
  * control (0x604) registers. No event is ever raised (there is no SCI); a sleep request
  * for S5 ends the VM with status 0. */
 #include "drivers/drivers.h"
+#include "arch/x86/cpu.h"
 #include "drivers/vdev.h"
 #include "lib/slab.h"
 #include "vm/vm.h"
-
-/* The host TSC frequency, measured at boot (declared here until drivers/drivers.h does). */
-extern u64 tsc_hz;
 
 #define PM_TIMER_HZ 3579545ull		/* ACPI 6.4, 4.8.3.3 */
 #define PM_TIMER_MASK 0xffffffull	/* 24 bits: FADT flag TMR_VAL_EXT clear */
@@ -34,9 +32,7 @@ struct vpm {
 
 static u32 pm_timer_now(void)
 {
-	/* Not arch/x86/cpu.h's rdtsc(): that header and lib/slab.h (via lib/spinlock.h)
-	 * both define cpu_relax(), so they cannot be included together yet. */
-	u64 tsc = __builtin_ia32_rdtsc();
+	u64 tsc = rdtsc();
 	/* Split so that nothing overflows: tsc % tsc_hz * PM_TIMER_HZ < 2^64 for any TSC
 	 * below 5 THz. */
 	u64 ticks = tsc / tsc_hz * PM_TIMER_HZ + tsc % tsc_hz * PM_TIMER_HZ / tsc_hz;
@@ -76,8 +72,9 @@ static u8 pm1_read_byte(struct io_device *dev, u64 offset)
 		return (u8)(pm->enable >> shift);
 	case PM1_CONTROL:
 		return (u8)(pm->control >> shift);
+	case PM1_STATUS:
 	default:
-		return 0;	/* PM1 status: no event ever happens */
+		return 0;	/* no event ever happens */
 	}
 }
 
@@ -99,8 +96,9 @@ static void pm1_write_byte(struct io_device *dev, u64 offset, u8 value)
 		if (merged & PM1_CONTROL_SLP_EN)
 			sleep_requested(pm, merged);
 		break;
+	case PM1_STATUS:
 	default:
-		break;		/* PM1 status: writing 1s clears events, and there are none */
+		break;		/* writing 1s clears events, and there are none */
 	}
 }
 
@@ -125,13 +123,10 @@ struct vpm *vpm_create(struct vm *vm)
 		return NULL;
 	pm->vm = vm;
 	pm->control = PM1_CONTROL_SCI_EN;
-	pm->pm1_io = (struct io_device){ .name = "ACPI PM1a", .base = VDEV_PM1_EVENT_PORT,
-					 .length = PM1_BYTES, .ops = &pm1_ops, .opaque = pm };
-	pm->timer_io = (struct io_device){ .name = "ACPI PM timer", .base = VDEV_PM_TIMER_PORT,
-					   .length = VDEV_PM_TIMER_PORTS, .ops = &timer_ops,
-					   .opaque = pm };
-	if (!io_bus_register(&vm->pio_bus, &pm->pm1_io) ||
-	    !io_bus_register(&vm->pio_bus, &pm->timer_io)) {
+	if (!vdev_attach(&vm->pio_bus, &pm->pm1_io, "ACPI PM1a", VDEV_PM1_EVENT_PORT, PM1_BYTES,
+			 &pm1_ops, pm) ||
+	    !vdev_attach(&vm->pio_bus, &pm->timer_io, "ACPI PM timer", VDEV_PM_TIMER_PORT,
+			 VDEV_PM_TIMER_PORTS, &timer_ops, pm)) {
 		kfree(pm);
 		return NULL;
 	}

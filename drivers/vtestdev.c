@@ -26,32 +26,6 @@ struct vtestdev {
 	u64 scratch;
 };
 
-static u8 scratch_read_byte(struct io_device *dev, u64 offset)
-{
-	struct vpc_testdev *testdev = dev->opaque;
-
-	return testdev->scratch[offset];
-}
-
-static void scratch_write_byte(struct io_device *dev, u64 offset, u8 value)
-{
-	struct vpc_testdev *testdev = dev->opaque;
-
-	testdev->scratch[offset] = value;
-}
-
-static u64 scratch_read(struct io_device *dev, u64 offset, unsigned size)
-{
-	return vdev_read_bytewise(dev, offset, size, scratch_read_byte);
-}
-
-static void scratch_write(struct io_device *dev, u64 offset, unsigned size, u64 value)
-{
-	vdev_write_bytewise(dev, offset, size, value, scratch_write_byte);
-}
-
-static const struct io_device_ops scratch_ops = { .read = scratch_read, .write = scratch_write };
-
 static u64 ignored_read(struct io_device *dev, u64 offset, unsigned size)
 {
 	return 0;
@@ -65,19 +39,12 @@ static const struct io_device_ops ignored_ops = { .read = ignored_read, .write =
 
 /* Memory semantics at any width and alignment, little-endian (the host's order too); the
  * part of an access that runs past the region's end reads 0 and is not written. */
-static size_t memory_bytes_inside(const struct io_device *dev, u64 offset, unsigned size)
-{
-	if (offset >= dev->length)
-		return 0;
-	return (size_t)MIN((u64)MIN(size, 8u), dev->length - offset);
-}
-
 static u64 memory_read(struct io_device *dev, u64 offset, unsigned size)
 {
 	struct vpc_testdev *testdev = dev->opaque;
 	u64 value = 0;
 
-	memcpy(&value, testdev->memory + offset, memory_bytes_inside(dev, offset, size));
+	memcpy(&value, testdev->memory + offset, vdev_bytes_inside(dev, offset, size));
 	return value;
 }
 
@@ -85,32 +52,22 @@ static void memory_write(struct io_device *dev, u64 offset, unsigned size, u64 v
 {
 	struct vpc_testdev *testdev = dev->opaque;
 
-	memcpy(testdev->memory + offset, &value, memory_bytes_inside(dev, offset, size));
+	memcpy(testdev->memory + offset, &value, vdev_bytes_inside(dev, offset, size));
 }
 
 static const struct io_device_ops memory_ops = { .read = memory_read, .write = memory_write };
 
-static void set_port_device(struct io_device *io, const char *name, u64 port, u64 length,
-			    const struct io_device_ops *ops, void *opaque)
-{
-	*io = (struct io_device){ .name = name, .base = port, .length = length, .ops = ops,
-				  .opaque = opaque };
-}
-
 static bool register_pc_testdev(struct vm *vm, struct vpc_testdev *t)
 {
-	set_port_device(&t->scratch_io, "pc-testdev scratch", VDEV_PC_TESTDEV_SCRATCH_PORT,
-			VDEV_PC_TESTDEV_SCRATCH_PORTS, &scratch_ops, t);
-	set_port_device(&t->flush_io, "pc-testdev flush-page", VDEV_PC_TESTDEV_FLUSH_PORT,
-			VDEV_PC_TESTDEV_FLUSH_PORTS, &ignored_ops, t);
-	set_port_device(&t->irq_io, "pc-testdev irq", VDEV_PC_TESTDEV_IRQ_PORT,
-			VDEV_PC_TESTDEV_IRQ_PORTS, &ignored_ops, t);
-	set_port_device(&t->memory_io, "pc-testdev iomem", VDEV_PC_TESTDEV_MMIO_GPA,
-			VDEV_PC_TESTDEV_MMIO_BYTES, &memory_ops, t);
-	return io_bus_register(&vm->pio_bus, &t->scratch_io) &&
-	       io_bus_register(&vm->pio_bus, &t->flush_io) &&
-	       io_bus_register(&vm->pio_bus, &t->irq_io) &&
-	       io_bus_register(&vm->mmio_bus, &t->memory_io);
+	return vdev_attach(&vm->pio_bus, &t->scratch_io, "pc-testdev scratch",
+			   VDEV_PC_TESTDEV_SCRATCH_PORT, VDEV_PC_TESTDEV_SCRATCH_PORTS,
+			   &vdev_byte_array_ops, t->scratch) &&
+	       vdev_attach(&vm->pio_bus, &t->flush_io, "pc-testdev flush-page",
+			   VDEV_PC_TESTDEV_FLUSH_PORT, VDEV_PC_TESTDEV_FLUSH_PORTS, &ignored_ops, t) &&
+	       vdev_attach(&vm->pio_bus, &t->irq_io, "pc-testdev irq", VDEV_PC_TESTDEV_IRQ_PORT,
+			   VDEV_PC_TESTDEV_IRQ_PORTS, &ignored_ops, t) &&
+	       vdev_attach(&vm->mmio_bus, &t->memory_io, "pc-testdev iomem",
+			   VDEV_PC_TESTDEV_MMIO_GPA, VDEV_PC_TESTDEV_MMIO_BYTES, &memory_ops, t);
 }
 
 #define PC_TESTDEV_MEMORY_ORDER page_order_for_size(VDEV_PC_TESTDEV_MMIO_BYTES)
@@ -214,8 +171,6 @@ static const struct io_device_ops vtestdev_ops = { .read = vtestdev_read, .write
 
 static bool register_vtestdev(struct vm *vm, struct vtestdev *t)
 {
-	t->io = (struct io_device){ .name = "Vireo test device", .base = VDEV_TESTDEV_GPA,
-				    .length = VDEV_TESTDEV_BYTES, .ops = &vtestdev_ops, .opaque = t };
 	t->doorbell = (struct doorbell){ .gpa = VDEV_TESTDEV_GPA + VDEV_TESTDEV_DOORBELL,
 					 .signal = doorbell_signal, .opaque = t };
 	t->doorbell_match = (struct doorbell){
@@ -223,7 +178,8 @@ static bool register_vtestdev(struct vm *vm, struct vtestdev *t)
 		.match_value = true, .value = VDEV_TESTDEV_MATCH_VALUE,
 		.signal = doorbell_match_signal, .opaque = t,
 	};
-	return io_bus_register(&vm->mmio_bus, &t->io) &&
+	return vdev_attach(&vm->mmio_bus, &t->io, "Vireo test device", VDEV_TESTDEV_GPA,
+			   VDEV_TESTDEV_BYTES, &vtestdev_ops, t) &&
 	       fast_mmio_register(&vm->fast_mmio_bus, &t->doorbell) &&
 	       fast_mmio_register(&vm->fast_mmio_bus, &t->doorbell_match);
 }

@@ -168,9 +168,8 @@ struct vuart *vuart_create(struct vm *vm)
 	if (!uart)
 		return NULL;
 	uart->vm = vm;
-	uart->io = (struct io_device){ .name = "16550 UART", .base = VDEV_UART_PORT,
-				       .length = VDEV_UART_PORTS, .ops = &vuart_ops, .opaque = uart };
-	if (!io_bus_register(&vm->pio_bus, &uart->io)) {
+	if (!vdev_attach(&vm->pio_bus, &uart->io, "16550 UART", VDEV_UART_PORT, VDEV_UART_PORTS,
+			 &vuart_ops, uart)) {
 		kfree(uart);
 		return NULL;
 	}

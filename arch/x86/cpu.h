@@ -3,6 +3,7 @@
 #ifndef VIREO_ARCH_X86_CPU_H
 #define VIREO_ARCH_X86_CPU_H
 
+#include "lib/spinlock.h"	/* cpu_relax() */
 #include "lib/types.h"
 
 /* Control register bits (SDM Vol. 3A 2.5). */
@@ -124,7 +125,6 @@ static inline u8 inb(u16 port) { u8 v; asm volatile("inb %1, %0" : "=a"(v) : "Nd
 static inline u16 inw(u16 port) { u16 v; asm volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 static inline u32 inl(u16 port) { u32 v; asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 
-static inline void cpu_relax(void) { asm volatile("pause" ::: "memory"); }
 static inline void irq_disable(void) { asm volatile("cli" ::: "memory"); }
 static inline u64 read_rflags(void)
 {

@@ -1,10 +1,12 @@
 /* exceptions: exceptions as a Vireo guest sees them. #GP from WRMSR to an unknown MSR is
  * raised by the hypervisor (injected); #UD from UD2 and #PF from the guest's own page tables
  * happen natively. Vector, error code, RIP and CR2 must all be what hardware gives, which
- * checks that any exception the hypervisor intercepts is re-injected unchanged. */
+ * checks that any exception the hypervisor intercepts is re-injected unchanged. A native #GP
+ * (non-canonical address) is checked too. */
 #include "tests/guests/lib/guest.h"
 
 #define MSR_UNKNOWN 0x12345678u
+#define NON_CANONICAL_VA 0x8000000000000000ull
 #define UNMAPPED_VA 0x0000008000000000ull	/* PML4 entry 1: never mapped */
 #define READ_ONLY_VA 0x40000000ull		/* 1 GiB: a 2 MiB page made read-only here */
 #define UD2_OPCODE 0x0b0f			/* 0f 0b, as a little-endian u16 */
@@ -19,6 +21,16 @@ static void check_gp(void)
 		exception_name(vector), last_exception.error_code);
 	reportf(vector == GP_VECTOR && *(const u16 *)last_exception.rip == WRMSR_OPCODE,
 		"#GP reported at the WRMSR instruction (rip %#lx)", last_exception.rip);
+}
+
+/* A non-canonical address faults natively with #GP(0) (Intel SDM Vol. 3A 3.3.7.1). */
+static void check_native_gp(void)
+{
+	int vector = catch_exception((void)*(volatile u64 *)(uintptr_t)NON_CANONICAL_VA);
+
+	reportf(vector == GP_VECTOR && last_exception.error_code == 0,
+		"load from non-canonical %#lx raises #GP(0) (got %s, error code %#lx)",
+		(u64)NON_CANONICAL_VA, exception_name(vector), last_exception.error_code);
 }
 
 static void check_ud(void)
@@ -82,6 +94,7 @@ static void check_recovery(void)
 int main(const struct multiboot_info *mbi)
 {
 	check_gp();
+	check_native_gp();
 	check_ud();
 	check_pf_not_present();
 	check_pf_read_only();

@@ -240,6 +240,7 @@ static void test_pick(void)
 
 static const struct vireo_options defaults = {
 	.console_port = 0x3f8, .loglevel = LOG_INFO, .exit = EXIT_HALT,
+	.mmio_cache = true, .fast_mmio = true, .fast_mmio_length = FAST_MMIO_LENGTH_AUTO,
 };
 
 static int parse_options(const char *line)
@@ -254,6 +255,8 @@ static void test_vireo_defaults(void)
 	CHECK_EQ(vireo_options.console_port, 0x3f8);
 	CHECK_EQ(vireo_options.loglevel, LOG_INFO);
 	CHECK_EQ(vireo_options.exit, EXIT_HALT);
+	CHECK(vireo_options.mmio_cache && vireo_options.fast_mmio);
+	CHECK_EQ(vireo_options.fast_mmio_length, FAST_MMIO_LENGTH_AUTO);
 }
 
 static void test_vireo_options(void)
@@ -300,10 +303,23 @@ static void test_vireo_unknown(void)
 {
 	CHECK_EQ(parse_options("console=ttyS1 quiet"), 1);
 	CHECK_EQ(vireo_options.console_port, 0x2f8);
-	CHECK_CONSOLE_HAS("cmdline: unknown option 'quiet' ignored; known options: console= loglevel= exit=\n");
+	CHECK_CONSOLE_HAS("cmdline: unknown option 'quiet' ignored; known options: console= loglevel= exit= mmio_cache= fast_mmio= fast_mmio_length=\n");
 	CHECK_CONSOLE_HAS("Vireo options, on the multiboot2 command line:\n");
 	CHECK_CONSOLE_HAS("  loglevel=0-3 or err, warn, info, debug");
 	CHECK_CONSOLE_HAS("  exit=halt, bochs, qemu or acpi");
+}
+
+static void test_mmio_switches(void)
+{
+	CHECK_EQ(parse_options("mmio_cache=off fast_mmio=off fast_mmio_length=decode"), 0);
+	CHECK(!vireo_options.mmio_cache && !vireo_options.fast_mmio);
+	CHECK_EQ(vireo_options.fast_mmio_length, FAST_MMIO_LENGTH_DECODE);
+	CHECK_EQ(parse_options("mmio_cache=on fast_mmio_length=exit"), 0);
+	CHECK(vireo_options.mmio_cache);
+	CHECK_EQ(vireo_options.fast_mmio_length, FAST_MMIO_LENGTH_EXIT);
+	CHECK_EQ(parse_options("mmio_cache=yes fast_mmio fast_mmio_length=fast"), 3);
+	CHECK(vireo_options.mmio_cache && vireo_options.fast_mmio);	/* bad values leave defaults */
+	CHECK_EQ(vireo_options.fast_mmio_length, FAST_MMIO_LENGTH_AUTO);
 }
 
 int main(void)
@@ -320,5 +336,6 @@ int main(void)
 	test_vireo_options();
 	test_vireo_bad_values();
 	test_vireo_unknown();
+	test_mmio_switches();
 	return unit_done("cmdline");
 }

@@ -1,0 +1,46 @@
+/* Benchmark harness: RDTSC around a loop of calls, less an empty loop's cost. */
+#include "bench/bench.h"
+#include "tests/guests/lib/guest.h"
+
+#define BENCH_REPEATS 3
+#define CENTI 100
+
+/* Called through the same pointer as the real operations: the loop's own cost. */
+static void __attribute__((noinline)) empty_op(unsigned i)
+{
+	asm volatile("" : : "r"(i));
+}
+
+static u64 time_loop(bench_op op, unsigned iterations)
+{
+	u64 start = rdtsc_ordered();
+
+	for (unsigned i = 0; i < iterations; i++)
+		op(i);
+	return rdtsc_ordered() - start;
+}
+
+static u64 fastest_loop(bench_op op, unsigned iterations, unsigned repeats)
+{
+	u64 best = ~0ull;
+
+	for (unsigned r = 0; r < repeats; r++)
+		best = MIN(best, time_loop(op, iterations));
+	return best;
+}
+
+void bench_run(const char *name, bench_op op, unsigned iterations, bool repeatable)
+{
+	u64 ticks = fastest_loop(op, iterations, repeatable ? BENCH_REPEATS : 1);
+	u64 overhead = fastest_loop(empty_op, iterations, BENCH_REPEATS);
+	u64 net = ticks > overhead ? ticks - overhead : 0;
+	u64 centi_per_op = net * CENTI / iterations;
+
+	printf("BENCH %s %lu.%02lu\n", name, (unsigned long)(centi_per_op / CENTI),
+	       (unsigned long)(centi_per_op % CENTI));
+}
+
+void bench_skip(const char *name, const char *why)
+{
+	printf("BENCH-SKIP %s %s\n", name, why);
+}

@@ -1,0 +1,933 @@
+/* mmio: every instruction form a guest may aim at MMIO, run against pc-testdev's memory-like
+ * region and compared with the same instruction on RAM, run natively: registers, RFLAGS
+ * (less the flags the SDM leaves undefined) and memory must match exactly. Also string
+ * instructions, string port I/O, page-crossing accesses (within MMIO, RAM->MMIO, MMIO->RAM),
+ * the MMIO statistics (slow path first, cached path after), the Vireo test device's
+ * doorbells, and code fetched from MMIO (only with "exec" on the command line).
+ *
+ * With "trusted" on the command line (the VM must be started trusted), the checks repeat
+ * with mmio_cache off and on, fast_mmio off and on, and memory slots are added over, moved
+ * across and deleted from gfns already cached as MMIO. */
+#include "tests/guests/lib/guest.h"
+
+/* Offsets in pc-testdev's region; each group has its own bytes. */
+#define AREA_FORMS 0x000
+#define AREA_MOFFS 0x100
+#define AREA_BASIC 0x200
+#define AREA_STRING_SRC 0x400
+#define AREA_STRING_DST 0x500
+#define AREA_PAGE_BOUNDARY 0x1000
+#define AREA_AFTER_RAM 0x2000		/* MMIO page mapped right after a RAM page */
+#define AREA_BEFORE_RAM 0x3000		/* MMIO page mapped right before a RAM page */
+#define AREA_EXEC 0x4000
+#define AREA_STATS 0x8000		/* one fresh page per round of checks */
+#define STATS_ROUNDS 8
+#define TESTDEV(offset) ((uintptr_t)TESTDEV_MMIO_BASE + (offset))
+#define VIREO_TESTDEV(offset) ((uintptr_t)VIREO_TESTDEV_BASE + (offset))
+
+/* Virtual pages this test maps itself: RAM then MMIO, then MMIO then RAM. */
+#define CROSS_VA 0x0000020000000000ull	/* PML4 entry 4 */
+#define CROSS_RAM_TO_MMIO_VA CROSS_VA
+#define CROSS_MMIO_TO_RAM_VA (CROSS_VA + 2 * PAGE_SIZE)
+
+/* Guest-physical page turned into RAM and back by the memory-slot checks. */
+#define SLOT_TEST_GPA 0xfd000000ul
+#define SLOT_TEST_NEXT_GPA (SLOT_TEST_GPA + 0x1000ul)
+
+#define FLAG_CF 0x001ull
+#define FLAG_PF 0x004ull
+#define FLAG_AF 0x010ull
+#define FLAG_ZF 0x040ull
+#define FLAG_SF 0x080ull
+#define FLAG_DF 0x400ull
+#define FLAG_OF 0x800ull
+#define FLAGS_ARITH (FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_OF)
+#define FLAGS_RESERVED_1 0x002ull	/* RFLAGS bit 1 always reads 1 */
+/* Flags the SDM leaves undefined: after AND/OR/XOR/TEST, AF; after BT*, all but CF, ZF. */
+#define UNDEF_LOGIC FLAG_AF
+#define UNDEF_BT (FLAG_OF | FLAG_SF | FLAG_AF | FLAG_PF)
+
+#define ALL_ONES_32 0xffffffffu
+
+/* ---- the round of checks being run ------------------------------------------------ */
+
+enum fast_expectation { FAST_ALL, FAST_NONE, FAST_ANY };
+
+struct round {
+	const char *name;		/* prefixes the result lines */
+	bool verbose;			/* one PASS line per instruction form */
+	bool cached;			/* mmio_cache on: repeated accesses take the cached path */
+	enum fast_expectation fast;	/* do doorbell writes count as fast MMIO? */
+};
+
+static const struct round *current_round;
+static unsigned stats_round;
+
+static long stat(unsigned counter)
+{
+	return hc_stat_read(counter);
+}
+
+/* ---- instruction forms with a memory operand ---------------------------------------- */
+
+/* 32 bytes around the operand, which sits at WINDOW_OPERAND unless a test moves it. */
+#define WINDOW_QWORDS 4
+#define WINDOW_BYTES (WINDOW_QWORDS * 8)
+#define WINDOW_OPERAND 16
+
+struct insn_regs {
+	u64 rax, reg, flags;
+};
+
+struct insn_input {
+	u64 mem, reg, rax, flags;
+};
+
+typedef void (*insn_fn)(struct insn_regs *r, volatile void *mem);
+
+struct insn_form {
+	const char *name;
+	insn_fn run;
+	u64 undefined_flags;
+	bool bit_offset;	/* reg is a bit offset: use bit_inputs */
+};
+
+struct insn_result {
+	struct insn_regs regs;
+	u64 window[WINDOW_QWORDS];
+};
+
+/*
+ * The instruction runs with RFLAGS, RAX and RCX ([reg]) from r and its memory operand at
+ * mem; they are stored back afterwards. RAX is an operand only where an instruction uses
+ * it implicitly (CMPXCHG).
+ */
+#define DEFINE_INSN(fn, text)						\
+static void fn(struct insn_regs *r, volatile void *mem)			\
+{									\
+	asm volatile("push %[flags]\n\tpopfq\n\t" text "\n\tpushfq\n\tpop %[flags]"	\
+		     : "+a"(r->rax), [reg] "+c"(r->reg), [flags] "+r"(r->flags)	\
+		     : [mem] "r"(mem) : "memory", "cc");			\
+}
+
+/* op reg, (mem) */
+#define DEFINE_RM(fn, op)							\
+	DEFINE_INSN(fn##_8, op "b %b[reg], (%[mem])")				\
+	DEFINE_INSN(fn##_16, op "w %w[reg], (%[mem])")				\
+	DEFINE_INSN(fn##_32, op "l %k[reg], (%[mem])")				\
+	DEFINE_INSN(fn##_64, op "q %q[reg], (%[mem])")
+/* op (mem), reg */
+#define DEFINE_MR(fn, op)							\
+	DEFINE_INSN(fn##_8, op "b (%[mem]), %b[reg]")				\
+	DEFINE_INSN(fn##_16, op "w (%[mem]), %w[reg]")				\
+	DEFINE_INSN(fn##_32, op "l (%[mem]), %k[reg]")				\
+	DEFINE_INSN(fn##_64, op "q (%[mem]), %q[reg]")
+/* op $imm, (mem): full-size immediates (imm32 sign-extended for 64-bit) */
+#define DEFINE_IM(fn, op)							\
+	DEFINE_INSN(fn##_8, op "b $0x5a, (%[mem])")				\
+	DEFINE_INSN(fn##_16, op "w $0x1234, (%[mem])")				\
+	DEFINE_INSN(fn##_32, op "l $0x12345678, (%[mem])")			\
+	DEFINE_INSN(fn##_64, op "q $-0x789abcde, (%[mem])")
+/* op $imm8, (mem): the sign-extended imm8 encoding (opcode 83) */
+#define DEFINE_IM8(fn, op)							\
+	DEFINE_INSN(fn##_16, op "w $-2, (%[mem])")				\
+	DEFINE_INSN(fn##_32, op "l $0x7f, (%[mem])")				\
+	DEFINE_INSN(fn##_64, op "q $-1, (%[mem])")
+/* op (mem) */
+#define DEFINE_M(fn, op)							\
+	DEFINE_INSN(fn##_8, op "b (%[mem])")					\
+	DEFINE_INSN(fn##_16, op "w (%[mem])")					\
+	DEFINE_INSN(fn##_32, op "l (%[mem])")					\
+	DEFINE_INSN(fn##_64, op "q (%[mem])")
+/* bit ops: immediate offsets (16-bit's is taken modulo 16) and register offsets */
+#define DEFINE_BT(fn, op)							\
+	DEFINE_INSN(fn##_i16, op "w $21, (%[mem])")				\
+	DEFINE_INSN(fn##_i32, op "l $29, (%[mem])")				\
+	DEFINE_INSN(fn##_i64, op "q $61, (%[mem])")				\
+	DEFINE_INSN(fn##_r16, op "w %w[reg], (%[mem])")				\
+	DEFINE_INSN(fn##_r32, op "l %k[reg], (%[mem])")				\
+	DEFINE_INSN(fn##_r64, op "q %q[reg], (%[mem])")
+
+#define ENTRIES4(fn, what, undefined)						\
+	{ what " (8-bit)", fn##_8, undefined, false },				\
+	{ what " (16-bit)", fn##_16, undefined, false },			\
+	{ what " (32-bit)", fn##_32, undefined, false },			\
+	{ what " (64-bit)", fn##_64, undefined, false },
+#define ENTRIES_IM8(fn, what, undefined)					\
+	{ what " (16-bit)", fn##_16, undefined, false },			\
+	{ what " (32-bit)", fn##_32, undefined, false },			\
+	{ what " (64-bit)", fn##_64, undefined, false },
+#define ENTRIES_BT(fn, what)							\
+	{ what " imm (16-bit)", fn##_i16, UNDEF_BT, false },			\
+	{ what " imm (32-bit)", fn##_i32, UNDEF_BT, false },			\
+	{ what " imm (64-bit)", fn##_i64, UNDEF_BT, false },			\
+	{ what " reg (16-bit)", fn##_r16, UNDEF_BT, true },			\
+	{ what " reg (32-bit)", fn##_r32, UNDEF_BT, true },			\
+	{ what " reg (64-bit)", fn##_r64, UNDEF_BT, true },
+
+/* The two-operand ALU instructions and the flags each leaves undefined. */
+#define ALU_OPS(X)								\
+	X(and, UNDEF_LOGIC) X(or, UNDEF_LOGIC) X(xor, UNDEF_LOGIC)		\
+	X(add, 0) X(adc, 0) X(sub, 0) X(sbb, 0) X(cmp, 0)
+
+#define DEFINE_ALU(op, undefined)						\
+	DEFINE_RM(op##_rm, #op) DEFINE_MR(op##_mr, #op)				\
+	DEFINE_IM(op##_im, #op) DEFINE_IM8(op##_im8, #op)
+#define ENTRIES_ALU(op, undefined)						\
+	ENTRIES4(op##_rm, #op " reg->mem", undefined)				\
+	ENTRIES4(op##_mr, #op " mem->reg", undefined)				\
+	ENTRIES4(op##_im, #op " imm->mem", undefined)				\
+	ENTRIES_IM8(op##_im8, #op " imm8->mem", undefined)
+
+DEFINE_RM(mov_rm, "mov")
+DEFINE_MR(mov_mr, "mov")
+DEFINE_IM(mov_im, "mov")
+DEFINE_INSN(movzbw, "movzbw (%[mem]), %w[reg]")
+DEFINE_INSN(movzbl, "movzbl (%[mem]), %k[reg]")
+DEFINE_INSN(movzbq, "movzbq (%[mem]), %q[reg]")
+DEFINE_INSN(movzwl, "movzwl (%[mem]), %k[reg]")
+DEFINE_INSN(movzwq, "movzwq (%[mem]), %q[reg]")
+DEFINE_INSN(movsbw, "movsbw (%[mem]), %w[reg]")
+DEFINE_INSN(movsbl, "movsbl (%[mem]), %k[reg]")
+DEFINE_INSN(movsbq, "movsbq (%[mem]), %q[reg]")
+DEFINE_INSN(movswl, "movswl (%[mem]), %k[reg]")
+DEFINE_INSN(movswq, "movswq (%[mem]), %q[reg]")
+DEFINE_INSN(movslq, "movslq (%[mem]), %q[reg]")
+ALU_OPS(DEFINE_ALU)
+DEFINE_RM(test_rm, "test")
+DEFINE_IM(test_im, "test")
+DEFINE_M(inc, "inc")
+DEFINE_M(dec, "dec")
+DEFINE_M(neg, "neg")
+DEFINE_M(not, "not")
+DEFINE_RM(xchg, "xchg")
+DEFINE_RM(cmpxchg, "cmpxchg")
+DEFINE_RM(lock_cmpxchg, "lock cmpxchg")
+DEFINE_RM(lock_add, "lock add")
+DEFINE_M(lock_inc, "lock inc")
+DEFINE_BT(bt, "bt")
+DEFINE_BT(bts, "bts")
+DEFINE_BT(btr, "btr")
+DEFINE_BT(btc, "btc")
+DEFINE_BT(lock_bts, "lock bts")
+
+static const struct insn_form forms[] = {
+	ENTRIES4(mov_rm, "mov reg->mem", 0)
+	ENTRIES4(mov_mr, "mov mem->reg", 0)
+	ENTRIES4(mov_im, "mov imm->mem", 0)
+	{ "movzx 8->16", movzbw, 0, false },
+	{ "movzx 8->32", movzbl, 0, false },
+	{ "movzx 8->64", movzbq, 0, false },
+	{ "movzx 16->32", movzwl, 0, false },
+	{ "movzx 16->64", movzwq, 0, false },
+	{ "movsx 8->16", movsbw, 0, false },
+	{ "movsx 8->32", movsbl, 0, false },
+	{ "movsx 8->64", movsbq, 0, false },
+	{ "movsx 16->32", movswl, 0, false },
+	{ "movsx 16->64", movswq, 0, false },
+	{ "movsxd 32->64", movslq, 0, false },
+	ALU_OPS(ENTRIES_ALU)
+	ENTRIES4(test_rm, "test reg,mem", UNDEF_LOGIC)
+	ENTRIES4(test_im, "test imm,mem", UNDEF_LOGIC)
+	ENTRIES4(inc, "inc mem", 0)
+	ENTRIES4(dec, "dec mem", 0)
+	ENTRIES4(neg, "neg mem", 0)
+	ENTRIES4(not, "not mem", 0)
+	ENTRIES4(xchg, "xchg reg,mem", 0)
+	ENTRIES4(cmpxchg, "cmpxchg reg,mem", 0)
+	ENTRIES4(lock_cmpxchg, "lock cmpxchg reg,mem", 0)
+	ENTRIES4(lock_add, "lock add reg->mem", 0)
+	ENTRIES4(lock_inc, "lock inc mem", 0)
+	ENTRIES_BT(bt, "bt")
+	ENTRIES_BT(bts, "bts")
+	ENTRIES_BT(btr, "btr")
+	ENTRIES_BT(btc, "btc")
+	ENTRIES_BT(lock_bts, "lock bts")
+};
+
+/* Page-crossing accesses: a few forms of each kind of access (load, store, read-modify-
+ * write, exchange). */
+static const struct insn_form crossing_forms[] = {
+	ENTRIES4(mov_rm, "mov reg->mem", 0)
+	ENTRIES4(mov_mr, "mov mem->reg", 0)
+	{ "movzx 16->32", movzwl, 0, false },
+	{ "add reg->mem (32-bit)", add_rm_32, 0, false },
+	{ "or imm->mem (64-bit)", or_im_64, UNDEF_LOGIC, false },
+	{ "xchg reg,mem (32-bit)", xchg_32, 0, false },
+	{ "cmpxchg reg,mem (64-bit)", cmpxchg_64, 0, false },
+	{ "inc mem (16-bit)", inc_16, 0, false },
+};
+
+/* Operands chosen for carries, overflows, zero and sign results at every width; RAX equals
+ * mem in some (CMPXCHG succeeds) and not in others (it fails). */
+static const struct insn_input alu_inputs[] = {
+	{ 0x0123456789abcdefull, 0xfedcba9876543210ull, 0x0123456789abcdefull, 0 },
+	{ 0x8000000080008080ull, 0x7fffffff7fff7f7full, 0x1111, FLAGS_ARITH },
+	{ 0xffffffffffffffffull, 0x1, 0, FLAG_CF },
+	{ 0, 0, 0, FLAGS_ARITH },
+	{ 0x7f7f7f7f7f7f7f7full, 0x0101010101010101ull, 0x7f7f7f7f7f7f7f7full, FLAG_ZF },
+};
+
+/* Register bit offsets address the bit string around mem, negative ones included (SDM
+ * Vol. 2A, BT): all stay inside the window. */
+static const struct insn_input bit_inputs[] = {
+	{ 0x0123456789abcdefull, 5, 0, 0 },
+	{ 0x8000000080008080ull, 37, 0, FLAGS_ARITH },
+	{ 0xfedcba9876543210ull, (u64)-3, 0, FLAG_CF },
+	{ 0x5555aaaa5555aaaaull, 15, 0, FLAG_ZF },
+	{ 0xaaaa5555aaaa5555ull, 63, 0, 0 },
+};
+
+static u8 ram_window[WINDOW_BYTES] __aligned(64);
+/* Two RAM pages: the native reference for page-crossing accesses. */
+static u8 ram_pages[2 * PAGE_SIZE] __aligned(PAGE_SIZE);
+/* RAM halves of the mixed RAM/MMIO page pairs. */
+static u8 pair_ram_pages[2][PAGE_SIZE] __aligned(PAGE_SIZE);
+
+/* Window accesses use one MOV each, on RAM and MMIO alike. */
+static void fill_window(uintptr_t window, u64 operand)
+{
+	static const u64 neighbours[WINDOW_QWORDS] = {
+		0x1122334455667788ull, 0x99aabbccddeeff00ull, 0, 0x0f1e2d3c4b5a6978ull,
+	};
+
+	for (int i = 0; i < WINDOW_QWORDS; i++)
+		mmio_write64(window + 8 * i, i == WINDOW_OPERAND / 8 ? operand : neighbours[i]);
+}
+
+static void run_form(const struct insn_form *f, const struct insn_input *in, uintptr_t window,
+		     unsigned operand_offset, struct insn_result *out)
+{
+	fill_window(window, in->mem);
+	out->regs = (struct insn_regs){ in->rax, in->reg, in->flags | FLAGS_RESERVED_1 };
+	f->run(&out->regs, (volatile void *)(window + operand_offset));
+	for (int i = 0; i < WINDOW_QWORDS; i++)
+		out->window[i] = mmio_read64(window + 8 * i);
+}
+
+static bool results_match(const struct insn_result *a, const struct insn_result *b,
+			  u64 undefined_flags)
+{
+	return a->regs.rax == b->regs.rax && a->regs.reg == b->regs.reg &&
+	       !((a->regs.flags ^ b->regs.flags) & ~undefined_flags) &&
+	       !memcmp(a->window, b->window, sizeof(a->window));
+}
+
+static void print_result(const char *where, const struct insn_result *r)
+{
+	printf("    %-6s rax %#lx reg %#lx rflags %#lx window %#lx %#lx %#lx %#lx\n", where,
+	       r->regs.rax, r->regs.reg, r->regs.flags, r->window[0], r->window[1],
+	       r->window[2], r->window[3]);
+}
+
+/* Runs every input through f at test_window and at ram_reference; prints the mismatches. */
+static bool check_form(const struct insn_form *f, uintptr_t test_window,
+		       uintptr_t ram_reference, unsigned operand_offset, const char *where)
+{
+	const struct insn_input *inputs = f->bit_offset ? bit_inputs : alu_inputs;
+	size_t count = f->bit_offset ? ARRAY_SIZE(bit_inputs) : ARRAY_SIZE(alu_inputs);
+	bool ok = true;
+
+	for (size_t i = 0; i < count; i++) {
+		struct insn_result native, emulated;
+
+		run_form(f, &inputs[i], ram_reference, operand_offset, &native);
+		run_form(f, &inputs[i], test_window, operand_offset, &emulated);
+		if (results_match(&native, &emulated, f->undefined_flags))
+			continue;
+		printf("  [%s] %s %s, input %zu differs (undefined flags %#lx):\n", current_round->name,
+		       f->name, where, i, f->undefined_flags);
+		print_result(where, &emulated);
+		print_result("native", &native);
+		ok = false;
+	}
+	return ok;
+}
+
+static void check_forms(void)
+{
+	unsigned failed = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(forms); i++) {
+		bool ok = check_form(&forms[i], TESTDEV(AREA_FORMS), (uintptr_t)ram_window,
+				     WINDOW_OPERAND, "mmio");
+
+		if (current_round->verbose)
+			reportf(ok, "[%s] %s on MMIO matches native", current_round->name, forms[i].name);
+		failed += !ok;
+	}
+	if (!current_round->verbose)
+		reportf(!failed, "[%s] %zu instruction forms on MMIO match native (%u differ)",
+			current_round->name, ARRAY_SIZE(forms), failed);
+}
+
+/* ---- plain MOV and the moffs forms -------------------------------------------------- */
+
+#define BASIC_PATTERN 0x8877665544332211ull
+
+static void check_basic_mov(void)
+{
+	uintptr_t a = TESTDEV(AREA_BASIC);
+	bool ok;
+
+	mmio_write64(a, BASIC_PATTERN);
+	ok = mmio_read64(a) == BASIC_PATTERN && mmio_read32(a + 4) == 0x88776655 &&
+	     mmio_read16(a + 2) == 0x4433 && mmio_read8(a + 7) == 0x88;
+	reportf(ok, "[%s] aligned MOV loads of each width read back a 64-bit store", current_round->name);
+	ok = mmio_read32(a + 2) == 0x66554433 && mmio_read16(a + 5) == 0x7766;
+	mmio_write64(a + 8, 0);
+	mmio_write32(a + 9, 0xa1b2c3d4);
+	ok = ok && mmio_read64(a + 8) == 0x000000a1b2c3d400ull;
+	reportf(ok, "[%s] unaligned MOV within a page", current_round->name);
+}
+
+/* MOV with a 64-bit absolute address: A0-A3, with 66 and REX.W for 16 and 64 bits. */
+static void check_moffs(void)
+{
+	uintptr_t a = TESTDEV(AREA_MOFFS);
+	u64 rax = 0;
+	bool ok = true;
+
+	mmio_write64(a, BASIC_PATTERN);
+	asm volatile("movabs %P1, %%al" : "+a"(rax) : "i"(TESTDEV(AREA_MOFFS + 1)));
+	ok &= rax == 0x22;
+	asm volatile("movabs %P1, %%ax" : "+a"(rax) : "i"(TESTDEV(AREA_MOFFS + 2)));
+	ok &= rax == 0x4433;
+	asm volatile("movabs %P1, %%eax" : "+a"(rax) : "i"(TESTDEV(AREA_MOFFS + 4)));
+	ok &= rax == 0x88776655;
+	asm volatile("movabs %P1, %%rax" : "+a"(rax) : "i"(TESTDEV(AREA_MOFFS)));
+	ok &= rax == BASIC_PATTERN;
+	reportf(ok, "[%s] moffs loads A0/A1 (8/16/32/64-bit)", current_round->name);
+
+	mmio_write64(a + 8, 0);
+	mmio_write64(a + 16, 0);
+	rax = 0x0123456789abcdefull;
+	asm volatile("movabs %%al, %P1" : : "a"(rax), "i"(TESTDEV(AREA_MOFFS + 8)) : "memory");
+	asm volatile("movabs %%ax, %P1" : : "a"(rax), "i"(TESTDEV(AREA_MOFFS + 10)) : "memory");
+	asm volatile("movabs %%eax, %P1" : : "a"(rax), "i"(TESTDEV(AREA_MOFFS + 12)) : "memory");
+	asm volatile("movabs %%rax, %P1" : : "a"(rax), "i"(TESTDEV(AREA_MOFFS + 16)) : "memory");
+	ok = mmio_read64(a + 8) == 0x89abcdefcdef00efull && mmio_read64(a + 16) == rax;
+	reportf(ok, "[%s] moffs stores A2/A3 (8/16/32/64-bit)", current_round->name);
+}
+
+/* ---- string instructions ------------------------------------------------------------ */
+
+#define STRING_BYTES 64
+#define STRING_COUNT 5
+#define STRING_START_UP 8	/* DF = 0: first element */
+#define STRING_START_DOWN 48	/* DF = 1: first element */
+
+struct string_regs {
+	u64 rsi, rdi, rcx, rax, flags;
+};
+
+typedef void (*string_fn)(struct string_regs *r);
+
+#define DEFINE_STRING(fn, text)						\
+static void fn(struct string_regs *r)						\
+{									\
+	asm volatile("push %[flags]\n\tpopfq\n\t" text "\n\tpushfq\n\tpop %[flags]\n\tcld" \
+		     : "+S"(r->rsi), "+D"(r->rdi), "+c"(r->rcx), "+a"(r->rax),	\
+		       [flags] "+r"(r->flags) : : "memory", "cc");		\
+}
+
+#define DEFINE_STRING4(fn, text)						\
+	DEFINE_STRING(fn##_8, text "b") DEFINE_STRING(fn##_16, text "w")	\
+	DEFINE_STRING(fn##_32, text "l") DEFINE_STRING(fn##_64, text "q")
+
+DEFINE_STRING4(rep_movs, "rep movs")
+DEFINE_STRING4(rep_stos, "rep stos")
+DEFINE_STRING4(rep_lods, "rep lods")
+DEFINE_STRING4(repe_cmps, "repe cmps")
+DEFINE_STRING4(repne_cmps, "repne cmps")
+DEFINE_STRING4(repe_scas, "repe scas")
+DEFINE_STRING4(repne_scas, "repne scas")
+DEFINE_STRING(movsl, "movsl")
+DEFINE_STRING(stosq, "stosq")
+DEFINE_STRING(lodsw, "lodsw")
+DEFINE_STRING(cmpsb, "cmpsb")
+DEFINE_STRING(scasl, "scasl")
+
+/* Which operands an instruction touches: the source (RSI) and/or destination (RDI). */
+#define USES_SRC 1
+#define USES_DST 2
+
+struct string_form {
+	const char *name;
+	string_fn run;
+	unsigned width;
+	unsigned uses;
+};
+
+#define STRING_ENTRIES4(fn, what, uses)						\
+	{ what "b", fn##_8, 1, uses }, { what "w", fn##_16, 2, uses },		\
+	{ what "l", fn##_32, 4, uses }, { what "q", fn##_64, 8, uses },
+
+static const struct string_form string_forms[] = {
+	STRING_ENTRIES4(rep_movs, "rep movs", USES_SRC | USES_DST)
+	STRING_ENTRIES4(rep_stos, "rep stos", USES_DST)
+	STRING_ENTRIES4(rep_lods, "rep lods", USES_SRC)
+	STRING_ENTRIES4(repe_cmps, "repe cmps", USES_SRC | USES_DST)
+	STRING_ENTRIES4(repne_cmps, "repne cmps", USES_SRC | USES_DST)
+	STRING_ENTRIES4(repe_scas, "repe scas", USES_DST)
+	STRING_ENTRIES4(repne_scas, "repne scas", USES_DST)
+	{ "movsl", movsl, 4, USES_SRC | USES_DST },
+	{ "stosq", stosq, 8, USES_DST },
+	{ "lodsw", lodsw, 2, USES_SRC },
+	{ "cmpsb", cmpsb, 1, USES_SRC | USES_DST },
+	{ "scasl", scasl, 4, USES_DST },
+};
+
+struct string_result {
+	struct string_regs regs;	/* rsi and rdi relative to their buffers */
+	u64 dst[STRING_BYTES / 8];
+};
+
+static u8 ram_string_src[STRING_BYTES] __aligned(64);
+static u8 ram_string_dst[STRING_BYTES] __aligned(64);
+static u8 ram_string_src2[STRING_BYTES] __aligned(64);
+static u8 ram_string_dst2[STRING_BYTES] __aligned(64);
+
+/* The destination differs from the source in a few bytes, so that REPE/REPNE comparisons
+ * stop early at every width and in both directions. */
+static u64 string_qword(unsigned i, bool dst)
+{
+	u64 q = 0;
+
+	for (unsigned b = 0; b < 8; b++) {
+		unsigned offset = 8 * i + b;
+		u8 byte = (u8)(offset * 7 + 3);
+
+		if (dst && (offset == 10 || offset == 27 || offset == 35 || offset == 45))
+			byte ^= 0x80;
+		q |= (u64)byte << (8 * b);
+	}
+	return q;
+}
+
+static void fill_string_buffers(uintptr_t src, uintptr_t dst)
+{
+	for (unsigned i = 0; i < STRING_BYTES / 8; i++) {
+		mmio_write64(src + 8 * i, string_qword(i, false));
+		mmio_write64(dst + 8 * i, string_qword(i, true));
+	}
+}
+
+static void run_string(const struct string_form *f, bool down, uintptr_t src, uintptr_t dst,
+		       struct string_result *out)
+{
+	unsigned start = down ? STRING_START_DOWN : STRING_START_UP;
+	/* SCAS looks for the third element of the destination. */
+	unsigned third = down ? start - 2 * f->width : start + 2 * f->width;
+	u64 rax = string_qword(third / 8, true) >> (8 * (third % 8));
+
+	fill_string_buffers(src, dst);
+	out->regs = (struct string_regs){
+		.rsi = src + start, .rdi = dst + start, .rcx = STRING_COUNT, .rax = rax,
+		.flags = FLAGS_RESERVED_1 | (down ? FLAG_DF : 0),
+	};
+	f->run(&out->regs);
+	out->regs.rsi -= src;
+	out->regs.rdi -= dst;
+	for (unsigned i = 0; i < STRING_BYTES / 8; i++)
+		out->dst[i] = mmio_read64(dst + 8 * i);
+}
+
+static bool string_results_match(const struct string_result *a, const struct string_result *b)
+{
+	return !memcmp(&a->regs, &b->regs, sizeof(a->regs)) && !memcmp(a->dst, b->dst,
+								      sizeof(a->dst));
+}
+
+static void print_string_result(const char *where, const struct string_result *r)
+{
+	printf("    %-6s rsi +%#lx rdi +%#lx rcx %lu rax %#lx rflags %#lx dst[8..23] %#lx %#lx\n",
+	       where, r->regs.rsi, r->regs.rdi, r->regs.rcx, r->regs.rax, r->regs.flags,
+	       r->dst[1], r->dst[2]);
+}
+
+/* One placement of the operands: source and/or destination in MMIO. */
+struct string_placement {
+	const char *name;
+	uintptr_t src, dst;
+	unsigned needs;		/* run only the forms that use all of these operands */
+};
+
+static bool check_string_form(const struct string_form *f, const struct string_placement *p)
+{
+	bool ok = true;
+
+	for (int down = 0; down <= 1; down++) {
+		struct string_result native, emulated;
+
+		run_string(f, down, (uintptr_t)ram_string_src, (uintptr_t)ram_string_dst, &native);
+		run_string(f, down, p->src, p->dst, &emulated);
+		if (string_results_match(&native, &emulated))
+			continue;
+		printf("  [%s] %s with %s, DF=%d differs:\n", current_round->name, f->name, p->name, down);
+		print_string_result("mmio", &emulated);
+		print_string_result("native", &native);
+		ok = false;
+	}
+	return ok;
+}
+
+static void check_strings(void)
+{
+	const struct string_placement placements[] = {
+		{ "source in MMIO", TESTDEV(AREA_STRING_SRC), (uintptr_t)ram_string_dst2, USES_SRC },
+		{ "destination in MMIO", (uintptr_t)ram_string_src2, TESTDEV(AREA_STRING_DST),
+		  USES_DST },
+		{ "both in MMIO", TESTDEV(AREA_STRING_SRC), TESTDEV(AREA_STRING_DST),
+		  USES_SRC | USES_DST },
+	};
+	unsigned failed = 0, run = 0;
+
+	for (size_t p = 0; p < ARRAY_SIZE(placements); p++) {
+		for (size_t i = 0; i < ARRAY_SIZE(string_forms); i++) {
+			const struct string_form *f = &string_forms[i];
+			bool ok;
+
+			if ((f->uses & placements[p].needs) != placements[p].needs)
+				continue;
+			ok = check_string_form(f, &placements[p]);
+			if (current_round->verbose)
+				reportf(ok, "[%s] %s, %s, DF=0 and DF=1, matches native",
+					current_round->name, f->name, placements[p].name);
+			failed += !ok;
+			run++;
+		}
+	}
+	if (!current_round->verbose)
+		reportf(!failed, "[%s] %u string instruction runs on MMIO match native "
+			"(%u differ)", current_round->name, run, failed);
+}
+
+/* ---- string port I/O on pc-testdev's scratch register ------------------------------- */
+
+static void check_string_io(void)
+{
+	static const u32 out_dwords[3] = { 0x11111111, 0x22222222, 0x3c3c3c3c };
+	static const u8 out_bytes[3] = { 0x41, 0x42, 0x43 };
+	u8 in_bytes[4] __aligned(4) = { 0 };
+	u16 in_words[3] = { 0 };
+	const void *src = out_dwords;
+	void *dst = in_bytes;
+	unsigned long count = ARRAY_SIZE(out_dwords);
+
+	asm volatile("rep outsl" : "+S"(src), "+c"(count) : "d"(TESTDEV_SCRATCH_PORT) : "memory");
+	reportf(inl(TESTDEV_SCRATCH_PORT) == out_dwords[2] && count == 0 &&
+		src == out_dwords + 3, "rep outsl: the port holds the last dword, RSI and RCX "
+		"advanced");
+
+	src = out_bytes;
+	count = ARRAY_SIZE(out_bytes);
+	asm volatile("rep outsb" : "+S"(src), "+c"(count) : "d"(TESTDEV_SCRATCH_PORT) : "memory");
+	reportf(inb(TESTDEV_SCRATCH_PORT) == out_bytes[2] && count == 0 && src == out_bytes + 3,
+		"rep outsb: the port holds the last byte, RSI and RCX advanced");
+
+	outl(TESTDEV_SCRATCH_PORT, 0x44332211);
+	count = ARRAY_SIZE(in_bytes);
+	asm volatile("rep insb" : "+D"(dst), "+c"(count) : "d"(TESTDEV_SCRATCH_PORT) : "memory");
+	reportf(!memcmp(in_bytes, "\x11\x11\x11\x11", 4) && count == 0 && dst == in_bytes + 4,
+		"rep insb: every byte read from the port, RDI and RCX advanced");
+
+	dst = in_words;
+	count = ARRAY_SIZE(in_words);
+	asm volatile("rep insw" : "+D"(dst), "+c"(count) : "d"(TESTDEV_SCRATCH_PORT) : "memory");
+	reportf(in_words[0] == 0x2211 && in_words[1] == 0x2211 && in_words[2] == 0x2211 &&
+		count == 0 && dst == in_words + 3, "rep insw: every word read from the port");
+
+	memset(in_bytes, 0, sizeof(in_bytes));
+	dst = in_bytes + 3;
+	count = 3;
+	asm volatile("std; rep insb; cld" : "+D"(dst), "+c"(count) : "d"(TESTDEV_SCRATCH_PORT)
+		     : "memory");
+	reportf(!memcmp(in_bytes, "\x00\x11\x11\x11", 4) && dst == in_bytes,
+		"rep insb with DF=1 fills downwards and RDI moves down");
+}
+
+/* ---- page-crossing accesses --------------------------------------------------------- */
+
+/* The operand starts 2 bytes before the page boundary, the window 16 bytes before it. */
+#define CROSSING_WINDOW_BEFORE 16
+#define CROSSING_OPERAND 14
+
+static void check_crossing_case(const char *what, uintptr_t boundary)
+{
+	uintptr_t reference = (uintptr_t)ram_pages + PAGE_SIZE - CROSSING_WINDOW_BEFORE;
+	unsigned failed = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(crossing_forms); i++) {
+		bool ok = check_form(&crossing_forms[i], boundary - CROSSING_WINDOW_BEFORE,
+				     reference, CROSSING_OPERAND, what);
+
+		if (current_round->verbose)
+			reportf(ok, "[%s] %s across %s matches native", current_round->name,
+				crossing_forms[i].name, what);
+		failed += !ok;
+	}
+	if (!current_round->verbose)
+		reportf(!failed, "[%s] accesses across %s match native (%u of %zu forms differ)",
+			current_round->name, what, failed, ARRAY_SIZE(crossing_forms));
+}
+
+static bool map_crossing_pages(void)
+{
+	static bool mapped;
+	u64 flags = PTE_WRITABLE | PTE_PCD | PTE_PWT;
+
+	if (!mapped)
+		mapped = map_page(CROSS_RAM_TO_MMIO_VA, (uintptr_t)pair_ram_pages[0], PTE_WRITABLE) &&
+			 map_page(CROSS_RAM_TO_MMIO_VA + PAGE_SIZE, TESTDEV(AREA_AFTER_RAM), flags) &&
+			 map_page(CROSS_MMIO_TO_RAM_VA, TESTDEV(AREA_BEFORE_RAM), flags) &&
+			 map_page(CROSS_MMIO_TO_RAM_VA + PAGE_SIZE, (uintptr_t)pair_ram_pages[1],
+				  PTE_WRITABLE);
+	return mapped;
+}
+
+static void check_crossing(void)
+{
+	check_crossing_case("a 4 KiB boundary inside MMIO", TESTDEV(AREA_PAGE_BOUNDARY));
+	if (!report("mapping RAM/MMIO page pairs in the guest page tables", map_crossing_pages()))
+		return;
+	check_crossing_case("RAM into MMIO", CROSS_RAM_TO_MMIO_VA + PAGE_SIZE);
+	check_crossing_case("MMIO into RAM", CROSS_MMIO_TO_RAM_VA + PAGE_SIZE);
+}
+
+/* ---- MMIO statistics: slow path first, cached path after ---------------------------- */
+
+struct mmio_counts {
+	long slow, cached, emulated;
+};
+
+static struct mmio_counts read_mmio_counts(void)
+{
+	return (struct mmio_counts){ stat(HC_STAT_MMIO_SLOW), stat(HC_STAT_MMIO_CACHED),
+				     stat(HC_STAT_EMULATED) };
+}
+
+static void check_mmio_path_stats(void)
+{
+	uintptr_t page = TESTDEV(AREA_STATS + PAGE_SIZE * (stats_round++ % STATS_ROUNDS));
+	struct mmio_counts c0, c1, c2;
+
+	c0 = read_mmio_counts();
+	mmio_read32(page);
+	c1 = read_mmio_counts();
+	mmio_read32(page + 8);
+	mmio_write32(page + 16, 1);
+	c2 = read_mmio_counts();
+	reportf(c1.slow - c0.slow == 1 && c1.cached == c0.cached,
+		"[%s] first access to an MMIO page takes the slow path (slow +%ld, cached +%ld)",
+		current_round->name, c1.slow - c0.slow, c1.cached - c0.cached);
+	if (current_round->cached)
+		reportf(c2.slow == c1.slow && c2.cached - c1.cached == 2,
+			"[%s] the next two take the cached path (slow +%ld, cached +%ld)",
+			current_round->name, c2.slow - c1.slow, c2.cached - c1.cached);
+	else
+		reportf(c2.slow - c1.slow == 2 && c2.cached == c1.cached,
+			"[%s] with mmio_cache off the next two take the slow path too (slow +%ld, "
+			"cached +%ld)", current_round->name, c2.slow - c1.slow, c2.cached - c1.cached);
+	reportf(c2.emulated - c0.emulated == 3, "[%s] each access emulated once (emulated +%ld)",
+		current_round->name, c2.emulated - c0.emulated);
+}
+
+/* ---- the Vireo test device's doorbells ---------------------------------------------- */
+
+#define DOORBELL_WRITES 10
+#define DOORBELL_FIRST_VALUE 0x1000
+
+static u32 testdev_read(unsigned reg)
+{
+	return mmio_read32(VIREO_TESTDEV(reg));
+}
+
+static bool fast_count_ok(long delta, long writes)
+{
+	switch (current_round->fast) {
+	case FAST_ALL:
+		return delta == writes;
+	case FAST_NONE:
+		return delta == 0;
+	default:
+		return true;
+	}
+}
+
+static void check_any_value_doorbell(void)
+{
+	u32 count0 = testdev_read(VIREO_TESTDEV_DOORBELL_COUNT);	/* also caches the page */
+	long bells0 = stat(HC_STAT_TESTDEV_DOORBELL), fast0 = stat(HC_STAT_MMIO_FAST);
+	long bells, fast, last;
+
+	for (u32 i = 0; i < DOORBELL_WRITES; i++)
+		mmio_write32(VIREO_TESTDEV(VIREO_TESTDEV_DOORBELL), DOORBELL_FIRST_VALUE + i);
+	bells = stat(HC_STAT_TESTDEV_DOORBELL) - bells0;
+	fast = stat(HC_STAT_MMIO_FAST) - fast0;
+	last = stat(HC_STAT_TESTDEV_LAST_VALUE);
+	reportf(bells == DOORBELL_WRITES && last == DOORBELL_FIRST_VALUE + DOORBELL_WRITES - 1,
+		"[%s] %d doorbell writes counted once each, last value right (+%ld, last %#lx)",
+		current_round->name, DOORBELL_WRITES, bells, last);
+	reportf(testdev_read(VIREO_TESTDEV_DOORBELL_COUNT) - count0 == DOORBELL_WRITES,
+		"[%s] the device's own doorbell count agrees", current_round->name);
+	reportf(fast_count_ok(fast, DOORBELL_WRITES), "[%s] doorbells on the fast MMIO bus: +%ld",
+		current_round->name, fast);
+
+	bells0 = stat(HC_STAT_TESTDEV_DOORBELL);
+	mmio_write8(VIREO_TESTDEV(VIREO_TESTDEV_DOORBELL), 0x11);
+	last = stat(HC_STAT_TESTDEV_LAST_VALUE);
+	mmio_write16(VIREO_TESTDEV(VIREO_TESTDEV_DOORBELL), 0x2222);
+	mmio_write64(VIREO_TESTDEV(VIREO_TESTDEV_DOORBELL), 0x123456789ull);
+	reportf(stat(HC_STAT_TESTDEV_DOORBELL) - bells0 == 3 && last == 0x11 &&
+		stat(HC_STAT_TESTDEV_LAST_VALUE) == 0x123456789l,
+		"[%s] 8-, 16- and 64-bit doorbell writes count once each with their value",
+		current_round->name);
+}
+
+static void check_match_doorbell(void)
+{
+	uintptr_t bell = VIREO_TESTDEV(VIREO_TESTDEV_MATCH_DOORBELL);
+	u32 match0 = testdev_read(VIREO_TESTDEV_MATCH_COUNT);
+	long fast0 = stat(HC_STAT_MMIO_FAST);
+
+	mmio_write32(bell, VIREO_TESTDEV_MATCH_VALUE);
+	mmio_write32(bell, VIREO_TESTDEV_MATCH_VALUE + 1);
+	mmio_write32(bell, 0);
+	mmio_write32(bell, VIREO_TESTDEV_MATCH_VALUE);
+	reportf(testdev_read(VIREO_TESTDEV_MATCH_COUNT) - match0 == 2,
+		"[%s] the value-match doorbell counts only writes of %#x", current_round->name,
+		VIREO_TESTDEV_MATCH_VALUE);
+	reportf(fast_count_ok(stat(HC_STAT_MMIO_FAST) - fast0, 2),
+		"[%s] only matching writes use the fast MMIO bus (+%ld)", current_round->name,
+		stat(HC_STAT_MMIO_FAST) - fast0);
+}
+
+static void check_testdev_scratch(void)
+{
+	mmio_write64(VIREO_TESTDEV(VIREO_TESTDEV_SCRATCH), 0xdeadbeefcafef00dull);
+	reportf(mmio_read64(VIREO_TESTDEV(VIREO_TESTDEV_SCRATCH)) == 0xdeadbeefcafef00dull,
+		"[%s] Vireo test device scratch register round trip", current_round->name);
+}
+
+/* ---- a round: every access check under one setting --------------------------------- */
+
+static void run_round(const struct round *r)
+{
+	current_round = r;
+	check_mmio_path_stats();
+	check_basic_mov();
+	check_moffs();
+	check_forms();
+	check_strings();
+	check_crossing();
+	check_any_value_doorbell();
+	check_match_doorbell();
+	check_testdev_scratch();
+}
+
+static bool set_switch(unsigned which, const char *name, bool on)
+{
+	long ret = hc_set_switch(which, on);
+
+	return reportf(ret == 0, "HC_SET_SWITCH %s=%s (got %ld)", name, on ? "on" : "off", ret);
+}
+
+static void run_switch_rounds(void)
+{
+	static const struct round cache_off = { "mmio_cache=off", false, false, FAST_ANY };
+	static const struct round cache_on = { "mmio_cache=on again", false, true, FAST_ALL };
+	static const struct round fast_off = { "fast_mmio=off", false, true, FAST_NONE };
+	static const struct round fast_on = { "fast_mmio=on again", false, true, FAST_ALL };
+
+	if (set_switch(HC_SWITCH_MMIO_CACHE, "mmio_cache", false))
+		run_round(&cache_off);
+	if (set_switch(HC_SWITCH_MMIO_CACHE, "mmio_cache", true))
+		run_round(&cache_on);
+	if (set_switch(HC_SWITCH_FAST_MMIO, "fast_mmio", false))
+		run_round(&fast_off);
+	if (set_switch(HC_SWITCH_FAST_MMIO, "fast_mmio", true))
+		run_round(&fast_on);
+}
+
+/* ---- memory slots over gfns cached as MMIO ------------------------------------------ */
+
+#define SLOT_PATTERN 0x1234abcdu
+
+static bool reads_unassigned(uintptr_t gpa)
+{
+	return mmio_read32(gpa) == ALL_ONES_32 && mmio_read32(gpa + 4) == ALL_ONES_32;
+}
+
+static void check_memslots(void)
+{
+	unsigned long gfn = SLOT_TEST_GPA >> PAGE_SHIFT;
+	long stale0, slot, ret;
+
+	reportf(reads_unassigned(SLOT_TEST_GPA) && reads_unassigned(SLOT_TEST_NEXT_GPA),
+		"gpas %#lx and %#lx read all-ones before any slot (now cached as MMIO)",
+		SLOT_TEST_GPA, SLOT_TEST_NEXT_GPA);
+	stale0 = stat(HC_STAT_MMIO_STALE);
+	slot = hc_memslot_add(gfn, 1, 0);
+	if (!reportf(slot >= 0, "HC_MEMSLOT_ADD of gfn %#lx (got %ld)", gfn, slot))
+		return;
+	reportf(mmio_read32(SLOT_TEST_GPA) == 0, "the new slot reads as zeroed RAM");
+	reportf(stat(HC_STAT_MMIO_STALE) > stale0, "the stale MMIO entry was dropped "
+		"(HC_STAT_MMIO_STALE %ld -> %ld)", stale0, stat(HC_STAT_MMIO_STALE));
+	mmio_write32(SLOT_TEST_GPA, SLOT_PATTERN);
+	reportf(mmio_read32(SLOT_TEST_GPA) == SLOT_PATTERN, "writes to the new slot stick");
+	ret = hc_memslot_add(gfn, 1, 0);
+	reportf(ret == -HC_EBUSY, "HC_MEMSLOT_ADD over the slot returns -HC_EBUSY (got %ld)", ret);
+
+	ret = hc_memslot_move(slot, gfn + 1);
+	reportf(ret == 0, "HC_MEMSLOT_MOVE to gfn %#lx (got %ld)", gfn + 1, ret);
+	reportf(mmio_read32(SLOT_TEST_NEXT_GPA) == SLOT_PATTERN,
+		"the moved slot keeps its contents at the new gfn");
+	reportf(reads_unassigned(SLOT_TEST_GPA), "the old gfn reads all-ones again");
+
+	ret = hc_memslot_delete(slot);
+	reportf(ret == 0, "HC_MEMSLOT_DELETE (got %ld)", ret);
+	mmio_write32(SLOT_TEST_NEXT_GPA, SLOT_PATTERN);
+	reportf(reads_unassigned(SLOT_TEST_NEXT_GPA),
+		"after the delete the gfn is unassigned MMIO again: all-ones, writes ignored");
+	ret = hc_memslot_delete(slot);
+	reportf(ret == -HC_EINVAL, "deleting it again returns -HC_EINVAL (got %ld)", ret);
+}
+
+/* ---- executing from MMIO ------------------------------------------------------------ */
+
+#define UD2_BYTES 0x0b0f
+
+/* Fetching code from MMIO: Vireo either injects #UD (the bytes there are UD2 anyway) or
+ * stops the VM cleanly. */
+static void check_exec_from_mmio(void)
+{
+	uintptr_t code = TESTDEV(AREA_EXEC);
+	int vector;
+
+	for (int i = 0; i < 8; i++)
+		mmio_write16(code + 2 * i, UD2_BYTES);
+	printf("mmio: jumping to code in MMIO at %#lx\n", code);
+	vector = catch_exception(((void (*)(void))code)());
+	reportf(vector == UD_VECTOR && last_exception.rip == code,
+		"executing from MMIO raises #UD at %#lx (got %s at %#lx)", code,
+		exception_name(vector), last_exception.rip);
+}
+
+int main(const struct multiboot_info *mbi)
+{
+	static const struct round first = { "default", true, true, FAST_ALL };
+	const char *cmdline = mb_cmdline(mbi);
+
+	run_round(&first);
+	check_string_io();
+	if (cmdline_has_word(cmdline, "trusted")) {
+		run_switch_rounds();
+		check_memslots();
+	} else {
+		report_skip("switch rounds and memory slots: not trusted");
+	}
+	if (cmdline_has_word(cmdline, "exec"))
+		check_exec_from_mmio();
+	exit_test();
+}
