@@ -58,7 +58,6 @@ static void write_control_registers(struct vcpu *vcpu, bool long_mode)
 {
 	vcpu->cr0_shadow = CR0_PE | CR0_ET | (long_mode ? CR0_PG | CR0_NE : 0);
 	vcpu->cr4_shadow = long_mode ? CR4_PAE : 0;
-	vcpu->efer = long_mode ? EFER_LME | EFER_LMA : 0;
 	vmcs_writenat(VMCS_CR0_GUEST_HOST_MASK, vcpu_cr0_forced_mask());
 	vmcs_writenat(VMCS_CR4_GUEST_HOST_MASK, vcpu_cr4_forced_mask());
 	vmcs_writenat(VMCS_CR0_READ_SHADOW, vcpu->cr0_shadow);
@@ -66,7 +65,7 @@ static void write_control_registers(struct vcpu *vcpu, bool long_mode)
 	vmcs_writenat(VMCS_GUEST_CR0, vcpu_cr0_actual(vcpu->cr0_shadow));
 	vmcs_writenat(VMCS_GUEST_CR4, vcpu_cr4_actual(vcpu->cr4_shadow));
 	vmcs_writenat(VMCS_GUEST_CR3, long_mode ? GUEST_PML4_GPA : 0);
-	vmcs_write64(VMCS_GUEST_EFER, vcpu->efer);
+	vmcs_write64(VMCS_GUEST_EFER, long_mode ? EFER_LME | EFER_LMA : 0);
 }
 
 static void write_controls(struct vcpu *vcpu, bool long_mode)

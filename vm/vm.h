@@ -61,8 +61,10 @@ struct vcpu {
 	bool launched;
 	struct exit_info exit;
 	struct pending_event pending;
-	u64 cr0_shadow, cr4_shadow;	/* the CR0/CR4 the guest believes it has */
-	u64 efer;			/* guest EFER */
+	/* The CR0/CR4 read shadows: the guest's view of the bits Vireo owns (the guest/host
+	 * masks). The other bits change without exits: the guest's full view comes from
+	 * vcpu_guest_cr0()/cr4(). EFER lives in the VMCS (saved on every exit). */
+	u64 cr0_shadow, cr4_shadow;
 	u64 apic_base;
 	u64 pat;
 	u64 tsc_offset;

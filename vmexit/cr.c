@@ -34,18 +34,31 @@ u64 vcpu_cr4_forced_mask(void) { return vmx_caps.cr4_fixed0 | cr4_forced_off(); 
 u64 vcpu_cr0_actual(u64 v) { return (v & ~cr0_forced_off()) | cr0_forced_on(); }
 u64 vcpu_cr4_actual(u64 v) { return (v & ~cr4_forced_off()) | vmx_caps.cr4_fixed0; }
 
-void vcpu_write_efer(struct vcpu *vcpu)
+u64 vcpu_guest_cr0(const struct vcpu *vcpu)
 {
-	vmcs_write64(VMCS_GUEST_EFER, vcpu->efer);
+	u64 mask = vcpu_cr0_forced_mask();
+	return (vmcs_readnat(VMCS_GUEST_CR0) & ~mask) | (vcpu->cr0_shadow & mask);
+}
+
+u64 vcpu_guest_cr4(const struct vcpu *vcpu)
+{
+	u64 mask = vcpu_cr4_forced_mask();
+	return (vmcs_readnat(VMCS_GUEST_CR4) & ~mask) | (vcpu->cr4_shadow & mask);
+}
+
+void vcpu_write_efer(u64 efer)
+{
+	vmcs_write64(VMCS_GUEST_EFER, efer);
 	u32 entry = vmcs_read32(VMCS_ENTRY_CONTROLS) & ~ENTRY_IA32E_MODE_GUEST;
-	vmcs_write32(VMCS_ENTRY_CONTROLS, entry | (vcpu->efer & EFER_LMA ? ENTRY_IA32E_MODE_GUEST : 0));
+	vmcs_write32(VMCS_ENTRY_CONTROLS, entry | (efer & EFER_LMA ? ENTRY_IA32E_MODE_GUEST : 0));
 }
 
 /* PAE paging under EPT: VM entry takes the PDPTEs from the VMCS, so a CR write that the
  * CPU did not perform itself must load them from the guest's CR3 (SDM Vol. 3C 26.3.2.4). */
 static bool load_pae_pdptes(struct vcpu *vcpu)
 {
-	if (!(vcpu->cr0_shadow & CR0_PG) || !(vcpu->cr4_shadow & CR4_PAE) || (vcpu->efer & EFER_LME))
+	if (!(vcpu_guest_cr0(vcpu) & CR0_PG) || !(vcpu_guest_cr4(vcpu) & CR4_PAE) ||
+	    (vcpu_guest_efer() & EFER_LME))
 		return true;
 	u64 pdpte[4];
 	u64 cr3 = vmcs_readnat(VMCS_GUEST_CR3) & ~0x1full;
@@ -58,32 +71,31 @@ static bool load_pae_pdptes(struct vcpu *vcpu)
 	return true;
 }
 
-static bool cr0_is_valid(const struct vcpu *vcpu, u64 v)
+static bool cr0_is_valid(const struct vcpu *vcpu, u64 v, u64 efer)
 {
 	if ((v & CR0_RESERVED_HIGH) || ((v & CR0_PG) && !(v & CR0_PE)) ||
 	    ((v & CR0_NW) && !(v & CR0_CD)))
 		return false;
-	return !((v & CR0_PG) && (vcpu->efer & EFER_LME) && !(vcpu->cr4_shadow & CR4_PAE));
+	return !((v & CR0_PG) && (efer & EFER_LME) && !(vcpu_guest_cr4(vcpu) & CR4_PAE));
 }
 
 static bool write_guest_cr0(struct vcpu *vcpu, u64 v)
 {
-	if (!cr0_is_valid(vcpu, v))
+	u64 efer = vcpu_guest_efer();
+	if (!cr0_is_valid(vcpu, v, efer))
 		return false;
-	bool paging_changed = (v ^ vcpu->cr0_shadow) & CR0_PG;
+	bool paging_changed = (v ^ vcpu_guest_cr0(vcpu)) & CR0_PG;
 	vcpu->cr0_shadow = v;
 	vmcs_writenat(VMCS_CR0_READ_SHADOW, v);
 	vmcs_writenat(VMCS_GUEST_CR0, vcpu_cr0_actual(v));
-	if (paging_changed && (vcpu->efer & EFER_LME)) {
-		vcpu->efer = (vcpu->efer & ~EFER_LMA) | ((v & CR0_PG) ? EFER_LMA : 0);
-		vcpu_write_efer(vcpu);
-	}
+	if (paging_changed && (efer & EFER_LME))
+		vcpu_write_efer((efer & ~EFER_LMA) | ((v & CR0_PG) ? EFER_LMA : 0));
 	return load_pae_pdptes(vcpu);
 }
 
 static bool write_guest_cr4(struct vcpu *vcpu, u64 v)
 {
-	if ((v & cr4_forced_off()) || ((vcpu->efer & EFER_LMA) && !(v & CR4_PAE)))
+	if ((v & cr4_forced_off()) || ((vcpu_guest_efer() & EFER_LMA) && !(v & CR4_PAE)))
 		return false;
 	vcpu->cr4_shadow = v;
 	vmcs_writenat(VMCS_CR4_READ_SHADOW, v);
@@ -116,10 +128,10 @@ void handle_cr_access(struct vcpu *vcpu)
 			vcpu->regs.gpr[CR_QUAL_GPR(q)] = vmcs_readnat(VMCS_GUEST_CR3);
 		break;
 	case CR_CLTS:
-		ok = write_guest_cr0(vcpu, vcpu->cr0_shadow & ~CR0_TS);
+		ok = write_guest_cr0(vcpu, vcpu_guest_cr0(vcpu) & ~CR0_TS);
 		break;
 	default:	/* LMSW: bits 3:0 only, and it cannot clear PE */
-		ok = write_guest_cr0(vcpu, (vcpu->cr0_shadow & ~0xeull) | (CR_QUAL_LMSW_DATA(q) & 0xf));
+		ok = write_guest_cr0(vcpu, (vcpu_guest_cr0(vcpu) & ~0xeull) | (CR_QUAL_LMSW_DATA(q) & 0xf));
 		break;
 	}
 	if (ok)

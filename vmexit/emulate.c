@@ -204,12 +204,12 @@ static u64 seg_base(void *ctx, enum x86_seg seg)
 
 static const struct x86_emu_ops emu_ops = { fetch, read_mem, write_mem, pio_in, pio_out, seg_base };
 
-static enum x86_cpu_mode cpu_mode(const struct vcpu *vcpu, u64 rflags)
+static enum x86_cpu_mode cpu_mode(u64 cr0, u64 efer, u64 rflags)
 {
-	if (!(vcpu->cr0_shadow & CR0_PE) || (rflags & RFLAGS_VM))
+	if (!(cr0 & CR0_PE) || (rflags & RFLAGS_VM))
 		return X86_MODE_REAL;
 	u32 cs_ar = vmcs_read32(VMCS_GUEST_CS_AR);
-	if ((vcpu->efer & EFER_LMA) && (cs_ar & CS_AR_LONG))
+	if ((efer & EFER_LMA) && (cs_ar & CS_AR_LONG))
 		return X86_MODE_LONG64;
 	return (cs_ar & CS_AR_DEFAULT_BIG) ? X86_MODE_PROT32 : X86_MODE_PROT16;
 }
@@ -227,11 +227,12 @@ static void emulation_begin(struct emulation *emu, struct vcpu *vcpu)
 	emu->ctxt.ops = &emu_ops;
 	emu->ctxt.ops_ctx = emu;
 	emu->ctxt.regs = regs;
-	emu->ctxt.mode = cpu_mode(vcpu, regs->rflags);
-	emu->paging.mode = guest_paging_mode_from(vcpu->cr0_shadow, vcpu->cr4_shadow, vcpu->efer);
+	u64 cr0 = vcpu_guest_cr0(vcpu), cr4 = vcpu_guest_cr4(vcpu), efer = vcpu_guest_efer();
+	emu->ctxt.mode = cpu_mode(cr0, efer, regs->rflags);
+	emu->paging.mode = guest_paging_mode_from(cr0, cr4, efer);
 	if (emu->paging.mode != GUEST_PAGING_OFF)
-		guest_paging_init(&emu->paging, vcpu->cr0_shadow, vmcs_readnat(VMCS_GUEST_CR3),
-				  vcpu->cr4_shadow, vcpu->efer, host_cpu.phys_addr_bits, host_cpu.gbpages);
+		guest_paging_init(&emu->paging, cr0, vmcs_readnat(VMCS_GUEST_CR3), cr4, efer,
+				  host_cpu.phys_addr_bits, host_cpu.gbpages);
 }
 
 static void emulation_commit(struct emulation *emu, u64 old_rflags, u64 old_rsp)

@@ -78,7 +78,7 @@ static u32 x2apic_offset(u32 msr)
 static bool read_msr(struct vcpu *vcpu, u32 msr, u64 *value)
 {
 	switch (msr) {
-	case MSR_IA32_EFER: *value = vcpu->efer; return true;
+	case MSR_IA32_EFER: *value = vcpu_guest_efer(); return true;
 	case MSR_IA32_PAT: *value = vcpu->pat; return true;
 	case MSR_IA32_APIC_BASE: *value = vcpu->apic_base; return true;
 	case MSR_IA32_TSC: *value = rdtsc() + vcpu->tsc_offset; return true;
@@ -114,13 +114,13 @@ static bool pat_is_valid(u64 pat)
 /* EFER.LMA follows LME and CR0.PG (SDM Vol. 3A 9.8.5); so does the IA-32e entry control. */
 static bool write_efer(struct vcpu *vcpu, u64 value)
 {
-	bool paging = vcpu->cr0_shadow & CR0_PG;
-	if ((value & ~(u64)(EFER_WRITABLE | EFER_LMA)) || ((value ^ vcpu->efer) & EFER_LME && paging))
+	bool paging = vcpu_guest_cr0(vcpu) & CR0_PG;
+	if ((value & ~(u64)(EFER_WRITABLE | EFER_LMA)) ||
+	    (((value ^ vcpu_guest_efer()) & EFER_LME) && paging))
 		return false;
 	if ((value & EFER_NXE) && !host_cpu.nx)
 		return false;
-	vcpu->efer = (value & EFER_WRITABLE) | ((value & EFER_LME) && paging ? EFER_LMA : 0);
-	vcpu_write_efer(vcpu);
+	vcpu_write_efer((value & EFER_WRITABLE) | ((value & EFER_LME) && paging ? EFER_LMA : 0));
 	return true;
 }
 

@@ -83,8 +83,12 @@ u64 vcpu_cr0_forced_mask(void);
 u64 vcpu_cr4_forced_mask(void);
 u64 vcpu_cr0_actual(u64 guest_value);
 u64 vcpu_cr4_actual(u64 guest_value);
-/* Writes vcpu->efer to the VMCS, with the IA-32e mode entry control following EFER.LMA. */
-void vcpu_write_efer(struct vcpu *vcpu);
+/* The guest's view of its control registers and EFER, assembled from the VMCS. */
+u64 vcpu_guest_cr0(const struct vcpu *vcpu);
+u64 vcpu_guest_cr4(const struct vcpu *vcpu);
+static inline u64 vcpu_guest_efer(void) { return vmcs_read64(VMCS_GUEST_EFER); }
+/* Sets the guest's EFER, with the IA-32e mode entry control following EFER.LMA. */
+void vcpu_write_efer(u64 efer);
 
 /* Prints the guest's registers and control state on the console (for stop reports). */
 void vcpu_dump_state(struct vcpu *vcpu);

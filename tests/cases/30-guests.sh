@@ -1,0 +1,127 @@
+# tests/cases/30-guests.sh: the test guests (tests/guests/) as boot tests. Each guest prints
+# "PASS: ..."/"FAIL: ..." lines and "SUMMARY: N passed, M failed", then stops its VM through
+# the debug-exit port (status 0 when nothing failed). Sourced by tests/run (see tests/lib.sh).
+#
+# Host log lines these cases rely on (Vireo's side):
+#   NAME: TEXT                       a line of the guest's console output (VM name NAME)
+#   vm NAME: exit status N           the VM stopped itself with status N
+#   vm NAME: stopped: REASON         the VM stopped (e.g. "triple fault", or "debug-exit port
+#                                    written: status N")
+#   vm NAME: cannot start: REASON    Vireo refused the image (bad file, no unrestricted guest)
+# A run ends in success when every VM exited with status 0, else in failure.
+
+# (Plain variables, not readonly: every case file is sourced into the same shell.)
+GUESTS=build/guests
+SKYLAKE=corei7_skylake_x
+LYNNFIELD=corei5_lynnfield_750	# EPT without unrestricted guest
+# Code fetched from MMIO: Vireo may inject #UD (the guest reports PASS and exits 0: success)
+# or stop the VM (failure). Set to the ending Vireo implements.
+MMIO_EXEC_ENDING=failure
+
+# guest_passes VM: the options that say guest VM passed every check and exited with 0.
+guest_passes() {
+	local vm=$1
+	printf '%s\n' --expect "$vm: SUMMARY: [0-9]+ passed, 0 failed" \
+		--expect "vm $vm: exit status 0" --reject "$vm: FAIL"
+}
+
+# guest_test TEST MODEL FILE VM [MODULE_OPTIONS [BOOT_TEST_OPTIONS...]]: boot one guest that
+# must pass. MODULE_OPTIONS go after name=VM on its module line (mem=, trusted, its own
+# command line).
+guest_test() {
+	local test=$1 model=$2 file=$3 vm=$4 options=${5:-}
+	local -a passes
+	shift $(($# < 5 ? $# : 5))
+	mapfile -t passes < <(guest_passes "$vm")
+	boot_test "$test" "bochs:$model" --module "$file name=$vm${options:+ $options}" \
+		"${passes[@]}" "$@"
+}
+
+# --- one guest per boot, on the CPU model with unrestricted guest ----------------------------
+
+guest_test guest-cpuid "$SKYLAKE" "$GUESTS/cpuid.elf" cpuid "" \
+	--expect 'cpuid: PASS: leaf 0x40000000 signature is "VireoHV"'
+guest_test guest-cpuid64 "$SKYLAKE" "$GUESTS/cpuid64.elf" cpuid64 "" \
+	--expect 'cpuid64: cpuid test \(plain ELF64\)'
+guest_test guest-uart "$SKYLAKE" "$GUESTS/uart.elf" uart "" \
+	--expect-order 'uart: uart line 1 of 3: the quick brown fox' \
+	'uart: uart line 2 of 3: the quick brown fox' 'uart: uart line 3 of 3: the quick brown fox' \
+	'uart: uart: output still works after reprogramming'
+guest_test guest-msr "$SKYLAKE" "$GUESTS/msr.elf" msr
+guest_test guest-exceptions "$SKYLAKE" "$GUESTS/exceptions.elf" exc
+guest_test guest-platform "$SKYLAKE" "$GUESTS/platform.elf" platform "mem=64M"
+guest_test guest-demo "$SKYLAKE" "$GUESTS/demo.elf" demo "mem=16M" \
+	--expect 'demo: Hello from a Vireo guest!' --expect 'demo: Goodbye!'
+guest_test guest-mmio "$SKYLAKE" "$GUESTS/mmio.elf" mmio "" \
+	--expect 'mmio: SKIP: switch rounds and memory slots: not trusted'
+# "trusted" twice: once for Vireo, once (after "--") on the guest's own command line.
+guest_test guest-mmio-trusted "$SKYLAKE" "$GUESTS/mmio.elf" mmiot "trusted -- trusted" \
+	--timeout 180 --expect 'mmiot: PASS: \[mmio_cache=off\] first access' \
+	--expect 'mmiot: PASS: \[fast_mmio=off\] .* doorbell writes counted once each' \
+	--expect 'mmiot: PASS: the moved slot keeps its contents'
+
+# debug exit: the status the guest writes is the one the host reports.
+boot_test guest-debug-exit-status bochs:$SKYLAKE --expect-exit failure \
+	--module "$GUESTS/debug_exit.elf name=dexit status=7" \
+	--expect 'dexit: debug_exit: writing status 7' --expect 'vm dexit: exit status 7' \
+	--reject 'dexit: FAIL'
+boot_test guest-debug-exit-zero-8bit bochs:$SKYLAKE \
+	--module "$GUESTS/debug_exit.elf name=dexit0 status=0 width=1" \
+	--expect 'vm dexit0: exit status 0' --reject 'dexit0: FAIL'
+
+# hypercalls: the expectations follow "trusted" on the guest's own command line.
+boot_test guest-hypercall bochs:$SKYLAKE --module "$GUESTS/hypercall.elf name=hc" \
+	--expect 'hc: hello from HC_CONSOLE_WRITE' \
+	--expect 'hc: PASS: untrusted: HC_SET_SWITCH returns -HC_EPERM' \
+	--expect 'hc: SUMMARY: all passed; exiting with HC_TEST_EXIT\(0\)' \
+	--expect 'vm hc: exit status 0' --reject 'hc: FAIL'
+boot_test guest-hypercall-trusted bochs:$SKYLAKE \
+	--module "$GUESTS/hypercall.elf name=hct trusted -- trusted" \
+	--expect 'hct: hello from HC_CONSOLE_WRITE' \
+	--expect 'hct: PASS: trusted: HC_SET_SWITCH mmio_cache=on succeeds' \
+	--expect 'hct: SUMMARY: all passed' --expect 'vm hct: exit status 0' --reject 'hct: FAIL'
+
+# --- VMs that end badly, then a VM that must still run ---------------------------------------
+
+boot_test guest-triple-fault bochs:$SKYLAKE --expect-exit failure \
+	--module "$GUESTS/triple_fault.elf name=tf" --module "$GUESTS/cpuid.elf name=after" \
+	--expect 'tf: triple_fault: loading an empty IDT' --expect 'vm tf: stopped: .*triple fault' \
+	--expect-order 'vm tf: stopped' 'after: SUMMARY: [0-9]+ passed, 0 failed' \
+	'vm after: exit status 0' \
+	--reject 'tf: FAIL'
+
+# Beyond RAM is unassigned MMIO: reads all-ones, writes ignored (vmexit/bus.h).
+boot_test guest-outside-ram bochs:$SKYLAKE \
+	--module "$GUESTS/outside_ram.elf name=outside mem=32M" \
+	--module "$GUESTS/cpuid.elf name=after" \
+	--expect 'outside: SUMMARY: [0-9]+ passed, 0 failed' --reject 'outside: FAIL' \
+	--expect 'vm after: exit status 0'
+
+mmio_exec_options=(--expect 'mmiox: mmio: jumping to code in MMIO')
+if [[ $MMIO_EXEC_ENDING == success ]]; then
+	mmio_exec_options+=(--expect 'mmiox: PASS: executing from MMIO raises #UD')
+else
+	mmio_exec_options+=(--expect 'vm mmiox: stopped: ')
+fi
+boot_test guest-mmio-exec bochs:$SKYLAKE --expect-exit "$MMIO_EXEC_ENDING" \
+	--module "$GUESTS/mmio.elf name=mmiox exec" --module "$GUESTS/cpuid.elf name=after" \
+	"${mmio_exec_options[@]}" --expect 'vm after: exit status 0' --reject 'mmiox: FAIL'
+
+# Images Vireo must refuse; the next VM runs all the same.
+for bad in not_elf.bin:notelf high_load.elf:highload bad_checksum.elf:badsum; do
+	boot_test "guest-refused-${bad##*:}" bochs:$SKYLAKE --expect-exit failure \
+		--module "$GUESTS/bad/${bad%%:*} name=${bad##*:}" \
+		--module "$GUESTS/cpuid.elf name=after" \
+		--expect "vm ${bad##*:}: cannot start" --expect 'vm after: exit status 0' \
+		--reject 'an image that must be refused was run'
+done
+
+# --- EPT without unrestricted guest ----------------------------------------------------------
+
+# A multiboot guest starts with paging off, which needs unrestricted guest: refused. A plain
+# ELF64 guest starts in 64-bit mode with paging on: runs.
+boot_test guest-lynnfield-refuses-paging-off bochs:$LYNNFIELD --expect-exit failure \
+	--module "$GUESTS/cpuid.elf name=cpuid" --module "$GUESTS/cpuid64.elf name=cpuid64" \
+	--expect 'vm cpuid: cannot start: .*unrestricted guest' \
+	--expect 'cpuid64: SUMMARY: [0-9]+ passed, 0 failed' --expect 'vm cpuid64: exit status 0'
+guest_test guest-lynnfield-cpuid64 "$LYNNFIELD" "$GUESTS/cpuid64.elf" cpuid64
