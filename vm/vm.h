@@ -6,6 +6,7 @@
 #include "arch/x86/vmx.h"
 #include "lib/types.h"
 #include "mmu/mmu.h"
+#include "mmu/walk_cache.h"
 #include "vmexit/bus.h"
 #include "vmexit/hypercall.h"
 
@@ -69,6 +70,7 @@ struct vcpu {
 	u64 pat;
 	u64 tsc_offset;
 	struct mmu_vcpu mmu;		/* per-vCPU MMU state (last memslot hit, ...) */
+	struct walk_cache walk_cache[2];	/* the emulator's last walks: [0] data, [1] fetch */
 };
 
 struct vm_stats {

@@ -6,6 +6,7 @@
 #include "lib/phys.h"
 #include "lib/string.h"
 #include "mmu/guest_walk.h"
+#include "mmu/walk_cache.h"
 #include "vmexit/handlers.h"
 
 #define CS_AR_LONG BIT(13)
@@ -19,7 +20,8 @@ struct emulation {
 	struct guest_paging paging;
 	unsigned cpl;
 	/* The gpa the exit reported: the CPU already translated (and permission-checked) the
-	 * faulting access, so a single-operand instruction's access at that page offset is it. */
+	 * faulting access, so a single-operand instruction's access at that page offset is it;
+	 * and its page is MMIO, so accesses there need no slot search. */
 	bool exit_gpa_valid;
 	u64 exit_gpa;
 	bool fetch_hit_mmio;
@@ -65,6 +67,16 @@ static bool has_two_memory_operands(const struct x86_insn *insn)
 	return insn->op == X86_OP_MOVS || insn->op == X86_OP_CMPS;
 }
 
+/* Remembers a successful walk with where its entries live, for walk_cache_lookup(). */
+static void remember_walk(struct emulation *emu, struct walk_cache *cache, u64 generation,
+			  u64 linear, unsigned access, const struct guest_walk_result *walk)
+{
+	const u64 *entry_hva[GUEST_WALK_MAX_LEVELS] = { 0 };
+	for (unsigned level = walk->level; level <= walk->top_level; level++)
+		entry_hva[level - 1] = ram_hva(emu->vcpu, walk->pte_gpa[level - 1], sizeof(u64), false);
+	walk_cache_fill(cache, &emu->paging, generation, linear, access, walk, entry_hva);
+}
+
 static int translate(struct emulation *emu, u64 linear, unsigned access, u64 *gpa,
 		     struct x86_exception *e)
 {
@@ -78,11 +90,16 @@ static int translate(struct emulation *emu, u64 linear, unsigned access, u64 *gp
 		*gpa = emu->exit_gpa;
 		return X86_EMUL_OK;
 	}
-	struct guest_walk_result walk;
 	access |= emu->cpl == 3 ? GUEST_ACCESS_USER : 0;
+	struct walk_cache *cache = &emu->vcpu->walk_cache[!!(access & GUEST_ACCESS_FETCH)];
+	u64 generation = emu->vcpu->vm->mmu.memslots.generation;
+	if (walk_cache_lookup(cache, &emu->paging, generation, linear, access, gpa))
+		return X86_EMUL_OK;
+	struct guest_walk_result walk;
 	switch (guest_walk(&emu->paging, &walker_mem, emu->vcpu, linear, access, &walk)) {
 	case GUEST_WALK_OK:
 		*gpa = walk.gpa;
+		remember_walk(emu, cache, generation, linear, access, &walk);
 		return X86_EMUL_OK;
 	case GUEST_WALK_PAGE_FAULT:
 		*e = (struct x86_exception){ X86_EXC_PF, true, walk.error_code, walk.fault_addr };
@@ -158,7 +175,9 @@ static int access_memory(struct emulation *emu, u64 linear, u8 *buf, unsigned si
 	unsigned len[2] = { first, size - first };
 	for (int i = 0; i < 2 && len[i]; i++) {
 		u8 *piece = buf + (i ? first : 0);
-		u8 *hva = ram_hva(emu->vcpu, gpa[i], len[i], write);
+		bool exit_page = emu->exit_gpa_valid &&
+				 gpa_to_gfn(gpa[i]) == gpa_to_gfn(emu->exit_gpa);
+		u8 *hva = exit_page ? NULL : ram_hva(emu->vcpu, gpa[i], len[i], write);
 		if (!hva)
 			mmio_access(emu->vcpu->vm, gpa[i], piece, len[i], write);
 		else if (write)

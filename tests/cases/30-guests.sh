@@ -101,7 +101,7 @@ mmio_exec_options=(--expect 'mmiox: mmio: jumping to code in MMIO')
 if [[ $MMIO_EXEC_ENDING == success ]]; then
 	mmio_exec_options+=(--expect 'mmiox: PASS: executing from MMIO raises #UD')
 else
-	mmio_exec_options+=(--expect 'vm mmiox: stopped: ')
+	mmio_exec_options+=(--expect 'vm mmiox: stopped: .*MMIO')
 fi
 boot_test guest-mmio-exec bochs:$SKYLAKE --expect-exit "$MMIO_EXEC_ENDING" \
 	--module "$GUESTS/mmio.elf name=mmiox exec" --module "$GUESTS/cpuid.elf name=after" \

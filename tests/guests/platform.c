@@ -10,7 +10,6 @@
 #define FW_CFG_SIGNATURE 0x00
 #define FW_CFG_RAM_SIZE 0x03
 #define FW_CFG_NB_CPUS 0x05
-#define FIRMWARE_RESERVED_MAX MiB(1)	/* QEMU keeps ACPI tables at the top of RAM */
 
 /* ACPI 6.4: RSDP 5.2.5, system description table header 5.2.6, FADT 5.2.9. */
 #define RSDP_SCAN_START 0xe0000
@@ -96,9 +95,8 @@ static void check_fw_cfg(const struct multiboot_info *mbi)
 	cpus = fw_cfg_read_le(FW_CFG_NB_CPUS, 2);
 	reportf(cpus == 1, "fw_cfg CPU count is 1 (got %lu)", cpus);
 	ram_size = fw_cfg_read_le(FW_CFG_RAM_SIZE, 8);
-	reportf(ram_size >= expected_ram && ram_size - expected_ram <= FIRMWARE_RESERVED_MAX,
-		"fw_cfg RAM size matches 1 MiB + mem_upper, less at most 1 MiB the firmware may "
-		"reserve at the top (%#lx, mem_upper gives %#lx)", ram_size, expected_ram);
+	reportf(ram_size == expected_ram, "fw_cfg RAM size matches 1 MiB + mem_upper (%#lx, "
+		"mem_upper gives %#lx)", ram_size, expected_ram);
 }
 
 static void check_memory_map(const struct multiboot_info *mbi)

@@ -74,14 +74,20 @@ void idt_init(void)
 	asm volatile("lidt %0" : : "m"(idtr));
 }
 
+/* The handler reads armed_catch at any instruction: the compiler must neither drop nor
+ * move the stores around the code that may fault (which it cannot see doing so). */
+#define compiler_barrier() asm volatile("" : : : "memory")
+
 void catch_arm(struct catch_point *cp)
 {
 	last_exception = (struct exception_record){ .vector = NO_EXCEPTION };
 	armed_catch = cp;
+	compiler_barrier();
 }
 
 void catch_disarm(void)
 {
+	compiler_barrier();
 	armed_catch = NULL;
 }
 
@@ -117,12 +123,7 @@ void exception_handler(struct trap_frame *f)
 
 bool try_rdmsr(u32 msr, u64 *value)
 {
-	u64 v = 0;
-
-	if (catch_exception(v = rdmsr(msr)) != NO_EXCEPTION)
-		return false;
-	*value = v;
-	return true;
+	return catch_exception(*value = rdmsr(msr)) == NO_EXCEPTION;
 }
 
 bool try_wrmsr(u32 msr, u64 value)

@@ -49,7 +49,8 @@ void idt_init(void);
 /* "#GP" and so on. */
 const char *exception_name(int vector);
 
-/* RDMSR/WRMSR that return false instead of faulting (details in last_exception). */
+/* RDMSR/WRMSR that return false instead of faulting (details in last_exception); *value
+ * is written only on success. */
 bool try_rdmsr(u32 msr, u64 *value);
 bool try_wrmsr(u32 msr, u64 value);
 
