@@ -16,7 +16,8 @@ KERNEL_DIRS := boot arch/x86 mmu vmexit drivers vm lib
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS  := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
            -fno-common -fno-strict-aliasing -mno-red-zone -mgeneral-regs-only \
-           -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -I. -MMD -MP
+           -fno-omit-frame-pointer -momit-leaf-frame-pointer -fno-asynchronous-unwind-tables \
+           -I. -MMD -MP
 ASFLAGS := -g -I. -MMD -MP -D__ASSEMBLY__
 LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack -T linker.ld
 

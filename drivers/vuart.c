@@ -149,8 +149,11 @@ static void vuart_write_byte(struct io_device *dev, u64 offset, u8 value)
 	}
 }
 
+/* Byte reads (the LSR poll on every character sent) skip the bytewise splitting. */
 static u64 vuart_read(struct io_device *dev, u64 offset, unsigned size)
 {
+	if (size == 1)
+		return vuart_read_byte(dev, offset);
 	return vdev_read_bytewise(dev, offset, size, vuart_read_byte);
 }
 

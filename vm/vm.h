@@ -41,15 +41,17 @@ struct pending_event {
 	u64 cr2;		/* for #PF */
 };
 
-/* Per-exit information, read lazily from the VMCS: each field at most once per exit. */
+/* Per-exit information, read lazily from the VMCS: each field at most once per exit.
+ * `have` holds EXIT_HAVE_* bits, so resetting it for a new exit is one store. */
+#define EXIT_HAVE_QUALIFICATION BIT(0)
+#define EXIT_HAVE_INSTRUCTION_LENGTH BIT(1)
+#define EXIT_HAVE_RIP BIT(2)
 struct exit_info {
 	u32 reason;		/* basic exit reason */
-	u64 qualification;
-	bool have_qualification;
+	u8 have;
 	u32 instruction_length;
-	bool have_instruction_length;
+	u64 qualification;
 	u64 rip;
-	bool have_rip;
 };
 
 struct vcpu {

@@ -17,13 +17,20 @@ static size_t upper_bound(const struct io_bus *bus, u64 address)
 	return lo;
 }
 
-struct io_device *io_bus_find(const struct io_bus *bus, u64 address)
+static bool device_holds(const struct io_device *dev, u64 address)
 {
+	return address - dev->base < dev->length;
+}
+
+struct io_device *io_bus_find(struct io_bus *bus, u64 address)
+{
+	if (bus->last && device_holds(bus->last, address))
+		return bus->last;
 	size_t i = upper_bound(bus, address);
-	if (i == 0)
+	if (i == 0 || !device_holds(bus->devices[i - 1], address))
 		return NULL;
-	struct io_device *dev = bus->devices[i - 1];
-	return address - dev->base < dev->length ? dev : NULL;
+	bus->last = bus->devices[i - 1];
+	return bus->last;
 }
 
 bool io_bus_register(struct io_bus *bus, struct io_device *dev)
@@ -41,7 +48,7 @@ bool io_bus_register(struct io_bus *bus, struct io_device *dev)
 	return true;
 }
 
-bool io_bus_read(const struct io_bus *bus, u64 address, unsigned size, u64 *value)
+bool io_bus_read(struct io_bus *bus, u64 address, unsigned size, u64 *value)
 {
 	struct io_device *dev = io_bus_find(bus, address);
 	if (!dev) {
@@ -52,7 +59,7 @@ bool io_bus_read(const struct io_bus *bus, u64 address, unsigned size, u64 *valu
 	return true;
 }
 
-bool io_bus_write(const struct io_bus *bus, u64 address, unsigned size, u64 value)
+bool io_bus_write(struct io_bus *bus, u64 address, unsigned size, u64 value)
 {
 	struct io_device *dev = io_bus_find(bus, address);
 	if (!dev)
@@ -67,12 +74,4 @@ bool fast_mmio_register(struct fast_mmio_bus *bus, struct doorbell *bell)
 		return false;
 	bus->doorbells[bus->count++] = bell;
 	return true;
-}
-
-struct doorbell *fast_mmio_find(const struct fast_mmio_bus *bus, u64 gpa)
-{
-	for (size_t i = 0; i < bus->count; i++)
-		if (bus->doorbells[i]->gpa == gpa)
-			return bus->doorbells[i];
-	return NULL;
 }

@@ -23,19 +23,21 @@ struct io_device {
 	void *opaque;		/* the device model's state */
 };
 
-/* Devices sorted by base, disjoint. */
+/* Devices sorted by base, disjoint. `last` is the device the previous lookup found: guests
+ * poll one register in a loop (the UART's LSR, a status port), so it usually hits. */
 struct io_bus {
 	struct io_device *devices[IO_BUS_MAX_DEVICES];
 	size_t count;
+	struct io_device *last;
 };
 
 /* Returns false if the range overlaps a registered device or the bus is full. */
 bool io_bus_register(struct io_bus *bus, struct io_device *dev);
-struct io_device *io_bus_find(const struct io_bus *bus, u64 address);
+struct io_device *io_bus_find(struct io_bus *bus, u64 address);
 /* Unassigned addresses read all-ones and ignore writes; these return whether a device
  * took the access. */
-bool io_bus_read(const struct io_bus *bus, u64 address, unsigned size, u64 *value);
-bool io_bus_write(const struct io_bus *bus, u64 address, unsigned size, u64 value);
+bool io_bus_read(struct io_bus *bus, u64 address, unsigned size, u64 *value);
+bool io_bus_write(struct io_bus *bus, u64 address, unsigned size, u64 value);
 
 /* A doorbell: a guest write to gpa signals the device. An any-value doorbell is found on
  * the fast MMIO bus before any decoding, so its signal carries no value (value_known
@@ -56,7 +58,13 @@ struct fast_mmio_bus {
 };
 
 bool fast_mmio_register(struct fast_mmio_bus *bus, struct doorbell *bell);
-/* The doorbell registered at gpa, or NULL. */
-struct doorbell *fast_mmio_find(const struct fast_mmio_bus *bus, u64 gpa);
+/* The doorbell registered at gpa, or NULL. Inline: the doorbell exit path calls it. */
+static inline struct doorbell *fast_mmio_find(const struct fast_mmio_bus *bus, u64 gpa)
+{
+	for (size_t i = 0; i < bus->count; i++)
+		if (bus->doorbells[i]->gpa == gpa)
+			return bus->doorbells[i];
+	return NULL;
+}
 
 #endif

@@ -104,5 +104,5 @@ void handle_cpuid(struct vcpu *vcpu)
 	gpr[X86_RBX] = r.ebx;
 	gpr[X86_RCX] = r.ecx;
 	gpr[X86_RDX] = r.edx;
-	skip_instruction(vcpu);
+	finish_by_skipping(vcpu);
 }

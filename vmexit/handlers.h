@@ -12,7 +12,6 @@ void handle_rdmsr(struct vcpu *vcpu);
 void handle_wrmsr(struct vcpu *vcpu);
 void handle_ept_violation(struct vcpu *vcpu);
 void handle_ept_misconfig(struct vcpu *vcpu);
-void exit_unhandled(struct vcpu *vcpu);
 
 /* The MSR bitmap: clear bits let the guest access an MSR without an exit. */
 void msr_bitmap_init(u8 *bitmap);

@@ -138,5 +138,5 @@ void handle_vmcall(struct vcpu *vcpu)
 	bool user_mode = SS_AR_DPL(vmcs_read32(VMCS_GUEST_SS_AR)) == 3;
 	struct hypercall_args args = { gpr[X86_RBX], gpr[X86_RCX], gpr[X86_RDX], gpr[X86_RSI] };
 	gpr[X86_RAX] = (u64)(user_mode ? -HC_EPERM : hypercall(vcpu, gpr[X86_RAX], &args));
-	skip_instruction(vcpu);
+	finish_by_skipping(vcpu);
 }

@@ -28,7 +28,7 @@ void handle_io(struct vcpu *vcpu)
 	}
 	unsigned size = IO_QUAL_SIZE(q);
 	u16 port = IO_QUAL_PORT(q);
-	const struct io_bus *bus = &vcpu->vm->pio_bus;
+	struct io_bus *bus = &vcpu->vm->pio_bus;
 	if (q & IO_QUAL_IN) {
 		u64 value;
 		io_bus_read(bus, port, size, &value);
@@ -36,5 +36,5 @@ void handle_io(struct vcpu *vcpu)
 	} else {
 		io_bus_write(bus, port, size, vcpu->regs.gpr[X86_RAX] & ((1ull << (8 * size)) - 1));
 	}
-	skip_instruction(vcpu);
+	finish_by_skipping(vcpu);
 }

@@ -175,7 +175,7 @@ void handle_rdmsr(struct vcpu *vcpu)
 	}
 	vcpu->regs.gpr[X86_RAX] = (u32)value;
 	vcpu->regs.gpr[X86_RDX] = value >> 32;
-	skip_instruction(vcpu);
+	finish_by_skipping(vcpu);
 }
 
 void handle_wrmsr(struct vcpu *vcpu)
@@ -185,5 +185,5 @@ void handle_wrmsr(struct vcpu *vcpu)
 		inject_gp(vcpu);
 		return;
 	}
-	skip_instruction(vcpu);
+	finish_by_skipping(vcpu);
 }

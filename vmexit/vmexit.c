@@ -91,9 +91,7 @@ static void handle_ignored_signal(struct vcpu *vcpu)
 {
 }
 
-typedef void (*exit_handler)(struct vcpu *vcpu);
-
-static const exit_handler handlers[EXIT_REASON_COUNT] = {
+const exit_handler exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_REASON_EXCEPTION_NMI] = handle_exception_or_nmi,
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
 	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
@@ -138,19 +136,3 @@ void exit_unhandled(struct vcpu *vcpu)
 	vm_stop(vcpu->vm, VM_STATUS_FAULT, "unhandled exit %u (%s)", reason, exit_reason_name(reason));
 }
 
-void vmexit_dispatch(struct vcpu *vcpu, u32 reason)
-{
-	exit_info_reset(vcpu, reason);
-	if (unlikely(reason >= EXIT_REASON_COUNT)) {
-		exit_unhandled(vcpu);
-		return;
-	}
-	vcpu->vm->stats.exits[reason]++;
-	vcpu->vm->stats.counters[HC_STAT_EXITS]++;
-	exit_handler handler = handlers[reason];
-	if (unlikely(!handler)) {
-		exit_unhandled(vcpu);
-		return;
-	}
-	handler(vcpu);
-}

@@ -13,40 +13,37 @@
 /* Allocates the MSR and I/O bitmaps shared by every VM; NULL or why not. */
 const char *vmexit_init(void);
 void vmexit_write_bitmaps(void);
-void vmexit_dispatch(struct vcpu *vcpu, u32 basic_reason);
 const char *exit_reason_name(u32 reason);
 
 static inline void exit_info_reset(struct vcpu *vcpu, u32 reason)
 {
 	vcpu->exit.reason = reason;
-	vcpu->exit.have_qualification = false;
-	vcpu->exit.have_instruction_length = false;
-	vcpu->exit.have_rip = false;
+	vcpu->exit.have = 0;
 }
 
 static inline u64 exit_qualification(struct vcpu *vcpu)
 {
-	if (!vcpu->exit.have_qualification) {
+	if (!(vcpu->exit.have & EXIT_HAVE_QUALIFICATION)) {
 		vcpu->exit.qualification = vmcs_readnat(VMCS_EXIT_QUALIFICATION);
-		vcpu->exit.have_qualification = true;
+		vcpu->exit.have |= EXIT_HAVE_QUALIFICATION;
 	}
 	return vcpu->exit.qualification;
 }
 
 static inline u32 exit_instruction_length(struct vcpu *vcpu)
 {
-	if (!vcpu->exit.have_instruction_length) {
+	if (!(vcpu->exit.have & EXIT_HAVE_INSTRUCTION_LENGTH)) {
 		vcpu->exit.instruction_length = vmcs_read32(VMCS_EXIT_INSTRUCTION_LENGTH);
-		vcpu->exit.have_instruction_length = true;
+		vcpu->exit.have |= EXIT_HAVE_INSTRUCTION_LENGTH;
 	}
 	return vcpu->exit.instruction_length;
 }
 
 static inline u64 guest_rip(struct vcpu *vcpu)
 {
-	if (!vcpu->exit.have_rip) {
+	if (!(vcpu->exit.have & EXIT_HAVE_RIP)) {
 		vcpu->exit.rip = vmcs_readnat(VMCS_GUEST_RIP);
-		vcpu->exit.have_rip = true;
+		vcpu->exit.have |= EXIT_HAVE_RIP;
 	}
 	return vcpu->exit.rip;
 }
@@ -55,7 +52,7 @@ static inline void set_guest_rip(struct vcpu *vcpu, u64 rip)
 {
 	vmcs_writenat(VMCS_GUEST_RIP, rip);
 	vcpu->exit.rip = rip;
-	vcpu->exit.have_rip = true;
+	vcpu->exit.have |= EXIT_HAVE_RIP;
 }
 
 /* Moves past the exiting instruction. Any blocking by STI/MOV SS ends with it (SDM Vol. 3C
@@ -68,6 +65,35 @@ static inline void skip_instruction_by(struct vcpu *vcpu, u32 length)
 static inline void skip_instruction(struct vcpu *vcpu)
 {
 	skip_instruction_by(vcpu, exit_instruction_length(vcpu));
+}
+
+/* skip_instruction() for handlers that end with it: nothing reads the exit's cached
+ * fields afterwards, so the VMCS is read and written without caching. */
+static inline void finish_by_skipping(struct vcpu *vcpu)
+{
+	u64 rip = vmcs_readnat(VMCS_GUEST_RIP);
+	vmcs_writenat(VMCS_GUEST_RIP, rip + vmcs_read32(VMCS_EXIT_INSTRUCTION_LENGTH));
+	vcpu->exit.have = 0;
+}
+
+typedef void (*exit_handler)(struct vcpu *vcpu);
+/* Indexed by basic exit reason; NULL: no handler. */
+extern const exit_handler exit_handlers[EXIT_REASON_COUNT];
+/* Reports an exit nobody handles and stops the VM. */
+void exit_unhandled(struct vcpu *vcpu);
+
+/* Counts the exit, then hands it to its handler. Inline: it runs on every exit. */
+static inline void vmexit_dispatch(struct vcpu *vcpu, u32 reason)
+{
+	exit_info_reset(vcpu, reason);
+	exit_handler handler = reason < EXIT_REASON_COUNT ? exit_handlers[reason] : NULL;
+	if (unlikely(!handler)) {
+		exit_unhandled(vcpu);
+		return;
+	}
+	vcpu->vm->stats.exits[reason]++;
+	vcpu->vm->stats.counters[HC_STAT_EXITS]++;
+	handler(vcpu);
 }
 
 /* Event injection at the next VM entry. */

@@ -258,20 +258,15 @@ static const u8 default_operand_size[] = { 2, 2, 4, 4 };
 static const u8 default_address_size[] = { 2, 2, 4, 8 };
 static const u8 overridden_address_size[] = { 4, 4, 2, 4 };
 
-/* The bytes being decoded. avail is capped at X86_MAX_INSN_LEN. */
-struct cursor {
-	const u8 *bytes;
-	unsigned avail;
-	unsigned pos;
-};
-
-/* Checks that n more bytes exist; a byte past the 15th makes the instruction too long. */
-static inline enum x86_decode_result need(const struct cursor *cur, unsigned n)
-{
-	if (likely(cur->pos + n <= cur->avail))
-		return X86_DECODE_OK;
-	return cur->pos + n > X86_MAX_INSN_LEN ? X86_DECODE_TOO_LONG : X86_DECODE_TRUNCATED;
-}
+/*
+ * The decoder reads its bytes without bounds checks from a buffer of X86_INSN_BUF_LEN
+ * bytes: at most 15 prefixes (the loop stops there), 3 opcode bytes, ModRM, SIB, a 4-byte
+ * displacement and an 8-byte immediate. Only once the length is known is it compared with
+ * the bytes really available; what the buffer holds past them cannot make a too-long or
+ * truncated instruction look complete, because decoding reads bytes in order.
+ */
+_Static_assert(X86_INSN_BUF_LEN >= X86_MAX_INSN_LEN + 3 + 1 + 1 + 4 + 8,
+	       "the decoder may read this far");
 
 /* Little-endian load of 1, 2, 3, 4, 6 or 8 bytes (the sizes immediates come in). */
 static u64 load_le(const u8 *p, unsigned n)
@@ -305,31 +300,33 @@ static inline u64 sign_extend(u64 v, unsigned n)
 	return (u64)((s64)(v << shift) >> shift);
 }
 
-/* Reads an n-byte signed value (displacement or immediate) and moves past it. */
-static enum x86_decode_result take_signed(struct cursor *cur, unsigned n, u64 *out)
+/* An n-byte signed value at *pos, which moves past it. */
+static inline u64 take_signed(const u8 *p, unsigned *pos, unsigned n)
 {
-	enum x86_decode_result r = need(cur, n);
+	u64 v = sign_extend(load_le(p + *pos, n), n);
 
-	if (r != X86_DECODE_OK)
-		return r;
-	*out = sign_extend(load_le(cur->bytes + cur->pos, n), n);
-	cur->pos += n;
-	return X86_DECODE_OK;
+	*pos += n;
+	return v;
+}
+
+/* OK when an instruction ending at end fits in avail (at most 15) bytes. */
+static inline enum x86_decode_result check_end(unsigned end, unsigned avail)
+{
+	if (likely(end <= avail))
+		return X86_DECODE_OK;
+	return avail < X86_MAX_INSN_LEN ? X86_DECODE_TRUNCATED : X86_DECODE_TOO_LONG;
 }
 
 /* Legacy prefixes and REX (SDM Vol. 2A 2.1.1, 2.2.1): the last F2/F3 wins, and a REX
- * counts only right before the opcode. Leaves the cursor on the opcode. */
-static enum x86_decode_result decode_prefixes(struct cursor *cur, enum x86_cpu_mode mode,
-					      struct x86_insn *insn, u8 *seg_override)
+ * counts only right before the opcode. Returns the opcode's position. */
+static unsigned decode_prefixes(const u8 *p, enum x86_cpu_mode mode, struct x86_insn *insn,
+				u8 *seg_override)
 {
 	u8 prefixes = 0, rex = 0, seg = X86_REG_NONE;
-	enum x86_decode_result r;
+	unsigned pos;
 
-	for (;; cur->pos++) {
-		r = need(cur, 1);
-		if (r != X86_DECODE_OK)
-			return r;
-		switch (cur->bytes[cur->pos]) {
+	for (pos = 0; pos < X86_MAX_INSN_LEN; pos++) {
+		switch (p[pos]) {
 		case 0xf0: prefixes |= X86_PREFIX_LOCK; break;
 		case 0xf2: prefixes = (prefixes & ~X86_PREFIX_REP) | X86_PREFIX_REPNE; break;
 		case 0xf3: prefixes = (prefixes & ~X86_PREFIX_REPNE) | X86_PREFIX_REP; break;
@@ -344,7 +341,7 @@ static enum x86_decode_result decode_prefixes(struct cursor *cur, enum x86_cpu_m
 		case 0x40 ... 0x4f:
 			if (mode != X86_MODE_LONG64)
 				goto done;
-			rex = cur->bytes[cur->pos];
+			rex = p[pos];
 			continue;
 		default:
 			goto done;
@@ -356,28 +353,21 @@ done:
 	insn->rex = rex;
 	/* 64-bit mode ignores CS, DS, ES and SS overrides (SDM Vol. 1 3.3.7.1). */
 	*seg_override = (mode == X86_MODE_LONG64 && seg < X86_SEG_FS) ? X86_REG_NONE : seg;
-	return X86_DECODE_OK;
+	return pos;
 }
 
-/* The opcode byte(s) and their layout; for VEX/EVEX, UNSUPPORTED with length 0. */
-static enum x86_decode_result decode_opcode(struct cursor *cur, enum x86_cpu_mode mode,
+/* The opcode byte(s) at *pos and their layout. VEX/EVEX: UNSUPPORTED, length unknown. */
+static enum x86_decode_result decode_opcode(const u8 *p, unsigned *pos, enum x86_cpu_mode mode,
 					    struct x86_insn *insn, u16 *layout)
 {
-	enum x86_decode_result r;
-	u8 map = 0, b = cur->bytes[cur->pos++];
+	u8 map = 0, b = p[(*pos)++];
 
-	if (b == 0x0f) {
-		r = need(cur, 1);
-		if (r != X86_DECODE_OK)
-			return r;
+	if (unlikely(b == 0x0f)) {
 		map = 1;
-		b = cur->bytes[cur->pos++];
+		b = p[(*pos)++];
 		if (b == 0x38 || b == 0x3a) {
-			r = need(cur, 1);
-			if (r != X86_DECODE_OK)
-				return r;
 			map = b == 0x38 ? 2 : 3;
-			b = cur->bytes[cur->pos++];
+			b = p[(*pos)++];
 		}
 	}
 	insn->opcode = b;
@@ -389,23 +379,23 @@ static enum x86_decode_result decode_opcode(struct cursor *cur, enum x86_cpu_mod
 	else
 		*layout = map == 2 ? L_MODRM : (L_MODRM | IMM_8);
 
-	if (*layout & L_VEX) {
-		r = need(cur, 1);
-		if (r != X86_DECODE_OK)
-			return r;
-		if (mode == X86_MODE_LONG64 || (cur->bytes[cur->pos] >> 6) == 3) {
+	if (unlikely(*layout & (L_VEX | L_BAD | L_NO64))) {
+		/* the byte after C4, C5 or 62 tells VEX/EVEX from LES, LDS, BOUND */
+		if ((*layout & L_VEX) &&
+		    (mode == X86_MODE_LONG64 || (p[*pos] >> 6) == 3)) {
+			(*pos)++;
 			insn->length = 0;
 			return X86_DECODE_UNSUPPORTED;
 		}
+		if ((*layout & L_BAD) || ((*layout & L_NO64) && mode == X86_MODE_LONG64))
+			return X86_DECODE_INVALID;
 	}
-	if ((*layout & L_BAD) || ((*layout & L_NO64) && mode == X86_MODE_LONG64))
-		return X86_DECODE_INVALID;
 	return X86_DECODE_OK;
 }
 
 /* 16-bit addressing: the eight base/index pairs of SDM Vol. 2A table 2-1. */
-static enum x86_decode_result decode_mem16(struct cursor *cur, struct x86_insn *insn,
-					   unsigned mod, unsigned rm)
+static void decode_mem16(const u8 *p, unsigned *pos, struct x86_insn *insn, unsigned mod,
+			 unsigned rm)
 {
 	static const u8 base[8] = { X86_RBX, X86_RBX, X86_RBP, X86_RBP,
 				    X86_RSI, X86_RDI, X86_RBP, X86_RBX };
@@ -416,76 +406,65 @@ static enum x86_decode_result decode_mem16(struct cursor *cur, struct x86_insn *
 	insn->mem_scale = 0;
 	if (mod == 0 && rm == 6) {
 		insn->mem_base = X86_REG_NONE;
-		return take_signed(cur, 2, &insn->disp);
+		insn->disp = take_signed(p, pos, 2);
+		return;
 	}
 	insn->mem_base = base[rm];
-	if (mod == 0) {
-		insn->disp = 0;
-		return X86_DECODE_OK;
-	}
-	return take_signed(cur, mod == 1 ? 1 : 2, &insn->disp);
+	insn->disp = mod == 0 ? 0 : take_signed(p, pos, mod == 1 ? 1 : 2);
 }
 
 /* 32- and 64-bit addressing, SIB included (SDM Vol. 2A tables 2-2 and 2-3, 2.2.1.6). */
-static enum x86_decode_result decode_mem32(struct cursor *cur, enum x86_cpu_mode mode,
-					   struct x86_insn *insn, unsigned mod, unsigned rm)
+static void decode_mem32(const u8 *p, unsigned *pos, enum x86_cpu_mode mode,
+			 struct x86_insn *insn, unsigned mod, unsigned rm)
 {
-	enum x86_decode_result r;
 	u8 sib, rex = insn->rex;
 
 	insn->mem_index = X86_REG_NONE;
 	insn->mem_scale = 0;
 	if (rm == 4) {
-		r = need(cur, 1);
-		if (r != X86_DECODE_OK)
-			return r;
-		sib = cur->bytes[cur->pos++];
+		sib = p[(*pos)++];
 		insn->mem_scale = sib >> 6;
 		/* index 100b without REX.X means no index; with it, R12 */
 		if (((sib >> 3) & 7) != 4 || (rex & REX_X))
 			insn->mem_index = ((sib >> 3) & 7) | ((rex & REX_X) ? 8 : 0);
 		if ((sib & 7) == 5 && mod == 0) {
 			insn->mem_base = X86_REG_NONE;
-			return take_signed(cur, 4, &insn->disp);
+			insn->disp = take_signed(p, pos, 4);
+			return;
 		}
 		insn->mem_base = (sib & 7) | ((rex & REX_B) ? 8 : 0);
 	} else if (rm == 5 && mod == 0) {
 		insn->mem_base = mode == X86_MODE_LONG64 ? X86_REG_RIP : X86_REG_NONE;
-		return take_signed(cur, 4, &insn->disp);
+		insn->disp = take_signed(p, pos, 4);
+		return;
 	} else {
 		insn->mem_base = rm | ((rex & REX_B) ? 8 : 0);
 	}
-	if (mod == 0) {
-		insn->disp = 0;
-		return X86_DECODE_OK;
-	}
-	return take_signed(cur, mod == 1 ? 1 : 4, &insn->disp);
+	insn->disp = mod == 0 ? 0 : take_signed(p, pos, mod == 1 ? 1 : 4);
 }
 
-static enum x86_decode_result decode_modrm(struct cursor *cur, enum x86_cpu_mode mode,
-					   struct x86_insn *insn, bool registers_only)
+/* ModRM and what follows it up to the immediate. SS is the default segment of a memory
+ * operand based on rBP or rSP (SDM Vol. 1 3.7.4, table 3-5); DS otherwise. */
+static void decode_modrm(const u8 *p, unsigned *pos, enum x86_cpu_mode mode,
+			 struct x86_insn *insn, bool registers_only)
 {
-	enum x86_decode_result r = need(cur, 1);
-	u8 modrm, rex = insn->rex;
-	unsigned mod, rm;
+	u8 modrm = p[(*pos)++], rex = insn->rex;
+	unsigned mod = modrm >> 6, rm = modrm & 7;
 
-	if (r != X86_DECODE_OK)
-		return r;
-	modrm = cur->bytes[cur->pos++];
-	mod = modrm >> 6;
-	rm = modrm & 7;
 	insn->has_modrm = true;
 	insn->modrm = modrm;
 	insn->modrm_reg = ((modrm >> 3) & 7) | ((rex & REX_R) ? 8 : 0);
 	if (mod == 3 || registers_only) {
-		insn->has_mem = false;
 		insn->modrm_rm = rm | ((rex & REX_B) ? 8 : 0);
-		return X86_DECODE_OK;
+		return;
 	}
 	insn->has_mem = true;
 	if (insn->address_size == 2)
-		return decode_mem16(cur, insn, mod, rm);
-	return decode_mem32(cur, mode, insn, mod, rm);
+		decode_mem16(p, pos, insn, mod, rm);
+	else
+		decode_mem32(p, pos, mode, insn, mod, rm);
+	if (insn->mem_base == X86_RBP || insn->mem_base == X86_RSP)
+		insn->segment = X86_SEG_SS;
 }
 
 /* The size in bytes of the immediate the layout announces. */
@@ -511,20 +490,17 @@ static unsigned immediate_size(const struct x86_insn *insn, enum x86_cpu_mode mo
 	}
 }
 
-static enum x86_decode_result decode_immediate(struct cursor *cur, enum x86_cpu_mode mode,
-					       struct x86_insn *insn, enum imm_kind kind)
+/* The immediate, or for moffs (A0-A3) the address, which becomes the memory operand. */
+static void decode_immediate(const u8 *p, unsigned *pos, enum x86_cpu_mode mode,
+			     struct x86_insn *insn, enum imm_kind kind)
 {
 	unsigned n = immediate_size(insn, mode, kind);
-	enum x86_decode_result r;
 	u64 value;
 
 	if (n == 0)
-		return X86_DECODE_OK;
-	r = need(cur, n);
-	if (r != X86_DECODE_OK)
-		return r;
-	value = load_le(cur->bytes + cur->pos, n);
-	cur->pos += n;
+		return;
+	value = load_le(p + *pos, n);
+	*pos += n;
 	if (kind == IMM_MOFFS) {
 		insn->has_mem = true;
 		insn->mem_base = X86_REG_NONE;
@@ -534,24 +510,25 @@ static enum x86_decode_result decode_immediate(struct cursor *cur, enum x86_cpu_
 	} else {
 		insn->imm = (n == 3 || n == 6) ? value : sign_extend(value, n);
 	}
-	return X86_DECODE_OK;
 }
 
-/* Everything but the semantics: fills insn up to its length. */
-static enum x86_decode_result decode_layout(const u8 *bytes, unsigned avail,
-					    enum x86_cpu_mode mode, struct x86_insn *insn)
+/* Everything but the semantics, from a buffer of X86_INSN_BUF_LEN readable bytes. */
+static enum x86_decode_result decode_layout(const u8 *p, unsigned avail, enum x86_cpu_mode mode,
+					    struct x86_insn *insn)
 {
-	struct cursor cur = { bytes, MIN(avail, X86_MAX_INSN_LEN), 0 };
 	enum x86_decode_result r;
+	unsigned pos;
 	u8 seg_override;
 	u16 layout;
 
-	r = decode_prefixes(&cur, mode, insn, &seg_override);
-	if (r != X86_DECODE_OK)
-		return r;
-	r = decode_opcode(&cur, mode, insn, &layout);
-	if (r != X86_DECODE_OK)
-		return r;
+	avail = MIN(avail, X86_MAX_INSN_LEN);
+	pos = decode_prefixes(p, mode, insn, &seg_override);
+	r = decode_opcode(p, &pos, mode, insn, &layout);
+	if (unlikely(r != X86_DECODE_OK)) {
+		enum x86_decode_result end = check_end(pos, avail);
+
+		return end != X86_DECODE_OK ? end : r;	/* missing bytes come first */
+	}
 
 	insn->operand_size = default_operand_size[mode];
 	if (insn->prefixes & X86_PREFIX_OPSIZE)
@@ -561,35 +538,45 @@ static enum x86_decode_result decode_layout(const u8 *bytes, unsigned avail,
 	insn->address_size = (insn->prefixes & X86_PREFIX_ADSIZE) ?
 		overridden_address_size[mode] : default_address_size[mode];
 
+	insn->segment = X86_SEG_DS;
 	insn->has_modrm = false;
 	insn->has_mem = false;
-	if (layout & L_MODRM) {
-		r = decode_modrm(&cur, mode, insn, layout & L_MODRM_REG);
-		if (r != X86_DECODE_OK)
-			return r;
-	}
-	r = decode_immediate(&cur, mode, insn, layout & L_IMM_MASK);
-	if (r != X86_DECODE_OK)
-		return r;
-
-	/* SS is the default segment for rBP and rSP bases (SDM Vol. 1 3.7.4, table 3-5). */
+	if (layout & L_MODRM)
+		decode_modrm(p, &pos, mode, insn, layout & L_MODRM_REG);
+	decode_immediate(p, &pos, mode, insn, layout & L_IMM_MASK);
 	if (seg_override != X86_REG_NONE)
 		insn->segment = seg_override;
-	else if (insn->has_modrm && insn->has_mem &&
-		 (insn->mem_base == X86_RSP || insn->mem_base == X86_RBP))
-		insn->segment = X86_SEG_SS;
-	else
-		insn->segment = X86_SEG_DS;
-	insn->length = cur.pos;
-	return X86_DECODE_OK;
+	insn->length = pos;
+	return check_end(pos, avail);
+}
+
+/* The bytes in a buffer the decoder may read X86_INSN_BUF_LEN bytes from: bytes itself
+ * when it is that long, else a zero-padded copy in buf. */
+static const u8 *padded(const u8 *bytes, unsigned avail, u8 *buf)
+{
+	unsigned i, n = MIN(avail, X86_MAX_INSN_LEN);
+
+	if (avail >= X86_INSN_BUF_LEN)
+		return bytes;
+	__builtin_memset(buf, 0, X86_INSN_BUF_LEN);
+	if (n == X86_MAX_INSN_LEN) {
+		__builtin_memcpy(buf, bytes, 8);
+		__builtin_memcpy(buf + 7, bytes + 7, 8);
+	} else {
+		for (i = 0; i < n; i++)
+			buf[i] = bytes[i];
+	}
+	return buf;
 }
 
 unsigned x86_insn_length(const u8 *bytes, unsigned avail, enum x86_cpu_mode mode)
 {
+	u8 buf[X86_INSN_BUF_LEN];
 	struct x86_insn insn;
-	enum x86_decode_result r = decode_layout(bytes, avail, mode, &insn);
 
-	return r == X86_DECODE_OK ? insn.length : 0;
+	if (decode_layout(padded(bytes, avail, buf), avail, mode, &insn) != X86_DECODE_OK)
+		return 0;
+	return insn.length;
 }
 
 /* The semantic entry for a decoded layout, group members resolved. */
@@ -609,8 +596,8 @@ static const struct op_entry *lookup_op(const struct x86_insn *insn)
 	return e;
 }
 
-enum x86_decode_result x86_decode(const u8 *bytes, unsigned avail, enum x86_cpu_mode mode,
-				  struct x86_insn *insn)
+enum x86_decode_result x86_decode_padded(const u8 *bytes, unsigned avail,
+					 enum x86_cpu_mode mode, struct x86_insn *insn)
 {
 	enum x86_decode_result r = decode_layout(bytes, avail, mode, insn);
 	const struct op_entry *e;
@@ -619,14 +606,17 @@ enum x86_decode_result x86_decode(const u8 *bytes, unsigned avail, enum x86_cpu_
 	if (r != X86_DECODE_OK)
 		return r;
 	e = lookup_op(insn);
-	if (e->flags & SEM_UD)
-		return X86_DECODE_INVALID;
-	if (e->op == X86_OP_NONE || ((e->flags & SEM_ONLY64) && mode != X86_MODE_LONG64))
-		return X86_DECODE_UNSUPPORTED;
-	if ((e->flags & SEM_MEM) && !insn->has_mem)
-		return X86_DECODE_INVALID;
+	if (unlikely(e->flags & (SEM_UD | SEM_ONLY64 | SEM_MEM) || e->op == X86_OP_NONE)) {
+		if (e->flags & SEM_UD)
+			return X86_DECODE_INVALID;
+		if (e->op == X86_OP_NONE || ((e->flags & SEM_ONLY64) && mode != X86_MODE_LONG64))
+			return X86_DECODE_UNSUPPORTED;
+		if ((e->flags & SEM_MEM) && !insn->has_mem)
+			return X86_DECODE_INVALID;
+	}
 	/* LOCK needs a lockable instruction with a memory destination (SDM Vol. 2A, LOCK). */
-	if ((insn->prefixes & X86_PREFIX_LOCK) && (!(e->flags & SEM_LOCK) || !insn->has_mem))
+	if (unlikely(insn->prefixes & X86_PREFIX_LOCK) &&
+	    (!(e->flags & SEM_LOCK) || !insn->has_mem))
 		return X86_DECODE_INVALID;
 	insn->op = e->op;
 	insn->dst = e->dst;
@@ -634,4 +624,12 @@ enum x86_decode_result x86_decode(const u8 *bytes, unsigned avail, enum x86_cpu_
 	if (e->flags & SEM_BYTE)
 		insn->operand_size = 1;
 	return X86_DECODE_OK;
+}
+
+enum x86_decode_result x86_decode(const u8 *bytes, unsigned avail, enum x86_cpu_mode mode,
+				  struct x86_insn *insn)
+{
+	u8 buf[X86_INSN_BUF_LEN];
+
+	return x86_decode_padded(padded(bytes, avail, buf), avail, mode, insn);
 }

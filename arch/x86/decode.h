@@ -3,6 +3,8 @@
 #ifndef VIREO_ARCH_X86_DECODE_H
 #define VIREO_ARCH_X86_DECODE_H
 
+#include "arch/x86/emulate.h"
+
 /*
  * The letters are the operand codes of SDM Vol. 2D appendix A.2: E = ModRM r/m, G =
  * ModRM reg, I = immediate, O = moffs. String instructions and CMPXCHG8B use implicit
@@ -19,6 +21,13 @@ enum x86_operand_kind {
 	OPND_IMM,	/* I: x86_insn.imm */
 	OPND_MOFFS,	/* O: memory at x86_insn.disp */
 };
+
+/*
+ * x86_decode() for a buffer the decoder may read X86_INSN_BUF_LEN bytes from (bytes past
+ * avail are ignored): saves the copy when the caller has such a buffer (x86_emulate).
+ */
+enum x86_decode_result x86_decode_padded(const u8 *bytes, unsigned avail,
+					 enum x86_cpu_mode mode, struct x86_insn *insn);
 
 /* REX bits (SDM Vol. 2A 2.2.1.2). */
 #define REX_B BIT(0)

@@ -799,14 +799,15 @@ static enum x86_decode_result fetch_and_decode(struct x86_emu_ctxt *ctxt, int *f
 	unsigned first = bytes_to_page_end(linear);
 	enum x86_decode_result d;
 
+	__builtin_memset(ctxt->bytes, 0, sizeof(ctxt->bytes));
 	ctxt->nbytes = 0;
 	*fetch_result = ctxt->ops->fetch(ctxt->ops_ctx, linear, ctxt->bytes, first,
 					 &ctxt->exception);
 	if (*fetch_result != X86_EMUL_OK)
 		return X86_DECODE_TRUNCATED;
 	ctxt->nbytes = first;
-	d = x86_decode(ctxt->bytes, first, ctxt->mode, &ctxt->insn);
-	if (d != X86_DECODE_TRUNCATED || first == X86_MAX_INSN_LEN)
+	d = x86_decode_padded(ctxt->bytes, first, ctxt->mode, &ctxt->insn);
+	if (likely(d != X86_DECODE_TRUNCATED) || first == X86_MAX_INSN_LEN)
 		return d;
 	linear += first;
 	if (ctxt->mode != X86_MODE_LONG64)
@@ -816,7 +817,7 @@ static enum x86_decode_result fetch_and_decode(struct x86_emu_ctxt *ctxt, int *f
 	if (*fetch_result != X86_EMUL_OK)
 		return X86_DECODE_TRUNCATED;
 	ctxt->nbytes = X86_MAX_INSN_LEN;
-	return x86_decode(ctxt->bytes, X86_MAX_INSN_LEN, ctxt->mode, &ctxt->insn);
+	return x86_decode_padded(ctxt->bytes, X86_MAX_INSN_LEN, ctxt->mode, &ctxt->insn);
 }
 
 int x86_emulate(struct x86_emu_ctxt *ctxt)

@@ -23,6 +23,8 @@
 
 /* An instruction is at most 15 bytes (SDM Vol. 2A 2.3.11); longer raises #GP(0). */
 #define X86_MAX_INSN_LEN 15
+/* How far past an instruction's start the decoder may read (see arch/x86/decode.c). */
+#define X86_INSN_BUF_LEN 32
 
 /* General-purpose register numbers, as ModRM/REX encode them (SDM Vol. 2A 2.1.5). */
 enum x86_gpr {
@@ -172,7 +174,7 @@ struct x86_emu_ctxt {
 	enum x86_cpu_mode mode;
 	struct x86_insn insn;		/* valid once decoding succeeded */
 	struct x86_exception exception;	/* valid on X86_EMUL_EXCEPTION */
-	u8 bytes[X86_MAX_INSN_LEN];	/* the code fetched, for x86_format_bytes() */
+	u8 bytes[X86_INSN_BUF_LEN];	/* the code fetched (nbytes of it), zero after */
 	u8 nbytes;
 };
 

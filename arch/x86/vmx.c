@@ -119,11 +119,15 @@ u64 vmcs_create(void)
 	return hpa;
 }
 
+/* vmx_enter()'s record of the current VMCS's HOST_RSP (arch/x86/vmx_entry.S). */
+extern u64 host_rsp_in_vmcs;
+
 void vmcs_load(u64 hpa)
 {
 	bool failed;
 	asm volatile("vmptrld %1" : "=@ccbe"(failed) : "m"(hpa) : "cc", "memory");
 	ASSERT(!failed);
+	host_rsp_in_vmcs = 0;
 }
 
 void vmcs_destroy(u64 hpa)

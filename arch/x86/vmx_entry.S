@@ -1,6 +1,8 @@
 /* VM entry and exit. vmx_enter() saves the host's callee-saved registers, points HOST_RSP
- * at its frame, loads the guest GPRs and enters; a VM exit lands at vmx_exit_entry with
- * RSP = that frame, saves the guest GPRs and returns 0 from vmx_enter(). */
+ * at its frame (a VMWRITE only when the frame moved: the run loop calls from one place),
+ * loads the guest GPRs and enters; a VM exit lands at vmx_exit_entry with RSP = that
+ * frame, saves the guest GPRs and returns 0 from vmx_enter(). Every instruction here runs
+ * twice per exit, so the path is kept short. */
 
 #define VMCS_HOST_RSP 0x6c14
 #define GPR(n) (8 * (n))	/* gprs[] is in x86 register-number order */
@@ -11,6 +13,13 @@
 #define RBP 5
 #define RSI 6
 #define RDI 7
+
+	.data
+	.balign 8
+/* The HOST_RSP of the current VMCS (0: unknown). vmcs_load() resets it. */
+	.global host_rsp_in_vmcs
+host_rsp_in_vmcs:
+	.quad 0
 
 	.text
 	.code64
@@ -24,11 +33,13 @@ vmx_enter:
 	push %r14
 	push %r15
 	push %rdi			/* the gprs pointer, found again at [HOST_RSP] on exit */
+	cmp %rsp, host_rsp_in_vmcs(%rip)
+	je 2f
 	mov $VMCS_HOST_RSP, %eax
 	vmwrite %rsp, %rax
 	jbe entry_failed
-	mov %esi, %eax			/* launched flag: flags are set later by cmp */
-	cmpl $0, %eax
+	mov %rsp, host_rsp_in_vmcs(%rip)
+2:	cmpl $0, %esi			/* launched? the movs below keep the flags */
 	mov GPR(RAX)(%rdi), %rax
 	mov GPR(RCX)(%rdi), %rcx
 	mov GPR(RDX)(%rdi), %rdx
@@ -61,8 +72,7 @@ entry_failed:
 
 	.global vmx_exit_entry
 vmx_exit_entry:
-	push %rdi			/* guest RDI; the gprs pointer is now at 8(%rsp) */
-	mov 8(%rsp), %rdi
+	xchg %rdi, (%rsp)		/* rdi = the gprs pointer; the slot keeps guest RDI */
 	mov %rax, GPR(RAX)(%rdi)
 	mov %rcx, GPR(RCX)(%rdi)
 	mov %rdx, GPR(RDX)(%rdi)
@@ -77,9 +87,7 @@ vmx_exit_entry:
 	mov %r13, GPR(13)(%rdi)
 	mov %r14, GPR(14)(%rdi)
 	mov %r15, GPR(15)(%rdi)
-	pop %rax
-	mov %rax, GPR(RDI)(%rdi)
-	pop %rdi
+	popq GPR(RDI)(%rdi)
 	pop %r15
 	pop %r14
 	pop %r13

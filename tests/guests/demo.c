@@ -18,5 +18,5 @@ int main(const struct multiboot_info *mbi)
 	for (int i = 1; i <= DEMO_COUNT; i++)
 		printf("  %d... (VM exits so far: %ld)\n", i, hc_stat_read(HC_STAT_EXITS));
 	printf("Goodbye!\n");
-	exit_test();
+	debug_exit(EXIT_STATUS_SUCCESS);
 }

@@ -6,14 +6,14 @@
 #       with paging off; the library switches to long mode.
 #   plain ELF64 (build/guests/NAME64.elf): no multiboot header, entered in 64-bit mode.
 #   32-bit multiboot v1 (ELF32): stays in protected mode with paging off; minimal library
-#       (console, results, hypercalls, CPU helpers; no IDT). Used by bench/bench_mmio32.c.
+#       (console, results, hypercalls, CPU helpers; no IDT): build/bench/bench_mmio32.elf.
 # Each image is checked after linking by tests/guests/check-image.
 
 GUEST_OUT := $(BUILD)/guests
 GUEST_LD := tests/guests/guest.ld
 GUEST_CHECK := tests/guests/check-image
-GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -ffreestanding -fno-pic -fno-pie \
-	-fno-stack-protector -fno-common -fno-strict-aliasing -mno-red-zone \
+GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -ffreestanding \
+	-fno-pic -fno-pie -fno-stack-protector -fno-common -fno-strict-aliasing -mno-red-zone \
 	-mgeneral-regs-only -fno-asynchronous-unwind-tables -I. -MMD -MP
 GUEST_ASFLAGS := -g -I. -MMD -MP -D__ASSEMBLY__
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,$(GUEST_LD) -Wl,-z,max-page-size=0x1000 \

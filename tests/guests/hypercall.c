@@ -44,7 +44,8 @@ static void check_management(bool trusted)
 		reportf(ret == -HC_EINVAL, "trusted: HC_SET_SWITCH of an unknown switch returns "
 			"-HC_EINVAL (got %ld)", ret);
 	} else {
-		reportf(ret == -HC_EPERM, "untrusted: HC_SET_SWITCH returns -HC_EPERM (got %ld)", ret);
+		reportf(ret == -HC_EPERM, "untrusted: HC_SET_SWITCH returns -HC_EPERM (got %ld)",
+			ret);
 		ret = hc_memslot_add(0xfd000, 1, 0);
 		reportf(ret == -HC_EPERM, "untrusted: HC_MEMSLOT_ADD returns -HC_EPERM (got %ld)",
 			ret);

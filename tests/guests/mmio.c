@@ -2,7 +2,7 @@
  * region and compared with the same instruction on RAM, run natively: registers, RFLAGS
  * (less the flags the SDM leaves undefined) and memory must match exactly. Also string
  * instructions, string port I/O, page-crossing accesses (within MMIO, RAM->MMIO, MMIO->RAM),
- * the MMIO statistics (slow path first, cached path after), the Vireo test device's
+ * the MMIO statistics (slow path first, cached path after) and the Vireo test device's
  * doorbells. With "exec" on the command line it only runs code fetched from MMIO.
  *
  * With "trusted" on the command line (the VM must be started trusted), the checks repeat
@@ -60,13 +60,8 @@ struct round {
 	enum fast_expectation fast;	/* do doorbell writes count as fast MMIO? */
 };
 
-static const struct round *current_round;
+static const struct round *this_round;
 static unsigned stats_round;
-
-static long stat(unsigned counter)
-{
-	return hc_stat_read(counter);
-}
 
 /* ---- instruction forms with a memory operand ---------------------------------------- */
 
@@ -335,8 +330,8 @@ static bool check_form(const struct insn_form *f, uintptr_t test_window,
 		run_form(f, &inputs[i], test_window, operand_offset, &emulated);
 		if (results_match(&native, &emulated, f->undefined_flags))
 			continue;
-		printf("  [%s] %s %s, input %zu differs (undefined flags %#lx):\n", current_round->name,
-		       f->name, where, i, f->undefined_flags);
+		printf("  [%s] %s %s, input %zu differs (undefined flags %#lx):\n",
+		       this_round->name, f->name, where, i, f->undefined_flags);
 		print_result(where, &emulated);
 		print_result("native", &native);
 		ok = false;
@@ -352,13 +347,14 @@ static void check_forms(void)
 		bool ok = check_form(&forms[i], TESTDEV(AREA_FORMS), (uintptr_t)ram_window,
 				     WINDOW_OPERAND, "mmio");
 
-		if (current_round->verbose)
-			reportf(ok, "[%s] %s on MMIO matches native", current_round->name, forms[i].name);
+		if (this_round->verbose)
+			reportf(ok, "[%s] %s on MMIO matches native", this_round->name,
+				forms[i].name);
 		failed += !ok;
 	}
-	if (!current_round->verbose)
+	if (!this_round->verbose)
 		reportf(!failed, "[%s] %zu instruction forms on MMIO match native (%u differ)",
-			current_round->name, ARRAY_SIZE(forms), failed);
+			this_round->name, ARRAY_SIZE(forms), failed);
 }
 
 /* ---- plain MOV and the moffs forms -------------------------------------------------- */
@@ -373,12 +369,13 @@ static void check_basic_mov(void)
 	mmio_write64(a, BASIC_PATTERN);
 	ok = mmio_read64(a) == BASIC_PATTERN && mmio_read32(a + 4) == 0x88776655 &&
 	     mmio_read16(a + 2) == 0x4433 && mmio_read8(a + 7) == 0x88;
-	reportf(ok, "[%s] aligned MOV loads of each width read back a 64-bit store", current_round->name);
+	reportf(ok, "[%s] aligned MOV loads of each width read back a 64-bit store",
+		this_round->name);
 	ok = mmio_read32(a + 2) == 0x66554433 && mmio_read16(a + 5) == 0x7766;
 	mmio_write64(a + 8, 0);
 	mmio_write32(a + 9, 0xa1b2c3d4);
 	ok = ok && mmio_read64(a + 8) == 0x000000a1b2c3d400ull;
-	reportf(ok, "[%s] unaligned MOV within a page", current_round->name);
+	reportf(ok, "[%s] unaligned MOV within a page", this_round->name);
 }
 
 /* MOV with a 64-bit absolute address: A0-A3, with 66 and REX.W for 16 and 64 bits. */
@@ -397,7 +394,7 @@ static void check_moffs(void)
 	ok &= rax == 0x88776655;
 	asm volatile("movabs %P1, %%rax" : "+a"(rax) : "i"(TESTDEV(AREA_MOFFS)));
 	ok &= rax == BASIC_PATTERN;
-	reportf(ok, "[%s] moffs loads A0/A1 (8/16/32/64-bit)", current_round->name);
+	reportf(ok, "[%s] moffs loads A0/A1 (8/16/32/64-bit)", this_round->name);
 
 	mmio_write64(a + 8, 0);
 	mmio_write64(a + 16, 0);
@@ -407,7 +404,7 @@ static void check_moffs(void)
 	asm volatile("movabs %%eax, %P1" : : "a"(rax), "i"(TESTDEV(AREA_MOFFS + 12)) : "memory");
 	asm volatile("movabs %%rax, %P1" : : "a"(rax), "i"(TESTDEV(AREA_MOFFS + 16)) : "memory");
 	ok = mmio_read64(a + 8) == 0x89abcdefcdef00efull && mmio_read64(a + 16) == rax;
-	reportf(ok, "[%s] moffs stores A2/A3 (8/16/32/64-bit)", current_round->name);
+	reportf(ok, "[%s] moffs stores A2/A3 (8/16/32/64-bit)", this_round->name);
 }
 
 /* ---- string instructions ------------------------------------------------------------ */
@@ -564,7 +561,8 @@ static bool check_string_form(const struct string_form *f, const struct string_p
 		run_string(f, down, p->src, p->dst, &emulated);
 		if (string_results_match(&native, &emulated))
 			continue;
-		printf("  [%s] %s with %s, DF=%d differs:\n", current_round->name, f->name, p->name, down);
+		printf("  [%s] %s with %s, DF=%d differs:\n", this_round->name, f->name, p->name,
+		       down);
 		print_string_result("mmio", &emulated);
 		print_string_result("native", &native);
 		ok = false;
@@ -575,7 +573,8 @@ static bool check_string_form(const struct string_form *f, const struct string_p
 static void check_strings(void)
 {
 	const struct string_placement placements[] = {
-		{ "source in MMIO", TESTDEV(AREA_STRING_SRC), (uintptr_t)ram_string_dst2, USES_SRC },
+		{ "source in MMIO", TESTDEV(AREA_STRING_SRC), (uintptr_t)ram_string_dst2,
+		  USES_SRC },
 		{ "destination in MMIO", (uintptr_t)ram_string_src2, TESTDEV(AREA_STRING_DST),
 		  USES_DST },
 		{ "both in MMIO", TESTDEV(AREA_STRING_SRC), TESTDEV(AREA_STRING_DST),
@@ -591,16 +590,16 @@ static void check_strings(void)
 			if ((f->uses & placements[p].needs) != placements[p].needs)
 				continue;
 			ok = check_string_form(f, &placements[p]);
-			if (current_round->verbose)
+			if (this_round->verbose)
 				reportf(ok, "[%s] %s, %s, DF=0 and DF=1, matches native",
-					current_round->name, f->name, placements[p].name);
+					this_round->name, f->name, placements[p].name);
 			failed += !ok;
 			run++;
 		}
 	}
-	if (!current_round->verbose)
+	if (!this_round->verbose)
 		reportf(!failed, "[%s] %u string instruction runs on MMIO match native "
-			"(%u differ)", current_round->name, run, failed);
+			"(%u differ)", this_round->name, run, failed);
 }
 
 /* ---- string port I/O on pc-testdev's scratch register ------------------------------- */
@@ -662,28 +661,37 @@ static void check_crossing_case(const char *what, uintptr_t boundary)
 		bool ok = check_form(&crossing_forms[i], boundary - CROSSING_WINDOW_BEFORE,
 				     reference, CROSSING_OPERAND, what);
 
-		if (current_round->verbose)
-			reportf(ok, "[%s] %s across %s matches native", current_round->name,
+		if (this_round->verbose)
+			reportf(ok, "[%s] %s across %s matches native", this_round->name,
 				crossing_forms[i].name, what);
 		failed += !ok;
 	}
-	if (!current_round->verbose)
+	if (!this_round->verbose)
 		reportf(!failed, "[%s] accesses across %s match native (%u of %zu forms differ)",
-			current_round->name, what, failed, ARRAY_SIZE(crossing_forms));
+			this_round->name, what, failed, ARRAY_SIZE(crossing_forms));
 }
+
+#define RAM_PAGE_FLAGS PTE_WRITABLE
+#define MMIO_PAGE_FLAGS (PTE_WRITABLE | PTE_PCD | PTE_PWT)
 
 static bool map_crossing_pages(void)
 {
+	const struct {
+		u64 va, pa, flags;
+	} pages[] = {
+		{ CROSS_RAM_TO_MMIO_VA, (uintptr_t)pair_ram_pages[0], RAM_PAGE_FLAGS },
+		{ CROSS_RAM_TO_MMIO_VA + PAGE_SIZE, TESTDEV(AREA_AFTER_RAM), MMIO_PAGE_FLAGS },
+		{ CROSS_MMIO_TO_RAM_VA, TESTDEV(AREA_BEFORE_RAM), MMIO_PAGE_FLAGS },
+		{ CROSS_MMIO_TO_RAM_VA + PAGE_SIZE, (uintptr_t)pair_ram_pages[1], RAM_PAGE_FLAGS },
+	};
 	static bool mapped;
-	u64 flags = PTE_WRITABLE | PTE_PCD | PTE_PWT;
 
-	if (!mapped)
-		mapped = map_page(CROSS_RAM_TO_MMIO_VA, (uintptr_t)pair_ram_pages[0], PTE_WRITABLE) &&
-			 map_page(CROSS_RAM_TO_MMIO_VA + PAGE_SIZE, TESTDEV(AREA_AFTER_RAM), flags) &&
-			 map_page(CROSS_MMIO_TO_RAM_VA, TESTDEV(AREA_BEFORE_RAM), flags) &&
-			 map_page(CROSS_MMIO_TO_RAM_VA + PAGE_SIZE, (uintptr_t)pair_ram_pages[1],
-				  PTE_WRITABLE);
-	return mapped;
+	for (size_t i = 0; i < ARRAY_SIZE(pages) && !mapped; i++) {
+		if (!map_page(pages[i].va, pages[i].pa, pages[i].flags))
+			return false;
+	}
+	mapped = true;
+	return true;
 }
 
 static void check_crossing(void)
@@ -705,8 +713,11 @@ struct mmio_counts {
 
 static struct mmio_counts read_mmio_counts(void)
 {
-	return (struct mmio_counts){ stat(HC_STAT_MMIO_SLOW), stat(HC_STAT_MMIO_CACHED),
-				     stat(HC_STAT_EMULATED) };
+	return (struct mmio_counts){
+		.slow = hc_stat_read(HC_STAT_MMIO_SLOW),
+		.cached = hc_stat_read(HC_STAT_MMIO_CACHED),
+		.emulated = hc_stat_read(HC_STAT_EMULATED),
+	};
 }
 
 static void check_mmio_path_stats(void)
@@ -722,17 +733,17 @@ static void check_mmio_path_stats(void)
 	c2 = read_mmio_counts();
 	reportf(c1.slow - c0.slow == 1 && c1.cached == c0.cached,
 		"[%s] first access to an MMIO page takes the slow path (slow +%ld, cached +%ld)",
-		current_round->name, c1.slow - c0.slow, c1.cached - c0.cached);
-	if (current_round->cached)
+		this_round->name, c1.slow - c0.slow, c1.cached - c0.cached);
+	if (this_round->cached)
 		reportf(c2.slow == c1.slow && c2.cached - c1.cached == 2,
 			"[%s] the next two take the cached path (slow +%ld, cached +%ld)",
-			current_round->name, c2.slow - c1.slow, c2.cached - c1.cached);
+			this_round->name, c2.slow - c1.slow, c2.cached - c1.cached);
 	else
 		reportf(c2.slow - c1.slow == 2 && c2.cached == c1.cached,
 			"[%s] with mmio_cache off the next two take the slow path too (slow +%ld, "
-			"cached +%ld)", current_round->name, c2.slow - c1.slow, c2.cached - c1.cached);
+			"cached +%ld)", this_round->name, c2.slow - c1.slow, c2.cached - c1.cached);
 	reportf(c2.emulated - c0.emulated == 3, "[%s] each access emulated once (emulated +%ld)",
-		current_round->name, c2.emulated - c0.emulated);
+		this_round->name, c2.emulated - c0.emulated);
 }
 
 /* ---- the Vireo test device's doorbells ---------------------------------------------- */
@@ -747,7 +758,7 @@ static u32 testdev_read(unsigned reg)
 
 static bool fast_count_ok(long delta, long writes)
 {
-	switch (current_round->fast) {
+	switch (this_round->fast) {
 	case FAST_ALL:
 		return delta == writes;
 	case FAST_NONE:
@@ -760,35 +771,36 @@ static bool fast_count_ok(long delta, long writes)
 static void check_any_value_doorbell(void)
 {
 	u32 count0 = testdev_read(VIREO_TESTDEV_DOORBELL_COUNT);	/* also caches the page */
-	long bells0 = stat(HC_STAT_TESTDEV_DOORBELL), fast0 = stat(HC_STAT_MMIO_FAST);
+	long bells0 = hc_stat_read(HC_STAT_TESTDEV_DOORBELL);
+	long fast0 = hc_stat_read(HC_STAT_MMIO_FAST);
 	long bells, fast, last, last8;
 
 	for (u32 i = 0; i < DOORBELL_WRITES; i++)
 		mmio_write32(VIREO_TESTDEV(VIREO_TESTDEV_DOORBELL), DOORBELL_FIRST_VALUE + i);
-	bells = stat(HC_STAT_TESTDEV_DOORBELL) - bells0;
-	fast = stat(HC_STAT_MMIO_FAST) - fast0;
-	last = stat(HC_STAT_TESTDEV_LAST_VALUE);
+	bells = hc_stat_read(HC_STAT_TESTDEV_DOORBELL) - bells0;
+	fast = hc_stat_read(HC_STAT_MMIO_FAST) - fast0;
+	last = hc_stat_read(HC_STAT_TESTDEV_LAST_VALUE);
 	reportf(bells == DOORBELL_WRITES, "[%s] %d doorbell writes counted once each (+%ld)",
-		current_round->name, DOORBELL_WRITES, bells);
+		this_round->name, DOORBELL_WRITES, bells);
 	reportf(last == DOORBELL_FIRST_VALUE + DOORBELL_WRITES - 1,
 		"[%s] HC_STAT_TESTDEV_LAST_VALUE is the last value written (%#x, got %#lx)",
-		current_round->name, DOORBELL_FIRST_VALUE + DOORBELL_WRITES - 1, last);
+		this_round->name, DOORBELL_FIRST_VALUE + DOORBELL_WRITES - 1, last);
 	reportf(testdev_read(VIREO_TESTDEV_DOORBELL_COUNT) - count0 == DOORBELL_WRITES,
-		"[%s] the device's own doorbell count agrees", current_round->name);
+		"[%s] the device's own doorbell count agrees", this_round->name);
 	reportf(fast_count_ok(fast, DOORBELL_WRITES), "[%s] doorbells on the fast MMIO bus: +%ld",
-		current_round->name, fast);
+		this_round->name, fast);
 
-	bells0 = stat(HC_STAT_TESTDEV_DOORBELL);
+	bells0 = hc_stat_read(HC_STAT_TESTDEV_DOORBELL);
 	mmio_write8(VIREO_TESTDEV(VIREO_TESTDEV_DOORBELL), 0x11);
-	last8 = stat(HC_STAT_TESTDEV_LAST_VALUE);
+	last8 = hc_stat_read(HC_STAT_TESTDEV_LAST_VALUE);
 	mmio_write16(VIREO_TESTDEV(VIREO_TESTDEV_DOORBELL), 0x2222);
 	mmio_write64(VIREO_TESTDEV(VIREO_TESTDEV_DOORBELL), 0x123456789ull);
-	last = stat(HC_STAT_TESTDEV_LAST_VALUE);
-	bells = stat(HC_STAT_TESTDEV_DOORBELL) - bells0;
+	last = hc_stat_read(HC_STAT_TESTDEV_LAST_VALUE);
+	bells = hc_stat_read(HC_STAT_TESTDEV_DOORBELL) - bells0;
 	reportf(bells == 3, "[%s] 8-, 16- and 64-bit doorbell writes count once each (+%ld)",
-		current_round->name, bells);
+		this_round->name, bells);
 	reportf(last8 == 0x11 && last == 0x123456789l, "[%s] ... and record their values "
-		"(8-bit %#lx, 64-bit %#lx)", current_round->name, last8, last);
+		"(8-bit %#lx, 64-bit %#lx)", this_round->name, last8, last);
 }
 
 /* Writes of other values take the normal MMIO path, never the fast one (vmexit/bus.h). */
@@ -796,32 +808,32 @@ static void check_match_doorbell(void)
 {
 	uintptr_t bell = VIREO_TESTDEV(VIREO_TESTDEV_MATCH_DOORBELL);
 	u32 match0 = testdev_read(VIREO_TESTDEV_MATCH_COUNT);
-	long fast0 = stat(HC_STAT_MMIO_FAST), fast;
+	long fast0 = hc_stat_read(HC_STAT_MMIO_FAST), fast;
 
 	mmio_write32(bell, VIREO_TESTDEV_MATCH_VALUE);
 	mmio_write32(bell, VIREO_TESTDEV_MATCH_VALUE + 1);
 	mmio_write32(bell, 0);
 	mmio_write32(bell, VIREO_TESTDEV_MATCH_VALUE);
-	fast = stat(HC_STAT_MMIO_FAST) - fast0;
+	fast = hc_stat_read(HC_STAT_MMIO_FAST) - fast0;
 	reportf(testdev_read(VIREO_TESTDEV_MATCH_COUNT) - match0 == 2,
-		"[%s] the value-match doorbell counts only writes of %#x", current_round->name,
+		"[%s] the value-match doorbell counts only writes of %#x", this_round->name,
 		VIREO_TESTDEV_MATCH_VALUE);
 	reportf(fast <= 2, "[%s] non-matching writes never count as fast MMIO (+%ld for 2 "
-		"matching writes)", current_round->name, fast);
+		"matching writes)", this_round->name, fast);
 }
 
 static void check_testdev_scratch(void)
 {
 	mmio_write64(VIREO_TESTDEV(VIREO_TESTDEV_SCRATCH), 0xdeadbeefcafef00dull);
 	reportf(mmio_read64(VIREO_TESTDEV(VIREO_TESTDEV_SCRATCH)) == 0xdeadbeefcafef00dull,
-		"[%s] Vireo test device scratch register round trip", current_round->name);
+		"[%s] Vireo test device scratch register round trip", this_round->name);
 }
 
 /* ---- a round: every access check under one setting --------------------------------- */
 
 static void run_round(const struct round *r)
 {
-	current_round = r;
+	this_round = r;
 	check_mmio_path_stats();
 	check_basic_mov();
 	check_moffs();
@@ -874,13 +886,13 @@ static void check_memslots(void)
 	reportf(reads_unassigned(SLOT_TEST_GPA) && reads_unassigned(SLOT_TEST_NEXT_GPA),
 		"gpas %#lx and %#lx read all-ones before any slot (now cached as MMIO)",
 		SLOT_TEST_GPA, SLOT_TEST_NEXT_GPA);
-	stale0 = stat(HC_STAT_MMIO_STALE);
+	stale0 = hc_stat_read(HC_STAT_MMIO_STALE);
 	slot = hc_memslot_add(gfn, 1, 0);
 	if (!reportf(slot >= 0, "HC_MEMSLOT_ADD of gfn %#lx (got %ld)", gfn, slot))
 		return;
 	reportf(mmio_read32(SLOT_TEST_GPA) == 0, "the new slot reads as zeroed RAM");
-	reportf(stat(HC_STAT_MMIO_STALE) > stale0, "the stale MMIO entry was dropped "
-		"(HC_STAT_MMIO_STALE %ld -> %ld)", stale0, stat(HC_STAT_MMIO_STALE));
+	reportf(hc_stat_read(HC_STAT_MMIO_STALE) > stale0, "the stale MMIO entry was dropped "
+		"(HC_STAT_MMIO_STALE %ld -> %ld)", stale0, hc_stat_read(HC_STAT_MMIO_STALE));
 	mmio_write32(SLOT_TEST_GPA, SLOT_PATTERN);
 	reportf(mmio_read32(SLOT_TEST_GPA) == SLOT_PATTERN, "writes to the new slot stick");
 	ret = hc_memslot_add(gfn, 1, 0);

@@ -16,7 +16,6 @@
 /* Flags saying which fields of the information block are valid (spec 3.3). */
 #define MB1_INFO_MEMORY (1u << 0)
 #define MB1_INFO_CMDLINE (1u << 2)
-#define MB1_INFO_MODULES (1u << 3)
 #define MB1_INFO_MMAP (1u << 6)
 
 struct multiboot_info {
@@ -43,12 +42,6 @@ struct multiboot_mmap_entry {
 static_assert(sizeof(struct multiboot_mmap_entry) == 24, "multiboot v1 mmap entry (spec 3.3)");
 
 #define MB1_MMAP_AVAILABLE 1
-
-struct multiboot_module {
-	u32 start, end;
-	u32 string;
-	u32 reserved;
-} __packed;
 
 /* The command line, or "" when there is none. */
 const char *mb_cmdline(const struct multiboot_info *mbi);

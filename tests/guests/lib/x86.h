@@ -24,11 +24,7 @@
 #define PTE_LARGE 0x80
 
 /* Exception vectors (Intel SDM Vol. 3A 6.3.1). */
-#define DE_VECTOR 0
-#define DB_VECTOR 1
-#define BP_VECTOR 3
 #define UD_VECTOR 6
-#define DF_VECTOR 8
 #define GP_VECTOR 13
 #define PF_VECTOR 14
 #define EXCEPTION_COUNT 32
@@ -230,14 +226,6 @@ static inline u64 rdtsc_ordered(void)
 	return ((u64)hi << 32) | lo;
 }
 
-static inline unsigned long read_cr0(void)
-{
-	unsigned long v;
-
-	asm volatile("mov %%cr0, %0" : "=r"(v));
-	return v;
-}
-
 static inline unsigned long read_cr2(void)
 {
 	unsigned long v;
@@ -251,14 +239,6 @@ static inline unsigned long read_cr3(void)
 	unsigned long v;
 
 	asm volatile("mov %%cr3, %0" : "=r"(v));
-	return v;
-}
-
-static inline unsigned long read_cr4(void)
-{
-	unsigned long v;
-
-	asm volatile("mov %%cr4, %0" : "=r"(v));
 	return v;
 }
 
