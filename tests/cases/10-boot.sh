@@ -17,6 +17,8 @@ done
 boot_test boot-unknown-option bochs:corei7_skylake_x --cmdline "bogus=1" \
 	--expect "unknown option 'bogus'" --expect '^Vireo [0-9]'
 
-# Any file does as a module for now: Vireo must list it, not run it.
-boot_test boot-module bochs:corei7_skylake_x --module "build/vireo.elf name=dummy" \
-	--expect 'module'
+# Modules are listed with their command line, in the loader's order, then run.
+boot_test boot-modules bochs:corei7_skylake_x --module "build/guests/cpuid.elf name=first" \
+	--module "build/guests/cpuid64.elf name=second mem=8M" \
+	--expect-order 'boot: module 0 .*"name=first"' 'boot: module 1 .*"name=second mem=8M"' \
+	'vm first: exit status 0' 'vm second: created: 8 MiB RAM' 'vm second: exit status 0'
