@@ -1,42 +1,11 @@
 /* Host ACPI: finds tables through the RSDP the loader passed, and powers the machine off
  * through the FADT's PM1 control block (ACPI 6.4, 5.2 and 7.4.2 "\_S5 Soft Off"). */
 #include "arch/x86/cpu.h"
+#include "drivers/acpi_tables.h"
 #include "drivers/drivers.h"
 #include "lib/phys.h"
 #include "lib/string.h"
 
-struct acpi_rsdp {
-	char signature[8];
-	u8 checksum;
-	char oem_id[6];
-	u8 revision;
-	u32 rsdt_address;
-	u32 length;		/* revision >= 2 only */
-	u64 xsdt_address;
-	u8 extended_checksum;
-	u8 reserved[3];
-} __packed;
-
-struct acpi_header {
-	char signature[4];
-	u32 length;
-	u8 revision;
-	u8 checksum;
-	char oem_id[6];
-	char oem_table_id[8];
-	u32 oem_revision;
-	u32 creator_id;
-	u32 creator_revision;
-} __packed;
-static_assert(sizeof(struct acpi_header) == 36, "ACPI SDT header is 36 bytes");
-
-/* FADT field offsets (ACPI 6.4 table 5.9). */
-#define FADT_DSDT 40
-#define FADT_PM1A_CNT_BLK 64
-#define FADT_PM1B_CNT_BLK 68
-#define FADT_X_DSDT 140
-#define PM1_CNT_SLP_TYP_SHIFT 10
-#define PM1_CNT_SLP_EN BIT(13)
 #define AML_PACKAGE_OP 0x12
 #define AML_BYTE_PREFIX 0x0a
 #define AML_ONE_OP 0x01

@@ -1,6 +1,7 @@
 /* The guest's ACPI tables (ACPI 6.4 chapter 5), written below 1 MiB when the VM is
  * created: RSDP -> RSDT/XSDT -> FADT (-> DSDT) and MADT. They describe the devices of
  * drivers/v*.c: PM timer and PM1 registers, one enabled local APIC, S5 for soft-off. */
+#include "drivers/acpi_tables.h"
 #include "drivers/vdev.h"
 #include "lib/string.h"
 #include "vm/vm.h"
@@ -10,35 +11,6 @@
 #define ACPI_OEM_REVISION 1
 #define ACPI_CREATOR_ID "VIRE"
 #define ACPI_CREATOR_REVISION 1
-
-/* 5.2.5.3: revision 2 has the XSDT address and an extended checksum. */
-struct acpi_rsdp {
-	char signature[8];
-	u8 checksum;			/* over the first 20 bytes */
-	char oem_id[6];
-	u8 revision;
-	u32 rsdt_address;
-	u32 length;
-	u64 xsdt_address;
-	u8 extended_checksum;		/* over the whole structure */
-	u8 reserved[3];
-} __packed;
-static_assert(sizeof(struct acpi_rsdp) == 36, "RSDP revision 2 is 36 bytes");
-#define ACPI_RSDP_V1_BYTES 20
-
-/* 5.2.6 */
-struct acpi_header {
-	char signature[4];
-	u32 length;
-	u8 revision;
-	u8 checksum;
-	char oem_id[6];
-	char oem_table_id[8];
-	u32 oem_revision;
-	char creator_id[4];
-	u32 creator_revision;
-} __packed;
-static_assert(sizeof(struct acpi_header) == 36, "ACPI table header is 36 bytes");
 
 /* Tables listed by the RSDT and XSDT. */
 enum { ROOT_ENTRY_FADT, ROOT_ENTRY_MADT, ROOT_ENTRIES };

@@ -4,6 +4,7 @@
  * for S5 ends the VM with status 0. */
 #include "drivers/drivers.h"
 #include "arch/x86/cpu.h"
+#include "drivers/acpi_tables.h"
 #include "drivers/vdev.h"
 #include "lib/slab.h"
 #include "vm/vm.h"
@@ -20,9 +21,7 @@ static_assert(VDEV_PM1_CONTROL_PORT == VDEV_PM1_EVENT_PORT + PM1_CONTROL,
 	      "the control block follows the event block");
 
 #define PM1_CONTROL_SCI_EN 0x0001	/* set: the platform is in ACPI mode (no SMI_CMD) */
-#define PM1_CONTROL_SLP_TYP_SHIFT 10
 #define PM1_CONTROL_SLP_TYP_MASK 0x7
-#define PM1_CONTROL_SLP_EN 0x2000	/* write-only: reads as 0 */
 
 struct vpm {
 	struct io_device pm1_io, timer_io;
@@ -55,7 +54,7 @@ static const struct io_device_ops timer_ops = { .read = timer_read, .write = tim
 
 static void sleep_requested(struct vpm *pm, u16 control)
 {
-	unsigned type = (control >> PM1_CONTROL_SLP_TYP_SHIFT) & PM1_CONTROL_SLP_TYP_MASK;
+	unsigned type = (control >> PM1_CNT_SLP_TYP_SHIFT) & PM1_CONTROL_SLP_TYP_MASK;
 
 	/* The DSDT offers S5 only, so other sleep types are not for us to honour. */
 	if (type == VDEV_ACPI_SLP_TYP_S5)
@@ -92,8 +91,8 @@ static void pm1_write_byte(struct io_device *dev, u64 offset, u8 value)
 		break;
 	case PM1_CONTROL:
 		merged = (u16)((pm->control & ~(0xff << shift)) | value << shift);
-		pm->control = merged & ~PM1_CONTROL_SLP_EN;
-		if (merged & PM1_CONTROL_SLP_EN)
+		pm->control = merged & ~PM1_CNT_SLP_EN;
+		if (merged & PM1_CNT_SLP_EN)
 			sleep_requested(pm, merged);
 		break;
 	case PM1_STATUS:

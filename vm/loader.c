@@ -84,7 +84,7 @@ static const char *check_segment(const struct vm *vm, unsigned i, const struct l
 	return NULL;
 }
 
-const char *elf_load_segments(struct vm *vm, const struct elf_image *elf, u64 *image_end)
+static const char *elf_load_segments(struct vm *vm, const struct elf_image *elf, u64 *image_end)
 {
 	*image_end = 0;
 	for (unsigned i = 0; i < elf->phnum; i++) {
@@ -105,6 +105,18 @@ const char *elf_load_segments(struct vm *vm, const struct elf_image *elf, u64 *i
 		*image_end = MAX(*image_end, s.paddr + s.memsz);
 	}
 	return *image_end ? NULL : "the ELF file has no loadable segment";
+}
+
+const char *elf_load(struct vm *vm, const struct elf_image *elf)
+{
+	u64 image_end;
+	const char *error = elf_load_segments(vm, elf, &image_end);
+	if (error)
+		return error;
+	if (elf->entry >= image_end || elf->entry < GUEST_IMAGE_MIN_GPA)
+		return loader_error("its entry point %#llx is outside the loaded image",
+				    (unsigned long long)elf->entry);
+	return NULL;
 }
 
 const char *guest_load_image(struct vm *vm, const u8 *image, u64 size, struct guest_entry *entry)

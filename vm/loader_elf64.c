@@ -27,13 +27,9 @@ static void build_identity_tables(struct vm *vm)
 
 const char *elf64_load(struct vm *vm, const struct elf_image *elf, struct guest_entry *entry)
 {
-	u64 image_end;
-	const char *error = elf_load_segments(vm, elf, &image_end);
+	const char *error = elf_load(vm, elf);
 	if (error)
 		return error;
-	if (elf->entry >= image_end || elf->entry < GUEST_IMAGE_MIN_GPA)
-		return loader_error("its entry point %#llx is outside the loaded image",
-				    (unsigned long long)elf->entry);
 	build_identity_tables(vm);
 	*entry = (struct guest_entry){
 		.mode = GUEST_ENTRY_LONG64,

@@ -99,13 +99,9 @@ u64 multiboot1_write_info(struct vm *vm)
 const char *multiboot1_load(struct vm *vm, const struct elf_image *elf,
 			    const struct multiboot1_header *header, struct guest_entry *entry)
 {
-	u64 image_end;
-	const char *error = elf_load_segments(vm, elf, &image_end);
+	const char *error = elf_load(vm, elf);
 	if (error)
 		return error;
-	if (elf->entry >= image_end || elf->entry < GUEST_IMAGE_MIN_GPA)
-		return loader_error("its entry point %#llx is outside the loaded image",
-				    (unsigned long long)elf->entry);
 	*entry = (struct guest_entry){
 		.mode = GUEST_ENTRY_MULTIBOOT32,
 		.rip = (header->flags & MB1_FLAG_AOUT_KLUDGE) ? header->entry_addr : elf->entry,

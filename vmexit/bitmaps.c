@@ -1,5 +1,6 @@
-/* The MSR and I/O bitmaps, one set shared by every VM: every port exits (the platform is
- * emulated), MSRs exit unless msr.c lets them through. */
+/* Exit-handling state shared by every VM, set up once: the MSR and I/O bitmaps (every port
+ * exits: the platform is emulated; MSRs exit unless msr.c lets them through) and the
+ * CR0/CR4 bits VMX forces. */
 #include "lib/page_alloc.h"
 #include "lib/phys.h"
 #include "lib/string.h"
@@ -15,6 +16,7 @@ const char *vmexit_init(void)
 	if (!msr_bitmap_hpa || !io_bitmap_a_hpa || !io_bitmap_b_hpa)
 		return "no memory for the MSR and I/O bitmaps";
 	msr_bitmap_init(phys_to_virt(msr_bitmap_hpa));
+	cr_masks_init();
 	memset(phys_to_virt(io_bitmap_a_hpa), 0xff, PAGE_SIZE);
 	memset(phys_to_virt(io_bitmap_b_hpa), 0xff, PAGE_SIZE);
 	return NULL;

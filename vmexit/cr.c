@@ -18,21 +18,25 @@
 enum { CR_MOV_TO = 0, CR_MOV_FROM = 1, CR_CLTS = 2, CR_LMSW = 3 };
 #define CR0_TS BIT(3)
 
-static u64 cr0_forced_on(void)
+/* The bits VMX forces, computed once from the capability MSRs by cr_masks_init(). */
+static struct {
+	u64 cr0_on, cr0_off, cr4_on, cr4_off;
+} forced;
+
+void cr_masks_init(void)
 {
-	u64 on = vmx_caps.cr0_fixed0;
+	forced.cr0_on = vmx_caps.cr0_fixed0;
 	if (vmx_controls.proc2 & SECONDARY_UNRESTRICTED_GUEST)
-		on &= ~(u64)(CR0_PE | CR0_PG);
-	return on;
+		forced.cr0_on &= ~(u64)(CR0_PE | CR0_PG);
+	forced.cr0_off = ~vmx_caps.cr0_fixed1 & 0xffffffffull;
+	forced.cr4_on = vmx_caps.cr4_fixed0;
+	forced.cr4_off = ~vmx_caps.cr4_fixed1 | CR4_GUEST_DENIED;
 }
 
-static u64 cr0_forced_off(void) { return ~vmx_caps.cr0_fixed1 & 0xffffffffull; }
-static u64 cr4_forced_off(void) { return ~vmx_caps.cr4_fixed1 | CR4_GUEST_DENIED; }
-
-u64 vcpu_cr0_forced_mask(void) { return cr0_forced_on() | cr0_forced_off(); }
-u64 vcpu_cr4_forced_mask(void) { return vmx_caps.cr4_fixed0 | cr4_forced_off(); }
-u64 vcpu_cr0_actual(u64 v) { return (v & ~cr0_forced_off()) | cr0_forced_on(); }
-u64 vcpu_cr4_actual(u64 v) { return (v & ~cr4_forced_off()) | vmx_caps.cr4_fixed0; }
+u64 vcpu_cr0_forced_mask(void) { return forced.cr0_on | forced.cr0_off; }
+u64 vcpu_cr4_forced_mask(void) { return forced.cr4_on | forced.cr4_off; }
+u64 vcpu_cr0_actual(u64 v) { return (v & ~forced.cr0_off) | forced.cr0_on; }
+u64 vcpu_cr4_actual(u64 v) { return (v & ~forced.cr4_off) | forced.cr4_on; }
 
 u64 vcpu_guest_cr0(const struct vcpu *vcpu)
 {
@@ -95,7 +99,7 @@ static bool write_guest_cr0(struct vcpu *vcpu, u64 v)
 
 static bool write_guest_cr4(struct vcpu *vcpu, u64 v)
 {
-	if ((v & cr4_forced_off()) || ((vcpu_guest_efer() & EFER_LMA) && !(v & CR4_PAE)))
+	if ((v & forced.cr4_off) || ((vcpu_guest_efer() & EFER_LMA) && !(v & CR4_PAE)))
 		return false;
 	vcpu->cr4_shadow = v;
 	vmcs_writenat(VMCS_CR4_READ_SHADOW, v);

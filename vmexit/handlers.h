@@ -13,6 +13,9 @@ void handle_wrmsr(struct vcpu *vcpu);
 void handle_ept_violation(struct vcpu *vcpu);
 void handle_ept_misconfig(struct vcpu *vcpu);
 
+/* Computes the CR0/CR4 bits VMX forces on this CPU; before any vCPU is created. */
+void cr_masks_init(void);
+
 /* The MSR bitmap: clear bits let the guest access an MSR without an exit. */
 void msr_bitmap_init(u8 *bitmap);
 
