@@ -73,6 +73,7 @@ struct vcpu {
 	u64 tsc_offset;
 	struct mmu_vcpu mmu;		/* per-vCPU MMU state (last memslot hit, ...) */
 	struct walk_cache walk_cache[2];	/* the emulator's last walks: [0] data, [1] fetch */
+	struct x86_emu_ctxt emulator;		/* its decode cache lives across exits */
 };
 
 struct vm_stats {

@@ -16,7 +16,7 @@
 
 struct emulation {
 	struct vcpu *vcpu;
-	struct x86_emu_ctxt ctxt;
+	struct x86_emu_ctxt *ctxt;	/* the vCPU's: it keeps the decode cache */
 	struct guest_paging paging;
 	unsigned cpl;
 	/* The gpa the exit reported: the CPU already translated (and permission-checked) the
@@ -86,7 +86,7 @@ static int translate(struct emulation *emu, u64 linear, unsigned access, u64 *gp
 	}
 	if (emu->exit_gpa_valid && !(access & GUEST_ACCESS_FETCH) &&
 	    (linear & (PAGE_SIZE - 1)) == (emu->exit_gpa & (PAGE_SIZE - 1)) &&
-	    !has_two_memory_operands(&emu->ctxt.insn)) {
+	    !has_two_memory_operands(emu->ctxt->insn)) {
 		*gpa = emu->exit_gpa;
 		return X86_EMUL_OK;
 	}
@@ -243,15 +243,20 @@ static void emulation_begin(struct emulation *emu, struct vcpu *vcpu)
 	emu->exit_gpa_valid = false;
 	emu->fetch_hit_mmio = false;
 	emu->cpl = SS_AR_DPL(vmcs_read32(VMCS_GUEST_SS_AR));
-	emu->ctxt.ops = &emu_ops;
-	emu->ctxt.ops_ctx = emu;
-	emu->ctxt.regs = regs;
-	u64 cr0 = vcpu_guest_cr0(vcpu), cr4 = vcpu_guest_cr4(vcpu), efer = vcpu_guest_efer();
-	emu->ctxt.mode = cpu_mode(cr0, efer, regs->rflags);
-	emu->paging.mode = guest_paging_mode_from(cr0, cr4, efer);
-	if (emu->paging.mode != GUEST_PAGING_OFF)
-		guest_paging_init(&emu->paging, cr0, vmcs_readnat(VMCS_GUEST_CR3), cr4, efer,
-				  host_cpu.phys_addr_bits, host_cpu.gbpages);
+	emu->ctxt = &vcpu->emulator;
+	emu->ctxt->ops = &emu_ops;
+	emu->ctxt->ops_ctx = emu;
+	emu->ctxt->regs = regs;
+	u64 cr0 = vcpu_guest_cr0(vcpu);
+	if (!(cr0 & CR0_PG)) {		/* no long mode, no page tables: no more to read */
+		emu->ctxt->mode = cpu_mode(cr0, 0, regs->rflags);
+		emu->paging.mode = GUEST_PAGING_OFF;
+		return;
+	}
+	u64 cr4 = vcpu_guest_cr4(vcpu), efer = vcpu_guest_efer();
+	emu->ctxt->mode = cpu_mode(cr0, efer, regs->rflags);
+	guest_paging_init(&emu->paging, cr0, vmcs_readnat(VMCS_GUEST_CR3), cr4, efer,
+			  host_cpu.phys_addr_bits, host_cpu.gbpages);
 }
 
 static void emulation_commit(struct emulation *emu, u64 old_rflags, u64 old_rsp)
@@ -287,7 +292,7 @@ static void emulation_unhandled(struct emulation *emu)
 		return;
 	}
 	char bytes[3 * X86_MAX_INSN_LEN + 1];
-	x86_format_bytes(emu->ctxt.bytes, emu->ctxt.nbytes, bytes, sizeof(bytes));
+	x86_format_bytes(emu->ctxt->bytes, emu->ctxt->nbytes, bytes, sizeof(bytes));
 	vm_stop(vcpu->vm, VM_STATUS_FAULT, "cannot emulate the instruction at rip %#llx: %s",
 		(unsigned long long)vcpu->regs.rip, bytes);
 }
@@ -295,12 +300,12 @@ static void emulation_unhandled(struct emulation *emu)
 static void run_emulator(struct emulation *emu)
 {
 	u64 old_rflags = emu->vcpu->regs.rflags, old_rsp = emu->vcpu->regs.gpr[X86_RSP];
-	int result = x86_emulate(&emu->ctxt);
+	int result = x86_emulate(emu->ctxt);
 	if (result == X86_EMUL_OK) {
-		count_emulated(emu->vcpu->vm, &emu->ctxt.insn);
+		count_emulated(emu->vcpu->vm, emu->ctxt->insn);
 		emulation_commit(emu, old_rflags, old_rsp);
 	} else if (result == X86_EMUL_EXCEPTION) {
-		const struct x86_exception *e = &emu->ctxt.exception;
+		const struct x86_exception *e = &emu->ctxt->exception;
 		inject_exception(emu->vcpu, e->vector, e->has_error_code, e->error_code);
 		emu->vcpu->pending.cr2 = e->cr2;
 	} else {
@@ -338,5 +343,5 @@ unsigned emulator_instruction_length(struct vcpu *vcpu)
 	if (first < X86_MAX_INSN_LEN && fetch(&emu, rip + first, bytes + first,
 					      X86_MAX_INSN_LEN - first, &e) == X86_EMUL_OK)
 		avail = X86_MAX_INSN_LEN;
-	return x86_insn_length(bytes, avail, emu.ctxt.mode);
+	return x86_insn_length(bytes, avail, emu.ctxt->mode);
 }

@@ -126,6 +126,7 @@ struct op_entry {
 #define SEM_GROUP BIT(3)
 #define SEM_UD BIT(4)		/* #UD: UD0, UD1, reserved group members */
 #define SEM_ONLY64 BIT(5)	/* this meaning only in 64-bit mode (63: MOVSXD, else ARPL) */
+#define SEM_NO66 BIT(6)		/* the 66 prefix is #UD (MOVNTI has no 16-bit form) */
 
 enum op_group {
 	GROUP1_EB_IB, GROUP1_EV_IZ, GROUP1_EV_IB, GROUP3_EB, GROUP3_EV, GROUP4, GROUP5,
@@ -209,6 +210,7 @@ static const struct op_entry two_byte_ops[256] = {
 	[0xbf] = OP(MOVSX, REG, RM16, 0),
 	[0xc0] = OP(XADD, RM, REG, SEM_BYTE | SEM_LOCK),
 	[0xc1] = OP(XADD, RM, REG, SEM_LOCK),
+	[0xc3] = OP(MOV, RM, REG, SEM_MEM | SEM_NO66),	/* MOVNTI: the hint is moot here */
 	[0xc7] = GROUP(GROUP9),
 	[0xff] = UD,					/* UD0 */
 };
@@ -258,6 +260,18 @@ static const u8 default_operand_size[] = { 2, 2, 4, 4 };
 static const u8 default_address_size[] = { 2, 2, 4, 8 };
 static const u8 overridden_address_size[] = { 4, 4, 2, 4 };
 
+/* What a prefix byte does (SDM Vol. 2A 2.1.1); 0 for every other byte. */
+enum prefix_kind {
+	PFX_NONE, PFX_SEG_ES, PFX_SEG_CS, PFX_SEG_SS, PFX_SEG_DS, PFX_SEG_FS, PFX_SEG_GS,
+	PFX_OPSIZE, PFX_ADSIZE, PFX_LOCK, PFX_REPNE, PFX_REP, PFX_REX
+};
+static const u8 prefix_kind[256] = {
+	[0x26] = PFX_SEG_ES, [0x2e] = PFX_SEG_CS, [0x36] = PFX_SEG_SS, [0x3e] = PFX_SEG_DS,
+	[0x64] = PFX_SEG_FS, [0x65] = PFX_SEG_GS, [0x66] = PFX_OPSIZE, [0x67] = PFX_ADSIZE,
+	[0xf0] = PFX_LOCK, [0xf2] = PFX_REPNE, [0xf3] = PFX_REP,
+	[0x40 ... 0x4f] = PFX_REX,	/* in 64-bit mode only */
+};
+
 /*
  * The decoder reads its bytes without bounds checks from a buffer of X86_INSN_BUF_LEN
  * bytes: at most 15 prefixes (the loop stops there), 3 opcode bytes, ModRM, SIB, a 4-byte
@@ -268,8 +282,8 @@ static const u8 overridden_address_size[] = { 4, 4, 2, 4 };
 _Static_assert(X86_INSN_BUF_LEN >= X86_MAX_INSN_LEN + 3 + 1 + 1 + 4 + 8,
 	       "the decoder may read this far");
 
-/* Little-endian load of 1, 2, 3, 4, 6 or 8 bytes (the sizes immediates come in). */
-static u64 load_le(const u8 *p, unsigned n)
+/* Little-endian load of 1, 2, 3, 4, 6 or 8 bytes: the sizes immediates come in. */
+static HOT_INLINE u64 load_le(const u8 *p, unsigned n)
 {
 	u16 w;
 	u32 d;
@@ -287,21 +301,26 @@ static u64 load_le(const u8 *p, unsigned n)
 	case 8:
 		__builtin_memcpy(&q, p, 8);
 		return q;
-	default:	/* 3 (ENTER) and 6 (far pointer) */
-		return load_le(p, 2) | load_le(p + 2, n - 2) << 16;
+	case 3:		/* ENTER */
+		__builtin_memcpy(&w, p, 2);
+		return w | (u64)p[2] << 16;
+	default:	/* 6: a far pointer */
+		__builtin_memcpy(&w, p, 2);
+		__builtin_memcpy(&d, p + 2, 4);
+		return w | (u64)d << 16;
 	}
 }
 
 /* Sign-extends the low n bytes of v (n = 1, 2, 4 or 8). */
-static inline u64 sign_extend(u64 v, unsigned n)
+static HOT_INLINE u64 sign_extend(u64 v, unsigned n)
 {
 	unsigned shift = 64 - 8 * n;
 
 	return (u64)((s64)(v << shift) >> shift);
 }
 
-/* An n-byte signed value at *pos, which moves past it. */
-static inline u64 take_signed(const u8 *p, unsigned *pos, unsigned n)
+/* An n-byte signed value (n = 1, 2 or 4) at *pos, which moves past it. */
+static HOT_INLINE u64 take_signed(const u8 *restrict p, unsigned *pos, unsigned n)
 {
 	u64 v = sign_extend(load_le(p + *pos, n), n);
 
@@ -310,45 +329,58 @@ static inline u64 take_signed(const u8 *p, unsigned *pos, unsigned n)
 }
 
 /* OK when an instruction ending at end fits in avail (at most 15) bytes. */
-static inline enum x86_decode_result check_end(unsigned end, unsigned avail)
+static HOT_INLINE enum x86_decode_result check_end(unsigned end, unsigned avail)
 {
 	if (likely(end <= avail))
 		return X86_DECODE_OK;
 	return avail < X86_MAX_INSN_LEN ? X86_DECODE_TRUNCATED : X86_DECODE_TOO_LONG;
 }
 
-/* Legacy prefixes and REX (SDM Vol. 2A 2.1.1, 2.2.1): the last F2/F3 wins, and a REX
- * counts only right before the opcode. Returns the opcode's position. */
-static unsigned decode_prefixes(const u8 *p, enum x86_cpu_mode mode, struct x86_insn *insn,
-				u8 *seg_override)
+/*
+ * The decode functions write struct x86_insn as they go; restrict tells the compiler
+ * that those stores cannot change the bytes being decoded, which spares it reloading
+ * them. The fields an instruction does not have are left alone (see x86_insn).
+ */
+
+/* Legacy prefixes and REX (SDM Vol. 2A 2.1.1, 2.2.1): the last F2/F3 and the last
+ * segment override win, and a REX counts only right before the opcode. Returns the
+ * opcode's position and the segment override (X86_REG_NONE for none). */
+static HOT_INLINE unsigned decode_prefixes(const u8 *restrict p, enum x86_cpu_mode mode,
+					   struct x86_insn *restrict insn, u8 *seg_override)
 {
-	u8 prefixes = 0, rex = 0, seg = X86_REG_NONE;
+	u8 prefixes = 0, rex = 0, seg = X86_REG_NONE, kind;
 	unsigned pos;
 
+	if (likely(prefix_kind[p[0]] == PFX_NONE)) {	/* most instructions */
+		insn->prefixes = 0;
+		insn->rex = 0;
+		*seg_override = X86_REG_NONE;
+		return 0;
+	}
 	for (pos = 0; pos < X86_MAX_INSN_LEN; pos++) {
-		switch (p[pos]) {
-		case 0xf0: prefixes |= X86_PREFIX_LOCK; break;
-		case 0xf2: prefixes = (prefixes & ~X86_PREFIX_REP) | X86_PREFIX_REPNE; break;
-		case 0xf3: prefixes = (prefixes & ~X86_PREFIX_REPNE) | X86_PREFIX_REP; break;
-		case 0x66: prefixes |= X86_PREFIX_OPSIZE; break;
-		case 0x67: prefixes |= X86_PREFIX_ADSIZE; break;
-		case 0x26: seg = X86_SEG_ES; break;
-		case 0x2e: seg = X86_SEG_CS; break;
-		case 0x36: seg = X86_SEG_SS; break;
-		case 0x3e: seg = X86_SEG_DS; break;
-		case 0x64: seg = X86_SEG_FS; break;
-		case 0x65: seg = X86_SEG_GS; break;
-		case 0x40 ... 0x4f:
+		kind = prefix_kind[p[pos]];
+		if (likely(kind == PFX_NONE))
+			break;
+		if (kind == PFX_REX) {
 			if (mode != X86_MODE_LONG64)
-				goto done;
+				break;
 			rex = p[pos];
 			continue;
-		default:
-			goto done;
 		}
 		rex = 0;
+		if (kind <= PFX_SEG_GS)
+			seg = kind - PFX_SEG_ES + X86_SEG_ES;
+		else if (kind == PFX_OPSIZE)
+			prefixes |= X86_PREFIX_OPSIZE;
+		else if (kind == PFX_ADSIZE)
+			prefixes |= X86_PREFIX_ADSIZE;
+		else if (kind == PFX_LOCK)
+			prefixes |= X86_PREFIX_LOCK;
+		else if (kind == PFX_REPNE)
+			prefixes = (prefixes & ~X86_PREFIX_REP) | X86_PREFIX_REPNE;
+		else
+			prefixes = (prefixes & ~X86_PREFIX_REPNE) | X86_PREFIX_REP;
 	}
-done:
 	insn->prefixes = prefixes;
 	insn->rex = rex;
 	/* 64-bit mode ignores CS, DS, ES and SS overrides (SDM Vol. 1 3.3.7.1). */
@@ -357,8 +389,9 @@ done:
 }
 
 /* The opcode byte(s) at *pos and their layout. VEX/EVEX: UNSUPPORTED, length unknown. */
-static enum x86_decode_result decode_opcode(const u8 *p, unsigned *pos, enum x86_cpu_mode mode,
-					    struct x86_insn *insn, u16 *layout)
+static HOT_INLINE enum x86_decode_result decode_opcode(const u8 *restrict p, unsigned *pos,
+						       enum x86_cpu_mode mode,
+						       struct x86_insn *restrict insn, u16 *layout)
 {
 	u8 map = 0, b = p[(*pos)++];
 
@@ -372,7 +405,7 @@ static enum x86_decode_result decode_opcode(const u8 *p, unsigned *pos, enum x86
 	}
 	insn->opcode = b;
 	insn->opcode_map = map;
-	if (map == 0)
+	if (likely(map == 0))
 		*layout = one_byte_layout[b];
 	else if (map == 1)
 		*layout = two_byte_layout[b];
@@ -381,10 +414,8 @@ static enum x86_decode_result decode_opcode(const u8 *p, unsigned *pos, enum x86
 
 	if (unlikely(*layout & (L_VEX | L_BAD | L_NO64))) {
 		/* the byte after C4, C5 or 62 tells VEX/EVEX from LES, LDS, BOUND */
-		if ((*layout & L_VEX) &&
-		    (mode == X86_MODE_LONG64 || (p[*pos] >> 6) == 3)) {
+		if ((*layout & L_VEX) && (mode == X86_MODE_LONG64 || (p[*pos] >> 6) == 3)) {
 			(*pos)++;
-			insn->length = 0;
 			return X86_DECODE_UNSUPPORTED;
 		}
 		if ((*layout & L_BAD) || ((*layout & L_NO64) && mode == X86_MODE_LONG64))
@@ -394,8 +425,8 @@ static enum x86_decode_result decode_opcode(const u8 *p, unsigned *pos, enum x86
 }
 
 /* 16-bit addressing: the eight base/index pairs of SDM Vol. 2A table 2-1. */
-static void decode_mem16(const u8 *p, unsigned *pos, struct x86_insn *insn, unsigned mod,
-			 unsigned rm)
+static HOT_INLINE void decode_mem16(const u8 *restrict p, unsigned *pos,
+				    struct x86_insn *restrict insn, unsigned mod, unsigned rm)
 {
 	static const u8 base[8] = { X86_RBX, X86_RBX, X86_RBP, X86_RBP,
 				    X86_RSI, X86_RDI, X86_RBP, X86_RBX };
@@ -414,10 +445,11 @@ static void decode_mem16(const u8 *p, unsigned *pos, struct x86_insn *insn, unsi
 }
 
 /* 32- and 64-bit addressing, SIB included (SDM Vol. 2A tables 2-2 and 2-3, 2.2.1.6). */
-static void decode_mem32(const u8 *p, unsigned *pos, enum x86_cpu_mode mode,
-			 struct x86_insn *insn, unsigned mod, unsigned rm)
+static HOT_INLINE void decode_mem32(const u8 *restrict p, unsigned *pos, enum x86_cpu_mode mode,
+				    struct x86_insn *restrict insn, unsigned mod, unsigned rm,
+				    u8 rex)
 {
-	u8 sib, rex = insn->rex;
+	u8 sib, index;
 
 	insn->mem_index = X86_REG_NONE;
 	insn->mem_scale = 0;
@@ -425,8 +457,9 @@ static void decode_mem32(const u8 *p, unsigned *pos, enum x86_cpu_mode mode,
 		sib = p[(*pos)++];
 		insn->mem_scale = sib >> 6;
 		/* index 100b without REX.X means no index; with it, R12 */
-		if (((sib >> 3) & 7) != 4 || (rex & REX_X))
-			insn->mem_index = ((sib >> 3) & 7) | ((rex & REX_X) ? 8 : 0);
+		index = ((sib >> 3) & 7) | ((rex & REX_X) ? 8 : 0);
+		if (index != X86_RSP)
+			insn->mem_index = index;
 		if ((sib & 7) == 5 && mod == 0) {
 			insn->mem_base = X86_REG_NONE;
 			insn->disp = take_signed(p, pos, 4);
@@ -443,37 +476,39 @@ static void decode_mem32(const u8 *p, unsigned *pos, enum x86_cpu_mode mode,
 	insn->disp = mod == 0 ? 0 : take_signed(p, pos, mod == 1 ? 1 : 4);
 }
 
-/* ModRM and what follows it up to the immediate. SS is the default segment of a memory
- * operand based on rBP or rSP (SDM Vol. 1 3.7.4, table 3-5); DS otherwise. */
-static void decode_modrm(const u8 *p, unsigned *pos, enum x86_cpu_mode mode,
-			 struct x86_insn *insn, bool registers_only)
+/* ModRM and what follows it up to the immediate. Returns the operand's default segment:
+ * SS when based on rBP or rSP (SDM Vol. 1 3.7.4, table 3-5), else DS. */
+static HOT_INLINE u8 decode_modrm(const u8 *restrict p, unsigned *pos, enum x86_cpu_mode mode,
+				  struct x86_insn *restrict insn, u16 layout, u8 rex)
 {
-	u8 modrm = p[(*pos)++], rex = insn->rex;
+	u8 modrm = p[(*pos)++];
 	unsigned mod = modrm >> 6, rm = modrm & 7;
 
 	insn->has_modrm = true;
 	insn->modrm = modrm;
 	insn->modrm_reg = ((modrm >> 3) & 7) | ((rex & REX_R) ? 8 : 0);
-	if (mod == 3 || registers_only) {
+	/* MOV to/from CR and DR ignore mod: always registers */
+	if (mod == 3 || (layout & L_MODRM_REG)) {
 		insn->modrm_rm = rm | ((rex & REX_B) ? 8 : 0);
-		return;
+		insn->has_mem = false;
+		return X86_SEG_DS;
 	}
 	insn->has_mem = true;
 	if (insn->address_size == 2)
 		decode_mem16(p, pos, insn, mod, rm);
 	else
-		decode_mem32(p, pos, mode, insn, mod, rm);
-	if (insn->mem_base == X86_RBP || insn->mem_base == X86_RSP)
-		insn->segment = X86_SEG_SS;
+		decode_mem32(p, pos, mode, insn, mod, rm, rex);
+	return insn->mem_base == X86_RBP || insn->mem_base == X86_RSP ? X86_SEG_SS : X86_SEG_DS;
 }
 
 /* The size in bytes of the immediate the layout announces. */
-static unsigned immediate_size(const struct x86_insn *insn, enum x86_cpu_mode mode,
-			       enum imm_kind kind)
+static HOT_INLINE unsigned immediate_size(const struct x86_insn *restrict insn,
+					  enum x86_cpu_mode mode, enum imm_kind kind)
 {
 	unsigned z = insn->operand_size == 2 ? 2 : 4;
 
 	switch (kind) {
+	case IMM_NONE: return 0;
 	case IMM_8: return 1;
 	case IMM_16: return 2;
 	case IMM_Z: return z;
@@ -482,22 +517,22 @@ static unsigned immediate_size(const struct x86_insn *insn, enum x86_cpu_mode mo
 	case IMM_BRANCH: return mode == X86_MODE_LONG64 ? 4 : z;
 	case IMM_ENTER: return 3;
 	case IMM_FAR: return 2 + z;
-	case IMM_GROUP3:
+	default:	/* IMM_GROUP3 */
 		if (((insn->modrm >> 3) & 7) >= 2)
 			return 0;
 		return (insn->opcode & 1) ? z : 1;
-	default: return 0;
 	}
 }
 
 /* The immediate, or for moffs (A0-A3) the address, which becomes the memory operand. */
-static void decode_immediate(const u8 *p, unsigned *pos, enum x86_cpu_mode mode,
-			     struct x86_insn *insn, enum imm_kind kind)
+static HOT_INLINE void decode_immediate(const u8 *restrict p, unsigned *pos,
+					enum x86_cpu_mode mode, struct x86_insn *restrict insn,
+					enum imm_kind kind)
 {
 	unsigned n = immediate_size(insn, mode, kind);
 	u64 value;
 
-	if (n == 0)
+	if (likely(n == 0))
 		return;
 	value = load_le(p + *pos, n);
 	*pos += n;
@@ -512,40 +547,41 @@ static void decode_immediate(const u8 *p, unsigned *pos, enum x86_cpu_mode mode,
 	}
 }
 
-/* Everything but the semantics, from a buffer of X86_INSN_BUF_LEN readable bytes. */
-static enum x86_decode_result decode_layout(const u8 *p, unsigned avail, enum x86_cpu_mode mode,
-					    struct x86_insn *insn)
+/* Everything but the semantics, from a buffer of X86_INSN_BUF_LEN readable bytes.
+ * Sets insn->length (0 for VEX/EVEX, whose length is not known here). */
+static HOT_INLINE enum x86_decode_result decode_layout(const u8 *restrict p, unsigned avail,
+						       enum x86_cpu_mode mode,
+						       struct x86_insn *restrict insn)
 {
-	enum x86_decode_result r;
+	enum x86_decode_result r, end;
 	unsigned pos;
-	u8 seg_override;
+	u8 seg_override, segment = X86_SEG_DS, rex, operand_size;
 	u16 layout;
 
 	avail = MIN(avail, X86_MAX_INSN_LEN);
 	pos = decode_prefixes(p, mode, insn, &seg_override);
 	r = decode_opcode(p, &pos, mode, insn, &layout);
 	if (unlikely(r != X86_DECODE_OK)) {
-		enum x86_decode_result end = check_end(pos, avail);
-
+		insn->length = r == X86_DECODE_UNSUPPORTED ? 0 : pos;
+		end = check_end(pos, avail);
 		return end != X86_DECODE_OK ? end : r;	/* missing bytes come first */
 	}
-
-	insn->operand_size = default_operand_size[mode];
+	rex = insn->rex;
+	operand_size = default_operand_size[mode];
 	if (insn->prefixes & X86_PREFIX_OPSIZE)
-		insn->operand_size ^= 6;	/* 2 <-> 4 */
-	if (insn->rex & REX_W)
-		insn->operand_size = 8;
+		operand_size ^= 6;	/* 2 <-> 4 */
+	if (rex & REX_W)
+		operand_size = 8;
+	insn->operand_size = operand_size;
 	insn->address_size = (insn->prefixes & X86_PREFIX_ADSIZE) ?
 		overridden_address_size[mode] : default_address_size[mode];
-
-	insn->segment = X86_SEG_DS;
 	insn->has_modrm = false;
 	insn->has_mem = false;
+	insn->modrm = 0;
 	if (layout & L_MODRM)
-		decode_modrm(p, &pos, mode, insn, layout & L_MODRM_REG);
+		segment = decode_modrm(p, &pos, mode, insn, layout, rex);
 	decode_immediate(p, &pos, mode, insn, layout & L_IMM_MASK);
-	if (seg_override != X86_REG_NONE)
-		insn->segment = seg_override;
+	insn->segment = seg_override != X86_REG_NONE ? seg_override : segment;
 	insn->length = pos;
 	return check_end(pos, avail);
 }
@@ -580,12 +616,12 @@ unsigned x86_insn_length(const u8 *bytes, unsigned avail, enum x86_cpu_mode mode
 }
 
 /* The semantic entry for a decoded layout, group members resolved. */
-static const struct op_entry *lookup_op(const struct x86_insn *insn)
+static HOT_INLINE const struct op_entry *lookup_op(const struct x86_insn *insn)
 {
 	static const struct op_entry not_emulated;
 	const struct op_entry *e;
 
-	if (insn->opcode_map == 0)
+	if (likely(insn->opcode_map == 0))
 		e = &one_byte_ops[insn->opcode];
 	else if (insn->opcode_map == 1)
 		e = &two_byte_ops[insn->opcode];
@@ -603,15 +639,18 @@ enum x86_decode_result x86_decode_padded(const u8 *bytes, unsigned avail,
 	const struct op_entry *e;
 
 	insn->op = X86_OP_NONE;
-	if (r != X86_DECODE_OK)
+	if (unlikely(r != X86_DECODE_OK))
 		return r;
 	e = lookup_op(insn);
-	if (unlikely(e->flags & (SEM_UD | SEM_ONLY64 | SEM_MEM) || e->op == X86_OP_NONE)) {
+	if (unlikely(e->flags & (SEM_UD | SEM_ONLY64 | SEM_MEM | SEM_NO66) ||
+		     e->op == X86_OP_NONE)) {
 		if (e->flags & SEM_UD)
 			return X86_DECODE_INVALID;
 		if (e->op == X86_OP_NONE || ((e->flags & SEM_ONLY64) && mode != X86_MODE_LONG64))
 			return X86_DECODE_UNSUPPORTED;
 		if ((e->flags & SEM_MEM) && !insn->has_mem)
+			return X86_DECODE_INVALID;
+		if ((e->flags & SEM_NO66) && (insn->prefixes & X86_PREFIX_OPSIZE))
 			return X86_DECODE_INVALID;
 	}
 	/* LOCK needs a lockable instruction with a memory destination (SDM Vol. 2A, LOCK). */

@@ -1,5 +1,5 @@
-/* Private to the instruction emulator: the operand kinds arch/x86/decode.c hands to
- * arch/x86/emulate.c in struct x86_insn.dst and .src. */
+/* Private to the instruction emulator: what arch/x86/decode.c and arch/x86/emulate.c
+ * share beyond arch/x86/emulate.h (operand kinds, the no-copy decode entry, REX bits). */
 #ifndef VIREO_ARCH_X86_DECODE_H
 #define VIREO_ARCH_X86_DECODE_H
 
@@ -15,7 +15,7 @@ enum x86_operand_kind {
 	OPND_RM,	/* E, operand size */
 	OPND_RM8,	/* Eb whatever the operand size (MOVZX/MOVSX source) */
 	OPND_RM16,	/* Ew (MOVZX/MOVSX source) */
-	OPND_RM32,	/* Ed (MOVSXD source) */
+	OPND_RM32,	/* Ed (MOVSXD source; Ew with a 16-bit operand size) */
 	OPND_REG,	/* G */
 	OPND_ACC,	/* AL, AX, EAX or RAX */
 	OPND_IMM,	/* I: x86_insn.imm */
@@ -28,6 +28,10 @@ enum x86_operand_kind {
  */
 enum x86_decode_result x86_decode_padded(const u8 *bytes, unsigned avail,
 					 enum x86_cpu_mode mode, struct x86_insn *insn);
+
+/* For the small helpers of the decode and execute paths, which run for every emulated
+ * instruction: inlined, their state stays in registers and no call is paid. */
+#define HOT_INLINE inline __attribute__((always_inline))
 
 /* REX bits (SDM Vol. 2A 2.2.1.2). */
 #define REX_B BIT(0)

@@ -32,17 +32,16 @@ struct operand {
 	u64 val;
 };
 
-static inline u64 size_mask(unsigned size)
+static HOT_INLINE u64 size_mask(unsigned size)
 {
-	return ~0ull >> (64 - 8 * size);
+	static const u64 masks[9] = {
+		[1] = 0xff, [2] = 0xffff, [4] = 0xffffffff, [8] = ~0ull,
+	};
+
+	return masks[size];
 }
 
-static inline u64 sign_bit(unsigned size)
-{
-	return 1ull << (8 * size - 1);
-}
-
-static inline u64 sign_extend_from(u64 v, unsigned size)
+static HOT_INLINE u64 sign_extend_from(u64 v, unsigned size)
 {
 	unsigned shift = 64 - 8 * size;
 
@@ -52,12 +51,13 @@ static inline u64 sign_extend_from(u64 v, unsigned size)
 /* --- registers --- */
 
 /* Without any REX, byte registers 4-7 are AH, CH, DH, BH (SDM Vol. 2A 3.7.2.1). */
-static inline bool is_high_byte(unsigned reg, unsigned size, u8 rex)
+static HOT_INLINE bool is_high_byte(unsigned reg, unsigned size, u8 rex)
 {
 	return size == 1 && !rex && reg >= 4 && reg < 8;
 }
 
-static u64 gpr_read(const struct x86_regs *regs, unsigned reg, unsigned size, u8 rex)
+static HOT_INLINE u64 gpr_read(const struct x86_regs *regs, unsigned reg, unsigned size,
+			       u8 rex)
 {
 	if (is_high_byte(reg, size, rex))
 		return (regs->gpr[reg - 4] >> 8) & 0xff;
@@ -66,7 +66,8 @@ static u64 gpr_read(const struct x86_regs *regs, unsigned reg, unsigned size, u8
 
 /* 8- and 16-bit writes keep the other bits; 32-bit writes zero bits 63:32 (SDM Vol. 1
  * 3.4.1.1). */
-static void gpr_write(struct x86_regs *regs, unsigned reg, unsigned size, u8 rex, u64 val)
+static HOT_INLINE void gpr_write(struct x86_regs *regs, unsigned reg, unsigned size, u8 rex,
+				 u64 val)
 {
 	u64 *r;
 
@@ -93,12 +94,12 @@ static int raise_exception(struct x86_emu_ctxt *ctxt, u8 vector, bool has_error_
 	return X86_EMUL_EXCEPTION;
 }
 
-static inline bool is_canonical(u64 la)
+static HOT_INLINE bool is_canonical(u64 la)
 {
-	return sign_extend_from(la, CANONICAL_BITS / 8) == la;
+	return ((la + BIT(CANONICAL_BITS - 1)) >> CANONICAL_BITS) == 0;
 }
 
-static u64 segment_base(const struct x86_emu_ctxt *ctxt, unsigned seg)
+static HOT_INLINE u64 segment_base(const struct x86_emu_ctxt *ctxt, unsigned seg)
 {
 	if (ctxt->mode == X86_MODE_LONG64 && seg < X86_SEG_FS)
 		return 0;
@@ -110,8 +111,8 @@ static u64 segment_base(const struct x86_emu_ctxt *ctxt, unsigned seg)
  * the CPU checked them for the access that exited, and guests that reach MMIO use flat
  * segments. In 64-bit mode every byte must be canonical: #SS(0) for SS, else #GP(0).
  */
-static int linear_address(struct x86_emu_ctxt *ctxt, unsigned seg, u64 ea, unsigned size,
-			  u64 *linear)
+static HOT_INLINE int linear_address(struct x86_emu_ctxt *ctxt, unsigned seg, u64 ea,
+				     unsigned size, u64 *linear)
 {
 	u64 la = segment_base(ctxt, seg) + ea;
 
@@ -126,7 +127,8 @@ static int linear_address(struct x86_emu_ctxt *ctxt, unsigned seg, u64 ea, unsig
 }
 
 /* base + index * scale + disp, wrapped to the address size (SDM Vol. 1 3.7.5). */
-static u64 effective_address(const struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+static HOT_INLINE u64 effective_address(const struct x86_emu_ctxt *ctxt,
+					const struct x86_insn *insn)
 {
 	const struct x86_regs *regs = ctxt->regs;
 	u64 ea = insn->disp;
@@ -142,18 +144,21 @@ static u64 effective_address(const struct x86_emu_ctxt *ctxt, const struct x86_i
 
 /* --- memory --- */
 
-static int mem_read(struct x86_emu_ctxt *ctxt, u64 linear, void *buf, unsigned size)
+static HOT_INLINE int mem_read(struct x86_emu_ctxt *ctxt, u64 linear, void *buf,
+			       unsigned size)
 {
 	return ctxt->ops->read_mem(ctxt->ops_ctx, linear, buf, size, &ctxt->exception);
 }
 
-static int mem_write(struct x86_emu_ctxt *ctxt, u64 linear, const void *buf, unsigned size)
+static HOT_INLINE int mem_write(struct x86_emu_ctxt *ctxt, u64 linear, const void *buf,
+				unsigned size)
 {
 	return ctxt->ops->write_mem(ctxt->ops_ctx, linear, buf, size, &ctxt->exception);
 }
 
 /* Reads size (1..8) bytes as a zero-extended value: x86 is little-endian, like us. */
-static int mem_read_value(struct x86_emu_ctxt *ctxt, u64 linear, unsigned size, u64 *val)
+static HOT_INLINE int mem_read_value(struct x86_emu_ctxt *ctxt, u64 linear, unsigned size,
+				     u64 *val)
 {
 	*val = 0;
 	return mem_read(ctxt, linear, val, size);
@@ -161,21 +166,24 @@ static int mem_read_value(struct x86_emu_ctxt *ctxt, u64 linear, unsigned size, 
 
 /* --- operands --- */
 
-static unsigned operand_kind_size(const struct x86_insn *insn, unsigned kind)
+static HOT_INLINE unsigned operand_kind_size(const struct x86_insn *insn, unsigned kind)
 {
 	switch (kind) {
 	case OPND_RM8: return 1;
 	case OPND_RM16: return 2;
-	case OPND_RM32: return 4;
+	case OPND_RM32: return insn->operand_size == 2 ? 2 : 4;	/* MOVSXD r16 reads 16 */
 	default: return insn->operand_size;
 	}
 }
 
 /* Where an operand lives; memory operands get their linear address (may fault). */
-static int operand_locate(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
-			  unsigned kind, struct operand *o)
+static HOT_INLINE int operand_locate(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
+				     unsigned kind, struct operand *o)
 {
 	o->size = operand_kind_size(insn, kind);
+	/* every kind gets these set: the compiler cannot see which ones a kind reads */
+	o->reg = 0;
+	o->linear = 0;
 	switch (kind) {
 	case OPND_REG:
 		o->where = OPERAND_REG;
@@ -201,8 +209,8 @@ static int operand_locate(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn
 	}
 }
 
-static int operand_read(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
-			struct operand *o)
+static HOT_INLINE int operand_read(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
+				   struct operand *o)
 {
 	switch (o->where) {
 	case OPERAND_REG:
@@ -215,16 +223,16 @@ static int operand_read(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
 	}
 }
 
-static int operand_fetch(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
-			 unsigned kind, struct operand *o)
+static HOT_INLINE int operand_fetch(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
+				    unsigned kind, struct operand *o)
 {
 	int r = operand_locate(ctxt, insn, kind, o);
 
 	return r == X86_EMUL_OK ? operand_read(ctxt, insn, o) : r;
 }
 
-static int operand_write(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
-			 const struct operand *o, u64 val)
+static HOT_INLINE int operand_write(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
+				    const struct operand *o, u64 val)
 {
 	if (o->where == OPERAND_MEM)
 		return mem_write(ctxt, o->linear, &val, o->size);
@@ -235,60 +243,47 @@ static int operand_write(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
 /* --- flags (SDM Vol. 1 3.4.3.1 and appendix A) --- */
 
 /* PF: set when the low byte of the result has an even number of ones. */
-static inline u64 parity_flag(u64 res)
+static HOT_INLINE u64 parity_flag(u64 res)
 {
 	unsigned nibble = (res ^ (res >> 4)) & 0xf;
 
-	return ((0x9669u >> nibble) & 1) ? RFLAGS_PF : 0;
+	return (0x9669u >> nibble) & 1 ? RFLAGS_PF : 0;
 }
 
-static u64 flags_szp(u64 res, unsigned size)
+/* The flags are computed without branches: each is a bit of some expression of the
+ * operands, moved to its place in RFLAGS. */
+static HOT_INLINE u64 bit_at(u64 v, unsigned from, u64 flag)
 {
-	u64 f = parity_flag(res);
+	return ((v >> from) & 1) ? flag : 0;
+}
 
-	if ((res & size_mask(size)) == 0)
-		f |= RFLAGS_ZF;
-	if (res & sign_bit(size))
-		f |= RFLAGS_SF;
-	return f;
+static HOT_INLINE u64 flags_szp(u64 res, unsigned size)
+{
+	return parity_flag(res) | ((res & size_mask(size)) ? 0 : RFLAGS_ZF) |
+	       bit_at(res, 8 * size - 1, RFLAGS_SF);
 }
 
 /* CF is the carry out of the top bit, OF a sign change neither input explains, AF the
  * carry out of bit 3; the formulas hold with any carry-in, so ADC uses them too. */
-static u64 flags_add(u64 a, u64 b, u64 res, unsigned size)
+static HOT_INLINE u64 flags_add(u64 a, u64 b, u64 res, unsigned size)
 {
-	u64 top = sign_bit(size);
+	unsigned top = 8 * size - 1;
 	u64 carries = (a & b) | ((a | b) & ~res);
-	u64 f = flags_szp(res, size);
 
-	if (carries & top)
-		f |= RFLAGS_CF;
-	if ((a ^ res) & (b ^ res) & top)
-		f |= RFLAGS_OF;
-	if ((a ^ b ^ res) & 0x10)
-		f |= RFLAGS_AF;
-	return f;
+	return flags_szp(res, size) | bit_at(carries, top, RFLAGS_CF) |
+	       bit_at((a ^ res) & (b ^ res), top, RFLAGS_OF) |
+	       ((a ^ b ^ res) & RFLAGS_AF);	/* bit 4 of both */
 }
 
 /* a - b (- borrow): CF is the borrow out of the top bit, AF the borrow out of bit 3. */
-static u64 flags_sub(u64 a, u64 b, u64 res, unsigned size)
+static HOT_INLINE u64 flags_sub(u64 a, u64 b, u64 res, unsigned size)
 {
-	u64 top = sign_bit(size);
+	unsigned top = 8 * size - 1;
 	u64 borrows = (~a & b) | ((~a | b) & res);
-	u64 f = flags_szp(res, size);
 
-	if (borrows & top)
-		f |= RFLAGS_CF;
-	if ((a ^ b) & (a ^ res) & top)
-		f |= RFLAGS_OF;
-	if ((a ^ b ^ res) & 0x10)
-		f |= RFLAGS_AF;
-	return f;
-}
-
-static inline void set_arith_flags(struct x86_regs *regs, u64 flags)
-{
-	regs->rflags = (regs->rflags & ~RFLAGS_ARITH) | flags;
+	return flags_szp(res, size) | bit_at(borrows, top, RFLAGS_CF) |
+	       bit_at((a ^ b) & (a ^ res), top, RFLAGS_OF) |
+	       ((a ^ b ^ res) & RFLAGS_AF);	/* bit 4 of both */
 }
 
 /*
@@ -296,7 +291,7 @@ static inline void set_arith_flags(struct x86_regs *regs, u64 flags)
  * and its RFLAGS. Logic ops clear CF, OF and AF (AF is undefined: this is what Intel CPUs
  * and Bochs do); INC and DEC keep CF; NOT changes no flag.
  */
-static u64 alu_compute(unsigned op, u64 dst, u64 src, unsigned size, u64 *rflags)
+static HOT_INLINE u64 alu_compute(unsigned op, u64 dst, u64 src, unsigned size, u64 *rflags)
 {
 	u64 carry = *rflags & RFLAGS_CF;
 	u64 mask = size_mask(size);
@@ -373,32 +368,59 @@ static int emulate_alu(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
 	return X86_EMUL_OK;
 }
 
-/* MOV and MOVZX (the source operand kind gives its width; reads zero-extend). */
-static int emulate_mov(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+/* The register an OPND_REG or OPND_ACC operand names. */
+static HOT_INLINE unsigned operand_gpr(const struct x86_insn *insn, unsigned kind)
 {
-	struct operand dst, src;
-	int r = operand_fetch(ctxt, insn, insn->src, &src);
+	return kind == OPND_ACC ? X86_RAX : insn->modrm_reg;
+}
+
+/*
+ * The memory forms of MOV, MOVZX, MOVSX and MOVSXD, which are most of what MMIO sees:
+ * straight between the memory operand and a register or the immediate.
+ */
+static HOT_INLINE int move_memory(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	bool store = insn->dst == OPND_RM || insn->dst == OPND_MOFFS;
+	unsigned size = insn->operand_size;
+	unsigned mem_size = store ? size : operand_kind_size(insn, insn->src);
+	u64 linear, val;
+	int r = linear_address(ctxt, insn->segment, effective_address(ctxt, insn), mem_size,
+			       &linear);
 
 	if (r != X86_EMUL_OK)
 		return r;
+	if (store) {
+		val = insn->src == OPND_IMM ? insn->imm :
+		      gpr_read(ctxt->regs, operand_gpr(insn, insn->src), size, insn->rex);
+		return mem_write(ctxt, linear, &val, size);
+	}
+	r = mem_read_value(ctxt, linear, mem_size, &val);
+	if (r != X86_EMUL_OK)
+		return r;
+	if (insn->op == X86_OP_MOVSX || insn->op == X86_OP_MOVSXD)
+		val = sign_extend_from(val, mem_size);
+	gpr_write(ctxt->regs, operand_gpr(insn, insn->dst), size, insn->rex, val);
+	return X86_EMUL_OK;
+}
+
+/* MOV, MOVZX (the source operand kind gives its width; reads zero-extend), MOVSX and
+ * MOVSXD. */
+static HOT_INLINE int emulate_mov(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	struct operand dst, src;
+	int r;
+
+	if (likely(insn->has_mem))
+		return move_memory(ctxt, insn);
+	r = operand_fetch(ctxt, insn, insn->src, &src);
+	if (r != X86_EMUL_OK)
+		return r;
+	if (insn->op == X86_OP_MOVSX || insn->op == X86_OP_MOVSXD)
+		src.val = sign_extend_from(src.val, src.size);
 	r = operand_locate(ctxt, insn, insn->dst, &dst);
 	if (r != X86_EMUL_OK)
 		return r;
 	return operand_write(ctxt, insn, &dst, src.val);
-}
-
-/* MOVSX and MOVSXD. */
-static int emulate_movsx(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
-{
-	struct operand dst, src;
-	int r = operand_fetch(ctxt, insn, insn->src, &src);
-
-	if (r != X86_EMUL_OK)
-		return r;
-	r = operand_locate(ctxt, insn, insn->dst, &dst);
-	if (r != X86_EMUL_OK)
-		return r;
-	return operand_write(ctxt, insn, &dst, sign_extend_from(src.val, src.size));
 }
 
 /* XCHG r/m, reg: memory is written first, so a fault leaves the register alone. */
@@ -615,7 +637,7 @@ static int string_step(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
 {
 	struct x86_regs *regs = ctxt->regs;
 	u16 port = regs->gpr[X86_RDX];
-	u64 a = 0, b = 0;
+	u64 a = 0, b = 0, linear;
 	u32 in;
 	int r;
 
@@ -652,7 +674,7 @@ static int string_step(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
 		 * only after, and the value read is lost (as in KVM): the callbacks offer
 		 * no way to probe a translation without writing.
 		 */
-		r = string_address(ctxt, insn, X86_RDI, size, &a);
+		r = string_address(ctxt, insn, X86_RDI, size, &linear);
 		if (r == X86_EMUL_OK)
 			r = ctxt->ops->pio_in(ctxt->ops_ctx, port, size, &in);
 		if (r == X86_EMUL_OK)
@@ -718,10 +740,7 @@ typedef int (*emulate_fn)(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn
 
 static const emulate_fn emulate_op[X86_OP_COUNT] = {
 	[X86_OP_ADD ... X86_OP_NEG] = emulate_alu,
-	[X86_OP_MOV] = emulate_mov,
-	[X86_OP_MOVZX] = emulate_mov,
-	[X86_OP_MOVSX] = emulate_movsx,
-	[X86_OP_MOVSXD] = emulate_movsx,
+	[X86_OP_MOV ... X86_OP_MOVSXD] = emulate_mov,
 	[X86_OP_XCHG] = emulate_xchg,
 	[X86_OP_CMPXCHG] = emulate_cmpxchg,
 	[X86_OP_XADD] = emulate_xadd,
@@ -752,25 +771,29 @@ const char *x86_op_name(unsigned op)
 }
 
 /* IP wraps at the code size (SDM Vol. 1 3.5). */
-static u64 next_rip(const struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+static HOT_INLINE u64 next_rip(const struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
 {
-	u64 rip = ctxt->regs->rip + insn->length;
+	static const u64 ip_mask[] = {
+		[X86_MODE_REAL] = 0xffff, [X86_MODE_PROT16] = 0xffff,
+		[X86_MODE_PROT32] = 0xffffffff, [X86_MODE_LONG64] = ~0ull,
+	};
 
-	switch (ctxt->mode) {
-	case X86_MODE_LONG64: return rip;
-	case X86_MODE_PROT32: return (u32)rip;
-	default: return (u16)rip;
-	}
+	return (ctxt->regs->rip + insn->length) & ip_mask[ctxt->mode];
 }
 
-int x86_execute(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+/* Runs the handler of a decoded instruction, then moves RIP past it. */
+static HOT_INLINE int execute(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
 {
 	emulate_fn fn = insn->op < X86_OP_COUNT ? emulate_op[insn->op] : NULL;
 	int r;
 
-	if (!fn)
+	/* the MOV family, most of what MMIO sees, is called directly and inlined */
+	if (likely(insn->op >= X86_OP_MOV && insn->op <= X86_OP_MOVSXD))
+		r = emulate_mov(ctxt, insn);
+	else if (fn)
+		r = fn(ctxt, insn);
+	else
 		return X86_EMUL_UNHANDLED;
-	r = fn(ctxt, insn);
 	if (r == EMUL_REP_PAUSED)
 		return X86_EMUL_OK;
 	if (r == X86_EMUL_OK) {
@@ -780,10 +803,56 @@ int x86_execute(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
 	return r;
 }
 
+int x86_execute(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	return execute(ctxt, insn);
+}
+
 /* Bytes left before the next 4 KiB boundary, at most a whole instruction's worth. */
-static unsigned bytes_to_page_end(u64 linear)
+static HOT_INLINE unsigned bytes_to_page_end(u64 linear)
 {
 	return MIN(PAGE_SIZE - (linear & (PAGE_SIZE - 1)), X86_MAX_INSN_LEN);
+}
+
+/* The first 16 bytes of a code buffer as two little-endian words. */
+static HOT_INLINE void code_words(const u8 *bytes, u64 words[2])
+{
+	__builtin_memcpy(&words[0], bytes, 8);
+	__builtin_memcpy(&words[1], bytes + 8, 8);
+}
+
+/* Whether e holds the decode of the code just fetched. */
+static HOT_INLINE bool decode_cache_hit(const struct x86_emu_ctxt *ctxt,
+					const struct x86_decode_cache_entry *e)
+{
+	u64 code[2];
+
+	if (!e->valid || e->insn.length > ctxt->nbytes || e->mode != ctxt->mode)
+		return false;
+	code_words(ctxt->bytes, code);
+	return (code[0] & e->code_mask[0]) == e->code[0] &&
+	       (code[1] & e->code_mask[1]) == e->code[1];
+}
+
+/* Decodes into e, which then holds the new decode if it succeeded. */
+static HOT_INLINE enum x86_decode_result decode_into_cache(struct x86_emu_ctxt *ctxt,
+							   struct x86_decode_cache_entry *e)
+{
+	enum x86_decode_result d = x86_decode_padded(ctxt->bytes, ctxt->nbytes, ctxt->mode,
+						     &e->insn);
+
+	unsigned len = e->insn.length;
+
+	e->valid = d == X86_DECODE_OK;
+	if (e->valid) {
+		e->code_mask[0] = len >= 8 ? ~0ull : ~(~0ull << (8 * len));
+		e->code_mask[1] = len > 8 ? ~(~0ull << (8 * (len - 8))) : 0;
+		code_words(ctxt->bytes, e->code);
+		e->code[0] &= e->code_mask[0];
+		e->code[1] &= e->code_mask[1];
+		e->mode = ctxt->mode;
+	}
+	return d;
 }
 
 /*
@@ -791,22 +860,28 @@ static unsigned bytes_to_page_end(u64 linear)
  * the next page only if the decoder ran out of bytes: a fault there is the CPU's fault
  * only when the instruction really reaches into that page.
  */
-static enum x86_decode_result fetch_and_decode(struct x86_emu_ctxt *ctxt, int *fetch_result)
+static HOT_INLINE enum x86_decode_result fetch_and_decode(struct x86_emu_ctxt *ctxt,
+							 int *fetch_result)
 {
 	const struct x86_regs *regs = ctxt->regs;
+	struct x86_decode_cache_entry *e =
+		&ctxt->decode_cache[regs->rip % X86_DECODE_CACHE_ENTRIES];
 	u64 linear = ctxt->mode == X86_MODE_LONG64 ? regs->rip :
 		     (u32)(segment_base(ctxt, X86_SEG_CS) + regs->rip);
 	unsigned first = bytes_to_page_end(linear);
 	enum x86_decode_result d;
 
-	__builtin_memset(ctxt->bytes, 0, sizeof(ctxt->bytes));
 	ctxt->nbytes = 0;
+	ctxt->insn = NULL;
 	*fetch_result = ctxt->ops->fetch(ctxt->ops_ctx, linear, ctxt->bytes, first,
 					 &ctxt->exception);
 	if (*fetch_result != X86_EMUL_OK)
 		return X86_DECODE_TRUNCATED;
 	ctxt->nbytes = first;
-	d = x86_decode_padded(ctxt->bytes, first, ctxt->mode, &ctxt->insn);
+	ctxt->insn = &e->insn;
+	if (decode_cache_hit(ctxt, e))
+		return X86_DECODE_OK;
+	d = decode_into_cache(ctxt, e);
 	if (likely(d != X86_DECODE_TRUNCATED) || first == X86_MAX_INSN_LEN)
 		return d;
 	linear += first;
@@ -817,7 +892,7 @@ static enum x86_decode_result fetch_and_decode(struct x86_emu_ctxt *ctxt, int *f
 	if (*fetch_result != X86_EMUL_OK)
 		return X86_DECODE_TRUNCATED;
 	ctxt->nbytes = X86_MAX_INSN_LEN;
-	return x86_decode_padded(ctxt->bytes, X86_MAX_INSN_LEN, ctxt->mode, &ctxt->insn);
+	return decode_into_cache(ctxt, e);
 }
 
 int x86_emulate(struct x86_emu_ctxt *ctxt)
@@ -826,7 +901,7 @@ int x86_emulate(struct x86_emu_ctxt *ctxt)
 
 	switch (fetch_and_decode(ctxt, &fetch_result)) {
 	case X86_DECODE_OK:
-		return x86_execute(ctxt, &ctxt->insn);
+		return execute(ctxt, ctxt->insn);
 	case X86_DECODE_INVALID:
 		return raise_exception(ctxt, X86_EXC_UD, false);
 	case X86_DECODE_TOO_LONG:

@@ -54,7 +54,7 @@ static void check_decoders_agree(const u8 *bytes, size_t size, enum x86_cpu_mode
 static void check_result(const struct x86_emu_ctxt *ctxt, int r, u64 rip, u64 rflags)
 {
 	const struct x86_regs *regs = ctxt->regs;
-	const struct x86_insn *insn = &ctxt->insn;
+	const struct x86_insn *insn = ctxt->insn;
 	bool rep_paused;
 
 	if ((regs->rflags ^ rflags) & ~FUZZ_ALLOWED_FLAGS)
@@ -84,7 +84,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
 	static struct fake_guest g;
 	struct fuzz_input in = { data, size, 0 };
-	struct x86_regs regs;
+	struct x86_regs regs, saved;
 	struct x86_emu_ctxt ctxt;
 	u8 config = take_byte(&in), code[16];
 	enum x86_cpu_mode mode = config & 3;
@@ -116,8 +116,13 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	rflags = regs.rflags;
 	ctxt = (struct x86_emu_ctxt){ .ops = &fake_ops, .ops_ctx = &g, .regs = &regs,
 				      .mode = mode };
-	r = x86_emulate(&ctxt);
-	check_result(&ctxt, r, rip, rflags);
+	saved = regs;
+	/* twice: the second run may take its decode from the cache */
+	for (i = 0; i < 2; i++) {
+		regs = saved;
+		r = x86_emulate(&ctxt);
+		check_result(&ctxt, r, rip, rflags);
+	}
 	if (g.bad_callback)
 		abort();
 	return 0;

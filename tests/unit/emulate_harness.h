@@ -210,21 +210,4 @@ static const struct x86_emu_ops fake_ops = {
 	.seg_base = fake_seg_base,
 };
 
-/* "48 89 07" -> bytes; returns the count. */
-static unsigned parse_hex(const char *s, u8 *out, unsigned max)
-{
-	unsigned n = 0;
-	char *end;
-
-	while (*s && n < max) {
-		while (*s == ' ')
-			s++;
-		if (!*s)
-			break;
-		out[n++] = (u8)strtoul(s, &end, 16);
-		s = end;
-	}
-	return n;
-}
-
 #endif

@@ -188,6 +188,12 @@ static const struct emu_case cases[] = {
 	CASE(M64, "41 c6 00 ab", IN(R(R8, D)), IO(WR(D, 1, 0xab))),
 	CASE(M64, "c7 44 24 08 01 00 00 00", IN(R(RSP, D)), IO(WR(D + 8, 4, 1))),
 
+	/* --- MOVNTI: a MOV to memory of 32 or 64 bits --- */
+	CASE(M64, "0f c3 07", IN(R(RDI, D), R(RAX, RAXV)), IO(WR(D, 4, 0x55667788))),
+	CASE(M64, "48 0f c3 07", IN(R(RDI, D), R(RAX, RAXV)), IO(WR(D, 8, RAXV))),
+	CASE(M64, "0f c3 c0", UD_),
+	CASE(M64, "66 0f c3 07", UD_),
+
 	/* --- MOVZX, MOVSX, MOVSXD --- */
 	CASE(M64, "0f b6 07", IN(R(RDI, D), R(RAX, ~0ull)), MEM(M(D, 1, 0x80)),
 	     OUT(R(RAX, 0x80)), IO(RD(D, 1, 0x80))),
@@ -215,6 +221,8 @@ static const struct emu_case cases[] = {
 	     OUT(R(RAX, 0x7fffffff)), IO(RD(D, 4, 0x7fffffff))),
 	CASE(M64, "63 07", IN(R(RDI, D), R(RAX, ~0ull)), MEM(M(D, 4, 0x80000000)),
 	     OUT(R(RAX, 0x80000000)), IO(RD(D, 4, 0x80000000))),
+	CASE(M64, "66 63 07", IN(R(RDI, D), R(RAX, ~0ull)), MEM(M(D, 4, 0x12348000)),
+	     OUT(R(RAX, 0xffffffffffff8000)), IO(RD(D, 2, 0x8000))),
 	CASE(M32, "0f b6 07", IN(R(RDI, D)), MEM(M(D, 1, 0x99)), OUT(R(RAX, 0x99)),
 	     IO(RD(D, 1, 0x99))),
 	CASE(M16, "0f bf 07", IN(R(RBX, D), R(RAX, 0x11112222)), MEM(M(D, 2, 0x8001)),
@@ -611,9 +619,43 @@ static const struct emu_case cases[] = {
 	     IN(R(RBX, D), R(RAX, 1)), IO(WR(D, 2, 1))),	/* IP wraps */
 	CASE(M16, "01 07", IN(R(RBX, D), R(RAX, 1)), MEM(M(D, 2, 0xffff)),
 	     FL(0, F_CF | F_ZF | F_PF | F_AF), IO(RD(D, 2, 0xffff), WR(D, 2, 0))),
+	CASE(M16, "67 89 04 8f", SEG(DS, 0x10000), IN(R(RDI, 0x100), R(RCX, 2), R(RAX, 1)),
+	     IO(WR(0x10108, 2, 1))),	/* SIB in 16-bit code */
+	CASE(M16, "67 a1 00 20 01 00", SEG(DS, 0x10000), MEM(M(0x22000, 2, 7)),
+	     OUT(R(RAX, 7)), IO(RD(0x22000, 2, 7))),	/* 32-bit moffs */
+	CASE(M32, "26 a1 00 20 00 00", SEG(DS, 0x10000), SEG(ES, 0x30000),
+	     MEM(M(0x32000, 4, 7)), OUT(R(RAX, 7)), IO(RD(0x32000, 4, 7))),
+	CASE(M32, "67 a4", SEG(DS, 0x10000), SEG(ES, 0x20000),
+	     IN(R(RSI, 0x1ffff), R(RDI, 0x3ffff)), MEM(M(0x1ffff, 1, 9)),
+	     OUT(R(RSI, 0x10000), R(RDI, 0x30000)),
+	     IO(RD(0x1ffff, 1, 9), WR(0x2ffff, 1, 9))),	/* SI/DI wrap at 16 bits */
 	CASE(MRL, "c6 06 00 10 ab", SEG(DS, 0xb8000), IO(WR(0xb9000, 1, 0xab))),
 	CASE(MRL, "89 07", SEG(DS, 0x12340), SEG(CS, 0xf0000), IN(R(RBX, 0x10), R(RAX, 5)),
 	     IO(WR(0x12350, 2, 5))),
+
+	/* --- register-only forms (never MMIO, but valid: the generic operand path) --- */
+	CASE(M64, "89 c8", IN(R(RAX, ~0ull), R(RCX, 0x12345678)), OUT(R(RAX, 0x12345678))),
+	CASE(M64, "88 e0", IN(R(RAX, 0xaabb)), OUT(R(RAX, 0xaaaa))),	/* mov al, ah */
+	CASE(M64, "40 88 e0", IN(R(RAX, 0xaabb), R(RSP, 0xcc)), OUT(R(RAX, 0xaacc))),
+	CASE(M64, "0f b6 c4", IN(R(RAX, 0x1280)), OUT(R(RAX, 0x12))),	/* movzx eax, ah */
+	CASE(M64, "0f be c0", IN(R(RAX, 0x1280)), OUT(R(RAX, 0xffffff80))),
+	CASE(M64, "48 63 c1", IN(R(RCX, 0x80000000)), OUT(R(RAX, 0xffffffff80000000))),
+	CASE(M64, "66 89 c8", IN(R(RAX, ~0ull), R(RCX, 0x1234)), OUT(R(RAX, 0xffffffffffff1234))),
+	CASE(M64, "87 c8", IN(R(RAX, 1), R(RCX, 2)), OUT(R(RAX, 2), R(RCX, 1))),
+	CASE(M64, "0f c1 c0", IN(R(RAX, 3)), FL(0, F_PF), OUT(R(RAX, 6))),	/* xadd eax, eax */
+	CASE(M64, "0f b1 c8", IN(R(RAX, 5), R(RCX, 9)), FL(0, F_ZF | F_PF), OUT(R(RAX, 9))),
+	CASE(M64, "01 c8", IN(R(RAX, 1), R(RCX, 2)), FL(0, F_PF), OUT(R(RAX, 3))),
+	CASE(M64, "f7 d8", IN(R(RAX, 1)), FL(0, F_CF | F_PF | F_AF | F_SF),
+	     OUT(R(RAX, 0xffffffff))),
+	CASE(M64, "ff c0", IN(R(RAX, 0x7fffffff)), FL(F_CF, F_CF | F_PF | F_AF | F_SF | F_OF),
+	     OUT(R(RAX, 0x80000000))),
+	CASE(M64, "c7 c0 ff ff ff ff", IN(R(RAX, ~0ull)), OUT(R(RAX, 0xffffffff))),
+	CASE(M64, "f3 ac", IN(R(RSI, D), R(RCX, 2)), MEM(M(D, 2, 0x2211)),
+	     OUT(R(RSI, D + 2), R(RCX, 0), R(RAX, 0x22)),
+	     IO(RD(D, 1, 0x11), RD(D + 1, 1, 0x22))),
+	CASE(M16, "a5", SEG(DS, 0x10000), SEG(ES, 0x20000), IN(R(RSI, 0x10), R(RDI, 0x20)),
+	     FL(F_DF, 0), MEM(M(0x10010, 2, 0xbeef)), OUT(R(RSI, 0xe), R(RDI, 0x1e)),
+	     IO(RD(0x10010, 2, 0xbeef), WR(0x20020, 2, 0xbeef))),
 
 	/* --- RFLAGS.RF is cleared once the instruction completes --- */
 	CASE(M64, "89 07", IN(R(RDI, D), R(RAX, 1)), FL(F_RF | F_CF, F_CF),
@@ -684,6 +726,23 @@ static const struct emu_case cases[] = {
 	CASE(M64, "90", UNHANDLED_),
 	CASE(M32, "63 07", IN(R(RDI, D)), UNHANDLED_),	/* arpl */
 };
+
+/* "48 89 07" -> bytes; returns the count. */
+static unsigned parse_hex(const char *s, u8 *out, unsigned max)
+{
+	unsigned n = 0;
+	char *end;
+
+	while (*s && n < max) {
+		while (*s == ' ')
+			s++;
+		if (!*s)
+			break;
+		out[n++] = (u8)strtoul(s, &end, 16);
+		s = end;
+	}
+	return n;
+}
 
 static u64 reg_list_value(const struct reg_val *list, unsigned n, unsigned reg, u64 dflt)
 {
@@ -915,38 +974,41 @@ struct alu_op {
 	bool byte_form;		/* has an 8-bit form */
 	bool writes;		/* writes its destination */
 	u64 flags_checked;	/* the flags the SDM defines for it */
+	bool bit_offset;	/* BT*: the source is a bit offset */
 };
 
-#define ALU_BIN(n, i) { #n, native_##n, \
-	BIT(FORM_MEM_REG) | BIT(FORM_REG_MEM) | BIT(FORM_MEM_IMM) | BIT(FORM_MEM_IMM8) | \
-	BIT(FORM_ACC_IMM), \
-	{ [FORM_MEM_REG] = (i) * 8, [FORM_REG_MEM] = (i) * 8 + 2, [FORM_MEM_IMM] = 0x80, \
-	  [FORM_ACC_IMM] = (i) * 8 + 4 }, \
-	(i), false, true, (i) != 7, F_ARITH }
+#define ALU_BIN(n, i) { .name = #n, .native = native_##n, \
+	.forms = BIT(FORM_MEM_REG) | BIT(FORM_REG_MEM) | BIT(FORM_MEM_IMM) | \
+		 BIT(FORM_MEM_IMM8) | BIT(FORM_ACC_IMM), \
+	.opcode = { [FORM_MEM_REG] = (i) * 8, [FORM_REG_MEM] = (i) * 8 + 2, \
+		    [FORM_MEM_IMM] = 0x80, [FORM_ACC_IMM] = (i) * 8 + 4 }, \
+	.modrm_reg = (i), .byte_form = true, .writes = (i) != 7, .flags_checked = F_ARITH }
+#define ALU_UNARY(n, opc, r) { .name = #n, .native = native_##n, .forms = BIT(FORM_MEM), \
+	.opcode = { [FORM_MEM] = (opc) }, .modrm_reg = (r), .byte_form = true, \
+	.writes = true, .flags_checked = F_ARITH }
+/* BT*: opcode[] holds the 16/32/64-bit opcodes minus one, as for the others */
+#define ALU_BT(n, opc, r) { .name = #n, .native = native_##n, \
+	.forms = BIT(FORM_MEM_REG) | BIT(FORM_MEM_IMM), \
+	.opcode = { [FORM_MEM_REG] = (opc) - 1, [FORM_MEM_IMM] = 0xba - 1 }, \
+	.modrm_reg = (r), .two_byte = true, .writes = (r) != 4, .flags_checked = F_CF, \
+	.bit_offset = true }
 
 static const struct alu_op alu_ops[] = {
 	ALU_BIN(add, 0), ALU_BIN(or, 1), ALU_BIN(adc, 2), ALU_BIN(sbb, 3),
 	ALU_BIN(and, 4), ALU_BIN(sub, 5), ALU_BIN(xor, 6), ALU_BIN(cmp, 7),
-	{ "test", native_test, BIT(FORM_MEM_REG) | BIT(FORM_MEM_IMM) | BIT(FORM_ACC_IMM),
-	  { [FORM_MEM_REG] = 0x84, [FORM_MEM_IMM] = 0xf6, [FORM_ACC_IMM] = 0xa8 },
-	  0, false, true, false, F_ARITH },
-	{ "inc", native_inc, BIT(FORM_MEM), { [FORM_MEM] = 0xfe }, 0, false, true, true, F_ARITH },
-	{ "dec", native_dec, BIT(FORM_MEM), { [FORM_MEM] = 0xfe }, 1, false, true, true, F_ARITH },
-	{ "not", native_not, BIT(FORM_MEM), { [FORM_MEM] = 0xf6 }, 2, false, true, true, F_ARITH },
-	{ "neg", native_neg, BIT(FORM_MEM), { [FORM_MEM] = 0xf6 }, 3, false, true, true, F_ARITH },
-	{ "xadd", native_xadd, BIT(FORM_MEM_REG), { [FORM_MEM_REG] = 0xc0 }, 0, true, true,
-	  true, F_ARITH },
-	{ "cmpxchg", native_cmpxchg, BIT(FORM_MEM_REG), { [FORM_MEM_REG] = 0xb0 }, 0, true,
-	  true, true, F_ARITH },
-	/* BT*: the opcodes are those of the 16/32/64-bit forms, minus one */
-	{ "bt", native_bt, BIT(FORM_MEM_REG) | BIT(FORM_MEM_IMM),
-	  { [FORM_MEM_REG] = 0xa2, [FORM_MEM_IMM] = 0xb9 }, 4, true, false, false, F_CF },
-	{ "bts", native_bts, BIT(FORM_MEM_REG) | BIT(FORM_MEM_IMM),
-	  { [FORM_MEM_REG] = 0xaa, [FORM_MEM_IMM] = 0xb9 }, 5, true, false, true, F_CF },
-	{ "btr", native_btr, BIT(FORM_MEM_REG) | BIT(FORM_MEM_IMM),
-	  { [FORM_MEM_REG] = 0xb2, [FORM_MEM_IMM] = 0xb9 }, 6, true, false, true, F_CF },
-	{ "btc", native_btc, BIT(FORM_MEM_REG) | BIT(FORM_MEM_IMM),
-	  { [FORM_MEM_REG] = 0xba, [FORM_MEM_IMM] = 0xb9 }, 7, true, false, true, F_CF },
+	{ .name = "test", .native = native_test,
+	  .forms = BIT(FORM_MEM_REG) | BIT(FORM_MEM_IMM) | BIT(FORM_ACC_IMM),
+	  .opcode = { [FORM_MEM_REG] = 0x84, [FORM_MEM_IMM] = 0xf6, [FORM_ACC_IMM] = 0xa8 },
+	  .byte_form = true, .flags_checked = F_ARITH },
+	ALU_UNARY(inc, 0xfe, 0), ALU_UNARY(dec, 0xfe, 1),
+	ALU_UNARY(not, 0xf6, 2), ALU_UNARY(neg, 0xf6, 3),
+	{ .name = "xadd", .native = native_xadd, .forms = BIT(FORM_MEM_REG),
+	  .opcode = { [FORM_MEM_REG] = 0xc0 }, .two_byte = true, .byte_form = true,
+	  .writes = true, .flags_checked = F_ARITH },
+	{ .name = "cmpxchg", .native = native_cmpxchg, .forms = BIT(FORM_MEM_REG),
+	  .opcode = { [FORM_MEM_REG] = 0xb0 }, .two_byte = true, .byte_form = true,
+	  .writes = true, .flags_checked = F_ARITH },
+	ALU_BT(bt, 0xa3, 4), ALU_BT(bts, 0xab, 5), ALU_BT(btr, 0xb3, 6), ALU_BT(btc, 0xbb, 7),
 };
 
 static u64 rng_state = 0x9e3779b97f4a7c15ull;
@@ -1030,58 +1092,61 @@ static u64 sign_extend_bytes(u64 v, unsigned n, unsigned size)
 	return (u64)((s64)(v << shift) >> shift) & mask;
 }
 
-/* One instruction run both ways; returns false (after CHECKs) on a mismatch. */
+/* The value the emulator wrote to memory (its first write), or a failed CHECK. */
+static u64 first_write(const struct fake_guest *g)
+{
+	unsigned i;
+
+	for (i = 0; i < g->nlog && i < FAKE_MAX_LOG; i++)
+		if (g->log[i].kind == 'w')
+			return g->log[i].val;
+	CHECK(!"a memory write");
+	return 0;
+}
+
+/*
+ * One instruction run both ways; returns false (after CHECKs) on a mismatch. dst and src
+ * are the values of the instruction's destination and source operands, wherever the
+ * form puts them: [rdi], ecx, eax or the immediate.
+ */
 static bool alu_compare_once(const struct alu_op *op, enum alu_form form, unsigned size,
 			     enum x86_cpu_mode mode)
 {
 	int failures_before = unit_failures;
 	u64 mask = ~0ull >> (64 - 8 * size);
-	unsigned imm_size = alu_imm_size(op, form, size), bits = 8 * size;
+	unsigned imm_size = alu_imm_size(op, form, size), ncode, i;
 	u64 dst = interesting_value(size), src = interesting_value(size), acc = 0;
-	u64 imm = rng() & (imm_size == 4 ? 0xffffffff : imm_size == 2 ? 0xffff : 0xff);
+	u64 imm = imm_size ? rng() & (~0ull >> (64 - 8 * imm_size)) : 0;
 	u64 flags_in = (rng() & F_ARITH) | F_FIXED, native_flags = flags_in;
-	u64 nd, ns, nacc, rm_val, reg_val;
+	u64 d, s, a, mem_val;
+	bool reg_dst = form == FORM_REG_MEM || form == FORM_ACC_IMM;
 	struct fake_guest g = { 0 };
 	struct x86_regs regs = { 0 };
 	struct x86_emu_ctxt ctxt = { .ops = &fake_ops, .ops_ctx = &g, .regs = &regs,
 				     .mode = mode };
 	u8 code[16];
-	unsigned ncode, i;
-	bool reg_dst = form == FORM_REG_MEM || form == FORM_ACC_IMM;
 
-	if (op->native == native_bt || op->native == native_bts || op->native == native_btr ||
-	    op->native == native_btc) {
-		src &= bits - 1;	/* the register form wraps; only in-range offsets compare */
-		imm &= 0xff;
-	}
-	if (op->native == native_cmpxchg)
-		acc = (rng() & 1) ? dst : interesting_value(size);
 	if (imm_size)
 		src = sign_extend_bytes(imm, imm_size, size);
+	if (op->bit_offset && !imm_size)
+		src &= 8 * size - 1;	/* the register form wraps: compare in-range offsets */
+	if (op->native == native_cmpxchg)
+		acc = (rng() & 1) ? dst : interesting_value(size);
+	d = dst;
+	s = src;
+	a = acc;
+	op->native(size, &d, &s, &a, &native_flags);
+
 	ncode = alu_encode(op, form, size, imm, code);
-
-	/* native: the r/m value is dst unless the register is the destination */
-	nd = reg_dst ? src : dst;
-	ns = reg_dst ? dst : src;
-	if (op->native == native_bt || op->native == native_bts || op->native == native_btr ||
-	    op->native == native_btc)
-		ns &= bits - 1;
-	nacc = acc;
-	if (reg_dst)
-		op->native(size, &ns, &nd, &nacc, &native_flags);
-	else
-		op->native(size, &nd, &ns, &nacc, &native_flags);
-
 	fake_reset(&g, mode);
 	fake_poke(&g, CODE_RIP, code, ncode);
-	rm_val = reg_dst ? src : dst;
-	reg_val = reg_dst ? dst : src;
-	if (form == FORM_ACC_IMM)
-		rm_val = 0;
-	fake_poke(&g, D, &rm_val, size);
+	mem_val = reg_dst ? src : dst;
+	if (form != FORM_ACC_IMM)
+		fake_poke(&g, D, &mem_val, size);
 	regs.gpr[X86_RDI] = D;
-	regs.gpr[X86_RCX] = form == FORM_ACC_IMM ? 0 : reg_val | (~mask & 0x5a5a5a5a5a5a5a5aull);
-	regs.gpr[X86_RAX] = form == FORM_ACC_IMM ? reg_val : acc;
+	/* bits above the operand size must survive */
+	regs.gpr[X86_RCX] = (reg_dst ? dst : src) | (~mask & 0x5a5a5a5a5a5a5a5aull);
+	regs.gpr[X86_RAX] = form == FORM_ACC_IMM ? dst : acc;
 	regs.rip = CODE_RIP;
 	regs.rflags = flags_in;
 
@@ -1090,24 +1155,24 @@ static bool alu_compare_once(const struct alu_op *op, enum alu_form form, unsign
 	CHECK_EQ(x86_insn_length(code, ncode, mode), ncode);
 	CHECK_EQ(regs.rflags & op->flags_checked, native_flags & op->flags_checked);
 	CHECK_EQ(regs.rflags & ~op->flags_checked, flags_in & ~op->flags_checked);
-	if (reg_dst) {
-		unsigned reg = form == FORM_ACC_IMM ? X86_RAX : X86_RCX;
+	if (form == FORM_ACC_IMM) {
+		CHECK_EQ(regs.gpr[X86_RAX] & mask, d & mask);
+	} else if (reg_dst) {
+		/* 32-bit results clear bits 63:32; narrower ones keep them */
+		u64 upper = size == 4 ? 0 : ~mask & 0x5a5a5a5a5a5a5a5aull;
 
-		CHECK_EQ(regs.gpr[reg] & mask, ns & mask);
+		CHECK_EQ(regs.gpr[X86_RCX], op->writes ? (d & mask) | upper :
+			 (dst & mask) | (~mask & 0x5a5a5a5a5a5a5a5aull));
 	} else if (op->writes) {
-		for (i = 0; i < g.nlog && g.log[i].kind != 'w'; i++)
-			;
-		CHECK(i < g.nlog);
-		if (i < g.nlog)
-			CHECK_EQ(g.log[i].val, nd & mask);
+		CHECK_EQ(first_write(&g), d & mask);
 	} else {
 		for (i = 0; i < g.nlog; i++)
 			CHECK(g.log[i].kind != 'w');
 	}
 	if (op->native == native_xadd)
-		CHECK_EQ(regs.gpr[X86_RCX] & mask, ns & mask);
+		CHECK_EQ(regs.gpr[X86_RCX] & mask, s & mask);
 	if (op->native == native_cmpxchg)
-		CHECK_EQ(regs.gpr[X86_RAX] & mask, nacc & mask);
+		CHECK_EQ(regs.gpr[X86_RAX] & mask, a & mask);
 	CHECK(!g.bad_callback);
 	fake_reset(&g, mode);
 	if (unit_failures == failures_before)
@@ -1384,7 +1449,68 @@ static void test_fetch_split(void)
 	CHECK_EQ(g.fetches, 2);
 	CHECK_EQ(ctxt.nbytes, X86_MAX_INSN_LEN);
 	CHECK_EQ(ctxt.bytes[2], 0x07);
-	CHECK_EQ(ctxt.insn.op, X86_OP_MOV);
+	CHECK_EQ(ctxt.insn->op, X86_OP_MOV);
+	CHECK(!g.bad_callback);
+	fake_reset(&g, M64);
+}
+
+/*
+ * The decode cache: a second run of the same bytes reuses the decode (seen by tampering
+ * with the cached entry), while new bytes or another mode at the same RIP decode afresh.
+ */
+static void test_decode_cache(void)
+{
+	struct fake_guest g = { 0 };
+	struct x86_regs regs;
+	struct x86_emu_ctxt ctxt;
+	struct x86_decode_cache_entry *e;
+	static const u8 byte_store[] = { 0x88, 0x07 };
+	static const u8 bad_rex[] = { 0x48, 0x89, 0x07 };
+
+	emulate_setup(&ctxt, &g, &regs, M64, CODE_RIP, "89 07");
+	regs.gpr[X86_RDI] = D;
+	regs.gpr[X86_RAX] = 0x11223344;
+	CHECK_EQ(x86_emulate(&ctxt), X86_EMUL_OK);
+	e = &ctxt.decode_cache[CODE_RIP % X86_DECODE_CACHE_ENTRIES];
+	CHECK(ctxt.insn == &e->insn);
+	CHECK(e->valid);
+	CHECK_EQ(e->code[0], 0x0789);
+	CHECK_EQ(e->code[1], 0);
+
+	e->insn.disp = 8;	/* a hit must use the cached decode */
+	regs.rip = CODE_RIP;
+	CHECK_EQ(x86_emulate(&ctxt), X86_EMUL_OK);
+	CHECK_EQ(g.nlog, 2);
+	CHECK_EQ(g.log[1].addr, D + 8);
+	e->insn.disp = 0;
+
+	fake_poke(&g, CODE_RIP, byte_store, sizeof(byte_store));	/* new code */
+	regs.rip = CODE_RIP;
+	CHECK_EQ(x86_emulate(&ctxt), X86_EMUL_OK);
+	CHECK_EQ(g.log[2].size, 1);
+	CHECK_EQ(g.log[2].addr, D);
+
+	fake_poke(&g, CODE_RIP, bad_rex, sizeof(bad_rex));
+	regs.rip = CODE_RIP;
+	CHECK_EQ(x86_emulate(&ctxt), X86_EMUL_OK);
+	CHECK_EQ(g.log[3].size, 8);
+	ctxt.mode = M32;	/* the same bytes: dec eax in 32-bit code */
+	g.mode = M32;
+	regs.rip = CODE_RIP;
+	CHECK_EQ(x86_emulate(&ctxt), X86_EMUL_UNHANDLED);
+	CHECK(!e->valid);
+	CHECK_EQ(ctxt.insn->length, 1);
+	CHECK_EQ(g.nlog, 4);
+
+	/* a cached instruction longer than what its page now holds is not a hit */
+	emulate_setup(&ctxt, &g, &regs, M64, 0x4ffe, "c7 07 78 56 34 12");
+	regs.gpr[X86_RDI] = D;
+	CHECK_EQ(x86_emulate(&ctxt), X86_EMUL_OK);
+	g.fault_pages[0] = 0x5000;
+	regs.rip = 0x4ffe;
+	CHECK_EQ(x86_emulate(&ctxt), X86_EMUL_EXCEPTION);
+	CHECK_EQ(ctxt.exception.vector, X86_EXC_PF);
+	CHECK_EQ(ctxt.exception.cr2, 0x5000);
 	CHECK(!g.bad_callback);
 	fake_reset(&g, M64);
 }
@@ -1532,6 +1658,7 @@ int main(void)
 	test_cmpxchg16b();
 	test_fetch_split();
 	test_callback_unhandled();
+	test_decode_cache();
 	test_decode_then_execute();
 	test_decode_initialises_what_it_uses();
 	test_names_and_formatting();
