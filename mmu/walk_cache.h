@@ -5,7 +5,8 @@
  * the memory-slot generation (which keeps the pointers valid) are unchanged and every
  * entry still holds the value read: the same entries give the same translation and the
  * same rights, whatever the guest did with its TLB. A/D bits are already set in the
- * values kept (the walk set them), so a hit has nothing to write. */
+ * values kept (the walk set them), so a hit has nothing to write. It also keeps where the
+ * page it leads to lives in host memory, valid for the same memory-slot generation. */
 #ifndef VIREO_MMU_WALK_CACHE_H
 #define VIREO_MMU_WALK_CACHE_H
 
@@ -19,6 +20,7 @@ struct walk_cache {
 	u64 settings;			/* guest_paging fields that change rights */
 	u64 generation;			/* memory slots the entry pointers were made for */
 	u64 gpa_page;
+	u8 *page_hva;			/* the page in host memory; NULL: not RAM for this access */
 	const u64 *entry[GUEST_WALK_MAX_LEVELS];
 	u64 value[GUEST_WALK_MAX_LEVELS];
 };
@@ -41,7 +43,8 @@ static inline bool walk_cache_applies(const struct guest_paging *p)
 }
 
 static inline bool walk_cache_lookup(const struct walk_cache *c, const struct guest_paging *p,
-				     u64 generation, u64 linear, unsigned access, u64 *gpa)
+				     u64 generation, u64 linear, unsigned access, u64 *gpa,
+				     u8 **page_hva)
 {
 	if (!c->valid || c->key != walk_cache_key(linear, access) || c->cr3 != p->cr3 ||
 	    c->generation != generation || c->settings != walk_cache_settings(p))
@@ -50,13 +53,15 @@ static inline bool walk_cache_lookup(const struct walk_cache *c, const struct gu
 		if (__atomic_load_n(c->entry[i], __ATOMIC_RELAXED) != c->value[i])
 			return false;
 	*gpa = c->gpa_page | (linear & (PAGE_SIZE - 1));
+	*page_hva = c->page_hva;
 	return true;
 }
 
 /* entry_hva[level - 1]: where the walk's entry at that level lives in host memory. */
 static inline void walk_cache_fill(struct walk_cache *c, const struct guest_paging *p,
 				   u64 generation, u64 linear, unsigned access,
-				   const struct guest_walk_result *walk, const u64 *const entry_hva[])
+				   const struct guest_walk_result *walk, const u64 *const entry_hva[],
+				   u8 *page_hva)
 {
 	c->valid = false;
 	if (!walk_cache_applies(p))
@@ -73,6 +78,7 @@ static inline void walk_cache_fill(struct walk_cache *c, const struct guest_pagi
 	c->settings = walk_cache_settings(p);
 	c->generation = generation;
 	c->gpa_page = walk->gpa & ~(PAGE_SIZE - 1);
+	c->page_hva = page_hva;
 	c->valid = true;
 }
 

@@ -18,37 +18,21 @@
 enum { CR_MOV_TO = 0, CR_MOV_FROM = 1, CR_CLTS = 2, CR_LMSW = 3 };
 #define CR0_TS BIT(3)
 
-/* The bits VMX forces, computed once from the capability MSRs by cr_masks_init(). */
-static struct {
-	u64 cr0_on, cr0_off, cr4_on, cr4_off;
-} forced;
+/* Computed once from the capability MSRs by cr_masks_init(). */
+struct cr_forced_bits cr_forced;
 
 void cr_masks_init(void)
 {
-	forced.cr0_on = vmx_caps.cr0_fixed0;
+	cr_forced.cr0_on = vmx_caps.cr0_fixed0;
 	if (vmx_controls.proc2 & SECONDARY_UNRESTRICTED_GUEST)
-		forced.cr0_on &= ~(u64)(CR0_PE | CR0_PG);
-	forced.cr0_off = ~vmx_caps.cr0_fixed1 & 0xffffffffull;
-	forced.cr4_on = vmx_caps.cr4_fixed0;
-	forced.cr4_off = ~vmx_caps.cr4_fixed1 | CR4_GUEST_DENIED;
+		cr_forced.cr0_on &= ~(u64)(CR0_PE | CR0_PG);
+	cr_forced.cr0_off = ~vmx_caps.cr0_fixed1 & 0xffffffffull;
+	cr_forced.cr4_on = vmx_caps.cr4_fixed0;
+	cr_forced.cr4_off = ~vmx_caps.cr4_fixed1 | CR4_GUEST_DENIED;
 }
 
-u64 vcpu_cr0_forced_mask(void) { return forced.cr0_on | forced.cr0_off; }
-u64 vcpu_cr4_forced_mask(void) { return forced.cr4_on | forced.cr4_off; }
-u64 vcpu_cr0_actual(u64 v) { return (v & ~forced.cr0_off) | forced.cr0_on; }
-u64 vcpu_cr4_actual(u64 v) { return (v & ~forced.cr4_off) | forced.cr4_on; }
-
-u64 vcpu_guest_cr0(const struct vcpu *vcpu)
-{
-	u64 mask = vcpu_cr0_forced_mask();
-	return (vmcs_readnat(VMCS_GUEST_CR0) & ~mask) | (vcpu->cr0_shadow & mask);
-}
-
-u64 vcpu_guest_cr4(const struct vcpu *vcpu)
-{
-	u64 mask = vcpu_cr4_forced_mask();
-	return (vmcs_readnat(VMCS_GUEST_CR4) & ~mask) | (vcpu->cr4_shadow & mask);
-}
+u64 vcpu_cr0_actual(u64 v) { return (v & ~cr_forced.cr0_off) | cr_forced.cr0_on; }
+u64 vcpu_cr4_actual(u64 v) { return (v & ~cr_forced.cr4_off) | cr_forced.cr4_on; }
 
 void vcpu_write_efer(u64 efer)
 {
@@ -99,7 +83,7 @@ static bool write_guest_cr0(struct vcpu *vcpu, u64 v)
 
 static bool write_guest_cr4(struct vcpu *vcpu, u64 v)
 {
-	if ((v & forced.cr4_off) || ((vcpu_guest_efer() & EFER_LMA) && !(v & CR4_PAE)))
+	if ((v & cr_forced.cr4_off) || ((vcpu_guest_efer() & EFER_LMA) && !(v & CR4_PAE)))
 		return false;
 	vcpu->cr4_shadow = v;
 	vmcs_writenat(VMCS_CR4_READ_SHADOW, v);

@@ -74,12 +74,17 @@ static void remember_walk(struct emulation *emu, struct walk_cache *cache, u64 g
 	const u64 *entry_hva[GUEST_WALK_MAX_LEVELS] = { 0 };
 	for (unsigned level = walk->level; level <= walk->top_level; level++)
 		entry_hva[level - 1] = ram_hva(emu->vcpu, walk->pte_gpa[level - 1], sizeof(u64), false);
-	walk_cache_fill(cache, &emu->paging, generation, linear, access, walk, entry_hva);
+	u8 *page_hva = ram_hva(emu->vcpu, walk->gpa & ~(PAGE_SIZE - 1), PAGE_SIZE,
+			       access & GUEST_ACCESS_WRITE);
+	walk_cache_fill(cache, &emu->paging, generation, linear, access, walk, entry_hva, page_hva);
 }
 
+/* linear -> gpa. *page_hva: the page in host memory when the walk cache knows it, else
+ * NULL (then look it up: it may be RAM or MMIO). */
 static int translate(struct emulation *emu, u64 linear, unsigned access, u64 *gpa,
-		     struct x86_exception *e)
+		     u8 **page_hva, struct x86_exception *e)
 {
+	*page_hva = NULL;
 	if (emu->paging.mode == GUEST_PAGING_OFF) {
 		*gpa = linear;
 		return X86_EMUL_OK;
@@ -93,7 +98,7 @@ static int translate(struct emulation *emu, u64 linear, unsigned access, u64 *gp
 	access |= emu->cpl == 3 ? GUEST_ACCESS_USER : 0;
 	struct walk_cache *cache = &emu->vcpu->walk_cache[!!(access & GUEST_ACCESS_FETCH)];
 	u64 generation = emu->vcpu->vm->mmu.memslots.generation;
-	if (walk_cache_lookup(cache, &emu->paging, generation, linear, access, gpa))
+	if (walk_cache_lookup(cache, &emu->paging, generation, linear, access, gpa, page_hva))
 		return X86_EMUL_OK;
 	struct guest_walk_result walk;
 	switch (guest_walk(&emu->paging, &walker_mem, emu->vcpu, linear, access, &walk)) {
@@ -116,10 +121,11 @@ static int fetch(void *ctx, u64 linear, void *buf, unsigned len, struct x86_exce
 {
 	struct emulation *emu = ctx;
 	u64 gpa;
-	int r = translate(emu, linear, GUEST_ACCESS_FETCH, &gpa, e);
+	u8 *page_hva;
+	int r = translate(emu, linear, GUEST_ACCESS_FETCH, &gpa, &page_hva, e);
 	if (r != X86_EMUL_OK)
 		return r;
-	void *hva = ram_hva(emu->vcpu, gpa, len, false);
+	void *hva = page_hva ? page_hva + (gpa & (PAGE_SIZE - 1)) : ram_hva(emu->vcpu, gpa, len, false);
 	if (!hva) {
 		emu->fetch_hit_mmio = true;
 		emu->fetch_gpa = gpa;
@@ -166,10 +172,11 @@ static int access_memory(struct emulation *emu, u64 linear, u8 *buf, unsigned si
 {
 	unsigned first = (unsigned)MIN((u64)size, PAGE_SIZE - (linear & (PAGE_SIZE - 1)));
 	u64 gpa[2];
+	u8 *page_hva[2];
 	unsigned access = write ? GUEST_ACCESS_WRITE : 0;
-	int r = translate(emu, linear, access, &gpa[0], e);
+	int r = translate(emu, linear, access, &gpa[0], &page_hva[0], e);
 	if (r == X86_EMUL_OK && first < size)
-		r = translate(emu, linear + first, access, &gpa[1], e);
+		r = translate(emu, linear + first, access, &gpa[1], &page_hva[1], e);
 	if (r != X86_EMUL_OK)
 		return r;
 	unsigned len[2] = { first, size - first };
@@ -177,7 +184,8 @@ static int access_memory(struct emulation *emu, u64 linear, u8 *buf, unsigned si
 		u8 *piece = buf + (i ? first : 0);
 		bool exit_page = emu->exit_gpa_valid &&
 				 gpa_to_gfn(gpa[i]) == gpa_to_gfn(emu->exit_gpa);
-		u8 *hva = exit_page ? NULL : ram_hva(emu->vcpu, gpa[i], len[i], write);
+		u8 *hva = page_hva[i] ? page_hva[i] + (gpa[i] & (PAGE_SIZE - 1)) :
+			  exit_page ? NULL : ram_hva(emu->vcpu, gpa[i], len[i], write);
 		if (!hva)
 			mmio_access(emu->vcpu->vm, gpa[i], piece, len[i], write);
 		else if (write)

@@ -104,14 +104,31 @@ void inject_page_fault(struct vcpu *vcpu, u64 address, u32 error_code);
 /* Writes the pending event into the VM-entry fields; called right before VM entry. */
 void inject_pending_event(struct vcpu *vcpu);
 
-/* CR0/CR4 bits VMX forces (the guest sees its own values through the read shadows). */
-u64 vcpu_cr0_forced_mask(void);
-u64 vcpu_cr4_forced_mask(void);
+/* CR0/CR4 bits VMX forces on and off; the guest sees its own values through the read
+ * shadows. Set once by cr_masks_init() (vmexit/cr.c). */
+struct cr_forced_bits {
+	u64 cr0_on, cr0_off, cr4_on, cr4_off;
+};
+extern struct cr_forced_bits cr_forced;
+
+static inline u64 vcpu_cr0_forced_mask(void) { return cr_forced.cr0_on | cr_forced.cr0_off; }
+static inline u64 vcpu_cr4_forced_mask(void) { return cr_forced.cr4_on | cr_forced.cr4_off; }
 u64 vcpu_cr0_actual(u64 guest_value);
 u64 vcpu_cr4_actual(u64 guest_value);
-/* The guest's view of its control registers and EFER, assembled from the VMCS. */
-u64 vcpu_guest_cr0(const struct vcpu *vcpu);
-u64 vcpu_guest_cr4(const struct vcpu *vcpu);
+
+/* The guest's view of its control registers, assembled from the VMCS: the bits it owns
+ * change without exits, the rest are in the read shadows. */
+static inline u64 vcpu_guest_cr0(const struct vcpu *vcpu)
+{
+	u64 mask = vcpu_cr0_forced_mask();
+	return (vmcs_readnat(VMCS_GUEST_CR0) & ~mask) | (vcpu->cr0_shadow & mask);
+}
+
+static inline u64 vcpu_guest_cr4(const struct vcpu *vcpu)
+{
+	u64 mask = vcpu_cr4_forced_mask();
+	return (vmcs_readnat(VMCS_GUEST_CR4) & ~mask) | (vcpu->cr4_shadow & mask);
+}
 static inline u64 vcpu_guest_efer(void) { return vmcs_read64(VMCS_GUEST_EFER); }
 /* Sets the guest's EFER, with the IA-32e mode entry control following EFER.LMA. */
 void vcpu_write_efer(u64 efer);

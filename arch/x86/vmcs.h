@@ -72,7 +72,7 @@ enum vmcs_field {
 };
 
 /* VMREAD/VMWRITE failures are hypervisor bugs (no current VMCS or a bad field). */
-void vmcs_access_failed(const char *op, u32 field);
+__noreturn void vmcs_access_failed(const char *op, u32 field);
 
 static inline u64 vmcs_read_raw(u32 field)
 {
