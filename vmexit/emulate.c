@@ -12,7 +12,6 @@
 #define CS_AR_LONG BIT(13)
 #define CS_AR_DEFAULT_BIG BIT(14)
 #define SS_AR_DPL(ar) (((ar) >> 5) & 3)
-#define MAX_ACCESS_BYTES 16
 
 struct emulation {
 	struct vcpu *vcpu;
@@ -24,6 +23,7 @@ struct emulation {
 	 * and its page is MMIO, so accesses there need no slot search. */
 	bool exit_gpa_valid;
 	u64 exit_gpa;
+	bool exit_from_cached_spte;	/* an EPT misconfiguration: the page has no doorbell */
 	bool fetch_hit_mmio;
 	u64 fetch_gpa;
 };
@@ -67,6 +67,14 @@ static bool has_two_memory_operands(const struct x86_insn *insn)
 	return insn->op == X86_OP_MOVS || insn->op == X86_OP_CMPS;
 }
 
+/* Whether a data access at linear is the one the exit reported (see exit_gpa). */
+static bool is_exit_access(const struct emulation *emu, u64 linear)
+{
+	return emu->exit_gpa_valid &&
+	       (linear & (PAGE_SIZE - 1)) == (emu->exit_gpa & (PAGE_SIZE - 1)) &&
+	       !has_two_memory_operands(emu->ctxt->insn);
+}
+
 /* Remembers a successful walk with where its entries live, for walk_cache_lookup(). */
 static void remember_walk(struct emulation *emu, struct walk_cache *cache, u64 generation,
 			  u64 linear, unsigned access, const struct guest_walk_result *walk)
@@ -89,9 +97,7 @@ static int translate(struct emulation *emu, u64 linear, unsigned access, u64 *gp
 		*gpa = linear;
 		return X86_EMUL_OK;
 	}
-	if (emu->exit_gpa_valid && !(access & GUEST_ACCESS_FETCH) &&
-	    (linear & (PAGE_SIZE - 1)) == (emu->exit_gpa & (PAGE_SIZE - 1)) &&
-	    !has_two_memory_operands(emu->ctxt->insn)) {
+	if (!(access & GUEST_ACCESS_FETCH) && is_exit_access(emu, linear)) {
 		*gpa = emu->exit_gpa;
 		return X86_EMUL_OK;
 	}
@@ -146,18 +152,20 @@ static bool ring_doorbell(struct vm *vm, u64 gpa, u64 value)
 	return true;
 }
 
-/* One access of 1, 2, 4 or 8 bytes to the MMIO bus; other sizes go byte by byte. */
-static void mmio_access(struct vm *vm, u64 gpa, u8 *buf, unsigned len, bool write)
+/* One access of 1, 2, 4 or 8 bytes to the MMIO bus; other sizes go byte by byte. A page
+ * reached through a cached MMIO spte holds no doorbell (doorbell pages are never cached),
+ * so may_ring is false there and the doorbell list is not scanned. */
+static void mmio_access(struct vm *vm, u64 gpa, u8 *buf, unsigned len, bool write, bool may_ring)
 {
 	if (len != 1 && len != 2 && len != 4 && len != 8) {
 		for (unsigned i = 0; i < len; i++)
-			mmio_access(vm, gpa + i, buf + i, 1, write);
+			mmio_access(vm, gpa + i, buf + i, 1, write, may_ring);
 		return;
 	}
 	u64 value = 0;
 	if (write) {
 		memcpy(&value, buf, len);
-		if (!ring_doorbell(vm, gpa, value))
+		if (!may_ring || !ring_doorbell(vm, gpa, value))
 			io_bus_write(&vm->mmio_bus, gpa, len, value);
 	} else {
 		io_bus_read(&vm->mmio_bus, gpa, len, &value);
@@ -171,6 +179,10 @@ static int access_memory(struct emulation *emu, u64 linear, u8 *buf, unsigned si
 			 struct x86_exception *e)
 {
 	unsigned first = (unsigned)MIN((u64)size, PAGE_SIZE - (linear & (PAGE_SIZE - 1)));
+	if (first == size && emu->exit_from_cached_spte && is_exit_access(emu, linear)) {
+		mmio_access(emu->vcpu->vm, emu->exit_gpa, buf, size, write, false);
+		return X86_EMUL_OK;	/* the common case: no walk, no slot search */
+	}
 	u64 gpa[2];
 	u8 *page_hva[2];
 	unsigned access = write ? GUEST_ACCESS_WRITE : 0;
@@ -187,7 +199,8 @@ static int access_memory(struct emulation *emu, u64 linear, u8 *buf, unsigned si
 		u8 *hva = page_hva[i] ? page_hva[i] + (gpa[i] & (PAGE_SIZE - 1)) :
 			  exit_page ? NULL : ram_hva(emu->vcpu, gpa[i], len[i], write);
 		if (!hva)
-			mmio_access(emu->vcpu->vm, gpa[i], piece, len[i], write);
+			mmio_access(emu->vcpu->vm, gpa[i], piece, len[i], write,
+				    !(exit_page && emu->exit_from_cached_spte));
 		else if (write)
 			memcpy(hva, piece, len[i]);
 		else
@@ -201,11 +214,10 @@ static int read_mem(void *ctx, u64 linear, void *buf, unsigned size, struct x86_
 	return access_memory(ctx, linear, buf, size, false, e);
 }
 
+/* access_memory() only reads buf when it writes, so dropping const here is safe. */
 static int write_mem(void *ctx, u64 linear, const void *buf, unsigned size, struct x86_exception *e)
 {
-	u8 copy[MAX_ACCESS_BYTES];
-	memcpy(copy, buf, MIN(size, (unsigned)sizeof(copy)));
-	return access_memory(ctx, linear, copy, MIN(size, (unsigned)sizeof(copy)), true, e);
+	return access_memory(ctx, linear, (void *)buf, size, true, e);
 }
 
 static int pio_in(void *ctx, u16 port, unsigned size, u32 *value)
@@ -249,6 +261,7 @@ static void emulation_begin(struct emulation *emu, struct vcpu *vcpu)
 	regs->gpr[X86_RSP] = vmcs_readnat(VMCS_GUEST_RSP);
 	emu->vcpu = vcpu;
 	emu->exit_gpa_valid = false;
+	emu->exit_from_cached_spte = false;
 	emu->fetch_hit_mmio = false;
 	emu->cpl = SS_AR_DPL(vmcs_read32(VMCS_GUEST_SS_AR));
 	emu->ctxt = &vcpu->emulator;
@@ -328,12 +341,13 @@ void emulate_instruction(struct vcpu *vcpu)
 	run_emulator(&emu);
 }
 
-void emulate_mmio(struct vcpu *vcpu, u64 gpa)
+void emulate_mmio(struct vcpu *vcpu, u64 gpa, bool from_cached_spte)
 {
 	struct emulation emu;
 	emulation_begin(&emu, vcpu);
 	emu.exit_gpa_valid = true;
 	emu.exit_gpa = gpa;
+	emu.exit_from_cached_spte = from_cached_spte;
 	run_emulator(&emu);
 }
 

@@ -77,7 +77,7 @@ static __attribute__((noinline)) void map_or_emulate(struct vcpu *vcpu, u64 gpa,
 		return;
 	}
 	count(vcpu, HC_STAT_MMIO_SLOW);
-	emulate_mmio(vcpu, gpa);
+	emulate_mmio(vcpu, gpa, false);
 }
 
 void handle_ept_violation(struct vcpu *vcpu)
@@ -96,7 +96,7 @@ void handle_ept_misconfig(struct vcpu *vcpu)
 	enum mmu_fault_result result = mmu_handle_ept_misconfig(&vcpu->vm->mmu, gpa);
 	if (likely(result == MMU_FAULT_MMIO)) {
 		count(vcpu, HC_STAT_MMIO_CACHED);
-		emulate_mmio(vcpu, gpa);
+		emulate_mmio(vcpu, gpa, true);
 	} else if (result == MMU_FAULT_RETRY) {
 		count(vcpu, HC_STAT_MMIO_STALE);
 	} else {

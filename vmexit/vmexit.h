@@ -141,8 +141,9 @@ void vm_print_stats(const struct vm *vm);
 
 /* Emulates the instruction at the guest's RIP (string port I/O, or an MMIO access). */
 void emulate_instruction(struct vcpu *vcpu);
-/* Same, knowing the exit's gpa: a data access at that page offset needs no guest walk. */
-void emulate_mmio(struct vcpu *vcpu, u64 gpa);
+/* Same, knowing the exit's gpa: a data access at that page offset needs no guest walk.
+ * from_cached_spte: the exit came through a cached MMIO spte (so no doorbell there). */
+void emulate_mmio(struct vcpu *vcpu, u64 gpa, bool from_cached_spte);
 /* The length of the instruction at RIP, from the decoder's length-only path; 0 if unknown. */
 unsigned emulator_instruction_length(struct vcpu *vcpu);
 /* fast_mmio_length=: skip doorbell writes by the VM-exit length (else the decoder). */
