@@ -49,12 +49,16 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 HOSTCFLAGS := -std=gnu11 -O1 -g $(WARN) -I. -DVIREO_HOST -fsanitize=address,undefined \
               -fno-sanitize-recover=all -fno-omit-frame-pointer
 unit_sources = $(shell sed -n 's/.*unit-sources:\([^*]*\).*/\1/p' $(1))
+# Header dependencies of a host binary built from several sources in one command (where
+# -MMD would keep only the last source's): one rule per source, all naming the binary.
+host_deps = $(HOSTCC) -I. -DVIREO_HOST -MM -MP -MT $@ $(1) $(call unit_sources,$(1)) > $@.d
 
 .SECONDEXPANSION:
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $$(call unit_sources,tests/unit/%.c)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
 	$(Q)$(HOSTCC) $(HOSTCFLAGS) -o $@ $< $(call unit_sources,$<)
+	$(Q)$(call host_deps,$<)
 
 unit: $(UNIT_BINS)
 
@@ -64,7 +68,9 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 $(BUILD)/fuzz/%: tests/fuzz/%.c $$(call unit_sources,tests/fuzz/%.c)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"
-	$(Q)$(FUZZCC) -std=gnu11 -O1 -g -I. -DVIREO_HOST -fsanitize=fuzzer,address,undefined -o $@ $< $(call unit_sources,$<)
+	$(Q)$(FUZZCC) -std=gnu11 -O1 -g -I. -DVIREO_HOST -fsanitize=fuzzer,address,undefined \
+		-o $@ $< $(call unit_sources,$<)
+	$(Q)$(call host_deps,$<)
 fuzz: $(FUZZ_BINS)
 
 -include tests/guests/guests.mk
@@ -99,4 +105,4 @@ bench:
 clean:
 	rm -rf $(BUILD)
 
--include $(KOBJ:.o=.d)
+-include $(KOBJ:.o=.d) $(UNIT_BINS:=.d) $(FUZZ_BINS:=.d)

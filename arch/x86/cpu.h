@@ -64,10 +64,17 @@
 #define EFER_LMA BIT(10)
 #define EFER_NXE BIT(11)
 
+/* RFLAGS bits (SDM Vol. 1 3.4.3). */
 #define RFLAGS_CF BIT(0)
 #define RFLAGS_FIXED BIT(1)
+#define RFLAGS_PF BIT(2)
+#define RFLAGS_AF BIT(4)
 #define RFLAGS_ZF BIT(6)
+#define RFLAGS_SF BIT(7)
 #define RFLAGS_IF BIT(9)
+#define RFLAGS_DF BIT(10)
+#define RFLAGS_OF BIT(11)
+#define RFLAGS_RF BIT(16)
 #define RFLAGS_VM BIT(17)
 
 /* CPUID feature bits used here (SDM Vol. 2A, CPUID). */

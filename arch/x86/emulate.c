@@ -6,13 +6,6 @@
 #include "arch/x86/emulate.h"
 #include "arch/x86/x86.h"
 
-/* RFLAGS bits not yet in arch/x86/cpu.h (SDM Vol. 1 3.4.3). */
-#define RFLAGS_PF BIT(2)
-#define RFLAGS_AF BIT(4)
-#define RFLAGS_SF BIT(7)
-#define RFLAGS_DF BIT(10)
-#define RFLAGS_OF BIT(11)
-#define RFLAGS_RF BIT(16)
 #define RFLAGS_ARITH (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
 
 /* A handler's way of saying "iteration bound reached, leave RIP on the instruction". */
