@@ -121,3 +121,10 @@ boot_test guest-lynnfield-refuses-paging-off bochs:$LYNNFIELD --expect-exit fail
 	--expect 'vm cpuid: cannot start: .*unrestricted guest' \
 	--expect 'cpuid64: SUMMARY: [0-9]+ passed, 0 failed' --expect 'vm cpuid64: exit status 0'
 guest_test guest-lynnfield-cpuid64 "$LYNNFIELD" "$GUESTS/cpuid64.elf" cpuid64
+
+# The MMIO path on the CPU without unrestricted guest: the plain ELF64 flavour of the mmio
+# guest (entered in long mode, so EPT alone suffices): every instruction form, the cached
+# path after the first access, doorbells.
+guest_test guest-lynnfield-mmio64 "$LYNNFIELD" "$GUESTS/mmio64.elf" mmio64 "" \
+	--expect 'mmio64: PASS: \[default\] 10 doorbell writes counted once each' \
+	--expect 'mmio64: PASS: \[default\] the next two take the cached path'

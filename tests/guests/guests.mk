@@ -21,7 +21,7 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,$(GUEST_LD) -Wl,-z,max-page-si
 
 GUEST_TESTS := cpuid uart debug_exit hypercall msr exceptions triple_fault outside_ram \
 	platform demo mmio
-GUEST_PLAIN_ELF64 := cpuid64
+GUEST_PLAIN_ELF64 := cpuid64 mmio64
 GUEST_BAD := not_elf.bin high_load.elf bad_checksum.elf
 
 # Library sources of both flavours; lib/ files are the hypervisor's own (freestanding).
