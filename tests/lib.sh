@@ -99,6 +99,27 @@ unit_test() {
 	fi
 }
 
+# compile_fail_test NAME FILE REGEX: FILE must compile with -DCORRECT_WIDTH (the control)
+# and fail without it, with an error matching REGEX: checks that misuse is a build error.
+compile_fail_test() {
+	local name=compile-fail/$1 file=$2 regex=$3 start logdir
+	local -a cc=("${CC:-gcc}" -std=gnu11 -ffreestanding -fsyntax-only -I. "$file")
+	test_selected "$name" || return 0
+	start=$EPOCHREALTIME
+	logdir=$(new_logdir "$name")
+	if ! "${cc[@]}" -DCORRECT_WIDTH >"$logdir/control.log" 2>&1; then
+		report_fail "$name" "the correct use does not compile either"
+		show_tail "$logdir/control.log" "$LOG_TAIL_LINES"
+	elif "${cc[@]}" >"$logdir/output.log" 2>&1; then
+		report_fail "$name" "the misuse compiled"
+	elif ! grep -qE "$regex" "$logdir/output.log"; then
+		report_fail "$name" "failed to compile, but not with /$regex/"
+		show_tail "$logdir/output.log" "$LOG_TAIL_LINES"
+	else
+		report_pass "$name" "$start" "$logdir"
+	fi
+}
+
 # A target's corpus persists in build/fuzz-corpus/NAME, so each run starts where the last one
 # stopped; tests/fuzz/corpus/NAME, when present, seeds it. Crash inputs go to the log folder.
 fuzz_test() {
