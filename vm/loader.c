@@ -18,6 +18,18 @@ const char *loader_error(const char *fmt, ...)
 	return load_error;
 }
 
+/* A segment spanning two memory slots is written piece by piece, its bss included. */
+static bool zero_gpa(struct vm *vm, u64 gpa, u64 len)
+{
+	static const u8 zeros[256];
+	for (u64 chunk; len; gpa += chunk, len -= chunk) {
+		chunk = MIN(len, (u64)sizeof(zeros));
+		if (!vm_write_gpa(vm, gpa, zeros, chunk))
+			return false;
+	}
+	return true;
+}
+
 static bool range_in_file(u64 offset, u64 length, u64 file_size)
 {
 	return offset <= file_size && length <= file_size - offset;
@@ -99,7 +111,8 @@ static const char *elf_load_segments(struct vm *vm, const struct elf_image *elf,
 		if (dst) {
 			memcpy(dst, elf->data + s.offset, s.filesz);
 			memset(dst + s.filesz, 0, s.memsz - s.filesz);
-		} else if (!vm_write_gpa(vm, s.paddr, elf->data + s.offset, s.filesz)) {
+		} else if (!vm_write_gpa(vm, s.paddr, elf->data + s.offset, s.filesz) ||
+			   !zero_gpa(vm, s.paddr + s.filesz, s.memsz - s.filesz)) {
 			return loader_error("ELF segment %u could not be copied", i);
 		}
 		*image_end = MAX(*image_end, s.paddr + s.memsz);
@@ -107,15 +120,15 @@ static const char *elf_load_segments(struct vm *vm, const struct elf_image *elf,
 	return *image_end ? NULL : "the ELF file has no loadable segment";
 }
 
-const char *elf_load(struct vm *vm, const struct elf_image *elf)
+const char *elf_load(struct vm *vm, const struct elf_image *elf, u64 entry)
 {
 	u64 image_end;
 	const char *error = elf_load_segments(vm, elf, &image_end);
 	if (error)
 		return error;
-	if (elf->entry >= image_end || elf->entry < GUEST_IMAGE_MIN_GPA)
+	if (entry >= image_end || entry < GUEST_IMAGE_MIN_GPA)
 		return loader_error("its entry point %#llx is outside the loaded image",
-				    (unsigned long long)elf->entry);
+				    (unsigned long long)entry);
 	return NULL;
 }
 

@@ -27,9 +27,9 @@ struct multiboot1_header {
 };
 
 const char *elf_parse(const u8 *data, u64 size, struct elf_image *elf);
-/* Copies every PT_LOAD segment to its physical address and checks that the entry point
- * lies in what was loaded. */
-const char *elf_load(struct vm *vm, const struct elf_image *elf);
+/* Copies every PT_LOAD segment to its physical address and checks that entry (e_entry, or
+ * the multiboot header's a.out entry) lies in what was loaded. */
+const char *elf_load(struct vm *vm, const struct elf_image *elf, u64 entry);
 
 /* NULL with *header NULL when there is no multiboot header; an error if one is broken. */
 const char *multiboot1_find_header(const u8 *image, u64 size, const struct multiboot1_header **header);

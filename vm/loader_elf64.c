@@ -1,6 +1,7 @@
 /* Plain ELF64 kernels: entered in 64-bit mode at e_entry, on identity page tables Vireo
  * builds in low guest memory (first 4 GiB, 2 MiB pages) with a flat GDT, RDI = the gpa of
  * a multiboot v1 information block (so it can find its command line and memory map). */
+#include "lib/panic.h"
 #include "lib/string.h"
 #include "vm/layout.h"
 #include "vm/loader.h"
@@ -19,6 +20,7 @@ static void build_identity_tables(struct vm *vm)
 		vm_write_gpa(vm, GUEST_PDPT_GPA + gib * 8, &pdpte, sizeof(pdpte));
 	}
 	u64 *pd = vm_gpa_to_hva(vm, GUEST_PD_GPA, 4 * PAGE_SIZE);
+	ASSERT(pd);	/* the first RAM slot holds at least GUEST_RAM_MIN_BYTES */
 	for (u64 i = 0; i < 4 * 512; i++)
 		pd[i] = (i << 21) | PTE_P_RW | PDE_LARGE;
 	u64 gdt[3] = { 0, GDT_CODE64, GDT_DATA };
@@ -27,7 +29,7 @@ static void build_identity_tables(struct vm *vm)
 
 const char *elf64_load(struct vm *vm, const struct elf_image *elf, struct guest_entry *entry)
 {
-	const char *error = elf_load(vm, elf);
+	const char *error = elf_load(vm, elf, elf->entry);
 	if (error)
 		return error;
 	build_identity_tables(vm);

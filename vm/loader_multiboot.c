@@ -46,6 +46,9 @@ const char *multiboot1_find_header(const u8 *image, u64 size, const struct multi
 			continue;
 		if ((u32)(h->magic + h->flags + h->checksum) != 0)
 			return "its multiboot header checksum is wrong: the image is corrupt";
+		if ((h->flags & MB1_FLAG_AOUT_KLUDGE) && off + sizeof(*h) > size)
+			return "its multiboot header is truncated: the address fields the a.out "
+			       "flag promises are missing";
 		*header = h;
 		return NULL;
 	}
@@ -99,12 +102,13 @@ u64 multiboot1_write_info(struct vm *vm)
 const char *multiboot1_load(struct vm *vm, const struct elf_image *elf,
 			    const struct multiboot1_header *header, struct guest_entry *entry)
 {
-	const char *error = elf_load(vm, elf);
+	u64 rip = (header->flags & MB1_FLAG_AOUT_KLUDGE) ? header->entry_addr : elf->entry;
+	const char *error = elf_load(vm, elf, rip);
 	if (error)
 		return error;
 	*entry = (struct guest_entry){
 		.mode = GUEST_ENTRY_MULTIBOOT32,
-		.rip = (header->flags & MB1_FLAG_AOUT_KLUDGE) ? header->entry_addr : elf->entry,
+		.rip = rip,
 		.rax = MB1_BOOTLOADER_MAGIC,
 		.rbx = multiboot1_write_info(vm),
 	};
