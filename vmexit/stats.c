@@ -18,7 +18,7 @@ static void print_exits(const struct vm *vm)
 {
 	for (u32 r = 0; r < EXIT_REASON_COUNT; r++)
 		if (vm->stats.exits[r])
-			printk("vm %s:   exit %-26s %llu\n", vm->name, exit_reason_name(r),
+			printk("vm %s:   exit %-35s %llu\n", vm->name, exit_reason_name(r),
 			       (unsigned long long)vm->stats.exits[r]);
 }
 
@@ -26,8 +26,8 @@ static void print_emulated(const struct vm *vm)
 {
 	for (unsigned i = 0; i < EMULATED_OPCODE_SLOTS; i++)
 		if (vm->stats.emulated_by_opcode[i])
-			printk("vm %s:   emulated opcode %s%02x %llu\n", vm->name, i >= 256 ? "0f " : "",
-			       i & 0xff, (unsigned long long)vm->stats.emulated_by_opcode[i]);
+			printk("vm %s:   emulated opcode %s%02x%*s %llu\n", vm->name, i >= 256 ? "0f " : "",
+			       i & 0xff, i >= 256 ? 19 : 22, "", (unsigned long long)vm->stats.emulated_by_opcode[i]);
 }
 
 void vm_print_stats(const struct vm *vm)
