@@ -54,14 +54,6 @@ static void apply_vm_options(void)
 				    (o->fast_mmio_length == FAST_MMIO_LENGTH_AUTO && !nested);
 }
 
-/* The legacy PICs stay masked: the host takes no device interrupts (design: no host
- * drivers need them), so external-interrupt exits never storm. */
-static void mask_legacy_pic(void)
-{
-	outb(0x21, 0xff);
-	outb(0xa1, 0xff);
-}
-
 static void vmx_init(void)
 {
 	const char *error = vmx_probe();
@@ -93,7 +85,7 @@ void main(u64 mbi_hpa)
 	memory_init(&boot_info);
 	bootinfo_print(&boot_info);
 	acpi_set_rsdp(boot_info.rsdp);
-	mask_legacy_pic();
+	host_interrupts_quiesce();
 	tsc_calibrate();
 	vmx_init();
 	apply_vm_options();

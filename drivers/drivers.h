@@ -7,6 +7,9 @@
 /* Port 0 means no console. */
 void uart_console_init(u16 port);
 
+/* Masks the legacy PICs and software-disables the local APIC: no device interrupts. */
+void host_interrupts_quiesce(void);
+
 /* The host TSC frequency in Hz, measured by tsc_calibrate() at boot. */
 extern u64 tsc_hz;
 void tsc_calibrate(void);

@@ -39,10 +39,14 @@ void ept_free_tables(u64 table_hpa, int level)
 	page_free(table_hpa, 0);
 }
 
+/* The flush comes first: the next VM's EPT root may reuse this page, and with it this
+ * EPTP, whose cached translations would then point at this VM's freed pages. */
 void mmu_destroy(struct mmu *mmu)
 {
-	if (mmu->ept_root_hpa)
-		ept_free_tables(mmu->ept_root_hpa, EPT_LEVELS);
+	if (!mmu->ept_root_hpa)
+		return;
+	ept_flush(mmu);
+	ept_free_tables(mmu->ept_root_hpa, EPT_LEVELS);
 	mmu->ept_root_hpa = 0;
 }
 

@@ -5,9 +5,6 @@
 #include "arch/x86/cpu.h"
 #include "lib/string.h"
 
-/* Not yet named in arch/x86/cpu.h (SDM Vol. 3A 2.5); move them there when it has them. */
-#define CR4_SMEP BIT(20)
-#define CR4_SMAP BIT(21)
 
 /* MAXPHYADDR bounds: 32-bit paging addresses 4 GBytes, and no paging mode has more than 52
  * address bits (SDM Vol. 3A 4.1.4). */

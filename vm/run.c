@@ -1,11 +1,10 @@
 /* The vCPU run loop: inject what is pending, enter the guest, dispatch the exit; until the
  * VM stops. A failed VM entry is reported readably and stops the VM. */
 #include "arch/x86/cpu.h"
+#include "arch/x86/x86.h"
 #include "lib/log.h"
 #include "vm/vm_internal.h"
 #include "vmexit/vmexit.h"
-
-void msr_reset_passthrough(void);
 
 static void report_entry_instruction_failure(struct vcpu *vcpu)
 {
@@ -31,6 +30,7 @@ void vcpu_run(struct vcpu *vcpu)
 	struct vm *vm = vcpu->vm;
 	vmcs_load(vcpu->vmcs_hpa);
 	msr_reset_passthrough();
+	cpu_reset_unswitched_state();
 	vm->state = VM_RUNNING;
 	while (vm->state == VM_RUNNING) {
 		if (vcpu->pending.valid)

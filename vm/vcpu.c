@@ -86,6 +86,8 @@ static void write_controls(struct vcpu *vcpu, bool long_mode)
 	vmcs_write32(VMCS_ENTRY_INTERRUPTION_INFO, 0);
 	vmcs_write64(VMCS_LINK_POINTER, VMCS_LINK_NONE);
 	vmcs_write64(VMCS_EPT_POINTER, mmu_eptp(&vcpu->vm->mmu));
+	if (c->proc & CPU_BASED_TSC_OFFSETTING)
+		vmcs_write64(VMCS_TSC_OFFSET, 0);
 	if (c->proc2 & SECONDARY_VPID)
 		vmcs_write16(VMCS_VPID, vcpu->vm->id + 1);
 	vmexit_write_bitmaps();

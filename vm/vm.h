@@ -38,6 +38,7 @@ struct pending_event {
 	bool has_error_code;
 	u32 error_code;
 	u32 type;		/* INTR_TYPE_* */
+	u32 instruction_length;	/* software interrupts and exceptions: INT n, INT3, INTO */
 	u64 cr2;		/* for #PF */
 };
 

@@ -13,6 +13,7 @@
 
 /* Leaf 1 (SDM Vol. 2A, CPUID): features hidden from guests. */
 #define CPUID_1_ECX_HIDDEN (BIT(3) /* MONITOR */ | BIT(5) /* VMX */ | BIT(6) /* SMX */ | \
+			    BIT(12) /* FMA */ | BIT(29) /* F16C: both need AVX */ | \
 			    BIT(7) /* EIST */ | BIT(8) /* TM2 */ | BIT(15) /* PDCM */ | \
 			    BIT(18) /* DCA */ | BIT(24) /* TSC deadline */ | BIT(26) /* XSAVE */ | \
 			    BIT(27) /* OSXSAVE */ | BIT(28) /* AVX */)
@@ -29,7 +30,8 @@
 			    BIT(30) | BIT(31) /* AVX-512 */ | BIT(25) /* Intel PT */)
 #define CPUID_7_EBX_INVPCID BIT(10)
 #define CPUID_7_ECX_HIDDEN (BIT(1) | BIT(6) | BIT(11) | BIT(12) | BIT(14) /* AVX-512 */ | \
-			    BIT(5) /* WAITPKG */ | BIT(30) /* SGX launch control */)
+			    BIT(3) /* PKU */ | BIT(4) /* OSPKE */ | BIT(7) /* CET shadow stacks */ | \
+			    BIT(16) /* LA57 */ | BIT(5) /* WAITPKG */ | BIT(30) /* SGX launch control */)
 #define CPUID_80000001_EDX_RDTSCP BIT(27)
 #define CPUID_4_CORES_MASK 0xfc000000u
 #define CPUID_4_SHARING_MASK 0x03ffc000u

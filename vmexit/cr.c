@@ -4,10 +4,10 @@
 #include "arch/x86/cpu.h"
 #include "vmexit/handlers.h"
 
-#define CR4_SMXE BIT(14)
-#define CR4_OSXSAVE BIT(18)
-/* CR4 bits a guest may not set: features hidden from it (VMX, SMX, XSAVE). */
-#define CR4_GUEST_DENIED (CR4_VMXE | CR4_SMXE | CR4_OSXSAVE)
+/* CR4 bits a guest may not set: features hidden from it (vmexit/cpuid.c): VMX, SMX,
+ * XSAVE; 5-level paging (the emulator's walker has 4 levels); protection keys and CET
+ * (their state is not switched between VMs). */
+#define CR4_GUEST_DENIED (CR4_VMXE | CR4_SMXE | CR4_OSXSAVE | CR4_LA57 | CR4_PKE | CR4_CET)
 #define CR0_RESERVED_HIGH BITS(63, 32)
 
 /* Exit qualification for control-register accesses (SDM Vol. 3C table 28-3). */
@@ -16,7 +16,6 @@
 #define CR_QUAL_GPR(q) (((q) >> 8) & 0xf)
 #define CR_QUAL_LMSW_DATA(q) (((q) >> 16) & 0xffff)
 enum { CR_MOV_TO = 0, CR_MOV_FROM = 1, CR_CLTS = 2, CR_LMSW = 3 };
-#define CR0_TS BIT(3)
 
 /* Computed once from the capability MSRs by cr_masks_init(). */
 struct cr_forced_bits cr_forced;
@@ -59,10 +58,14 @@ static bool load_pae_pdptes(struct vcpu *vcpu)
 	return true;
 }
 
+/* SDM Vol. 3A 2.5 and 9.8.5: the #GP cases of MOV to CR0, paging turned off in 64-bit
+ * mode included. */
 static bool cr0_is_valid(const struct vcpu *vcpu, u64 v, u64 efer)
 {
 	if ((v & CR0_RESERVED_HIGH) || ((v & CR0_PG) && !(v & CR0_PE)) ||
 	    ((v & CR0_NW) && !(v & CR0_CD)))
+		return false;
+	if (!(v & CR0_PG) && (efer & EFER_LMA) && (vmcs_read32(VMCS_GUEST_CS_AR) & CS_AR_LONG))
 		return false;
 	return !((v & CR0_PG) && (efer & EFER_LME) && !(vcpu_guest_cr4(vcpu) & CR4_PAE));
 }

@@ -9,20 +9,17 @@
 #include "mmu/walk_cache.h"
 #include "vmexit/handlers.h"
 
-#define CS_AR_LONG BIT(13)
-#define CS_AR_DEFAULT_BIG BIT(14)
-#define SS_AR_DPL(ar) (((ar) >> 5) & 3)
 
 struct emulation {
 	struct vcpu *vcpu;
 	struct x86_emu_ctxt *ctxt;	/* the vCPU's: it keeps the decode cache */
 	struct guest_paging paging;
 	unsigned cpl;
-	/* The gpa the exit reported: the CPU already translated (and permission-checked) the
-	 * faulting access, so a single-operand instruction's access at that page offset is it;
-	 * and its page is MMIO, so accesses there need no slot search. */
+	/* The gpa the exit reported, and its page MMIO: see in_exit_page(). */
 	bool exit_gpa_valid;
 	u64 exit_gpa;
+	bool exit_page_known;
+	u64 exit_linear_page;
 	bool exit_from_cached_spte;	/* an EPT misconfiguration: the page has no doorbell */
 	bool fetch_hit_mmio;
 	u64 fetch_gpa;
@@ -67,12 +64,30 @@ static bool has_two_memory_operands(const struct x86_insn *insn)
 	return insn->op == X86_OP_MOVS || insn->op == X86_OP_CMPS;
 }
 
-/* Whether a data access at linear is the one the exit reported (see exit_gpa). */
-static bool is_exit_access(const struct emulation *emu, u64 linear)
+/*
+ * Whether a data access at linear lies in the page the exit reported. The first access at
+ * the exit's page offset is the one that exited (the CPU already translated and checked it)
+ * and ties its linear page to the exit's gpa page; later accesses in that same linear page
+ * (the write of a read-modify-write) share the translation, accesses elsewhere (the next
+ * page of a REP STOS) are walked. MOVS and CMPS have two memory operands at possibly equal
+ * offsets, so they never take this path.
+ */
+static bool in_exit_page(struct emulation *emu, u64 linear)
 {
-	return emu->exit_gpa_valid &&
-	       (linear & (PAGE_SIZE - 1)) == (emu->exit_gpa & (PAGE_SIZE - 1)) &&
-	       !has_two_memory_operands(emu->ctxt->insn);
+	if (!emu->exit_gpa_valid || has_two_memory_operands(emu->ctxt->insn))
+		return false;
+	if (!emu->exit_page_known) {
+		if ((linear & (PAGE_SIZE - 1)) != (emu->exit_gpa & (PAGE_SIZE - 1)))
+			return false;
+		emu->exit_page_known = true;
+		emu->exit_linear_page = linear & ~(PAGE_SIZE - 1);
+	}
+	return (linear & ~(PAGE_SIZE - 1)) == emu->exit_linear_page;
+}
+
+static u64 exit_page_gpa(const struct emulation *emu, u64 linear)
+{
+	return (emu->exit_gpa & ~(PAGE_SIZE - 1)) | (linear & (PAGE_SIZE - 1));
 }
 
 /* Remembers a successful walk with where its entries live, for walk_cache_lookup(). */
@@ -97,8 +112,8 @@ static int translate(struct emulation *emu, u64 linear, unsigned access, u64 *gp
 		*gpa = linear;
 		return X86_EMUL_OK;
 	}
-	if (!(access & GUEST_ACCESS_FETCH) && is_exit_access(emu, linear)) {
-		*gpa = emu->exit_gpa;
+	if (!(access & GUEST_ACCESS_FETCH) && in_exit_page(emu, linear)) {
+		*gpa = exit_page_gpa(emu, linear);
 		return X86_EMUL_OK;
 	}
 	access |= emu->cpl == 3 ? GUEST_ACCESS_USER : 0;
@@ -179,8 +194,8 @@ static int access_memory(struct emulation *emu, u64 linear, u8 *buf, unsigned si
 			 struct x86_exception *e)
 {
 	unsigned first = (unsigned)MIN((u64)size, PAGE_SIZE - (linear & (PAGE_SIZE - 1)));
-	if (first == size && emu->exit_from_cached_spte && is_exit_access(emu, linear)) {
-		mmio_access(emu->vcpu->vm, emu->exit_gpa, buf, size, write, false);
+	if (first == size && emu->exit_from_cached_spte && in_exit_page(emu, linear)) {
+		mmio_access(emu->vcpu->vm, exit_page_gpa(emu, linear), buf, size, write, false);
 		return X86_EMUL_OK;	/* the common case: no walk, no slot search */
 	}
 	u64 gpa[2];
@@ -261,9 +276,10 @@ static void emulation_begin(struct emulation *emu, struct vcpu *vcpu)
 	regs->gpr[X86_RSP] = vmcs_readnat(VMCS_GUEST_RSP);
 	emu->vcpu = vcpu;
 	emu->exit_gpa_valid = false;
+	emu->exit_page_known = false;
 	emu->exit_from_cached_spte = false;
 	emu->fetch_hit_mmio = false;
-	emu->cpl = SS_AR_DPL(vmcs_read32(VMCS_GUEST_SS_AR));
+	emu->cpl = SEGMENT_AR_DPL(vmcs_read32(VMCS_GUEST_SS_AR));
 	emu->ctxt = &vcpu->emulator;
 	emu->ctxt->ops = &emu_ops;
 	emu->ctxt->ops_ctx = emu;
@@ -284,6 +300,7 @@ static void emulation_commit(struct emulation *emu, u64 old_rflags, u64 old_rsp)
 {
 	struct x86_regs *regs = &emu->vcpu->regs;
 	set_guest_rip(emu->vcpu, regs->rip);
+	end_interrupt_shadow();
 	if (regs->rflags != old_rflags)
 		vmcs_writenat(VMCS_GUEST_RFLAGS, regs->rflags);
 	if (regs->gpr[X86_RSP] != old_rsp)

@@ -17,18 +17,49 @@ void inject_page_fault(struct vcpu *vcpu, u64 address, u32 error_code)
 	vcpu->pending.cr2 = address;
 }
 
+static bool is_software_event(u32 type)
+{
+	return type == INTR_TYPE_SOFT_INTERRUPT || type == INTR_TYPE_PRIV_SOFT_EXCEPTION ||
+	       type == INTR_TYPE_SOFT_EXCEPTION;
+}
+
+/* In real mode exceptions push no error code, and VM entry refuses to deliver one
+ * (SDM Vol. 3C 26.2.1.3): a #GP injected there goes without it. */
 void inject_pending_event(struct vcpu *vcpu)
 {
 	struct pending_event *e = &vcpu->pending;
 	u32 info = INTR_INFO_VALID | e->type | e->vector;
-	if (e->has_error_code) {
+	if (e->has_error_code && (vcpu_guest_cr0(vcpu) & CR0_PE)) {
 		info |= INTR_INFO_DELIVER_ERROR_CODE;
 		vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR_CODE, e->error_code);
 	}
+	if (is_software_event(e->type))
+		vmcs_write32(VMCS_ENTRY_INSTRUCTION_LENGTH, e->instruction_length);
 	if (e->vector == X86_EXC_PF)
 		write_cr2(e->cr2);	/* the guest's CR2 is the real one while it runs */
 	vmcs_write32(VMCS_ENTRY_INTERRUPTION_INFO, info);
 	e->valid = false;
+}
+
+/* An exit during event delivery (e.g. an EPT violation on the guest's IDT or stack) leaves
+ * the event undelivered: queue it again for the next entry (SDM Vol. 3C 28.2.4, 29.2.1). */
+bool requeue_interrupted_event(struct vcpu *vcpu)
+{
+	u32 info = vmcs_read32(VMCS_IDT_VECTORING_INFO);
+	if (likely(!(info & INTR_INFO_VALID)))
+		return false;
+	u32 type = info & INTR_INFO_TYPE_MASK;
+	vcpu->pending = (struct pending_event){
+		.valid = true, .vector = (u8)(info & INTR_INFO_VECTOR_MASK), .type = type,
+		.has_error_code = info & INTR_INFO_DELIVER_ERROR_CODE,
+	};
+	if (vcpu->pending.has_error_code)
+		vcpu->pending.error_code = vmcs_read32(VMCS_IDT_VECTORING_ERROR_CODE);
+	if (is_software_event(type))
+		vcpu->pending.instruction_length = exit_instruction_length(vcpu);
+	if (vcpu->pending.vector == X86_EXC_PF)
+		vcpu->pending.cr2 = read_cr2();
+	return true;
 }
 
 void vcpu_dump_state(struct vcpu *vcpu)

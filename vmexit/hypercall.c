@@ -8,24 +8,32 @@
 #define CONSOLE_WRITE_MAX 4096
 #define SLOT_ADD_MAX_PAGES 16384	/* 64 MiB per slot */
 #define GUEST_GFN_LIMIT (1ull << 36)	/* 48-bit guest-physical space of a 4-level EPT */
-#define SS_AR_DPL(ar) (((ar) >> 5) & 3)
 
+/* A call's arguments: RBX, RCX, RDX, RSI, truncated to 32 bits outside 64-bit code. Each
+ * handler reads only those it takes. */
 struct hypercall_args {
-	u64 a0, a1, a2, a3;
+	const u64 *gpr;
+	u64 mask;
 };
+
+static inline u64 arg(const struct hypercall_args *a, unsigned n)
+{
+	static const u8 registers[] = { X86_RBX, X86_RCX, X86_RDX, X86_RSI };
+	return a->gpr[registers[n]] & a->mask;
+}
 
 typedef s64 (*hypercall_fn)(struct vcpu *vcpu, const struct hypercall_args *args);
 
 static s64 hc_console_write(struct vcpu *vcpu, const struct hypercall_args *a)
 {
-	char text[CONSOLE_WRITE_MAX + 1];
-	if (a->a1 > CONSOLE_WRITE_MAX)
+	char text[CONSOLE_WRITE_MAX];
+	u64 gpa = arg(a, 0), length = arg(a, 1);
+	if (length > CONSOLE_WRITE_MAX)
 		return -HC_EINVAL;
-	if (!vm_read_gpa(vcpu->vm, a->a0, text, a->a1))
+	if (!vm_read_gpa(vcpu->vm, gpa, text, length))
 		return -HC_EFAULT;
-	text[a->a1] = '\0';
-	vm_console_write(vcpu->vm, text, a->a1);
-	return (s64)a->a1;
+	vm_console_write(vcpu->vm, text, length);
+	return (s64)length;
 }
 
 static s64 hc_stats_dump(struct vcpu *vcpu, const struct hypercall_args *a)
@@ -36,28 +44,30 @@ static s64 hc_stats_dump(struct vcpu *vcpu, const struct hypercall_args *a)
 
 static s64 hc_test_exit(struct vcpu *vcpu, const struct hypercall_args *a)
 {
-	vm_stop(vcpu->vm, (int)(u32)a->a0, "test-exit hypercall: status %u", (u32)a->a0);
+	u32 status = (u32)arg(a, 0);
+	vm_stop(vcpu->vm, (int)status, "test-exit hypercall: status %u", status);
 	return 0;
 }
 
 static s64 hc_stat_read(struct vcpu *vcpu, const struct hypercall_args *a)
 {
-	if (a->a0 >= HC_STAT_COUNT)
+	u64 counter = arg(a, 0);
+	if (counter >= HC_STAT_COUNT)
 		return -HC_EINVAL;
-	return (s64)vcpu->vm->stats.counters[a->a0];
+	return (s64)vcpu->vm->stats.counters[counter];
 }
 
 static s64 hc_memslot_add(struct vcpu *vcpu, const struct hypercall_args *a)
 {
-	u64 gfn = a->a0, npages = a->a1;
+	u64 gfn = arg(a, 0), npages = arg(a, 1), slot_flags = arg(a, 2);
 	if (npages == 0 || npages > SLOT_ADD_MAX_PAGES || gfn >= GUEST_GFN_LIMIT ||
-	    npages > GUEST_GFN_LIMIT - gfn || (a->a2 & ~(u64)HC_SLOT_READONLY))
+	    npages > GUEST_GFN_LIMIT - gfn || (slot_flags & ~(u64)HC_SLOT_READONLY))
 		return -HC_EINVAL;
 	unsigned order = page_order_for_size(npages << PAGE_SHIFT);
 	u64 hpa = page_alloc_zeroed(order);
 	if (!hpa)
 		return -HC_ENOMEM;
-	u32 flags = MEMSLOT_DYNAMIC | (a->a2 & HC_SLOT_READONLY ? MEMSLOT_READONLY : 0);
+	u32 flags = MEMSLOT_DYNAMIC | (slot_flags & HC_SLOT_READONLY ? MEMSLOT_READONLY : 0);
 	u32 id;
 	int err = memslot_add(&vcpu->vm->mmu, gfn, npages, hpa, flags, &id);
 	if (err) {
@@ -70,11 +80,12 @@ static s64 hc_memslot_add(struct vcpu *vcpu, const struct hypercall_args *a)
 static s64 hc_memslot_delete(struct vcpu *vcpu, const struct hypercall_args *a)
 {
 	struct mmu *mmu = &vcpu->vm->mmu;
-	const struct memslot *slot = memslot_by_id(&mmu->memslots, (u32)a->a0);
-	if (a->a0 > UINT32_MAX || !slot || !(slot->flags & MEMSLOT_DYNAMIC))
+	u64 id = arg(a, 0);
+	const struct memslot *slot = memslot_by_id(&mmu->memslots, (u32)id);
+	if (id > UINT32_MAX || !slot || !(slot->flags & MEMSLOT_DYNAMIC))
 		return -HC_EINVAL;	/* the VM's boot RAM is not its to remove */
 	struct memslot removed;
-	int err = memslot_delete(mmu, (u32)a->a0, &removed);
+	int err = memslot_delete(mmu, (u32)id, &removed);
 	if (!err)
 		page_free(removed.hpa, page_order_for_size(removed.npages << PAGE_SHIFT));
 	return err;
@@ -83,23 +94,25 @@ static s64 hc_memslot_delete(struct vcpu *vcpu, const struct hypercall_args *a)
 static s64 hc_memslot_move(struct vcpu *vcpu, const struct hypercall_args *a)
 {
 	struct mmu *mmu = &vcpu->vm->mmu;
-	const struct memslot *slot = memslot_by_id(&mmu->memslots, (u32)a->a0);
-	if (a->a0 > UINT32_MAX || !slot || !(slot->flags & MEMSLOT_DYNAMIC) ||
-	    a->a1 >= GUEST_GFN_LIMIT || slot->npages > GUEST_GFN_LIMIT - a->a1)
+	u64 id = arg(a, 0), new_gfn = arg(a, 1);
+	const struct memslot *slot = memslot_by_id(&mmu->memslots, (u32)id);
+	if (id > UINT32_MAX || !slot || !(slot->flags & MEMSLOT_DYNAMIC) ||
+	    new_gfn >= GUEST_GFN_LIMIT || slot->npages > GUEST_GFN_LIMIT - new_gfn)
 		return -HC_EINVAL;
-	return memslot_move(mmu, (u32)a->a0, a->a1);
+	return memslot_move(mmu, (u32)id, new_gfn);
 }
 
 static s64 hc_set_switch(struct vcpu *vcpu, const struct hypercall_args *a)
 {
-	if (a->a1 > 1)
+	u64 which = arg(a, 0), on = arg(a, 1);
+	if (on > 1)
 		return -HC_EINVAL;
-	switch (a->a0) {
+	switch (which) {
 	case HC_SWITCH_MMIO_CACHE:
-		mmu_set_mmio_cache(&vcpu->vm->mmu, a->a1);
+		mmu_set_mmio_cache(&vcpu->vm->mmu, on);
 		return 0;
 	case HC_SWITCH_FAST_MMIO:
-		vcpu->vm->fast_mmio = a->a1;
+		vcpu->vm->fast_mmio = on;
 		return 0;
 	}
 	return -HC_EINVAL;
@@ -131,12 +144,16 @@ static s64 hypercall(struct vcpu *vcpu, u64 nr, const struct hypercall_args *arg
 	return management_calls[m](vcpu, args);
 }
 
-/* Hypercalls are for the guest kernel: from user mode (CPL 3) they fail, as in KVM. */
+/* Hypercalls are for the guest kernel: from user mode (CPL 3) they fail, as in KVM. Outside
+ * 64-bit code only the low 32 bits of each register count (the upper halves may hold
+ * whatever earlier 64-bit code left); CS.L is set only in 64-bit mode. */
 void handle_vmcall(struct vcpu *vcpu)
 {
 	u64 *gpr = vcpu->regs.gpr;
-	bool user_mode = SS_AR_DPL(vmcs_read32(VMCS_GUEST_SS_AR)) == 3;
-	struct hypercall_args args = { gpr[X86_RBX], gpr[X86_RCX], gpr[X86_RDX], gpr[X86_RSI] };
-	gpr[X86_RAX] = (u64)(user_mode ? -HC_EPERM : hypercall(vcpu, gpr[X86_RAX], &args));
+	bool user_mode = SEGMENT_AR_DPL(vmcs_read32(VMCS_GUEST_SS_AR)) == 3;
+	u64 mask = (vmcs_read32(VMCS_GUEST_CS_AR) & CS_AR_LONG) ? ~0ull : 0xffffffffull;
+	struct hypercall_args args = { gpr, mask };
+	s64 result = user_mode ? -HC_EPERM : hypercall(vcpu, gpr[X86_RAX] & mask, &args);
+	gpr[X86_RAX] = (u64)result & mask;
 	finish_by_skipping(vcpu);
 }

@@ -1,9 +1,11 @@
 /* Vireo's hypercall ABI, shared by the hypervisor and guests (plain C, no dependencies).
  *
  * A guest calls with VMCALL (Intel; 0f 01 c1): RAX = hypercall number, arguments in
- * RBX, RCX, RDX, RSI (EAX/EBX/... from 32-bit code, upper halves then ignored). The result
- * comes back in RAX: >= 0 on success, a negative HC_E* code on error. No other register
- * changes. A bad number or argument only ever returns an error code.
+ * RBX, RCX, RDX, RSI. Outside 64-bit code only EAX, EBX, ECX, EDX, ESI count (the upper
+ * halves are ignored) and the result is 32 bits. The result comes back in RAX: >= 0 on
+ * success, a negative HC_E* code on error. No other register changes. A bad number or
+ * argument only ever returns an error code. Calls from guest user mode (CPL 3) all
+ * return -HC_EPERM.
  *
  * Guest addresses passed to hypercalls are guest-physical.
  */
@@ -42,7 +44,7 @@
 /* Error codes (returned negated). */
 #define HC_ENOSYS 1	/* no such hypercall */
 #define HC_EINVAL 2	/* bad argument */
-#define HC_EPERM 3	/* management call from an untrusted VM */
+#define HC_EPERM 3	/* management call from an untrusted VM, or any call from CPL 3 */
 #define HC_EFAULT 4	/* a guest address outside the VM's RAM */
 #define HC_ENOMEM 5	/* the hypervisor is out of memory */
 #define HC_EBUSY 6	/* the range is in use (overlapping slot) */

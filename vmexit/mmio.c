@@ -11,7 +11,14 @@
 #include "vmexit/handlers.h"
 
 /* EPT-violation exit qualification (SDM Vol. 3C table 28-7). */
+#define EPT_QUAL_READ BIT(0)
 #define EPT_QUAL_WRITE BIT(1)
+#define EPT_QUAL_LINEAR_VALID BIT(7)
+#define EPT_QUAL_FINAL_TRANSLATION BIT(8)	/* not an access to a guest paging structure */
+/* A plain store: a write, no read (so not XCHG, ADD, LOCK OR...), to the final address. */
+#define EPT_QUAL_PLAIN_STORE_MASK (EPT_QUAL_READ | EPT_QUAL_WRITE | EPT_QUAL_LINEAR_VALID | \
+				   EPT_QUAL_FINAL_TRANSLATION)
+#define EPT_QUAL_PLAIN_STORE (EPT_QUAL_WRITE | EPT_QUAL_LINEAR_VALID | EPT_QUAL_FINAL_TRANSLATION)
 
 bool fast_mmio_use_exit_length = true;
 
@@ -38,7 +45,8 @@ static bool skip_doorbell_write(struct vcpu *vcpu)
 static bool try_fast_doorbell(struct vcpu *vcpu, u64 gpa)
 {
 	struct doorbell *bell = fast_mmio_find(&vcpu->vm->fast_mmio_bus, gpa);
-	if (!bell || bell->match_value || !skip_doorbell_write(vcpu))
+	if (!bell || bell->match_value || (vmcs_read32(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID) ||
+	    !skip_doorbell_write(vcpu))
 		return false;
 	count(vcpu, HC_STAT_MMIO_FAST);
 	bell->signal(bell, 0, false);
@@ -54,6 +62,13 @@ static bool gfn_has_doorbell(const struct vm *vm, u64 gpa)
 	return false;
 }
 
+/* The guest's IDT, GDT or stack in MMIO: no device can take part in event delivery. */
+static void delivery_through_mmio(struct vcpu *vcpu, u64 gpa)
+{
+	vm_stop(vcpu->vm, VM_STATUS_FAULT, "delivering an exception or interrupt touches MMIO "
+		"at gpa %#llx (its IDT, GDT or stack is not in RAM)", (unsigned long long)gpa);
+}
+
 static void fault_failed(struct vcpu *vcpu, enum mmu_fault_result result, u64 gpa)
 {
 	if (result == MMU_FAULT_NO_MEMORY)
@@ -67,6 +82,7 @@ static void fault_failed(struct vcpu *vcpu, enum mmu_fault_result result, u64 gp
 /* Everything but the doorbell: kept out of line so the doorbell path stays short. */
 static __attribute__((noinline)) void map_or_emulate(struct vcpu *vcpu, u64 gpa, bool write)
 {
+	bool delivering = requeue_interrupted_event(vcpu);
 	struct vm *vm = vcpu->vm;
 	bool cache = vm->mmu.mmio_cache && !gfn_has_doorbell(vm, gpa);
 	enum mmu_fault_result result = mmu_handle_ept_violation(&vm->mmu, &vcpu->mmu, gpa, write, cache);
@@ -76,24 +92,35 @@ static __attribute__((noinline)) void map_or_emulate(struct vcpu *vcpu, u64 gpa,
 		fault_failed(vcpu, result, gpa);
 		return;
 	}
+	if (delivering) {
+		delivery_through_mmio(vcpu, gpa);
+		return;
+	}
 	count(vcpu, HC_STAT_MMIO_SLOW);
 	emulate_mmio(vcpu, gpa, false);
 }
 
+/* A doorbell is signalled without decoding only for a plain store outside event delivery:
+ * anything else (a read-modify-write, a page-walk update, a store while delivering an
+ * event) must run in full, so it goes through emulation. */
 void handle_ept_violation(struct vcpu *vcpu)
 {
 	u64 gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
-	bool write = vmcs_readnat(VMCS_EXIT_QUALIFICATION) & EPT_QUAL_WRITE;
-	const struct vm *vm = vcpu->vm;
-	if (write && vm->fast_mmio && vm->fast_mmio_bus.count && try_fast_doorbell(vcpu, gpa))
+	u64 qualification = vmcs_readnat(VMCS_EXIT_QUALIFICATION);	/* only read here */
+	if ((qualification & EPT_QUAL_PLAIN_STORE_MASK) == EPT_QUAL_PLAIN_STORE &&
+	    vcpu->vm->fast_mmio && try_fast_doorbell(vcpu, gpa))
 		return;
-	map_or_emulate(vcpu, gpa, write);
+	map_or_emulate(vcpu, gpa, qualification & EPT_QUAL_WRITE);
 }
 
 void handle_ept_misconfig(struct vcpu *vcpu)
 {
 	u64 gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
 	enum mmu_fault_result result = mmu_handle_ept_misconfig(&vcpu->vm->mmu, gpa);
+	if (unlikely(requeue_interrupted_event(vcpu)) && result == MMU_FAULT_MMIO) {
+		delivery_through_mmio(vcpu, gpa);
+		return;
+	}
 	if (likely(result == MMU_FAULT_MMIO)) {
 		count(vcpu, HC_STAT_MMIO_CACHED);
 		emulate_mmio(vcpu, gpa, true);

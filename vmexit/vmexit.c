@@ -51,8 +51,9 @@ static void handle_triple_fault(struct vcpu *vcpu)
 	vm_stop(vcpu->vm, VM_STATUS_FAULT, "triple fault (the guest's exception handling failed)");
 }
 
-/* The host never takes device interrupts (they are masked at boot); one that still
- * arrives has done its job by making us exit: resume. */
+/* The host takes no device interrupts: the PICs are masked and the local APIC disabled
+ * at boot. One that still arrives was acknowledged on exit (acknowledge-interrupt-on-exit),
+ * so it cannot fire again at the next entry: resume. */
 static void handle_external_interrupt(struct vcpu *vcpu)
 {
 }

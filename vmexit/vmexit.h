@@ -9,6 +9,10 @@
 #include "vm/vm.h"
 
 #define APIC_BASE_DEFAULT 0xfee00900ull	/* base 0xfee00000, enabled, BSP */
+/* Segment access-rights bits (SDM Vol. 3C table 25-2). */
+#define CS_AR_LONG BIT(13)
+#define CS_AR_DEFAULT_BIG BIT(14)
+#define SEGMENT_AR_DPL(ar) (((ar) >> 5) & 3)
 
 /* Allocates the MSR and I/O bitmaps shared by every VM; NULL or why not. */
 const char *vmexit_init(void);
@@ -55,8 +59,23 @@ static inline void set_guest_rip(struct vcpu *vcpu, u64 rip)
 	vcpu->exit.have |= EXIT_HAVE_RIP;
 }
 
-/* Moves past the exiting instruction. Any blocking by STI/MOV SS ends with it (SDM Vol. 3C
- * 26.4.2), which matters only if the guest had it: the field is left alone otherwise. */
+#define INTERRUPTIBILITY_STI_MOVSS (BIT(0) | BIT(1))
+
+/*
+ * Blocking by STI or MOV SS lasts one instruction: skipping that instruction should end it
+ * (SDM Vol. 3C 25.4.2). The shadow blocks only external interrupts and NMIs, which Vireo
+ * never injects, so on the exit handlers' hot skip it would cost a VMREAD for nothing; the
+ * emulator's commit ends it. When interrupt injection arrives, skips must end it too.
+ */
+static inline void end_interrupt_shadow(void)
+{
+	u32 interruptibility = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+	if (unlikely(interruptibility & INTERRUPTIBILITY_STI_MOVSS))
+		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY,
+			     interruptibility & ~INTERRUPTIBILITY_STI_MOVSS);
+}
+
+/* Moves past the exiting instruction. */
 static inline void skip_instruction_by(struct vcpu *vcpu, u32 length)
 {
 	set_guest_rip(vcpu, guest_rip(vcpu) + length);
@@ -103,6 +122,8 @@ static inline void inject_ud(struct vcpu *vcpu) { inject_exception(vcpu, X86_EXC
 void inject_page_fault(struct vcpu *vcpu, u64 address, u32 error_code);
 /* Writes the pending event into the VM-entry fields; called right before VM entry. */
 void inject_pending_event(struct vcpu *vcpu);
+/* After an exit that interrupted event delivery: queues that event again; false if none. */
+bool requeue_interrupted_event(struct vcpu *vcpu);
 
 /* CR0/CR4 bits VMX forces on and off; the guest sees its own values through the read
  * shadows. Set once by cr_masks_init() (vmexit/cr.c). */
@@ -132,6 +153,9 @@ static inline u64 vcpu_guest_cr4(const struct vcpu *vcpu)
 static inline u64 vcpu_guest_efer(void) { return vmcs_read64(VMCS_GUEST_EFER); }
 /* Sets the guest's EFER, with the IA-32e mode entry control following EFER.LMA. */
 void vcpu_write_efer(u64 efer);
+
+/* Resets the MSRs guests reach without exits that VMX does not switch, before a VM runs. */
+void msr_reset_passthrough(void);
 
 /* Prints the guest's registers and control state on the console (for stop reports). */
 void vcpu_dump_state(struct vcpu *vcpu);

@@ -18,8 +18,16 @@
 #define CR4_PSE BIT(4)
 #define CR4_PAE BIT(5)
 #define CR4_PGE BIT(7)
-#define CR4_VMXE BIT(13)
 #define CR4_OSFXSR BIT(9)
+#define CR4_LA57 BIT(12)
+#define CR4_VMXE BIT(13)
+#define CR4_SMXE BIT(14)
+#define CR4_OSXSAVE BIT(18)
+#define CR4_SMEP BIT(20)
+#define CR4_SMAP BIT(21)
+#define CR4_PKE BIT(22)
+#define CR4_CET BIT(23)
+#define CR0_TS BIT(3)
 
 /* Model-specific registers (SDM Vol. 4). */
 #define MSR_IA32_APIC_BASE 0x1bu

@@ -1,5 +1,6 @@
 /* Host descriptor tables: a GDT with 64-bit code/data and a TSS whose IST stacks catch
  * double faults, NMIs and machine checks on a known-good stack; an IDT for all exceptions. */
+#include "arch/x86/cpu.h"
 #include "arch/x86/x86.h"
 #include "lib/string.h"
 
@@ -99,6 +100,8 @@ void cpu_tables_init(void)
 	idt[X86_EXC_NMI].ist = IST_NMI;
 	idt[X86_EXC_MC].ist = IST_MACHINE_CHECK;
 	load_tables();
+	/* FXRSTOR must reach the XMM registers too (cpu_reset_unswitched_state()). */
+	write_cr4(read_cr4() | CR4_OSFXSR);
 }
 
 u64 host_gdt_base(void) { return (u64)gdt; }

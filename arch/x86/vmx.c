@@ -76,7 +76,7 @@ const char *vmx_controls_init(void)
 	/* EFER switching is what EPT guests need (vcpu_create() checks it per VM); older CPUs
 	 * such as Core 2 lack it, and Vireo must still boot and report on them. */
 	v->exit = adjust(c->exit, EXIT_HOST_ADDRESS_SPACE_64, EXIT_SAVE_EFER | EXIT_LOAD_EFER |
-			 EXIT_SAVE_PAT | EXIT_LOAD_PAT, exit_names, ARRAY_SIZE(exit_names), &missing);
+			 EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_ACK_INTERRUPT, exit_names, ARRAY_SIZE(exit_names), &missing);
 	v->entry = adjust(c->entry, 0, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT, NULL, 0, &missing);
 	return missing;
 }
@@ -103,7 +103,12 @@ const char *vmx_enable(void)
 	*(u32 *)phys_to_virt(vmxon_region_hpa) = vmx_caps.revision;
 	bool failed;
 	asm volatile("vmxon %1" : "=@ccbe"(failed) : "m"(vmxon_region_hpa) : "cc", "memory");
-	return failed ? "VMXON failed: VMX may be in use by other software or disabled" : NULL;
+	if (failed)
+		return "VMXON failed: VMX may be in use by other software or disabled";
+	/* Whatever ran before us (firmware, a previous boot) may have left EPT translations. */
+	if (vmx_caps.ept_vpid & EPT_CAP_INVEPT_ALL)
+		invept(INVEPT_ALL_CONTEXTS, 0);
+	return NULL;
 }
 
 u64 vmcs_create(void)

@@ -108,6 +108,8 @@ enum vmx_exit_reason {
 #define INTR_TYPE_EXTERNAL (0u << 8)
 #define INTR_TYPE_NMI (2u << 8)
 #define INTR_TYPE_HARD_EXCEPTION (3u << 8)
+#define INTR_TYPE_SOFT_INTERRUPT (4u << 8)
+#define INTR_TYPE_PRIV_SOFT_EXCEPTION (5u << 8)
 #define INTR_TYPE_SOFT_EXCEPTION (6u << 8)
 #define INTR_INFO_VECTOR_MASK 0xffu
 #define INTR_INFO_TYPE_MASK (7u << 8)

@@ -30,6 +30,9 @@ struct mem_range;
 void host_paging_init(const struct mem_range *ram, size_t nram);
 u64 host_cr3(void);
 
+/* Resets the CPU state VMX does not switch (x87/SSE, DR0-3, DR6, CR2) before a VM runs. */
+void cpu_reset_unswitched_state(void);
+
 /* Host CPU features read once at boot. */
 struct host_cpu {
 	bool nx, gbpages, x2apic;
