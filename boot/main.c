@@ -11,7 +11,7 @@
 #include "lib/panic.h"
 #include "lib/phys.h"
 #include "lib/printf.h"
-#include "vm/vm_internal.h"
+#include "vm/vm.h"
 #include "vmexit/vmexit.h"
 
 #define COM1_PORT 0x3f8
@@ -70,6 +70,18 @@ static void vmx_init(void)
 		boot_fail("%s", error);
 }
 
+static bool run_guests(const struct boot_info *bi)
+{
+	static struct guest_module modules[BOOTINFO_MAX_MODULES];
+	for (size_t i = 0; i < bi->nmodules; i++)
+		modules[i] = (struct guest_module){
+			.image = phys_to_virt(bi->modules[i].start_hpa),
+			.size = bi->modules[i].end_hpa - bi->modules[i].start_hpa,
+			.line = bi->modules[i].string,
+		};
+	return vms_run(modules, bi->nmodules);
+}
+
 void main(u64 mbi_hpa)
 {
 	uart_console_init(COM1_PORT);
@@ -89,7 +101,7 @@ void main(u64 mbi_hpa)
 	tsc_calibrate();
 	vmx_init();
 	apply_vm_options();
-	bool all_ok = vms_run(&boot_info);
+	bool all_ok = run_guests(&boot_info);
 	printk("vireo: all VMs have stopped%s\n", all_ok ? "" : "; at least one failed");
 	machine_exit(vireo_options.exit, all_ok);
 }

@@ -31,6 +31,12 @@ typedef int64_t s64;
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
 
+/* The index of the highest set bit of x > 0. */
+static inline unsigned floor_log2(unsigned long long x)
+{
+	return 63 - (unsigned)__builtin_clzll(x);
+}
+
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define __packed __attribute__((packed))

@@ -2,7 +2,6 @@
  * the generation, which is what makes cached MMIO sptes and last-hit shortcuts expire. */
 #include "lib/string.h"
 #include "mmu/mmu.h"
-#include "vmexit/hypercall.h"
 
 static bool ranges_overlap(gfn_t a, u64 na, gfn_t b, u64 nb)
 {
@@ -78,11 +77,11 @@ static void remove_at(struct memslots *slots, size_t i)
 int memslots_insert(struct memslots *slots, gfn_t base, u64 npages, u64 hpa, u32 flags, u32 *id_out)
 {
 	if (npages == 0 || base + npages < base || !IS_ALIGNED(hpa, PAGE_SIZE))
-		return -HC_EINVAL;
+		return -MMU_EINVAL;
 	if (slots->count == MEMSLOTS_MAX)
-		return -HC_ENOMEM;
+		return -MMU_ENOMEM;
 	if (overlaps_any(slots, base, npages, UINT32_MAX))
-		return -HC_EBUSY;
+		return -MMU_EBUSY;
 	struct memslot slot = { base, npages, hpa, flags, slots->next_id++ };
 	insert_sorted(slots, &slot);
 	slots->generation++;
@@ -95,7 +94,7 @@ int memslots_remove(struct memslots *slots, u32 id, struct memslot *removed)
 {
 	const struct memslot *s = memslot_by_id(slots, id);
 	if (!s)
-		return -HC_EINVAL;
+		return -MMU_EINVAL;
 	*removed = *s;
 	remove_at(slots, (size_t)(s - slots->slots));
 	slots->generation++;
@@ -106,9 +105,9 @@ int memslots_move(struct memslots *slots, u32 id, gfn_t new_base, struct memslot
 {
 	const struct memslot *s = memslot_by_id(slots, id);
 	if (!s)
-		return -HC_EINVAL;
+		return -MMU_EINVAL;
 	if (new_base + s->npages < new_base || overlaps_any(slots, new_base, s->npages, id))
-		return -HC_EBUSY;
+		return -MMU_EBUSY;
 	struct memslot moved = *s;
 	*old = *s;
 	remove_at(slots, (size_t)(s - slots->slots));

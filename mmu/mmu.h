@@ -57,7 +57,14 @@ enum mmu_fault_result {
 const char *mmu_init(struct mmu *mmu, bool large_pages);
 void mmu_destroy(struct mmu *mmu);
 
-/* Slot changes. Each returns 0 or a negative HC_E* code from vmexit/hypercall.h's list. */
+/* Why a slot change was refused (returned negated). */
+enum mmu_error {
+	MMU_EINVAL = 1,		/* empty, wrapping or unaligned range; no such slot */
+	MMU_EBUSY,		/* overlaps another slot */
+	MMU_ENOMEM,		/* no room for another slot */
+};
+
+/* Slot changes. Each returns 0 or a negative enum mmu_error. */
 int memslot_add(struct mmu *mmu, gfn_t base_gfn, u64 npages, u64 hpa, u32 flags, u32 *id_out);
 int memslot_delete(struct mmu *mmu, u32 id, struct memslot *removed);
 int memslot_move(struct mmu *mmu, u32 id, gfn_t new_base_gfn);

@@ -7,6 +7,7 @@
 #define GUEST_PDPT_GPA 0x2000ull
 #define GUEST_PD_GPA 0x3000ull			/* four PDs, 0x3000-0x6fff */
 #define GUEST_GDT_GPA 0x7000ull
+#define GUEST_GDT_BYTES (3 * 8)			/* null, 64-bit code, data */
 #define GUEST_BOOT_INFO_GPA 0x8000ull		/* multiboot v1 information block */
 #define GUEST_BOOT_INFO_END 0x10000ull
 #define GUEST_IMAGE_MIN_GPA 0x100000ull		/* 1 MiB: below it live the ACPI tables */

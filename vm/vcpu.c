@@ -23,12 +23,11 @@ struct segment { u16 selector; u32 ar; };
 
 static void write_segment(u32 selector_field, struct segment s)
 {
-	/* The guest-state fields of one segment are at fixed strides from ES's. */
-	u32 n = (selector_field - VMCS_GUEST_ES_SELECTOR) / 2;
-	vmcs_write_raw(VMCS_GUEST_ES_SELECTOR + 2 * n, s.selector);
-	vmcs_write_raw(VMCS_GUEST_ES_BASE + 2 * n, 0);
-	vmcs_write_raw(VMCS_GUEST_ES_LIMIT + 2 * n, 0xffffffffu);
-	vmcs_write_raw(VMCS_GUEST_ES_AR + 2 * n, s.ar);
+	u32 n = (selector_field - VMCS_GUEST_ES_SELECTOR) / 2;	/* the segment's number */
+	vmcs_write_raw(VMCS_GUEST_SEGMENT_FIELD(VMCS_GUEST_ES_SELECTOR, n), s.selector);
+	vmcs_write_raw(VMCS_GUEST_SEGMENT_FIELD(VMCS_GUEST_ES_BASE, n), 0);
+	vmcs_write_raw(VMCS_GUEST_SEGMENT_FIELD(VMCS_GUEST_ES_LIMIT, n), 0xffffffffu);
+	vmcs_write_raw(VMCS_GUEST_SEGMENT_FIELD(VMCS_GUEST_ES_AR, n), s.ar);
 }
 
 static void write_segments(bool long_mode)
@@ -49,7 +48,7 @@ static void write_segments(bool long_mode)
 	vmcs_write32(VMCS_GUEST_LDTR_LIMIT, 0);
 	vmcs_write32(VMCS_GUEST_LDTR_AR, AR_UNUSABLE);
 	vmcs_writenat(VMCS_GUEST_GDTR_BASE, long_mode ? GUEST_GDT_GPA : 0);
-	vmcs_write32(VMCS_GUEST_GDTR_LIMIT, long_mode ? 3 * 8 - 1 : 0);
+	vmcs_write32(VMCS_GUEST_GDTR_LIMIT, long_mode ? GUEST_GDT_BYTES - 1 : 0);
 	vmcs_writenat(VMCS_GUEST_IDTR_BASE, 0);
 	vmcs_write32(VMCS_GUEST_IDTR_LIMIT, 0);
 }

@@ -13,9 +13,11 @@
 #include "vm/vm_internal.h"
 #include "vmexit/vmexit.h"
 
+#define GUEST_LINE_MAX 200	/* bytes of guest text per console line */
+
 struct vm_defaults vm_defaults = { .mmio_cache = true, .fast_mmio = true };
-static struct vm vms[VM_MAX];
-static size_t vm_count;
+/* VMs run one after the other, each to its end: one VM object serves them all. */
+static struct vm the_vm;
 
 static bool set_name(void *ctx, const char *value, size_t len)
 {
@@ -60,7 +62,7 @@ static const char *allocate_ram(struct vm *vm)
 	u64 gpa = 0;
 	while (gpa < vm->ram_bytes) {
 		u64 remaining = vm->ram_bytes - gpa;
-		unsigned order = MIN(PAGE_ORDER_MAX, 63 - (unsigned)__builtin_clzll(remaining >> PAGE_SHIFT));
+		unsigned order = MIN(PAGE_ORDER_MAX, floor_log2(remaining >> PAGE_SHIFT));
 		while (order && !IS_ALIGNED(gpa, PAGE_SIZE << order))
 			order--;
 		if (vm->nram_blocks == VM_RAM_BLOCKS_MAX)
@@ -103,7 +105,7 @@ static void vm_destroy(struct vm *vm)
 	free_ram(vm);
 }
 
-static const char *build_vm(struct vm *vm, const struct boot_module *module)
+static const char *build_vm(struct vm *vm, const struct guest_module *module)
 {
 	const char *error = mmu_init(&vm->mmu, vmx_caps.ept_vpid & EPT_CAP_2M_PAGES);
 	vm->mmu.mmio_cache = vm_defaults.mmio_cache;
@@ -114,8 +116,7 @@ static const char *build_vm(struct vm *vm, const struct boot_module *module)
 		error = vdev_platform_create(vm);
 	struct guest_entry entry;
 	if (!error)
-		error = guest_load_image(vm, phys_to_virt(module->start_hpa),
-					 module->end_hpa - module->start_hpa, &entry);
+		error = guest_load_image(vm, module->image, module->size, &entry);
 	if (!error)
 		error = vcpu_create(&vm->vcpu, vm, &entry);
 	return error;
@@ -128,40 +129,39 @@ static void parse_module_line(struct vm *vm, const char *line)
 	str_copy(vm->cmdline, rest, sizeof(vm->cmdline));
 }
 
-/* Creates the VM for one module; on failure says why and leaves nothing behind. */
-static void vm_create(const struct boot_module *module)
+/* Creates the VM for one module; on failure says why, leaves nothing behind, and
+ * returns NULL. */
+static struct vm *vm_create(const struct guest_module *module, unsigned id)
 {
-	struct vm *vm = &vms[vm_count];
+	struct vm *vm = &the_vm;
 	memset(vm, 0, sizeof(*vm));
-	vm->id = (unsigned)vm_count;
+	vm->id = id;
 	snprintf(vm->name, sizeof(vm->name), "vm%u", vm->id);
 	vm->ram_bytes = GUEST_RAM_DEFAULT_BYTES;
-	parse_module_line(vm, module->string);
+	parse_module_line(vm, module->line);
 	const char *error = build_vm(vm, module);
 	if (error) {
 		pr_err("vm %s: cannot start: %s\n", vm->name, error);
 		vm_destroy(vm);
-		return;
+		return NULL;
 	}
 	pr_info("vm %s: created: %llu MiB RAM%s, command line \"%s\"\n", vm->name,
 		(unsigned long long)(vm->ram_bytes >> 20), vm->trusted ? ", trusted" : "",
 		vm->cmdline);
-	vm_count++;
+	return vm;
 }
 
-bool vms_run(const struct boot_info *bi)
+bool vms_run(const struct guest_module *modules, size_t count)
 {
 	bool all_ok = true;
-	if (bi->nmodules == 0)
+	if (count == 0)
 		pr_info("vireo: no guest modules given: nothing to run\n");
-	for (size_t i = 0; i < bi->nmodules && vm_count < VM_MAX; i++) {
-		size_t before = vm_count;
-		vm_create(&bi->modules[i]);
-		if (vm_count == before) {
+	for (size_t i = 0; i < count; i++) {
+		struct vm *vm = vm_create(&modules[i], (unsigned)i);
+		if (!vm) {
 			all_ok = false;
 			continue;
 		}
-		struct vm *vm = &vms[before];
 		vcpu_run(&vm->vcpu);
 		vm_print_stats(vm);
 		printk("vm %s: exit status %d\n", vm->name, vm->exit_status);
@@ -186,14 +186,33 @@ void vm_stop(struct vm *vm, int status, const char *fmt, ...)
 	printk("vm %s: stopped: %s\n", vm->name, why);
 }
 
+/* One line of guest text on the host console, prefixed by the VM's name. Control
+ * characters become '.': an escape sequence from a guest must not rewrite the operator's
+ * terminal or a test log. Long lines are cut in pieces, each with the prefix. */
+static void print_guest_line(const struct vm *vm, const char *text, size_t len)
+{
+	char piece[GUEST_LINE_MAX + 1];
+	do {
+		size_t n = MIN(len, (size_t)GUEST_LINE_MAX);
+		for (size_t i = 0; i < n; i++) {
+			u8 c = (u8)text[i];
+			piece[i] = (c < ' ' && c != '\t') || c == 0x7f ? '.' : (char)c;
+		}
+		piece[n] = '\0';
+		printk("%s: %s\n", vm->name, piece);
+		text += n;
+		len -= n;
+	} while (len);
+}
+
 void vm_printk(const struct vm *vm, const char *fmt, ...)
 {
-	char line[256];
+	char line[GUEST_LINE_MAX + 1];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	printk("%s: %s\n", vm->name, line);
+	print_guest_line(vm, line, strlen(line));
 }
 
 void vm_console_write(const struct vm *vm, const char *text, size_t len)
@@ -202,7 +221,7 @@ void vm_console_write(const struct vm *vm, const char *text, size_t len)
 		size_t line = 0;
 		while (line < len && text[line] != '\n')
 			line++;
-		printk("%s: %.*s\n", vm->name, (int)line, text);
+		print_guest_line(vm, text, line);
 		line += line < len;	/* the newline itself */
 		text += line;
 		len -= line;

@@ -12,7 +12,6 @@
 
 #define VM_NAME_MAX 16
 #define VM_CMDLINE_MAX 256
-#define VM_MAX 8
 #define VM_RAM_BLOCKS_MAX 16
 /* Emulated-instruction counts by opcode: one-byte opcodes at 0x00-0xff, 0f-escaped
  * two-byte opcodes at 0x100-0x1ff. */
@@ -101,6 +100,18 @@ struct vm {
 	struct vcpu vcpu;		/* one vCPU per VM */
 	struct vm_stats stats;
 };
+
+/* A guest image as the boot loader handed it over: the file's bytes and the rest of its
+ * module line (Vireo's module options, then the guest's own command line). */
+struct guest_module {
+	const u8 *image;
+	u64 size;
+	const char *line;
+};
+
+/* Creates one VM per module and runs them one after the other, each to its end; true if
+ * every VM ended with status 0. */
+bool vms_run(const struct guest_module *modules, size_t count);
 
 /* Stops the VM: the run loop leaves it at the next exit and the hypervisor goes on with
  * the next VM. The message is printed once as "vm NAME: stopped: <why>". */

@@ -2,7 +2,6 @@
 #ifndef VIREO_VM_VM_INTERNAL_H
 #define VIREO_VM_VM_INTERNAL_H
 
-#include "boot/bootinfo.h"
 #include "vm/vm.h"
 
 /* The CPU state an image asks to be entered in. */
@@ -25,7 +24,6 @@ void vcpu_destroy(struct vcpu *vcpu);
 void vcpu_run(struct vcpu *vcpu);
 /* After an invalid-guest-state entry failure: which checks the guest state fails. */
 void vmcs_report_guest_state_checks(struct vcpu *vcpu);
-/* Creates one VM per module and runs them in turn; true if every VM ended with status 0. */
-bool vms_run(const struct boot_info *bi);
+
 
 #endif

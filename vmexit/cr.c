@@ -16,6 +16,11 @@
 #define CR_QUAL_GPR(q) (((q) >> 8) & 0xf)
 #define CR_QUAL_LMSW_DATA(q) (((q) >> 16) & 0xffff)
 enum { CR_MOV_TO = 0, CR_MOV_FROM = 1, CR_CLTS = 2, CR_LMSW = 3 };
+/* LMSW loads CR0 bits 3:0 (PE, MP, EM, TS) but cannot clear PE (SDM Vol. 2A, LMSW). */
+#define LMSW_BITS 0xfull
+#define LMSW_CLEARABLE 0xeull
+/* In PAE paging CR3 bits 4:0 are ignored: the PDPT is 32-byte aligned (SDM Vol. 3A 4.4.1). */
+#define CR3_PAE_IGNORED_BITS 0x1full
 
 /* Computed once from the capability MSRs by cr_masks_init(). */
 struct cr_forced_bits cr_forced;
@@ -48,7 +53,7 @@ static bool load_pae_pdptes(struct vcpu *vcpu)
 	    (vcpu_guest_efer() & EFER_LME))
 		return true;
 	u64 pdpte[4];
-	u64 cr3 = vmcs_readnat(VMCS_GUEST_CR3) & ~0x1full;
+	u64 cr3 = vmcs_readnat(VMCS_GUEST_CR3) & ~CR3_PAE_IGNORED_BITS;
 	if (!vm_read_gpa(vcpu->vm, cr3, pdpte, sizeof(pdpte)))
 		return false;
 	vmcs_write64(VMCS_GUEST_PDPTE0, pdpte[0]);
@@ -122,7 +127,8 @@ void handle_cr_access(struct vcpu *vcpu)
 		ok = write_guest_cr0(vcpu, vcpu_guest_cr0(vcpu) & ~CR0_TS);
 		break;
 	default:	/* LMSW: bits 3:0 only, and it cannot clear PE */
-		ok = write_guest_cr0(vcpu, (vcpu_guest_cr0(vcpu) & ~0xeull) | (CR_QUAL_LMSW_DATA(q) & 0xf));
+		ok = write_guest_cr0(vcpu, (vcpu_guest_cr0(vcpu) & ~LMSW_CLEARABLE) |
+					   (CR_QUAL_LMSW_DATA(q) & LMSW_BITS));
 		break;
 	}
 	if (ok)

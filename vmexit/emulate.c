@@ -253,7 +253,8 @@ static int pio_out(void *ctx, u16 port, unsigned size, u32 value)
 
 static u64 seg_base(void *ctx, enum x86_seg seg)
 {
-	return vmcs_read_raw(VMCS_GUEST_ES_BASE + 2 * (u32)seg);
+	static_assert(X86_SEG_ES == 0 && X86_SEG_GS == 5, "enum x86_seg is the VMCS order");
+	return vmcs_read_raw(VMCS_GUEST_SEGMENT_FIELD(VMCS_GUEST_ES_BASE, seg));
 }
 
 static const struct x86_emu_ops emu_ops = { fetch, read_mem, write_mem, pio_in, pio_out, seg_base };

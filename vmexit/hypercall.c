@@ -24,6 +24,17 @@ static inline u64 arg(const struct hypercall_args *a, unsigned n)
 
 typedef s64 (*hypercall_fn)(struct vcpu *vcpu, const struct hypercall_args *args);
 
+/* A refused slot change, in the ABI's terms. */
+static s64 slot_error(int err)
+{
+	switch (-err) {
+	case 0: return 0;
+	case MMU_EBUSY: return -HC_EBUSY;
+	case MMU_ENOMEM: return -HC_ENOMEM;
+	default: return -HC_EINVAL;
+	}
+}
+
 static s64 hc_console_write(struct vcpu *vcpu, const struct hypercall_args *a)
 {
 	char text[CONSOLE_WRITE_MAX];
@@ -72,7 +83,7 @@ static s64 hc_memslot_add(struct vcpu *vcpu, const struct hypercall_args *a)
 	int err = memslot_add(&vcpu->vm->mmu, gfn, npages, hpa, flags, &id);
 	if (err) {
 		page_free(hpa, order);
-		return err;
+		return slot_error(err);
 	}
 	return id;
 }
@@ -88,7 +99,7 @@ static s64 hc_memslot_delete(struct vcpu *vcpu, const struct hypercall_args *a)
 	int err = memslot_delete(mmu, (u32)id, &removed);
 	if (!err)
 		page_free(removed.hpa, page_order_for_size(removed.npages << PAGE_SHIFT));
-	return err;
+	return slot_error(err);
 }
 
 static s64 hc_memslot_move(struct vcpu *vcpu, const struct hypercall_args *a)
@@ -99,7 +110,7 @@ static s64 hc_memslot_move(struct vcpu *vcpu, const struct hypercall_args *a)
 	if (id > UINT32_MAX || !slot || !(slot->flags & MEMSLOT_DYNAMIC) ||
 	    new_gfn >= GUEST_GFN_LIMIT || slot->npages > GUEST_GFN_LIMIT - new_gfn)
 		return -HC_EINVAL;
-	return memslot_move(mmu, (u32)id, new_gfn);
+	return slot_error(memslot_move(mmu, (u32)id, new_gfn));
 }
 
 static s64 hc_set_switch(struct vcpu *vcpu, const struct hypercall_args *a)

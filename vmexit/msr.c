@@ -101,11 +101,14 @@ static bool read_msr(struct vcpu *vcpu, u32 msr, u64 *value)
 	return false;
 }
 
+/* Memory types a PAT entry may hold: UC, WC, WT, WP, WB, UC- (SDM Vol. 3A 11.12.2). */
+#define PAT_VALID_TYPES (BIT(0) | BIT(1) | BIT(4) | BIT(5) | BIT(6) | BIT(7))
+
 static bool pat_is_valid(u64 pat)
 {
 	for (int i = 0; i < 8; i++) {
 		u8 type = (u8)(pat >> (8 * i));
-		if (type == 2 || type == 3 || type > 7)	/* reserved memory types */
+		if (type > 7 || !(PAT_VALID_TYPES & BIT(type)))
 			return false;
 	}
 	return true;

@@ -105,13 +105,13 @@ void exit_unhandled(struct vcpu *vcpu);
 static inline void vmexit_dispatch(struct vcpu *vcpu, u32 reason)
 {
 	exit_info_reset(vcpu, reason);
+	vcpu->vm->stats.counters[HC_STAT_EXITS]++;
 	exit_handler handler = reason < EXIT_REASON_COUNT ? exit_handlers[reason] : NULL;
 	if (unlikely(!handler)) {
 		exit_unhandled(vcpu);
 		return;
 	}
 	vcpu->vm->stats.exits[reason]++;
-	vcpu->vm->stats.counters[HC_STAT_EXITS]++;
 	handler(vcpu);
 }
 

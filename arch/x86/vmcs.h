@@ -71,6 +71,14 @@ enum vmcs_field {
 	VMCS_HOST_RSP = 0x6c14, VMCS_HOST_RIP = 0x6c16,
 };
 
+/* The guest-state fields of the six segment registers sit at a stride of 2 in the order of
+ * their encoding (ES, CS, SS, DS, FS, GS): code indexes them by segment number. */
+#define VMCS_GUEST_SEGMENT_FIELD(es_field, seg) ((u32)(es_field) + 2u * (u32)(seg))
+static_assert(VMCS_GUEST_GS_SELECTOR == VMCS_GUEST_ES_SELECTOR + 2 * 5, "selector stride");
+static_assert(VMCS_GUEST_GS_BASE == VMCS_GUEST_ES_BASE + 2 * 5, "base stride");
+static_assert(VMCS_GUEST_GS_LIMIT == VMCS_GUEST_ES_LIMIT + 2 * 5, "limit stride");
+static_assert(VMCS_GUEST_GS_AR == VMCS_GUEST_ES_AR + 2 * 5, "access-rights stride");
+
 /* VMREAD/VMWRITE failures are hypervisor bugs (no current VMCS or a bad field). */
 __noreturn void vmcs_access_failed(const char *op, u32 field);
 

@@ -9,7 +9,6 @@
 #include "lib/phys.h"
 #include "mmu/mmu.h"
 #include "mmu/spte.h"
-#include "vmexit/hypercall.h"
 #include "tests/unit/unit.h"
 
 uintptr_t phys_virt_offset;
@@ -102,14 +101,14 @@ static void test_memslots(void)
 	CHECK(memslot_find(slots, &vcpu, 0x100000 + 2 * 17 + 1) == NULL);	/* the gap */
 	CHECK(memslot_find(slots, &vcpu, 4095) == &slots->slots[0]);
 	CHECK(memslot_find(slots, &vcpu, 4096) == NULL);
-	CHECK_EQ(memslot_add(&mmu, 0x100000, 1, ram_hpa, 0, NULL), -HC_EBUSY);
-	CHECK_EQ(memslot_add(&mmu, 4000, 200, ram_hpa, 0, NULL), -HC_EBUSY);
-	CHECK_EQ(memslot_add(&mmu, 5000, 0, ram_hpa, 0, NULL), -HC_EINVAL);
-	CHECK_EQ(memslot_add(&mmu, ~0ull - 1, 4, ram_hpa, 0, NULL), -HC_EINVAL);
+	CHECK_EQ(memslot_add(&mmu, 0x100000, 1, ram_hpa, 0, NULL), -MMU_EBUSY);
+	CHECK_EQ(memslot_add(&mmu, 4000, 200, ram_hpa, 0, NULL), -MMU_EBUSY);
+	CHECK_EQ(memslot_add(&mmu, 5000, 0, ram_hpa, 0, NULL), -MMU_EINVAL);
+	CHECK_EQ(memslot_add(&mmu, ~0ull - 1, 4, ram_hpa, 0, NULL), -MMU_EINVAL);
 	struct memslot removed;
 	for (u32 i = 0; i < 511; i++)
 		CHECK_EQ(memslot_delete(&mmu, ids[i], &removed), 0);
-	CHECK_EQ(memslot_delete(&mmu, ids[0], &removed), -HC_EINVAL);
+	CHECK_EQ(memslot_delete(&mmu, ids[0], &removed), -MMU_EINVAL);
 	CHECK_EQ(slots->count, 1);
 }
 
@@ -125,7 +124,7 @@ static void test_last_hit_expires(void)
 	CHECK_EQ(memslot_move(&mmu, id, 0xa000), 0);
 	CHECK(memslot_find(slots, &vcpu, 0x9000) == NULL);
 	CHECK_EQ(memslot_by_id(slots, id)->base_gfn, 0xa000);
-	CHECK_EQ(memslot_move(&mmu, id, 4090), -HC_EBUSY);
+	CHECK_EQ(memslot_move(&mmu, id, 4090), -MMU_EBUSY);
 	struct memslot removed;
 	CHECK_EQ(memslot_delete(&mmu, id, &removed), 0);
 }
