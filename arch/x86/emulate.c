@@ -416,15 +416,23 @@ static HOT_INLINE int emulate_mov(struct x86_emu_ctxt *ctxt, const struct x86_in
 	return operand_write(ctxt, insn, &dst, src.val);
 }
 
+/* Reads both operands, source first: the order in which the CPU's reads (and faults) come. */
+static int fetch_source_then_destination(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
+					 struct operand *src, struct operand *dst)
+{
+	int r = operand_fetch(ctxt, insn, insn->src, src);
+
+	if (r != X86_EMUL_OK)
+		return r;
+	return operand_fetch(ctxt, insn, insn->dst, dst);
+}
+
 /* XCHG r/m, reg: memory is written first, so a fault leaves the register alone. */
 static int emulate_xchg(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
 {
 	struct operand dst, src;
-	int r = operand_fetch(ctxt, insn, insn->src, &src);
+	int r = fetch_source_then_destination(ctxt, insn, &src, &dst);
 
-	if (r != X86_EMUL_OK)
-		return r;
-	r = operand_fetch(ctxt, insn, insn->dst, &dst);
 	if (r != X86_EMUL_OK)
 		return r;
 	r = operand_write(ctxt, insn, &dst, src.val);
@@ -438,11 +446,8 @@ static int emulate_xadd(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
 {
 	struct operand dst, src;
 	u64 rflags = ctxt->regs->rflags, sum;
-	int r = operand_fetch(ctxt, insn, insn->src, &src);
+	int r = fetch_source_then_destination(ctxt, insn, &src, &dst);
 
-	if (r != X86_EMUL_OK)
-		return r;
-	r = operand_fetch(ctxt, insn, insn->dst, &dst);
 	if (r != X86_EMUL_OK)
 		return r;
 	sum = alu_compute(X86_OP_ADD, dst.val, src.val, dst.size, &rflags);
@@ -470,11 +475,8 @@ static int emulate_cmpxchg(struct x86_emu_ctxt *ctxt, const struct x86_insn *ins
 	struct operand dst, src, acc;
 	u64 rflags = ctxt->regs->rflags;
 	bool equal;
-	int r = operand_fetch(ctxt, insn, insn->src, &src);
+	int r = fetch_source_then_destination(ctxt, insn, &src, &dst);
 
-	if (r != X86_EMUL_OK)
-		return r;
-	r = operand_fetch(ctxt, insn, insn->dst, &dst);
 	if (r != X86_EMUL_OK)
 		return r;
 	operand_fetch(ctxt, insn, OPND_ACC, &acc);

@@ -46,6 +46,8 @@
 #define APIC_ICR_SIPI_ALL_BUT_SELF 0x000c4600u
 #define SIPI_VECTOR 0x10		/* start address 0x10000 */
 
+/* The guest's own reading of the ACPI layouts, deliberately not drivers/acpi_tables.h: a
+ * layout mistake in the hypervisor's header must not hide from the test that checks it. */
 struct acpi_rsdp {
 	char signature[8];
 	u8 checksum;
