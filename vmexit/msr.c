@@ -64,10 +64,15 @@ void msr_reset_passthrough(void)
 		wrmsr(MSR_IA32_TSC_AUX, 0);
 }
 
+/* x2APIC mode has no DFR and a single 64-bit ICR: their xAPIC-era MSR numbers do not
+ * exist (SDM Vol. 3A table 11-6). */
+#define MSR_X2APIC_DFR 0x80eu
+#define MSR_X2APIC_ICR_HIGH 0x831u
+
 static bool is_x2apic_msr(const struct vcpu *vcpu, u32 msr)
 {
-	return msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST &&
-	       (vcpu->apic_base & APIC_BASE_X2APIC);
+	return msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST && msr != MSR_X2APIC_DFR &&
+	       msr != MSR_X2APIC_ICR_HIGH && (vcpu->apic_base & APIC_BASE_X2APIC);
 }
 
 static u32 x2apic_offset(u32 msr)

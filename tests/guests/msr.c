@@ -131,6 +131,9 @@ static void check_x2apic_msrs(void)
 	}
 	apic_enter_x2apic();
 	reportf(try_rdmsr(MSR_X2APIC_ID, &v), "RDMSR of the x2APIC ID in x2APIC mode (%#lx)", v);
+	/* x2APIC mode has a single 64-bit ICR at 0x830 and no DFR (SDM Vol. 3A table 11-6). */
+	expect_gp0("RDMSR of 0x831 (no ICR high half in x2APIC mode)", try_rdmsr(0x831, &v));
+	expect_gp0("RDMSR of 0x80e (no DFR in x2APIC mode)", try_rdmsr(0x80e, &v));
 	apic_return_to_xapic();
 	reportf(rdmsr(MSR_APIC_BASE) == EXPECTED_APIC_BASE, "back in xAPIC mode (%#lx)",
 		rdmsr(MSR_APIC_BASE));
