@@ -32,6 +32,7 @@ const char *mmu_init(struct mmu *mmu, bool large_pages)
 
 void ept_free_tables(u64 table_hpa, int level)
 {
+	/* Callers bump mmu->tables_epoch: pointers into freed tables must not be used. */
 	u64 *t = phys_to_virt(table_hpa);
 	for (int i = 0; level > 1 && i < EPT_ENTRIES; i++)
 		if (spte_present(t[i]) && !spte_is_mmio(t[i]) && !spte_is_large(t[i]))
@@ -47,6 +48,7 @@ void mmu_destroy(struct mmu *mmu)
 		return;
 	ept_flush(mmu);
 	ept_free_tables(mmu->ept_root_hpa, EPT_LEVELS);
+	mmu->tables_epoch++;
 	mmu->ept_root_hpa = 0;
 }
 
@@ -143,10 +145,24 @@ enum mmu_fault_result mmu_handle_ept_violation(struct mmu *mmu, struct mmu_vcpu 
 	return MMU_FAULT_MMIO;
 }
 
-enum mmu_fault_result mmu_handle_ept_misconfig(struct mmu *mmu, u64 gpa)
+/* The spte of gfn: the vCPU's last MMIO spte when it is the same gfn and no table was
+ * freed since, else a lockless walk (remembered for next time). */
+static u64 *mmio_spte_of(struct mmu *mmu, struct mmu_vcpu *vcpu, gfn_t gfn)
 {
+	if (vcpu->last_mmio_spte && vcpu->last_mmio_gfn == gfn &&
+	    vcpu->last_mmio_epoch == mmu->tables_epoch)
+		return vcpu->last_mmio_spte;
 	int level;
-	u64 *spte = walk_existing(mmu, gpa_to_gfn(gpa), &level);
+	u64 *spte = walk_existing(mmu, gfn, &level);
+	vcpu->last_mmio_gfn = gfn;
+	vcpu->last_mmio_spte = spte;
+	vcpu->last_mmio_epoch = mmu->tables_epoch;
+	return spte;
+}
+
+enum mmu_fault_result mmu_handle_ept_misconfig(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gpa)
+{
+	u64 *spte = mmio_spte_of(mmu, vcpu, gpa_to_gfn(gpa));
 	u64 value = *spte;
 	if (!spte_is_mmio(value))
 		return MMU_FAULT_INVALID_SPTE;
@@ -186,6 +202,7 @@ void mmu_zap_all(struct mmu *mmu)
 			ept_free_tables(spte_address(root[i]), EPT_LEVELS - 1);
 		root[i] = 0;
 	}
+	mmu->tables_epoch++;
 	ept_flush(mmu);
 }
 

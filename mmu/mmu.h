@@ -37,12 +37,18 @@ struct mmu {
 	u64 ept_root_hpa;	/* EPT PML4 */
 	bool mmio_cache;	/* mmio_cache= switch: install MMIO sptes */
 	bool ept_large_pages;	/* 2M leaves where a slot allows */
+	u64 tables_epoch;	/* bumped whenever EPT tables are freed (zap-all, destroy) */
 };
 
-/* Per-vCPU: the last slot a lookup hit, valid for one generation (KVM's last-used slot). */
+/* Per-vCPU: the last slot a lookup hit, valid for one generation (KVM's last-used slot);
+ * and where the last MMIO spte a misconfiguration read lives, valid while no EPT table
+ * has been freed (tables_epoch): a device polled in a loop exits on one gfn again and again. */
 struct mmu_vcpu {
 	size_t last_slot;
 	u64 last_slot_generation;
+	gfn_t last_mmio_gfn;
+	u64 *last_mmio_spte;
+	u64 last_mmio_epoch;
 };
 
 /* What an EPT exit turned out to be. */
@@ -81,7 +87,7 @@ static inline u64 memslot_gfn_to_hpa(const struct memslot *slot, gfn_t gfn)
 enum mmu_fault_result mmu_handle_ept_violation(struct mmu *mmu, struct mmu_vcpu *vcpu,
 					       u64 gpa, bool write, bool cache_mmio);
 /* EPT misconfiguration at gpa (exit 49): read the spte locklessly, no slot search. */
-enum mmu_fault_result mmu_handle_ept_misconfig(struct mmu *mmu, u64 gpa);
+enum mmu_fault_result mmu_handle_ept_misconfig(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gpa);
 
 /* The EPT pointer for the VMCS: WB, 4-level walk (SDM Vol. 3C 25.6.11). */
 u64 mmu_eptp(const struct mmu *mmu);

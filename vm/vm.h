@@ -54,6 +54,34 @@ struct exit_info {
 	u64 rip;
 };
 
+/*
+ * An MMIO site: a plain MOV to or from MMIO this vCPU emulated, kept so the next exit at
+ * the same RIP can skip the generic emulator (vmexit/emulate.c). The exit names
+ * the gpa, so only the direction, size and register or immediate are needed. Trusted only
+ * while RIP and the CPU mode match and the instruction bytes, reached through a validated
+ * walk, are unchanged.
+ */
+enum mmio_site_kind { MMIO_SITE_STORE_REGISTER, MMIO_SITE_STORE_IMMEDIATE, MMIO_SITE_LOAD };
+#define MMIO_SITES_SHIFT 4
+#define MMIO_SITES (1u << MMIO_SITES_SHIFT)	/* a driver's loop touches a few registers */
+struct mmio_site {
+	bool valid;
+	u8 kind;		/* enum mmio_site_kind */
+	u8 length, size, reg;
+	u16 opcode_slot;	/* for the per-opcode statistics */
+	u8 levels;		/* walk entries kept (0: paging off) */
+	bool page_follows_ram;	/* the gfn before exit_gfn is RAM (see emulate_mmio_site) */
+	u32 cs_ar;
+	u64 exit_gfn;
+	u64 rip, next_rip, imm;
+	u64 cr0, cr3, cr4;	/* raw VMCS values when remembered: any change misses */
+	u64 generation;		/* memory slots the host pointers below were made for */
+	const u8 *code;		/* the instruction in host memory */
+	const u64 *entry[GUEST_WALK_MAX_LEVELS];	/* the code page's walk, as in walk_cache */
+	u64 value[GUEST_WALK_MAX_LEVELS];
+	u8 bytes[X86_MAX_INSN_LEN];
+};
+
 struct vcpu {
 	/* First, for vmx_enter(): GPRs in x86 register-number order. The VMCS holds the
 	 * live RSP, RIP and RFLAGS; regs.rip/rflags/gpr[X86_RSP] are synced only around
@@ -74,6 +102,7 @@ struct vcpu {
 	struct mmu_vcpu mmu;		/* per-vCPU MMU state (last memslot hit, ...) */
 	struct walk_cache walk_cache[2];	/* the emulator's last walks: [0] data, [1] fetch */
 	struct x86_emu_ctxt emulator;		/* its decode cache lives across exits */
+	struct mmio_site mmio_sites[MMIO_SITES];	/* indexed by a hash of RIP */
 };
 
 struct vm_stats {

@@ -21,6 +21,7 @@ struct emulation {
 	bool exit_page_known;
 	u64 exit_linear_page;
 	bool exit_from_cached_spte;	/* an EPT misconfiguration: the page has no doorbell */
+	bool access_at_exit_gpa;	/* the data access lay wholly at the exit's gpa */
 	bool fetch_hit_mmio;
 	u64 fetch_gpa;
 };
@@ -195,6 +196,7 @@ static int access_memory(struct emulation *emu, u64 linear, u8 *buf, unsigned si
 {
 	unsigned first = (unsigned)MIN((u64)size, PAGE_SIZE - (linear & (PAGE_SIZE - 1)));
 	if (first == size && emu->exit_from_cached_spte && in_exit_page(emu, linear)) {
+		emu->access_at_exit_gpa = exit_page_gpa(emu, linear) == emu->exit_gpa;
 		mmio_access(emu->vcpu->vm, exit_page_gpa(emu, linear), buf, size, write, false);
 		return X86_EMUL_OK;	/* the common case: no walk, no slot search */
 	}
@@ -279,6 +281,7 @@ static void emulation_begin(struct emulation *emu, struct vcpu *vcpu)
 	emu->exit_gpa_valid = false;
 	emu->exit_page_known = false;
 	emu->exit_from_cached_spte = false;
+	emu->access_at_exit_gpa = false;
 	emu->fetch_hit_mmio = false;
 	emu->cpl = SEGMENT_AR_DPL(vmcs_read32(VMCS_GUEST_SS_AR));
 	emu->ctxt = &vcpu->emulator;
@@ -306,6 +309,157 @@ static void emulation_commit(struct emulation *emu, u64 old_rflags, u64 old_rsp)
 		vmcs_writenat(VMCS_GUEST_RFLAGS, regs->rflags);
 	if (regs->gpr[X86_RSP] != old_rsp)
 		vmcs_writenat(VMCS_GUEST_RSP, regs->gpr[X86_RSP]);
+}
+
+/* ---- MMIO sites: the lean path for a plain MOV at a RIP seen before (vm/vm.h) ---------- */
+
+/* Fibonacci hashing: nearby RIPs (a loop's few MOVs) land in different entries. */
+static struct mmio_site *site_for(struct vcpu *vcpu, u64 rip)
+{
+	return &vcpu->mmio_sites[(rip * 0x9e3779b97f4a7c15ull) >> (64 - MMIO_SITES_SHIFT)];
+}
+
+static u64 size_mask(unsigned size)
+{
+	return size == 8 ? ~0ull : (1ull << (8 * size)) - 1;
+}
+
+/* A register write of an instruction's operand size: 32-bit results zero-extend,
+ * 8- and 16-bit ones keep the rest (SDM Vol. 1 3.4.1.1). */
+static void set_register(u64 *reg, unsigned size, u64 value)
+{
+	if (size >= 4)
+		*reg = value & size_mask(size);
+	else
+		*reg = (*reg & ~size_mask(size)) | (value & size_mask(size));
+}
+
+static bool site_kind(const struct x86_insn *insn, enum mmio_site_kind *kind)
+{
+	if (insn->op != X86_OP_MOV || insn->opcode_map != 0 || !insn->has_modrm || !insn->has_mem)
+		return false;
+	switch (insn->opcode) {
+	case 0x88: case 0x89: *kind = MMIO_SITE_STORE_REGISTER; return true;
+	case 0x8a: case 0x8b: *kind = MMIO_SITE_LOAD; return true;
+	case 0xc6: case 0xc7: *kind = MMIO_SITE_STORE_IMMEDIATE; return true;
+	}
+	return false;
+}
+
+/* Whether the site's code is still what the guest runs at its RIP: the same control
+ * registers, the same memory slots (the host pointers stay valid), the same entries along
+ * the code page's walk (as in mmu/walk_cache.h), and the same bytes. Rights need no check:
+ * the CPU fetched the instruction itself before its data access exited. EFER need not be
+ * compared: with CR0, CR4 and CS unchanged, it cannot change the paging mode. */
+static bool site_code_unchanged(const struct vcpu *vcpu, const struct mmio_site *site)
+{
+	if (vmcs_readnat(VMCS_GUEST_CR0) != site->cr0 || vmcs_readnat(VMCS_GUEST_CR3) != site->cr3 ||
+	    vmcs_readnat(VMCS_GUEST_CR4) != site->cr4 ||
+	    vcpu->vm->mmu.memslots.generation != site->generation)
+		return false;
+	for (unsigned i = 0; i < site->levels; i++)
+		if (__atomic_load_n(site->entry[i], __ATOMIC_RELAXED) != site->value[i])
+			return false;
+	return memcmp(site->code, site->bytes, site->length) == 0;
+}
+
+/* Where the code the emulator just ran lives, with the walk that led there: the fetch
+ * walk cache's entry when paging is on. false: not known cheaply, no site. */
+static bool site_locate_code(struct emulation *emu, struct mmio_site *site, u64 linear)
+{
+	if (emu->paging.mode == GUEST_PAGING_OFF) {
+		site->levels = 0;
+		site->code = ram_hva(emu->vcpu, linear, site->length, false);
+		return site->code;
+	}
+	const struct walk_cache *walk = &emu->vcpu->walk_cache[1];
+	if (!walk->valid || !walk->page_hva || walk->key != walk_cache_key(linear, walk->key & (PAGE_SIZE - 1)) ||
+	    walk->cr3 != emu->paging.cr3)
+		return false;
+	site->levels = walk->levels;
+	for (unsigned i = 0; i < walk->levels; i++) {
+		site->entry[i] = walk->entry[i];
+		site->value[i] = walk->value[i];
+	}
+	site->code = walk->page_hva + (linear & (PAGE_SIZE - 1));
+	return true;
+}
+
+/* After the emulator ran a plain MOV on a cached MMIO page: remember it as this vCPU's
+ * site. Excluded: RSP (it lives in the VMCS), AH-BH (high bytes), code or data crossing a
+ * page. */
+static void remember_site(struct emulation *emu, u64 rip)
+{
+	const struct x86_insn *insn = emu->ctxt->insn;
+	struct mmio_site *site = site_for(emu->vcpu, rip);
+	enum mmio_site_kind kind;
+	site->valid = false;
+	if (!emu->access_at_exit_gpa || !site_kind(insn, &kind) ||
+	    (emu->exit_gpa & (PAGE_SIZE - 1)) + insn->operand_size > PAGE_SIZE ||
+	    (rip & (PAGE_SIZE - 1)) + insn->length > PAGE_SIZE)
+		return;
+	u8 reg = insn->modrm_reg;
+	if (kind != MMIO_SITE_STORE_IMMEDIATE &&
+	    (reg == X86_RSP || (insn->operand_size == 1 && !insn->rex && reg >= 4)))
+		return;
+	u32 cs_ar = vmcs_read32(VMCS_GUEST_CS_AR);
+	u64 linear = emu->ctxt->mode == X86_MODE_LONG64 ? rip :
+		     (u32)(vmcs_readnat(VMCS_GUEST_CS_BASE) + rip);
+	*site = (struct mmio_site){
+		.kind = (u8)kind, .length = insn->length,
+		.size = insn->operand_size, .reg = reg, .opcode_slot = insn->opcode,
+		.cs_ar = cs_ar, .rip = rip, .next_rip = emu->ctxt->regs->rip, .imm = insn->imm,
+		.cr0 = vmcs_readnat(VMCS_GUEST_CR0), .cr3 = vmcs_readnat(VMCS_GUEST_CR3),
+		.cr4 = vmcs_readnat(VMCS_GUEST_CR4),
+		.generation = emu->vcpu->vm->mmu.memslots.generation,
+		.exit_gfn = gpa_to_gfn(emu->exit_gpa),
+	};
+	site->page_follows_ram = site->exit_gfn &&
+		memslot_find(&emu->vcpu->vm->mmu.memslots, &emu->vcpu->mmu, site->exit_gfn - 1);
+	memcpy(site->bytes, emu->ctxt->bytes, insn->length);
+	site->valid = site_locate_code(emu, site, linear);
+}
+
+/* The access itself, straight to the MMIO bus: a cached spte's page has no doorbell. */
+static void site_access(struct vcpu *vcpu, const struct mmio_site *site, u64 gpa)
+{
+	struct io_bus *bus = &vcpu->vm->mmio_bus;
+	u64 value;
+	switch (site->kind) {
+	case MMIO_SITE_STORE_REGISTER:
+		io_bus_write(bus, gpa, site->size, vcpu->regs.gpr[site->reg] & size_mask(site->size));
+		break;
+	case MMIO_SITE_STORE_IMMEDIATE:
+		io_bus_write(bus, gpa, site->size, site->imm & size_mask(site->size));
+		break;
+	default:
+		io_bus_read(bus, gpa, site->size, &value);
+		set_register(&vcpu->regs.gpr[site->reg], site->size, value);
+	}
+}
+
+/*
+ * The misconfiguration names the gpa but not the linear address, so an access that starts
+ * in a RAM page and crosses into this MMIO page (its exit gpa is the page's first byte)
+ * looks like one that starts there. A site serves an exit at offset 0 only on its own
+ * page, and only if the page before it is not RAM: then nothing can have crossed into it.
+ */
+bool emulate_mmio_site(struct vcpu *vcpu, u64 gpa)
+{
+	u64 rip = vmcs_readnat(VMCS_GUEST_RIP);
+	const struct mmio_site *site = site_for(vcpu, rip);
+	bool page_start = !(gpa & (PAGE_SIZE - 1));
+	if (!site->valid || rip != site->rip || (gpa & (PAGE_SIZE - 1)) + site->size > PAGE_SIZE ||
+	    (page_start && (gpa_to_gfn(gpa) != site->exit_gfn || site->page_follows_ram)) ||
+	    vmcs_read32(VMCS_GUEST_CS_AR) != site->cs_ar)
+		return false;
+	if (!site_code_unchanged(vcpu, site))
+		return false;
+	site_access(vcpu, site, gpa);
+	vmcs_writenat(VMCS_GUEST_RIP, site->next_rip);	/* shadow and TF: docs/design.md */
+	vcpu->vm->stats.counters[HC_STAT_EMULATED]++;
+	vcpu->vm->stats.emulated_by_opcode[site->opcode_slot]++;
+	return true;
 }
 
 static void count_emulated(struct vm *vm, const struct x86_insn *insn)
@@ -339,10 +493,12 @@ static void emulation_unhandled(struct emulation *emu)
 static void run_emulator(struct emulation *emu)
 {
 	u64 old_rflags = emu->vcpu->regs.rflags, old_rsp = emu->vcpu->regs.gpr[X86_RSP];
+	u64 rip = emu->vcpu->regs.rip;
 	int result = x86_emulate(emu->ctxt);
 	if (result == X86_EMUL_OK) {
 		count_emulated(emu->vcpu->vm, emu->ctxt->insn);
 		emulation_commit(emu, old_rflags, old_rsp);
+		remember_site(emu, rip);
 	} else if (result == X86_EMUL_EXCEPTION) {
 		const struct x86_exception *e = &emu->ctxt->exception;
 		inject_exception(emu->vcpu, e->vector, e->has_error_code, e->error_code);

@@ -116,14 +116,15 @@ void handle_ept_violation(struct vcpu *vcpu)
 void handle_ept_misconfig(struct vcpu *vcpu)
 {
 	u64 gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
-	enum mmu_fault_result result = mmu_handle_ept_misconfig(&vcpu->vm->mmu, gpa);
+	enum mmu_fault_result result = mmu_handle_ept_misconfig(&vcpu->vm->mmu, &vcpu->mmu, gpa);
 	if (unlikely(requeue_interrupted_event(vcpu)) && result == MMU_FAULT_MMIO) {
 		delivery_through_mmio(vcpu, gpa);
 		return;
 	}
 	if (likely(result == MMU_FAULT_MMIO)) {
 		count(vcpu, HC_STAT_MMIO_CACHED);
-		emulate_mmio(vcpu, gpa, true);
+		if (!emulate_mmio_site(vcpu, gpa))
+			emulate_mmio(vcpu, gpa, true);
 	} else if (result == MMU_FAULT_RETRY) {
 		count(vcpu, HC_STAT_MMIO_STALE);
 	} else {

@@ -168,6 +168,9 @@ void emulate_instruction(struct vcpu *vcpu);
 /* Same, knowing the exit's gpa: a data access at that page offset needs no guest walk.
  * from_cached_spte: the exit came through a cached MMIO spte (so no doorbell there). */
 void emulate_mmio(struct vcpu *vcpu, u64 gpa, bool from_cached_spte);
+/* The lean path for a cached MMIO spte: the vCPU's MMIO site (vm/vm.h) if it still
+ * applies; false: take emulate_mmio(). */
+bool emulate_mmio_site(struct vcpu *vcpu, u64 gpa);
 /* The length of the instruction at RIP, from the decoder's length-only path; 0 if unknown. */
 unsigned emulator_instruction_length(struct vcpu *vcpu);
 /* fast_mmio_length=: skip doorbell writes by the VM-exit length (else the decoder). */

@@ -79,6 +79,7 @@
 #define RFLAGS_AF BIT(4)
 #define RFLAGS_ZF BIT(6)
 #define RFLAGS_SF BIT(7)
+#define RFLAGS_TF BIT(8)
 #define RFLAGS_IF BIT(9)
 #define RFLAGS_DF BIT(10)
 #define RFLAGS_OF BIT(11)

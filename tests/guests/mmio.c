@@ -844,6 +844,33 @@ static void check_match_doorbell(void)
 		"matching writes)", this_round->name, fast);
 }
 
+/* ---- the same MOV again and again: Vireo's MMIO site path (vmexit/emulate.c) -------- */
+
+#define SITE_REPEATS 6		/* the first exits slow, the second fills the site, the rest use it */
+
+/* Loads and stores at one RIP each, repeated: register widths must behave exactly as on
+ * the CPU (8- and 16-bit loads keep the rest of the register, 32-bit ones zero-extend). */
+static void check_repeated_site(void)
+{
+	uintptr_t addr = TESTDEV(0x3000);
+	bool ok = true;
+	for (u64 i = 0; i < SITE_REPEATS; i++) {
+		u64 value = 0x1122334455667788ull ^ (i * 0x0101010101010101ull);
+		asm volatile("movq %0, (%1)" : : "r"(value), "r"(addr) : "memory");
+		u64 r8 = ~0ull, r16 = ~0ull, r32 = ~0ull, r64 = 0;
+		asm volatile("movb (%1), %b0" : "+q"(r8) : "r"(addr) : "memory");
+		asm volatile("movw (%1), %w0" : "+r"(r16) : "r"(addr) : "memory");
+		asm volatile("movl (%1), %k0" : "+r"(r32) : "r"(addr) : "memory");
+		asm volatile("movq (%1), %0" : "=r"(r64) : "r"(addr) : "memory");
+		asm volatile("movl $0x5a5a5a5a, (%0)" : : "r"(addr + 8) : "memory");
+		ok &= r8 == (~0xffull | (value & 0xff)) && r16 == (~0xffffull | (value & 0xffff)) &&
+		      r32 == (u32)value && r64 == value &&
+		      mmio_read32(addr + 8) == 0x5a5a5a5au;
+	}
+	reportf(ok, "[%s] one MOV per RIP, %d times: loads keep or zero-extend the register as "
+		"the CPU does, stores land", this_round->name, SITE_REPEATS);
+}
+
 static void check_testdev_scratch(void)
 {
 	mmio_write64(VIREO_TESTDEV(VIREO_TESTDEV_SCRATCH), 0xdeadbeefcafef00dull);
@@ -865,6 +892,7 @@ static void run_round(const struct round *r)
 	check_any_value_doorbell();
 	check_match_doorbell();
 	check_testdev_scratch();
+	check_repeated_site();
 }
 
 static bool set_switch(unsigned which, const char *name, bool on)

@@ -165,7 +165,7 @@ static void test_mmio_sptes(void)
 	CHECK(spte_is_mmio(spte));
 	CHECK_EQ(spte_mmio_gfn(spte), gpa_to_gfn(gpa));
 	CHECK_EQ(spte_mmio_generation(spte), mmio_generation_bits(mmu.memslots.generation));
-	CHECK_EQ(mmu_handle_ept_misconfig(&mmu, gpa + 4), MMU_FAULT_MMIO);
+	CHECK_EQ(mmu_handle_ept_misconfig(&mmu, &vcpu, gpa + 4), MMU_FAULT_MMIO);
 	/* uncached: no spte */
 	CHECK_EQ(mmu_handle_ept_violation(&mmu, &vcpu, 0xfe000000, true, false), MMU_FAULT_MMIO);
 	leaf_of(gpa_to_gfn(0xfe000000), &level);
@@ -173,7 +173,7 @@ static void test_mmio_sptes(void)
 	/* a slot over the cached gfn makes its spte stale: dropped, then the fault maps RAM */
 	u32 id;
 	CHECK_EQ(memslot_add(&mmu, gpa_to_gfn(gpa), 1, ram_hpa, MEMSLOT_DYNAMIC, &id), 0);
-	CHECK_EQ(mmu_handle_ept_misconfig(&mmu, gpa), MMU_FAULT_RETRY);
+	CHECK_EQ(mmu_handle_ept_misconfig(&mmu, &vcpu, gpa), MMU_FAULT_RETRY);
 	leaf_of(gpa_to_gfn(gpa), &level);
 	CHECK_EQ(level, 0);
 	CHECK_EQ(mmu_handle_ept_violation(&mmu, &vcpu, gpa, false, true), MMU_FAULT_MAPPED);
@@ -204,6 +204,25 @@ static void test_generation_wrap(void)
 	CHECK_EQ(mmu_handle_ept_violation(&mmu, &vcpu, 0x1000, false, true), MMU_FAULT_MAPPED);
 }
 
+/* The vCPU's last-MMIO-spte pointer must not outlive the tables a zap-all frees. */
+static void test_last_mmio_spte(void)
+{
+	int level;
+	u64 gpa = 0xff002000;
+	CHECK_EQ(mmu_handle_ept_violation(&mmu, &vcpu, gpa, true, true), MMU_FAULT_MMIO);
+	CHECK_EQ(mmu_handle_ept_misconfig(&mmu, &vcpu, gpa), MMU_FAULT_MMIO);
+	u64 *remembered = vcpu.last_mmio_spte;
+	CHECK(remembered != NULL);
+	CHECK_EQ(*remembered, leaf_of(gpa_to_gfn(gpa), &level));
+	u64 epoch = mmu.tables_epoch;
+	mmu_zap_all(&mmu);
+	CHECK(mmu.tables_epoch != epoch);
+	CHECK_EQ(mmu_handle_ept_violation(&mmu, &vcpu, gpa, true, true), MMU_FAULT_MMIO);
+	CHECK_EQ(mmu_handle_ept_misconfig(&mmu, &vcpu, gpa), MMU_FAULT_MMIO);
+	CHECK_EQ(*vcpu.last_mmio_spte, leaf_of(gpa_to_gfn(gpa), &level));
+	CHECK_EQ(vcpu.last_mmio_epoch, mmu.tables_epoch);
+}
+
 static void test_zap_all(void)
 {
 	int level;
@@ -229,6 +248,7 @@ int main(void)
 	test_ram_faults();
 	test_mmio_sptes();
 	test_generation_wrap();
+	test_last_mmio_spte();
 	test_zap_all();
 	teardown_vm();
 	return unit_done("mmu");
