@@ -373,8 +373,8 @@ static bool site_locate_code(struct emulation *emu, struct mmio_site *site, u64 
 		return site->code;
 	}
 	const struct walk_cache *walk = &emu->vcpu->walk_cache[1];
-	if (!walk->valid || !walk->page_hva || walk->key != walk_cache_key(linear, walk->key & (PAGE_SIZE - 1)) ||
-	    walk->cr3 != emu->paging.cr3)
+	bool same_page = (walk->key & ~(PAGE_SIZE - 1)) == (linear & ~(PAGE_SIZE - 1));
+	if (!walk->valid || !walk->page_hva || !same_page || walk->cr3 != emu->paging.cr3)
 		return false;
 	site->levels = walk->levels;
 	for (unsigned i = 0; i < walk->levels; i++) {
