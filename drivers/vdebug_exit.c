@@ -19,7 +19,7 @@ static u64 vdebug_exit_read(struct io_device *dev, u64 offset, unsigned size)
 static void vdebug_exit_write(struct io_device *dev, u64 offset, unsigned size, u64 value)
 {
 	struct vdebug_exit *debug_exit = dev->opaque;
-	u32 status = (u32)(value & vdev_size_mask(size));
+	u32 status = (u32)(value & low_bytes_mask(size));
 
 	vm_stop(debug_exit->vm, (int)status, "debug-exit port written: status %u", status);
 }

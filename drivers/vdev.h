@@ -162,12 +162,6 @@ bool vdev_attach(struct io_bus *bus, struct io_device *io, const char *name, u64
  * the device's length bytes. */
 extern const struct io_device_ops vdev_byte_array_ops;
 
-/* The low size bytes of a value (size 1, 2, 4 or 8; larger counts as 8). */
-static inline u64 vdev_size_mask(unsigned size)
-{
-	return size >= 8 ? ~0ull : BIT(8 * size) - 1;
-}
-
 /* How many bytes of an access of size bytes (at most 8) at offset lie inside dev. */
 unsigned vdev_bytes_inside(const struct io_device *dev, u64 offset, unsigned size);
 

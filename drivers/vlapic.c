@@ -160,7 +160,7 @@ static u64 lapic_mmio_read(struct io_device *dev, u64 offset, unsigned size)
 	if (byte >= APIC_REGISTER_BYTES)
 		return 0;
 	u64 value = register_read(dev->opaque, offset - byte);
-	return (value >> (8 * byte)) & vdev_size_mask(size);
+	return (value >> (8 * byte)) & low_bytes_mask(size);
 }
 
 static void lapic_mmio_write(struct io_device *dev, u64 offset, unsigned size, u64 value)

@@ -26,7 +26,7 @@ static u64 vpci_read(struct io_device *dev, u64 offset, unsigned size)
 
 	if (is_address_access(offset, size))
 		return pci->config_address;
-	return vdev_size_mask(size);
+	return low_bytes_mask(size);
 }
 
 static void vpci_write(struct io_device *dev, u64 offset, unsigned size, u64 value)

@@ -127,7 +127,7 @@ u64 vdev_read_bytewise(struct io_device *dev, u64 offset, unsigned size,
 		       vdev_read_byte_fn read_byte)
 {
 	unsigned inside = vdev_bytes_inside(dev, offset, size);
-	u64 value = vdev_size_mask(size);
+	u64 value = low_bytes_mask(size);
 
 	for (unsigned i = 0; i < inside; i++) {
 		value &= ~(0xffull << (8 * i));

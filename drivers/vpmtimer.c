@@ -43,7 +43,7 @@ static u64 timer_read(struct io_device *dev, u64 offset, unsigned size)
 {
 	if (offset >= VDEV_PM_TIMER_PORTS)
 		return 0;
-	return ((u64)pm_timer_now() >> (8 * offset)) & vdev_size_mask(size);
+	return ((u64)pm_timer_now() >> (8 * offset)) & low_bytes_mask(size);
 }
 
 static void timer_write(struct io_device *dev, u64 offset, unsigned size, u64 value)

@@ -172,12 +172,12 @@ static u64 vtestdev_read(struct io_device *dev, u64 offset, unsigned size)
 	unsigned byte = offset % TESTDEV_REGISTER_BYTES;
 	u64 value = register_value(dev->opaque, offset - byte);
 
-	return (value >> (8 * byte)) & vdev_size_mask(size);
+	return (value >> (8 * byte)) & low_bytes_mask(size);
 }
 
 static void write_scratch(struct vtestdev *testdev, unsigned byte, unsigned size, u64 value)
 {
-	u64 mask = vdev_size_mask(size) << (8 * byte);
+	u64 mask = low_bytes_mask(size) << (8 * byte);
 
 	testdev->scratch = (testdev->scratch & ~mask) | ((value << (8 * byte)) & mask);
 }
@@ -188,7 +188,7 @@ static void vtestdev_write(struct io_device *dev, u64 offset, unsigned size, u64
 	struct vtestdev *testdev = dev->opaque;
 	unsigned byte = offset % TESTDEV_REGISTER_BYTES;
 
-	value &= vdev_size_mask(size);
+	value &= low_bytes_mask(size);
 	if (offset == VDEV_TESTDEV_DOORBELL)
 		ring_doorbell(testdev, value, true);
 	else if (offset == VDEV_TESTDEV_DOORBELL_MATCH)

@@ -31,6 +31,12 @@ typedef int64_t s64;
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
 
+/* The low n bytes of a value, n in 1..8: an operand or register of n bytes. */
+static inline u64 low_bytes_mask(unsigned n)
+{
+	return n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
+}
+
 /* The index of the highest set bit of x > 0. */
 static inline unsigned floor_log2(unsigned long long x)
 {

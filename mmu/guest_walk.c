@@ -375,13 +375,6 @@ static enum guest_walk_status walk_paging_off(u64 gva, struct guest_walk_result 
 	return GUEST_WALK_OK;
 }
 
-static bool is_canonical(u64 gva, unsigned linear_bits)
-{
-	unsigned unused_bits = 64 - linear_bits;
-
-	return (u64)((s64)(gva << unused_bits) >> unused_bits) == gva;
-}
-
 enum guest_walk_status guest_walk(const struct guest_paging *paging,
 				  const struct guest_mem_ops *mem, void *ctx, u64 gva,
 				  unsigned access, struct guest_walk_result *out)

@@ -5,6 +5,7 @@
 #ifndef VIREO_MMU_MMU_H
 #define VIREO_MMU_MMU_H
 
+#include "lib/phys.h"
 #include "lib/types.h"
 
 #define MEMSLOTS_MAX 1024
@@ -80,6 +81,20 @@ const struct memslot *memslot_by_id(const struct memslots *slots, u32 id);
 static inline u64 memslot_gfn_to_hpa(const struct memslot *slot, gfn_t gfn)
 {
 	return slot->hpa + ((gfn - slot->base_gfn) << 12);
+}
+
+/* Where [gpa, gpa + len) lives in host memory when it lies inside one RAM slot (writable
+ * if write), else NULL. vcpu may be NULL (no last-hit shortcut). */
+static inline void *memslot_gpa_to_hva(const struct memslots *slots, struct mmu_vcpu *vcpu,
+				       u64 gpa, u64 len, bool write)
+{
+	if (len == 0 || gpa + len < gpa)
+		return NULL;
+	const struct memslot *slot = memslot_find(slots, vcpu, gpa_to_gfn(gpa));
+	if (!slot || (write && (slot->flags & MEMSLOT_READONLY)) ||
+	    gpa_to_gfn(gpa + len - 1) - slot->base_gfn >= slot->npages)
+		return NULL;
+	return (u8 *)phys_to_virt(memslot_gfn_to_hpa(slot, gpa_to_gfn(gpa))) + (gpa & (PAGE_SIZE - 1));
 }
 
 /* EPT violation at gpa (exit 48); write: the access was a write. For MMIO, cache_mmio

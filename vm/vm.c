@@ -230,13 +230,7 @@ void vm_console_write(const struct vm *vm, const char *text, size_t len)
 
 void *vm_gpa_to_hva(struct vm *vm, u64 gpa, size_t len)
 {
-	const struct memslot *slot = memslot_find(&vm->mmu.memslots, NULL, gpa_to_gfn(gpa));
-	if (!slot || len == 0 || gpa + len < gpa)
-		return NULL;
-	u64 slot_end_gpa = gfn_to_gpa(slot->base_gfn + slot->npages);
-	if (gpa + len > slot_end_gpa)
-		return NULL;
-	return (u8 *)phys_to_virt(memslot_gfn_to_hpa(slot, gpa_to_gfn(gpa))) + (gpa & (PAGE_SIZE - 1));
+	return memslot_gpa_to_hva(&vm->mmu.memslots, NULL, gpa, len, false);
 }
 
 /* Copies page by page: a range may span slots. */

@@ -52,7 +52,7 @@ bool io_bus_read(struct io_bus *bus, u64 address, unsigned size, u64 *value)
 {
 	struct io_device *dev = io_bus_find(bus, address);
 	if (!dev) {
-		*value = size == 8 ? ~0ull : (1ull << (8 * size)) - 1;
+		*value = low_bytes_mask(size);
 		return false;
 	}
 	*value = dev->ops->read(dev, address - dev->base, size);

@@ -29,11 +29,7 @@ struct emulation {
 /* Guest RAM for the walker: through the vCPU's last-hit memslot shortcut. */
 static void *ram_hva(struct vcpu *vcpu, u64 gpa, unsigned len, bool write)
 {
-	const struct memslot *slot = memslot_find(&vcpu->vm->mmu.memslots, &vcpu->mmu, gpa_to_gfn(gpa));
-	if (!slot || (write && (slot->flags & MEMSLOT_READONLY)) ||
-	    gpa_to_gfn(gpa + len - 1) - slot->base_gfn >= slot->npages)
-		return NULL;
-	return (u8 *)phys_to_virt(memslot_gfn_to_hpa(slot, gpa_to_gfn(gpa))) + (gpa & (PAGE_SIZE - 1));
+	return memslot_gpa_to_hva(&vcpu->vm->mmu.memslots, &vcpu->mmu, gpa, len, write);
 }
 
 static int walker_read(void *ctx, u64 gpa, unsigned size, u64 *value)
@@ -319,21 +315,6 @@ static struct mmio_site *site_for(struct vcpu *vcpu, u64 rip)
 	return &vcpu->mmio_sites[(rip * 0x9e3779b97f4a7c15ull) >> (64 - MMIO_SITES_SHIFT)];
 }
 
-static u64 size_mask(unsigned size)
-{
-	return size == 8 ? ~0ull : (1ull << (8 * size)) - 1;
-}
-
-/* A register write of an instruction's operand size: 32-bit results zero-extend,
- * 8- and 16-bit ones keep the rest (SDM Vol. 1 3.4.1.1). */
-static void set_register(u64 *reg, unsigned size, u64 value)
-{
-	if (size >= 4)
-		*reg = value & size_mask(size);
-	else
-		*reg = (*reg & ~size_mask(size)) | (value & size_mask(size));
-}
-
 static bool site_kind(const struct x86_insn *insn, enum mmio_site_kind *kind)
 {
 	if (insn->op != X86_OP_MOV || insn->opcode_map != 0 || !insn->has_modrm || !insn->has_mem)
@@ -427,14 +408,14 @@ static void site_access(struct vcpu *vcpu, const struct mmio_site *site, u64 gpa
 	u64 value;
 	switch (site->kind) {
 	case MMIO_SITE_STORE_REGISTER:
-		io_bus_write(bus, gpa, site->size, vcpu->regs.gpr[site->reg] & size_mask(site->size));
+		io_bus_write(bus, gpa, site->size, vcpu->regs.gpr[site->reg] & low_bytes_mask(site->size));
 		break;
 	case MMIO_SITE_STORE_IMMEDIATE:
-		io_bus_write(bus, gpa, site->size, site->imm & size_mask(site->size));
+		io_bus_write(bus, gpa, site->size, site->imm & low_bytes_mask(site->size));
 		break;
 	default:
 		io_bus_read(bus, gpa, site->size, &value);
-		set_register(&vcpu->regs.gpr[site->reg], site->size, value);
+		x86_write_register(&vcpu->regs.gpr[site->reg], site->size, value);
 	}
 }
 

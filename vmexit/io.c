@@ -8,17 +8,6 @@
 #define IO_QUAL_STRING BIT(4)
 #define IO_QUAL_PORT(q) ((u16)((q) >> 16))
 
-/* IN writes AL/AX/EAX; a 32-bit write zero-extends into RAX (SDM Vol. 1 3.4.1.1). */
-static void set_accumulator(u64 *rax, unsigned size, u64 value)
-{
-	if (size == 4)
-		*rax = (u32)value;
-	else if (size == 2)
-		*rax = (*rax & ~0xffffull) | (value & 0xffff);
-	else
-		*rax = (*rax & ~0xffull) | (value & 0xff);
-}
-
 void handle_io(struct vcpu *vcpu)
 {
 	u64 q = exit_qualification(vcpu);
@@ -32,9 +21,9 @@ void handle_io(struct vcpu *vcpu)
 	if (q & IO_QUAL_IN) {
 		u64 value;
 		io_bus_read(bus, port, size, &value);
-		set_accumulator(&vcpu->regs.gpr[X86_RAX], size, value);
+		x86_write_register(&vcpu->regs.gpr[X86_RAX], size, value);	/* AL, AX or EAX */
 	} else {
-		io_bus_write(bus, port, size, vcpu->regs.gpr[X86_RAX] & ((1ull << (8 * size)) - 1));
+		io_bus_write(bus, port, size, vcpu->regs.gpr[X86_RAX] & low_bytes_mask(size));
 	}
 	finish_by_skipping(vcpu);
 }

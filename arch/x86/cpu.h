@@ -155,6 +155,14 @@ static inline __noreturn void halt_forever(void)
 		asm volatile("cli; hlt");
 }
 
+/* A linear address is canonical when bits 63 down to linear_bits - 1 are all equal
+ * (SDM Vol. 1 3.3.7.1); linear_bits is 48 with 4-level paging. */
+static inline bool is_canonical(u64 la, unsigned linear_bits)
+{
+	unsigned unused_bits = 64 - linear_bits;
+	return (u64)((s64)(la << unused_bits) >> unused_bits) == la;
+}
+
 static inline void invlpg(u64 va) { asm volatile("invlpg (%0)" : : "r"(va) : "memory"); }
 
 #endif

@@ -25,14 +25,6 @@ struct operand {
 	u64 val;
 };
 
-static HOT_INLINE u64 size_mask(unsigned size)
-{
-	static const u64 masks[9] = {
-		[1] = 0xff, [2] = 0xffff, [4] = 0xffffffff, [8] = ~0ull,
-	};
-
-	return masks[size];
-}
 
 static HOT_INLINE u64 sign_extend_from(u64 v, unsigned size)
 {
@@ -54,7 +46,7 @@ static HOT_INLINE u64 gpr_read(const struct x86_regs *regs, unsigned reg, unsign
 {
 	if (is_high_byte(reg, size, rex))
 		return (regs->gpr[reg - 4] >> 8) & 0xff;
-	return regs->gpr[reg] & size_mask(size);
+	return regs->gpr[reg] & low_bytes_mask(size);
 }
 
 /* 8- and 16-bit writes keep the other bits; 32-bit writes zero bits 63:32 (SDM Vol. 1
@@ -69,11 +61,7 @@ static HOT_INLINE void gpr_write(struct x86_regs *regs, unsigned reg, unsigned s
 		*r = (*r & ~0xff00ull) | ((val & 0xff) << 8);
 		return;
 	}
-	r = &regs->gpr[reg];
-	if (size == 4)
-		*r = (u32)val;
-	else
-		*r = (*r & ~size_mask(size)) | (val & size_mask(size));
+	x86_write_register(&regs->gpr[reg], size, val);
 }
 
 /* --- exceptions and addresses --- */
@@ -85,11 +73,6 @@ static int raise_exception(struct x86_emu_ctxt *ctxt, u8 vector, bool has_error_
 	ctxt->exception.error_code = 0;
 	ctxt->exception.cr2 = 0;
 	return X86_EMUL_EXCEPTION;
-}
-
-static HOT_INLINE bool is_canonical(u64 la)
-{
-	return ((la + BIT(CANONICAL_BITS - 1)) >> CANONICAL_BITS) == 0;
 }
 
 static HOT_INLINE u64 segment_base(const struct x86_emu_ctxt *ctxt, unsigned seg)
@@ -113,7 +96,7 @@ static HOT_INLINE int linear_address(struct x86_emu_ctxt *ctxt, unsigned seg, u6
 		*linear = (u32)la;
 		return X86_EMUL_OK;
 	}
-	if (!is_canonical(la) || !is_canonical(la + size - 1))
+	if (!is_canonical(la, CANONICAL_BITS) || !is_canonical(la + size - 1, CANONICAL_BITS))
 		return raise_exception(ctxt, seg == X86_SEG_SS ? X86_EXC_SS : X86_EXC_GP, true);
 	*linear = la;
 	return X86_EMUL_OK;
@@ -132,7 +115,7 @@ static HOT_INLINE u64 effective_address(const struct x86_emu_ctxt *ctxt,
 		ea += regs->gpr[insn->mem_base];
 	if (insn->mem_index != X86_REG_NONE)
 		ea += regs->gpr[insn->mem_index] << insn->mem_scale;
-	return ea & size_mask(insn->address_size);
+	return ea & low_bytes_mask(insn->address_size);
 }
 
 /* --- memory --- */
@@ -188,7 +171,7 @@ static HOT_INLINE int operand_locate(struct x86_emu_ctxt *ctxt, const struct x86
 		return X86_EMUL_OK;
 	case OPND_IMM:
 		o->where = OPERAND_IMM;
-		o->val = insn->imm & size_mask(o->size);
+		o->val = insn->imm & low_bytes_mask(o->size);
 		return X86_EMUL_OK;
 	default:	/* OPND_RM*, OPND_MOFFS */
 		if (!insn->has_mem) {
@@ -252,7 +235,7 @@ static HOT_INLINE u64 bit_at(u64 v, unsigned from, u64 flag)
 
 static HOT_INLINE u64 flags_szp(u64 res, unsigned size)
 {
-	return parity_flag(res) | ((res & size_mask(size)) ? 0 : RFLAGS_ZF) |
+	return parity_flag(res) | ((res & low_bytes_mask(size)) ? 0 : RFLAGS_ZF) |
 	       bit_at(res, 8 * size - 1, RFLAGS_SF);
 }
 
@@ -287,7 +270,7 @@ static HOT_INLINE u64 flags_sub(u64 a, u64 b, u64 res, unsigned size)
 static HOT_INLINE u64 alu_compute(unsigned op, u64 dst, u64 src, unsigned size, u64 *rflags)
 {
 	u64 carry = *rflags & RFLAGS_CF;
-	u64 mask = size_mask(size);
+	u64 mask = low_bytes_mask(size);
 	u64 res, f;
 
 	switch (op) {
@@ -519,11 +502,11 @@ static int emulate_cmpxchg8b(struct x86_emu_ctxt *ctxt, const struct x86_insn *i
 	}
 	if (r != X86_EMUL_OK)
 		return r;
-	equal = mem[0] == (regs->gpr[X86_RAX] & size_mask(half)) &&
-		mem[1] == (regs->gpr[X86_RDX] & size_mask(half));
+	equal = mem[0] == (regs->gpr[X86_RAX] & low_bytes_mask(half)) &&
+		mem[1] == (regs->gpr[X86_RDX] & low_bytes_mask(half));
 	if (equal) {
-		val[0] = regs->gpr[X86_RBX] & size_mask(half);
-		val[1] = regs->gpr[X86_RCX] & size_mask(half);
+		val[0] = regs->gpr[X86_RBX] & low_bytes_mask(half);
+		val[1] = regs->gpr[X86_RCX] & low_bytes_mask(half);
 	} else {
 		val[0] = mem[0];
 		val[1] = mem[1];
@@ -564,7 +547,7 @@ static int emulate_bit_test(struct x86_emu_ctxt *ctxt, const struct x86_insn *in
 		s64 element = (s64)sign_extend_from(offset, src.size) >> __builtin_ctz(bits);
 		u64 ea = effective_address(ctxt, insn) + (u64)element * insn->operand_size;
 
-		r = linear_address(ctxt, insn->segment, ea & size_mask(insn->address_size),
+		r = linear_address(ctxt, insn->segment, ea & low_bytes_mask(insn->address_size),
 				   dst.size, &dst.linear);
 		if (r != X86_EMUL_OK)
 			return r;
@@ -593,7 +576,7 @@ static int string_address(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn
 			  unsigned reg, unsigned size, u64 *linear)
 {
 	unsigned seg = reg == X86_RSI ? insn->segment : X86_SEG_ES;
-	u64 ea = ctxt->regs->gpr[reg] & size_mask(insn->address_size);
+	u64 ea = ctxt->regs->gpr[reg] & low_bytes_mask(insn->address_size);
 
 	return linear_address(ctxt, seg, ea, size, linear);
 }
@@ -660,7 +643,7 @@ static int string_step(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
 	case X86_OP_SCAS:
 		r = string_read(ctxt, insn, X86_RDI, size, &b);
 		if (r == X86_EMUL_OK)
-			alu_compute(X86_OP_CMP, regs->gpr[X86_RAX] & size_mask(size), b, size,
+			alu_compute(X86_OP_CMP, regs->gpr[X86_RAX] & low_bytes_mask(size), b, size,
 				    &regs->rflags);
 		break;
 	case X86_OP_INS:
@@ -711,7 +694,7 @@ static int emulate_string(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn
 	struct x86_regs *regs = ctxt->regs;
 	bool rep = insn->prefixes & (X86_PREFIX_REP | X86_PREFIX_REPNE);
 	unsigned size = insn->operand_size, asize = insn->address_size, n;
-	u64 count = regs->gpr[X86_RCX] & size_mask(asize);
+	u64 count = regs->gpr[X86_RCX] & low_bytes_mask(asize);
 	int r;
 
 	/* INS and OUTS move at most 32 bits: REX.W is ignored (SDM Vol. 2A, INS) */

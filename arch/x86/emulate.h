@@ -40,6 +40,16 @@ struct x86_regs {
 	u64 rflags;
 };
 
+/* Writes the low size bytes of a register as the CPU does: 32-bit writes zero bits 63:32,
+ * 8- and 16-bit writes keep the other bits (SDM Vol. 1 3.4.1.1). */
+static inline void x86_write_register(u64 *reg, unsigned size, u64 value)
+{
+	if (size == 4)
+		*reg = (u32)value;
+	else
+		*reg = (*reg & ~low_bytes_mask(size)) | (value & low_bytes_mask(size));
+}
+
 /* Segment registers in their encoding order (SDM Vol. 2A 3.1.1.3, Sreg). */
 enum x86_seg { X86_SEG_ES, X86_SEG_CS, X86_SEG_SS, X86_SEG_DS, X86_SEG_FS, X86_SEG_GS };
 

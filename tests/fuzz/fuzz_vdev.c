@@ -204,7 +204,7 @@ static u64 take_le(struct fuzz_input *in, unsigned bytes)
 /* A read never returns bits beyond its size; an address no device holds reads all-ones. */
 static void check_read(u64 value, unsigned size, bool claimed)
 {
-	u64 mask = vdev_size_mask(size);
+	u64 mask = low_bytes_mask(size);
 
 	if ((value & ~mask) || (!claimed && value != mask))
 		abort();
