@@ -5,25 +5,18 @@
 #include "lib/phys.h"
 #include "lib/string.h"
 #include "mmu/internal.h"
-#include "mmu/spte.h"
+#include "mmu/shadow_walk.h"
 
 #define GFNS_PER_2M 512
 #define EPTP_WB 6ull
 #define EPTP_WALK_LENGTH_4 (3ull << 3)	/* walk length minus one, bits 5:3 */
 
-static u64 *table(u64 entry_or_hpa)
-{
-	return phys_to_virt(spte_address(entry_or_hpa));
-}
-
-static unsigned index_at(gfn_t gfn, int level)
-{
-	return (unsigned)(gfn >> (9 * (level - 1))) & (EPT_ENTRIES - 1);
-}
+#define EPT_LEVELS 4
 
 const char *mmu_init(struct mmu *mmu, bool large_pages)
 {
 	memset(mmu, 0, sizeof(*mmu));
+	spte_format_init(SPTE_FORMAT_EPT, 0);
 	mmu->ept_root_hpa = page_alloc_zeroed(0);
 	mmu->mmio_cache = true;
 	mmu->ept_large_pages = large_pages;
@@ -34,8 +27,8 @@ void ept_free_tables(u64 table_hpa, int level)
 {
 	/* Callers bump mmu->tables_epoch: pointers into freed tables must not be used. */
 	u64 *t = phys_to_virt(table_hpa);
-	for (int i = 0; level > 1 && i < EPT_ENTRIES; i++)
-		if (spte_present(t[i]) && !spte_is_mmio(t[i]) && !spte_is_large(t[i]))
+	for (int i = 0; i < SPTE_ENTRIES; i++)
+		if (spte_is_table(t[i], level))
 			ept_free_tables(spte_address(t[i]), level - 1);
 	page_free(table_hpa, 0);
 }
@@ -61,20 +54,20 @@ u64 mmu_eptp(const struct mmu *mmu)
  * or when a large leaf already covers gfn above target_level. */
 static u64 *walk_create(struct mmu *mmu, gfn_t gfn, int target_level)
 {
-	u64 *t = phys_to_virt(mmu->ept_root_hpa);
-	for (int level = EPT_LEVELS; level > target_level; level--) {
-		u64 *entry = &t[index_at(gfn, level)];
-		if (spte_present(*entry) && (spte_is_large(*entry) || spte_is_mmio(*entry)))
+	struct shadow_walk walk;
+	for_each_shadow_entry(walk, mmu->ept_root_hpa, EPT_LEVELS, gfn_to_gpa(gfn)) {
+		if (walk.level == target_level)
+			return walk.sptep;
+		if (spte_is_present(*walk.sptep) && spte_is_large(*walk.sptep))
 			return NULL;
-		if (!spte_present(*entry)) {
+		if (!spte_is_present(*walk.sptep)) {	/* empty, or an MMIO spte's page */
 			u64 hpa = page_alloc_zeroed(0);
 			if (!hpa)
 				return NULL;
-			*entry = hpa | EPT_RWX;
+			*walk.sptep = spte_make_table(hpa);
 		}
-		t = table(*entry);
 	}
-	return &t[index_at(gfn, target_level)];
+	return NULL;	/* not reached: every level above target_level is a table */
 }
 
 /*
@@ -83,17 +76,12 @@ static u64 *walk_create(struct mmu *mmu, gfn_t gfn, int target_level)
  * of this VM is in the guest or in an exit handler (one CPU today; with SMP, zap-all
  * must wait for every vCPU to leave its walk first).
  */
-static u64 *walk_existing(const struct mmu *mmu, gfn_t gfn, int *level_out)
+static u64 *walk_existing(const struct mmu *mmu, gfn_t gfn)
 {
-	u64 *t = phys_to_virt(mmu->ept_root_hpa);
-	for (int level = EPT_LEVELS;; level--) {
-		u64 *entry = &t[index_at(gfn, level)];
-		if (level == 1 || !spte_present(*entry) || spte_is_large(*entry) || spte_is_mmio(*entry)) {
-			*level_out = level;
-			return entry;
-		}
-		t = table(*entry);
-	}
+	struct shadow_walk walk;
+	for_each_shadow_entry(walk, mmu->ept_root_hpa, EPT_LEVELS, gfn_to_gpa(gfn))
+		;
+	return walk.sptep;
 }
 
 static bool can_map_2m(const struct mmu *mmu, const struct memslot *slot, gfn_t gfn)
@@ -106,23 +94,21 @@ static bool can_map_2m(const struct mmu *mmu, const struct memslot *slot, gfn_t 
 
 static enum mmu_fault_result map_ram(struct mmu *mmu, const struct memslot *slot, gfn_t gfn)
 {
-	int level;
-	u64 existing = *walk_existing(mmu, gfn, &level);
-	if (spte_present(existing) && !spte_is_mmio(existing))
+	if (spte_is_present(*walk_existing(mmu, gfn)))
 		return MMU_FAULT_MAPPED;	/* spurious: mapped since (another vCPU, a retry) */
-	bool writable = !(slot->flags & MEMSLOT_READONLY);
+	unsigned access = slot->flags & MEMSLOT_READONLY ? ACC_EXEC : ACC_EXEC | ACC_WRITE;
 	if (can_map_2m(mmu, slot, gfn)) {
 		gfn_t base = ALIGN_DOWN(gfn, GFNS_PER_2M);
 		u64 *pde = walk_create(mmu, base, 2);
-		if (pde && !spte_present(*pde)) {
-			*pde = spte_make_ram(memslot_gfn_to_hpa(slot, base), writable, true);
+		if (pde && !spte_is_present(*pde)) {
+			*pde = spte_make_leaf(memslot_gfn_to_hpa(slot, base), access, true);
 			return MMU_FAULT_MAPPED;
 		}
 	}
 	u64 *pte = walk_create(mmu, gfn, 1);
 	if (!pte)
 		return MMU_FAULT_NO_MEMORY;
-	*pte = spte_make_ram(memslot_gfn_to_hpa(slot, gfn), writable, false);
+	*pte = spte_make_leaf(memslot_gfn_to_hpa(slot, gfn), access, false);
 	return MMU_FAULT_MAPPED;
 }
 
@@ -152,8 +138,7 @@ static u64 *mmio_spte_of(struct mmu *mmu, struct mmu_vcpu *vcpu, gfn_t gfn)
 	if (vcpu->last_mmio_spte && vcpu->last_mmio_gfn == gfn &&
 	    vcpu->last_mmio_epoch == mmu->tables_epoch)
 		return vcpu->last_mmio_spte;
-	int level;
-	u64 *spte = walk_existing(mmu, gfn, &level);
+	u64 *spte = walk_existing(mmu, gfn);
 	vcpu->last_mmio_gfn = gfn;
 	vcpu->last_mmio_spte = spte;
 	vcpu->last_mmio_epoch = mmu->tables_epoch;
@@ -176,15 +161,15 @@ enum mmu_fault_result mmu_handle_ept_misconfig(struct mmu *mmu, struct mmu_vcpu 
 
 static void zap_range_in(u64 *t, int level, gfn_t table_base, gfn_t base, u64 npages)
 {
-	u64 span = 1ull << (9 * (level - 1));
-	for (unsigned i = 0; i < EPT_ENTRIES; i++) {
+	u64 span = 1ull << (spte_level_shift(level) - PAGE_SHIFT);
+	for (unsigned i = 0; i < SPTE_ENTRIES; i++) {
 		gfn_t start = table_base + i * span;
-		if (start >= base + npages || start + span <= base || !spte_present(t[i]))
+		if (start >= base + npages || start + span <= base || !t[i])
 			continue;
-		if (level == 1 || spte_is_large(t[i]) || spte_is_mmio(t[i]))
-			t[i] = 0;
+		if (spte_is_table(t[i], level))
+			zap_range_in(phys_to_virt(spte_address(t[i])), level - 1, start, base, npages);
 		else
-			zap_range_in(table(t[i]), level - 1, start, base, npages);
+			t[i] = 0;
 	}
 }
 
@@ -197,8 +182,8 @@ void ept_zap_range(struct mmu *mmu, gfn_t base, u64 npages)
 void mmu_zap_all(struct mmu *mmu)
 {
 	u64 *root = phys_to_virt(mmu->ept_root_hpa);
-	for (int i = 0; i < EPT_ENTRIES; i++) {
-		if (spte_present(root[i]) && !spte_is_mmio(root[i]))
+	for (int i = 0; i < SPTE_ENTRIES; i++) {
+		if (spte_is_table(root[i], EPT_LEVELS))
 			ept_free_tables(spte_address(root[i]), EPT_LEVELS - 1);
 		root[i] = 0;
 	}

@@ -1,14 +1,14 @@
 /* Unit tests of the MMU core on the host: memory slots and their generation, EPT filled on
  * demand (4K and 2M leaves, read-only slots), MMIO sptes (layout, generation, staleness,
  * wrap-around), zapping on slot changes. Host memory is an arena seen through phys_to_virt.
- * unit-sources: mmu/memslot.c mmu/ept.c lib/page_alloc.c lib/panic.c lib/log.c lib/printf.c lib/string.c
+ * unit-sources: mmu/memslot.c mmu/ept.c mmu/spte.c lib/page_alloc.c lib/panic.c lib/log.c lib/printf.c lib/string.c
  */
 #include <stdlib.h>
 
 #include "lib/page_alloc.h"
 #include "lib/phys.h"
 #include "mmu/mmu.h"
-#include "mmu/spte.h"
+#include "mmu/shadow_walk.h"
 #include "tests/unit/unit.h"
 
 uintptr_t phys_virt_offset;
@@ -34,21 +34,13 @@ static void arena_init(void)
 /* The leaf that maps gfn and its level (1 = 4K, 2 = 2M), or level 0 when none. */
 static u64 leaf_of(gfn_t gfn, int *level)
 {
-	u64 *t = phys_to_virt(mmu.ept_root_hpa);
-	for (int l = EPT_LEVELS; l >= 1; l--) {
-		u64 e = t[(gfn >> (9 * (l - 1))) & 511];
-		if (!spte_present(e)) {
-			*level = 0;
-			return 0;
-		}
-		if (l == 1 || spte_is_large(e) || spte_is_mmio(e)) {
-			*level = l;
-			return e;
-		}
-		t = phys_to_virt(spte_address(e));
-	}
-	*level = 0;
-	return 0;
+	struct shadow_walk walk;
+	int last_level = 0;
+	for_each_shadow_entry(walk, mmu.ept_root_hpa, 4, gfn_to_gpa(gfn))
+		last_level = walk.level;
+	u64 e = *walk.sptep;
+	*level = e ? last_level : 0;
+	return e;
 }
 
 static u64 ram_hpa;
@@ -68,8 +60,31 @@ static void teardown_vm(void)
 	page_free(ram_hpa, page_order_for_size(RAM_GFNS * PAGE_SIZE));
 }
 
+/* The shadow format (IA-32e/PAE entries): MMIO sptes carry a reserved bit, none is left
+ * when MAXPHYADDR is 52. Restores the EPT format the other tests use. */
+static void test_shadow_spte_layout(void)
+{
+	CHECK(spte_format_init(SPTE_FORMAT_SHADOW, 46));
+	u64 s = spte_make_mmio((1ull << 39) - 1, 0x7ff);
+	CHECK(spte_is_mmio(s) && !spte_is_present(s));
+	CHECK((s & PT_PRESENT) && (s & SPTE_SHADOW_MMIO_MARK) && !(s & PT_NX));
+	CHECK_EQ(spte_mmio_gfn(s), (1ull << 39) - 1);
+	CHECK_EQ(spte_mmio_generation(s), 0x7ff);
+	u64 user_rw = spte_make_leaf(0x123000, ACC_WRITE | ACC_USER, false);
+	CHECK((user_rw & (PT_PRESENT | PT_WRITABLE | PT_USER | PT_NX)) == (PT_PRESENT | PT_WRITABLE | PT_USER | PT_NX));
+	CHECK(spte_is_present(user_rw) && !spte_is_mmio(user_rw));
+	u64 kernel_x = spte_make_leaf(0x123000, ACC_EXEC, false);
+	CHECK(!(kernel_x & (PT_WRITABLE | PT_USER | PT_NX)));
+	u64 pdpte = spte_make_pae_root(0x5000);
+	CHECK(!(pdpte & (BITS(2, 1) | BITS(8, 5) | PT_NX)) && spte_is_table(pdpte, 3));
+	CHECK(!spte_format_init(SPTE_FORMAT_SHADOW, 52));
+	CHECK(!spte_is_mmio(spte_make_leaf(BIT(51), ACC_ALL, false)));
+	CHECK(spte_format_init(SPTE_FORMAT_EPT, 46));
+}
+
 static void test_spte_layout(void)
 {
+	CHECK(spte_format_init(SPTE_FORMAT_EPT, 46));
 	u64 s = spte_make_mmio(0xfeedfull, 0x7ff);
 	CHECK(spte_is_mmio(s));
 	CHECK(!(s & EPT_READ));
@@ -77,10 +92,15 @@ static void test_spte_layout(void)
 	CHECK_EQ(spte_mmio_generation(s), 0x7ff);
 	CHECK_EQ(spte_mmio_generation(spte_make_mmio(1, 0x800)), 0);	/* low bits only */
 	CHECK_EQ(spte_mmio_gfn(spte_make_mmio((1ull << 40) - 1, 0)), (1ull << 40) - 1);
-	u64 ram = spte_make_ram(0x123000, true, false);
+	u64 ram = spte_make_leaf(0x123000, ACC_EXEC | ACC_WRITE, false);
 	CHECK(!spte_is_mmio(ram));
-	CHECK(!spte_is_mmio(spte_make_ram(0x200000, false, true)));
+	CHECK(spte_is_present(ram) && !spte_is_present(s));
+	CHECK(spte_is_leaf(ram, 1) && !spte_is_table(ram, 1));
+	CHECK(!spte_is_mmio(spte_make_leaf(0x200000, ACC_EXEC, true)));
+	CHECK(spte_is_leaf(spte_make_leaf(0x200000, ACC_EXEC, true), 2));
+	CHECK(spte_is_table(spte_make_table(0x5000), 2) && !spte_is_mmio(spte_make_table(0x5000)));
 	CHECK_EQ(spte_address(ram), 0x123000);
+	CHECK((ram & EPT_RWX) == EPT_RWX);
 }
 
 static void test_memslots(void)
@@ -242,6 +262,7 @@ int main(void)
 {
 	arena_init();
 	test_spte_layout();
+	test_shadow_spte_layout();
 	setup_vm();
 	test_memslots();
 	test_last_hit_expires();
