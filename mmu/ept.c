@@ -149,11 +149,11 @@ enum mmu_fault_result mmu_handle_ept_misconfig(struct mmu *mmu, struct mmu_vcpu 
 {
 	u64 *spte = mmio_spte_of(mmu, vcpu, gpa_to_gfn(gpa));
 	u64 value = *spte;
+	/* The hot path: one compare with the spte a current install would have written. */
+	if (likely(value == spte_make_ept_mmio(gpa_to_gfn(gpa), mmu->memslots.generation)))
+		return MMU_FAULT_MMIO;
 	if (!spte_is_mmio(value))
 		return MMU_FAULT_INVALID_SPTE;
-	if (spte_mmio_generation(value) == mmio_generation_bits(mmu->memslots.generation) &&
-	    spte_mmio_gfn(value) == gpa_to_gfn(gpa))
-		return MMU_FAULT_MMIO;
 	*spte = 0;
 	ept_flush(mmu);
 	return MMU_FAULT_RETRY;

@@ -154,10 +154,22 @@ static inline u64 mmio_generation_bits(u64 generation)
 	return generation & ((1ull << SPTE_MMIO_GEN_BITS) - 1);
 }
 
+static inline u64 spte_make_mmio_as(u64 gfn_mask, u64 mark, u64 gfn, u64 generation)
+{
+	return (gfn << PAGE_SHIFT & gfn_mask) |
+	       mmio_generation_bits(generation) << SPTE_MMIO_GEN_SHIFT | mark;
+}
+
 static inline u64 spte_make_mmio(u64 gfn, u64 generation)
 {
-	return (gfn << PAGE_SHIFT & spte_format.mmio_gfn_mask) |
-	       mmio_generation_bits(generation) << SPTE_MMIO_GEN_SHIFT | spte_format.mmio_value;
+	return spte_make_mmio_as(spte_format.mmio_gfn_mask, spte_format.mmio_value, gfn, generation);
+}
+
+/* The same for the EPT-misconfiguration hot path, where the format is known: constants,
+ * no loads (the cached MMIO write's budget is counted in instructions). */
+static inline u64 spte_make_ept_mmio(u64 gfn, u64 generation)
+{
+	return spte_make_mmio_as(SPTE_EPT_MMIO_GFN_MASK, SPTE_EPT_MMIO_VALUE, gfn, generation);
 }
 
 static inline u64 spte_mmio_gfn(u64 spte) { return (spte & spte_format.mmio_gfn_mask) >> PAGE_SHIFT; }
