@@ -16,7 +16,6 @@
 const char *mmu_init(struct mmu *mmu, bool large_pages)
 {
 	memset(mmu, 0, sizeof(*mmu));
-	spte_format_init(SPTE_FORMAT_EPT, 0);
 	mmu->ept_root_hpa = page_alloc_zeroed(0);
 	mmu->mmio_cache = true;
 	mmu->ept_large_pages = large_pages;
@@ -37,6 +36,8 @@ void ept_free_tables(u64 table_hpa, int level)
  * EPTP, whose cached translations would then point at this VM's freed pages. */
 void mmu_destroy(struct mmu *mmu)
 {
+	if (mmu->shadow.enabled)
+		shadow_destroy(mmu);
 	if (!mmu->ept_root_hpa)
 		return;
 	ept_flush(mmu);
@@ -173,14 +174,24 @@ static void zap_range_in(u64 *t, int level, gfn_t table_base, gfn_t base, u64 np
 	}
 }
 
+/* Shadow mode zaps everything: which sptes map a slot's gfns is known only through the
+ * rmaps, and slot changes are rare (issue 8 narrows this). */
 void ept_zap_range(struct mmu *mmu, gfn_t base, u64 npages)
 {
+	if (mmu->shadow.enabled) {
+		mmu_shadow_zap_all(mmu);
+		return;
+	}
 	zap_range_in(phys_to_virt(mmu->ept_root_hpa), EPT_LEVELS, 0, base, npages);
 	ept_flush(mmu);
 }
 
 void mmu_zap_all(struct mmu *mmu)
 {
+	if (mmu->shadow.enabled) {
+		mmu_shadow_zap_all(mmu);
+		return;
+	}
 	u64 *root = phys_to_virt(mmu->ept_root_hpa);
 	for (int i = 0; i < SPTE_ENTRIES; i++) {
 		if (spte_is_table(root[i], EPT_LEVELS))

@@ -252,7 +252,9 @@ static enum guest_walk_status walk_tables(const struct walk *w)
 
 		out->level = level;
 		out->pte_gpa[level - 1] = pte_gpa;
-		if (w->mem->read(w->ctx, pte_gpa, desc->pte_bytes, &pte) < 0)
+		if (level == desc->levels && desc->pdpt_root && w->paging->pdptes)
+			pte = w->paging->pdptes[(w->linear >> level_shift(desc, level)) & 3];
+		else if (w->mem->read(w->ctx, pte_gpa, desc->pte_bytes, &pte) < 0)
 			return GUEST_WALK_TABLE_NOT_RAM;
 		out->pte[level - 1] = pte;
 		if (!(pte & GUEST_PTE_PRESENT))

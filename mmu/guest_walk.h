@@ -26,6 +26,9 @@ struct guest_paging {
 	bool smap;	/* CR4.SMAP */
 	u8 phys_bits;	/* MAXPHYADDR, CPUID.80000008H:EAX[7:0]; used clamped to 32..52 */
 	bool pages_1g;	/* CPUID.80000001H:EDX.Page1GB: PS in a 4-level PDPTE maps 1 GByte */
+	/* PAE paging: the four PDPTEs the CPU loaded with CR3, or NULL to read them at CR3
+	 * on every walk (the emulator under EPT, where they live in the VMCS). */
+	const u64 *pdptes;
 };
 
 enum guest_paging_mode guest_paging_mode_from(u64 cr0, u64 cr4, u64 efer);
@@ -104,10 +107,10 @@ static inline u64 guest_walk_table_gfn(const struct guest_walk_result *walk, uns
 
 /* Translates gva for an access of kind access (GUEST_ACCESS_* bits). On success sets the
  * Accessed bit of every entry used and, for a write, the leaf's Dirty bit, as the CPU does;
- * a failed walk writes nothing. PAE PDPTEs are read at CR3 on every walk rather than taken
- * from the copies the CPU loaded with CR3 (SDM Vol. 3A 4.4.1): a guest that edits its PDPT
- * without reloading CR3 sees the edit early, and a bad PDPTE is a #PF(RSVD) here where MOV
- * to CR3 would have raised #GP. */
+ * a failed walk writes nothing. PAE PDPTEs come from paging->pdptes, the copies loaded with
+ * CR3 (SDM Vol. 3A 4.4.1), when the caller has them; else they are read at CR3 on every walk:
+ * a guest that edits its PDPT without reloading CR3 then sees the edit early, and a bad
+ * PDPTE is a #PF(RSVD) here where MOV to CR3 would have raised #GP. */
 enum guest_walk_status guest_walk(const struct guest_paging *paging,
 				  const struct guest_mem_ops *mem, void *ctx, u64 gva,
 				  unsigned access, struct guest_walk_result *out);

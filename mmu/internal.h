@@ -13,5 +13,7 @@ void ept_flush(const struct mmu *mmu);
 /* Clears every leaf mapping a gfn in [base, base + npages). */
 void ept_zap_range(struct mmu *mmu, gfn_t base, u64 npages);
 void ept_free_tables(u64 table_hpa, int level);
+/* Frees every shadow page and the shadow MMU's tables (mmu_destroy()). */
+void shadow_destroy(struct mmu *mmu);
 
 #endif

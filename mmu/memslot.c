@@ -116,3 +116,33 @@ int memslots_move(struct memslots *slots, u32 id, gfn_t new_base, struct memslot
 	slots->generation++;
 	return 0;
 }
+
+static void *guest_ram_hva(void *ctx, u64 gpa, unsigned size, bool write)
+{
+	const struct guest_ram *ram = ctx;
+	return memslot_gpa_to_hva(ram->slots, ram->vcpu, gpa, size, write);
+}
+
+static int guest_ram_read(void *ctx, u64 gpa, unsigned size, u64 *value)
+{
+	void *hva = guest_ram_hva(ctx, gpa, size, false);
+	if (!hva)
+		return -1;
+	*value = size == 8 ? *(u64 *)hva : *(u32 *)hva;
+	return 0;
+}
+
+static int guest_ram_cmpxchg(void *ctx, u64 gpa, unsigned size, u64 old_value, u64 new_value)
+{
+	void *hva = guest_ram_hva(ctx, gpa, size, true);
+	if (!hva)
+		return -1;
+	bool stored = size == 8 ?
+		__atomic_compare_exchange_n((u64 *)hva, &old_value, new_value, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST) :
+		__atomic_compare_exchange_n((u32 *)hva, (u32 *)&old_value, (u32)new_value, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	return stored ? 0 : GUEST_MEM_CHANGED;
+}
+
+const struct guest_mem_ops guest_ram_ops = { guest_ram_read, guest_ram_cmpxchg };

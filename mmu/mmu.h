@@ -5,8 +5,11 @@
 #ifndef VIREO_MMU_MMU_H
 #define VIREO_MMU_MMU_H
 
+#include "lib/hash.h"
+#include "lib/list.h"
 #include "lib/phys.h"
 #include "lib/types.h"
+#include "mmu/guest_walk.h"
 
 #define MEMSLOTS_MAX 1024
 #define MEMSLOT_READONLY 1u
@@ -33,12 +36,67 @@ struct memslots {
 	u32 next_id;
 };
 
+/* Shadow paging counters, printed with the VM's statistics. */
+struct shadow_stats {
+	u64 pages_created;	/* shadow pages allocated */
+	u64 pages_reused;	/* a lookup found the page it needed already built */
+	u64 pages_zapped;	/* pages taken out of use (guest writes, slot changes, zap-all) */
+	u64 pages_reclaimed;	/* of those, to stay within the budget */
+	u64 pages_unshadowed;	/* of those, guest tables written too often to keep shadowing */
+	u64 root_loads;		/* MOV CR3 and paging-mode changes */
+	u64 root_hits;		/* of those, roots found in the cache */
+	u64 faults_fixed;	/* #PF exits that installed sptes */
+	u64 faults_reflected;	/* #PF exits that were the guest's own #PF */
+	u64 write_protect_faults;	/* guest writes to its page tables, emulated */
+	u64 pte_writes;		/* of those, guest entries of shadowed tables written */
+	u64 ptes_prefetched;	/* of those, level-1 entries updated in place */
+	u64 ptes_zapped;	/* the others: their sptes dropped */
+	u64 invlpg;
+};
+
+/* The shadow MMU of a VM (mmu/shadow.c). Invariants:
+ * - every guest table a valid indirect page shadows is mapped read-only by every leaf spte
+ *   (through rmaps): a guest write to it faults and is emulated, and the emulated write
+ *   updates the shadow (mmu_shadow_guest_wrote()), so shadows never go out of sync;
+ * - a page with root_count > 0 is never freed, only marked invalid;
+ * - every spte that loses rights or goes away bumps tlb_generation before the guest runs
+ *   again; a root that is zapped bumps roots_generation. */
+struct mmu_shadow {
+	bool enabled;
+	bool cache;		/* shadow_cache=: keep shadow trees across CR3 switches */
+	u8 guest_phys_bits;	/* the guest's MAXPHYADDR: higher PTE address bits are reserved */
+	struct hash_table pages_by_gfn;	/* valid pages, key gfn (the role is compared) */
+	struct hash_table pages_by_hpa;	/* every page, key table hpa >> 12 */
+	struct hash_table rmaps;	/* struct spte_ref of leaf sptes, key gfn */
+	struct list_head active;	/* every page, newest first */
+	u64 npages, max_pages;
+	u64 generation;		/* recorded by each page at creation */
+	u64 roots_generation;	/* a root in use was zapped: vCPUs reload theirs */
+	u64 tlb_generation;	/* an spte lost rights: vCPUs flush their TLB */
+	struct shadow_stats stats;
+};
+
 struct mmu {
 	struct memslots memslots;
 	u64 ept_root_hpa;	/* EPT PML4 */
 	bool mmio_cache;	/* mmio_cache= switch: install MMIO sptes */
 	bool ept_large_pages;	/* 2M leaves where a slot allows */
 	u64 tables_epoch;	/* bumped whenever EPT tables are freed (zap-all, destroy) */
+	struct mmu_shadow shadow;
+};
+
+struct mmu_page;
+
+/* A vCPU's shadow context: the guest's paging state and the root built for it. */
+struct shadow_vcpu {
+	struct guest_paging paging;
+	u64 pdptes[4];		/* PAE guests: the PDPTEs loaded at MOV CR3 */
+	struct mmu_page *root;	/* 4-level guests */
+	struct mmu_page *pae_roots[4];	/* other modes: what pae_root_hpa's entries point at */
+	u64 pae_root_hpa;	/* a PAE PDPT below 4 GiB, the CPU's CR3 in those modes */
+	u64 root_hpa;		/* the CR3 the CPU runs the guest on */
+	u64 roots_generation, tlb_generation;	/* the MMU's, when last acted on */
+	bool tlb_flush;		/* flush before the next entry (root switch, INVLPG) */
 };
 
 /* Per-vCPU: the last slot a lookup hit, valid for one generation (KVM's last-used slot);
@@ -50,6 +108,7 @@ struct mmu_vcpu {
 	gfn_t last_mmio_gfn;
 	u64 *last_mmio_spte;
 	u64 last_mmio_epoch;
+	struct shadow_vcpu shadow;
 };
 
 /* What an EPT exit turned out to be. */
@@ -59,6 +118,9 @@ enum mmu_fault_result {
 	MMU_FAULT_RETRY,	/* a stale MMIO spte was dropped: resume, the access faults afresh */
 	MMU_FAULT_NO_MEMORY,	/* the hypervisor ran out of memory for page tables */
 	MMU_FAULT_INVALID_SPTE,	/* a misconfiguration on a non-MMIO spte: a hypervisor bug */
+	MMU_FAULT_GUEST,	/* shadow: the guest's own #PF: inject it */
+	MMU_FAULT_EMULATE,	/* shadow: a write to a guest page table: emulate it */
+	MMU_FAULT_TABLE_NOT_RAM,	/* shadow: a guest page table lies outside RAM */
 };
 
 const char *mmu_init(struct mmu *mmu, bool large_pages);
@@ -82,6 +144,14 @@ static inline u64 memslot_gfn_to_hpa(const struct memslot *slot, gfn_t gfn)
 {
 	return slot->hpa + ((gfn - slot->base_gfn) << 12);
 }
+
+/* Guest RAM for the guest page-table walker (struct guest_mem_ops), through the slots;
+ * vcpu may be NULL. */
+struct guest_ram {
+	const struct memslots *slots;
+	struct mmu_vcpu *vcpu;
+};
+extern const struct guest_mem_ops guest_ram_ops;	/* ctx: a struct guest_ram */
 
 /* Where [gpa, gpa + len) lives in host memory when it lies inside one RAM slot (writable
  * if write), else NULL. vcpu may be NULL (no last-hit shortcut). */
@@ -109,5 +179,43 @@ u64 mmu_eptp(const struct mmu *mmu);
 /* Drops every spte (MMIO and RAM); the next accesses fault them back in. */
 void mmu_zap_all(struct mmu *mmu);
 void mmu_set_mmio_cache(struct mmu *mmu, bool on);
+
+/* ---- shadow paging (mmu/shadow.c) ---- */
+
+/* max_pages: the budget of shadow pages; cache: keep trees across CR3 switches. */
+const char *mmu_shadow_init(struct mmu *mmu, u64 max_pages, bool cache, u8 guest_phys_bits);
+/* The default budget: 20 pages per 1000 of guest RAM, at least 64 (as KVM). */
+u64 mmu_shadow_default_pages(u64 ram_bytes);
+const char *mmu_shadow_vcpu_init(struct mmu *mmu, struct mmu_vcpu *vcpu);
+void mmu_shadow_vcpu_destroy(struct mmu *mmu, struct mmu_vcpu *vcpu);
+/* The guest's paging state changed (MOV CR3, CR0, CR4, EFER, or pdptes for a PAE guest):
+ * finds or builds the root; afterwards vcpu->shadow.root_hpa is the CPU's CR3.
+ * MMU_FAULT_MAPPED or MMU_FAULT_NO_MEMORY. */
+enum mmu_fault_result mmu_shadow_load_root(struct mmu *mmu, struct mmu_vcpu *vcpu,
+					   const struct guest_paging *paging, const u64 *pdptes);
+/* Before VM entry: reloads the root if one was zapped (MMU_FAULT_RETRY: the CR3 changed),
+ * and says in *flush whether the TLB must be flushed. */
+enum mmu_fault_result mmu_shadow_before_entry(struct mmu *mmu, struct mmu_vcpu *vcpu, bool *flush);
+
+/* What a shadow fault needs beyond MMU_FAULT_*: the gpa (MMIO, EMULATE) or the guest's
+ * error code (GUEST). */
+struct shadow_fault {
+	u64 gpa;
+	u32 error_code;
+};
+/* A #PF exit at gva with the CPU's error code; smap_allowed: a supervisor data access
+ * with EFLAGS.AC = 1. */
+enum mmu_fault_result mmu_shadow_page_fault(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva,
+					    u32 error_code, bool smap_allowed,
+					    struct shadow_fault *out);
+/* INVLPG gva: drops the leaf at gva in the current tree. */
+void mmu_shadow_invlpg(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva);
+/* Guest RAM at [gpa, gpa + len) was written by Vireo (an emulated store, a hypercall):
+ * shadowed guest tables there get their sptes dropped. */
+void mmu_shadow_guest_wrote(struct mmu *mmu, u64 gpa, u64 len);
+/* Stops shadowing gfn (its pages are zapped, so the guest may write it freely); used
+ * when a write to it cannot be emulated. */
+void mmu_shadow_unprotect(struct mmu *mmu, gfn_t gfn);
+void mmu_shadow_zap_all(struct mmu *mmu);
 
 #endif

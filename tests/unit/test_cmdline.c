@@ -241,6 +241,7 @@ static void test_pick(void)
 static const struct vireo_options defaults = {
 	.console_port = 0x3f8, .loglevel = LOG_INFO, .exit = EXIT_HALT,
 	.mmio_cache = true, .fast_mmio = true, .fast_mmio_length = FAST_MMIO_LENGTH_AUTO,
+	.ept = true, .shadow_cache = true,
 };
 
 static int parse_options(const char *line)
@@ -257,6 +258,8 @@ static void test_vireo_defaults(void)
 	CHECK_EQ(vireo_options.exit, EXIT_HALT);
 	CHECK(vireo_options.mmio_cache && vireo_options.fast_mmio);
 	CHECK_EQ(vireo_options.fast_mmio_length, FAST_MMIO_LENGTH_AUTO);
+	CHECK(vireo_options.ept && vireo_options.shadow_cache);
+	CHECK_EQ(vireo_options.shadow_pages, 0);	/* 0: derived from each VM's RAM */
 }
 
 static void test_vireo_options(void)
@@ -303,7 +306,7 @@ static void test_vireo_unknown(void)
 {
 	CHECK_EQ(parse_options("console=ttyS1 quiet"), 1);
 	CHECK_EQ(vireo_options.console_port, 0x2f8);
-	CHECK_CONSOLE_HAS("cmdline: unknown option 'quiet' ignored; known options: console= loglevel= exit= mmio_cache= fast_mmio= fast_mmio_length=\n");
+	CHECK_CONSOLE_HAS("cmdline: unknown option 'quiet' ignored; known options: console= loglevel= exit= mmio_cache= fast_mmio= fast_mmio_length= ept= shadow_cache= shadow_pages=\n");
 	CHECK_CONSOLE_HAS("Vireo options, on the multiboot2 command line:\n");
 	CHECK_CONSOLE_HAS("  loglevel=0-3 or err, warn, info, debug");
 	CHECK_CONSOLE_HAS("  exit=halt, bochs, qemu or acpi");
@@ -322,6 +325,19 @@ static void test_mmio_switches(void)
 	CHECK_EQ(vireo_options.fast_mmio_length, FAST_MMIO_LENGTH_AUTO);
 }
 
+static void test_mmu_switches(void)
+{
+	CHECK_EQ(parse_options("ept=off shadow_cache=off shadow_pages=4096"), 0);
+	CHECK(!vireo_options.ept && !vireo_options.shadow_cache);
+	CHECK_EQ(vireo_options.shadow_pages, 4096);
+	CHECK_EQ(parse_options("ept=on shadow_cache=on shadow_pages=0x100"), 0);
+	CHECK(vireo_options.ept && vireo_options.shadow_cache);
+	CHECK_EQ(vireo_options.shadow_pages, 0x100);
+	CHECK_EQ(parse_options("ept=maybe shadow_cache= shadow_pages=0 shadow_pages=many"), 4);
+	CHECK(vireo_options.ept && vireo_options.shadow_cache);	/* bad values leave defaults */
+	CHECK_EQ(vireo_options.shadow_pages, 0);
+}
+
 int main(void)
 {
 	console_register(capture_console);
@@ -337,5 +353,6 @@ int main(void)
 	test_vireo_bad_values();
 	test_vireo_unknown();
 	test_mmio_switches();
+	test_mmu_switches();
 	return unit_done("cmdline");
 }

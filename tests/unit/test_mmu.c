@@ -1,7 +1,7 @@
 /* Unit tests of the MMU core on the host: memory slots and their generation, EPT filled on
  * demand (4K and 2M leaves, read-only slots), MMIO sptes (layout, generation, staleness,
  * wrap-around), zapping on slot changes. Host memory is an arena seen through phys_to_virt.
- * unit-sources: mmu/memslot.c mmu/ept.c mmu/spte.c lib/page_alloc.c lib/panic.c lib/log.c lib/printf.c lib/string.c
+ * unit-sources: mmu/memslot.c mmu/ept.c mmu/shadow.c mmu/spte.c mmu/guest_walk.c lib/slab.c lib/bitmap.c lib/hash.c lib/page_alloc.c lib/panic.c lib/log.c lib/printf.c lib/string.c
  */
 #include <stdlib.h>
 
@@ -48,6 +48,7 @@ static u64 ram_hpa;
 static void setup_vm(void)
 {
 	memset(&vcpu, 0, sizeof(vcpu));
+	spte_format_init(SPTE_FORMAT_EPT, 46);
 	CHECK(mmu_init(&mmu, true) == NULL);
 	ram_hpa = page_alloc_zeroed(page_order_for_size(RAM_GFNS * PAGE_SIZE));
 	CHECK(ram_hpa != 0);

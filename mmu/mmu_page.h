@@ -1,0 +1,85 @@
+/* struct mmu_page: one page-table page the shadow MMU owns, with what it shadows. */
+#ifndef VIREO_MMU_MMU_PAGE_H
+#define VIREO_MMU_MMU_PAGE_H
+
+#include "lib/hash.h"
+#include "lib/list.h"
+#include "mmu/mmu.h"
+#include "mmu/spte.h"
+
+/*
+ * The role: everything besides the gfn that decides what a shadow page's entries hold, so
+ * two guest contexts that would fill a page differently never share it. A page is found
+ * by (gfn, role.word), so every field below is part of the key.
+ *
+ *   level            1 = PT ... 4 = PML4: the level of this page's entries.
+ *   has_4_byte_gpte  the guest table has 32-bit paging's 4-byte entries (1024 of them):
+ *                    one guest table is then shadowed by several pages, see quadrant.
+ *   quadrant         which part of a 4-byte guest table this page shadows: a guest PT's
+ *                    1024 entries cover 4 MiB, a shadow PT's 512 cover 2 MiB, so quadrant
+ *                    is linear bit 21; a guest PD covers 4 GiB, each of the four shadow PDs
+ *                    under the PAE root 1 GiB, so quadrant is linear bits 31:30. 0 otherwise.
+ *   direct           no guest table behind this page: it maps guest-physical memory from
+ *                    gfn upward, linearly (paging off, or the 4K pieces of a guest large
+ *                    page). Direct pages are never write-protection targets.
+ *   access           the ACC_* rights the guest's entries above this page grant together
+ *                    (for direct pages: every guest entry down to the large leaf). Leaves
+ *                    combine rights across levels, so a guest table reached through
+ *                    entries granting different rights needs one shadow page per rights.
+ *   invalid          zapped while a vCPU used it as a root: no lookup finds it, it is freed
+ *                    when its last user lets go of it.
+ *   cr0_wp           the guest's CR0.WP: with WP = 0 a supervisor write to a read-only page
+ *                    is allowed, which the shadow leaf must express (see shadow.c).
+ *   efer_nx          the guest's EFER.NXE: bit 63 of its entries is XD, not reserved.
+ *   smep_andnot_wp   CR4.SMEP with CR0.WP = 0: leaves made supervisor-only for a
+ *                    supervisor write must then also be non-executable.
+ *   smap_andnot_wp   CR4.SMAP with CR0.WP = 0.
+ */
+union mmu_page_role {
+	u32 word;
+	struct {
+		u32 level : 3;
+		u32 has_4_byte_gpte : 1;
+		u32 quadrant : 2;
+		u32 direct : 1;
+		u32 access : 3;
+		u32 invalid : 1;
+		u32 cr0_wp : 1;
+		u32 efer_nx : 1;
+		u32 smep_andnot_wp : 1;
+		u32 smap_andnot_wp : 1;
+		u32 unused : 17;
+	};
+};
+static_assert(sizeof(union mmu_page_role) == sizeof(u32), "a role is one 32-bit word");
+static_assert(ACC_ALL < 8, "access fits its 3-bit field");
+
+/* An spte that points at a page: a parent's table entry, or a leaf in a reverse map. */
+struct spte_ref {
+	struct hlist_node link;		/* rmaps: in mmu->shadow.rmaps, key = gfn */
+	struct spte_ref *next;		/* parent lists */
+	u64 *sptep;
+};
+
+struct mmu_page {
+	struct hlist_node gfn_link;	/* in shadow.pages_by_gfn, key = gfn (unless invalid) */
+	struct hlist_node hpa_link;	/* in shadow.pages_by_hpa, key = table hpa >> 12 */
+	struct list_head active_link;	/* shadow.active, newest first */
+	gfn_t gfn;			/* the guest table's gfn; for direct pages the first gfn mapped */
+	union mmu_page_role role;
+	u64 table_hpa;
+	u64 *spt;			/* the entries, as the CPU reads them */
+	gfn_t *gfns;			/* indirect level-1 pages: the gfn each leaf maps */
+	struct spte_ref *parents;	/* the entries that point here (roots have none) */
+	u32 root_count;			/* vCPUs using this page as (a quarter of) their root */
+	u32 write_count;		/* emulated guest writes since the last fault through it */
+	u64 generation;			/* the MMU's when the page was created */
+};
+
+/* The gfn the leaf at index maps (level-1 pages only). */
+static inline gfn_t mmu_page_leaf_gfn(const struct mmu_page *page, unsigned index)
+{
+	return page->role.direct ? page->gfn + index : page->gfns[index];
+}
+
+#endif

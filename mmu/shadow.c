@@ -1,0 +1,866 @@
+/*
+ * The shadow MMU: on CPUs without EPT (or with ept=off) the CPU walks page tables Vireo
+ * builds from the guest's own, mapping guest-linear addresses to host-physical ones.
+ * After KVM's 2007 "cache shadow page tables" design:
+ *
+ * - Shadow pages are kept across CR3 switches, keyed by the guest table's gfn and a role
+ *   (mmu/mmu_page.h): returning to an address space reuses its whole tree.
+ * - Every guest table that a shadow page mirrors is write-protected: each leaf spte that
+ *   maps its gfn is found through the reverse maps (rmaps, gfn -> sptes) and made
+ *   read-only. A guest write to it faults, is emulated, and the entries it changed are
+ *   dropped from the shadow (mmu_shadow_guest_wrote()), so a shadow page never disagrees
+ *   with the guest table it mirrors and INVLPG or MOV CR3 need no resynchronisation.
+ * - A gfn in no memory slot gets an MMIO spte with a reserved bit set (mmu/spte.h): its
+ *   next access is a #PF with RSVD = 1 that names the gfn and slot generation by itself.
+ *
+ * Shadow levels. The CPU runs 4-level guests on 4-level paging, with a hashed level-4 page
+ * as the root. Every other guest (paging off, 32-bit, PAE) runs on PAE paging: a per-vCPU
+ * PDPT below 4 GiB whose four entries point at level-2 pages: the guest's PAE page
+ * directories, the quarters of its 32-bit page directory, or direct pages for 1 GiB each
+ * of guest-physical memory when paging is off. Guest large pages (2M, 4M, 1G) are mapped
+ * by direct pages of 4K leaves, so every shadow leaf is at level 1.
+ *
+ * Lock: one MMU lock per VM around every entry point (one CPU today: none taken).
+ */
+#include "lib/page_alloc.h"
+#include "lib/panic.h"
+#include "lib/slab.h"
+#include "lib/string.h"
+#include "mmu/internal.h"
+#include "mmu/mmu_page.h"
+#include "mmu/shadow_walk.h"
+
+#define PAGES_HASH_ORDER 3	/* 4096 buckets */
+#define RMAP_HASH_ORDER 5	/* 16384 buckets */
+#define PAE_ROOT_ENTRIES 4
+#define GUEST_PDE_32_SHIFT 22	/* a 32-bit PDE maps 4 MiB */
+/* Emulated writes to one guest table with no fault through its shadow in between after
+ * which it is probably no page table any more (a freed page reused as data): unshadow. */
+#define WRITE_FLOOD_LIMIT 3
+/* Shadow pages one fault can create: levels 3 to 1, and one spare. */
+#define PAGES_PER_FAULT 4
+#define MIN_SHADOW_PAGES 64ull
+
+static struct kmem_cache page_cache = KMEM_CACHE_INIT(page_cache, "mmu_page", sizeof(struct mmu_page));
+static struct kmem_cache ref_cache = KMEM_CACHE_INIT(ref_cache, "spte_ref", sizeof(struct spte_ref));
+
+static struct mmu_shadow *shadow_of(struct mmu *mmu) { return &mmu->shadow; }
+
+/* ---- setup ------------------------------------------------------------------------- */
+
+static bool hash_alloc(struct hash_table *table, unsigned order)
+{
+	u64 hpa = page_alloc_zeroed(order);
+	if (!hpa)
+		return false;
+	hash_init(table, phys_to_virt(hpa), (PAGE_SIZE << order) / sizeof(struct hlist_head));
+	return true;
+}
+
+static void hash_free(struct hash_table *table, unsigned order)
+{
+	if (table->buckets)
+		page_free(virt_to_phys(table->buckets), order);
+	table->buckets = NULL;
+}
+
+u64 mmu_shadow_default_pages(u64 ram_bytes)
+{
+	return MAX((ram_bytes >> PAGE_SHIFT) * 20 / 1000, MIN_SHADOW_PAGES);
+}
+
+const char *mmu_shadow_init(struct mmu *mmu, u64 max_pages, bool cache, u8 guest_phys_bits)
+{
+	memset(mmu, 0, sizeof(*mmu));
+	struct mmu_shadow *s = shadow_of(mmu);
+	s->enabled = true;
+	s->cache = cache;
+	s->guest_phys_bits = guest_phys_bits;
+	s->max_pages = MAX(max_pages, MIN_SHADOW_PAGES);
+	mmu->mmio_cache = spte_mmio_supported();
+	list_init(&s->active);
+	if (!hash_alloc(&s->pages_by_gfn, PAGES_HASH_ORDER) ||
+	    !hash_alloc(&s->pages_by_hpa, PAGES_HASH_ORDER) || !hash_alloc(&s->rmaps, RMAP_HASH_ORDER)) {
+		hash_free(&s->pages_by_gfn, PAGES_HASH_ORDER);
+		hash_free(&s->pages_by_hpa, PAGES_HASH_ORDER);
+		return "no memory for the shadow MMU's hash tables";
+	}
+	return NULL;
+}
+
+/* The PAE root is the CPU's CR3 outside IA-32e mode, where CR3 has 32 bits. */
+const char *mmu_shadow_vcpu_init(struct mmu *mmu, struct mmu_vcpu *vcpu)
+{
+	u64 hpa = page_alloc_zeroed(0);
+	if (!hpa)
+		return "no memory for the shadow PAE root";
+	if (hpa >= GiB(4)) {
+		page_free(hpa, 0);
+		return "no free page below 4 GiB for the shadow PAE root";
+	}
+	vcpu->shadow.pae_root_hpa = hpa;
+	return NULL;
+}
+
+/* ---- pages ------------------------------------------------------------------------- */
+
+static struct mmu_page *page_of_table(struct mmu_shadow *s, u64 table_hpa)
+{
+	struct mmu_page *page;
+	hash_for_each_possible(&s->pages_by_hpa, page, hpa_link, table_hpa >> PAGE_SHIFT)
+		return page;
+	panic("shadow MMU: no page for table %#llx", (unsigned long long)table_hpa);
+}
+
+static void free_page(struct mmu_shadow *s, struct mmu_page *page)
+{
+	hash_del(&page->hpa_link);
+	list_del(&page->active_link);
+	page_free(page->table_hpa, 0);
+	if (page->gfns)
+		page_free(virt_to_phys(page->gfns), 0);
+	kmem_cache_free(&page_cache, page);
+	s->npages--;
+}
+
+static struct mmu_page *create_page(struct mmu_shadow *s, gfn_t gfn, union mmu_page_role role)
+{
+	struct mmu_page *page = kmem_cache_alloc(&page_cache);
+	if (!page)
+		return NULL;
+	page->table_hpa = page_alloc_zeroed(0);
+	u64 gfns_hpa = role.level == 1 && !role.direct ? page_alloc(0) : 0;
+	if (!page->table_hpa || (role.level == 1 && !role.direct && !gfns_hpa)) {
+		if (page->table_hpa)
+			page_free(page->table_hpa, 0);
+		kmem_cache_free(&page_cache, page);
+		return NULL;
+	}
+	page->spt = phys_to_virt(page->table_hpa);
+	page->gfns = gfns_hpa ? phys_to_virt(gfns_hpa) : NULL;
+	page->gfn = gfn;
+	page->role = role;
+	page->generation = s->generation;
+	hash_add(&s->pages_by_gfn, &page->gfn_link, gfn);
+	hash_add(&s->pages_by_hpa, &page->hpa_link, page->table_hpa >> PAGE_SHIFT);
+	list_add(&page->active_link, &s->active);
+	s->npages++;
+	s->stats.pages_created++;
+	return page;
+}
+
+/* Whether gfn holds a guest table some valid shadow page mirrors. */
+static bool gfn_is_shadowed(struct mmu_shadow *s, gfn_t gfn)
+{
+	struct mmu_page *page;
+	hash_for_each_possible(&s->pages_by_gfn, page, gfn_link, gfn)
+		if (!page->role.direct)
+			return true;
+	return false;
+}
+
+/* ---- reverse maps and parent links ------------------------------------------------- */
+
+static bool rmap_add(struct mmu_shadow *s, gfn_t gfn, u64 *sptep)
+{
+	struct spte_ref *ref = kmem_cache_alloc(&ref_cache);
+	if (!ref)
+		return false;
+	ref->sptep = sptep;
+	hash_add(&s->rmaps, &ref->link, gfn);
+	return true;
+}
+
+static void rmap_remove(struct mmu_shadow *s, gfn_t gfn, u64 *sptep)
+{
+	struct spte_ref *ref;
+	struct hlist_node *tmp;
+	hash_for_each_possible_safe(&s->rmaps, ref, tmp, link, gfn) {
+		if (ref->sptep == sptep) {
+			hash_del(&ref->link);
+			kmem_cache_free(&ref_cache, ref);
+			return;
+		}
+	}
+	panic("shadow MMU: spte %p of gfn %#llx missing from its rmap", (void *)sptep,
+	      (unsigned long long)gfn);
+}
+
+static bool parent_add(struct mmu_page *child, u64 *sptep)
+{
+	struct spte_ref *ref = kmem_cache_alloc(&ref_cache);
+	if (!ref)
+		return false;
+	ref->sptep = sptep;
+	ref->next = child->parents;
+	child->parents = ref;
+	return true;
+}
+
+static void parent_remove(struct mmu_page *child, u64 *sptep)
+{
+	for (struct spte_ref **link = &child->parents; *link; link = &(*link)->next) {
+		if ((*link)->sptep == sptep) {
+			struct spte_ref *ref = *link;
+			*link = ref->next;
+			kmem_cache_free(&ref_cache, ref);
+			return;
+		}
+	}
+	panic("shadow MMU: spte %p missing from its child's parents", (void *)sptep);
+}
+
+/* Makes every leaf that maps gfn read-only: gfn now holds a shadowed guest table. */
+static void write_protect_gfn(struct mmu_shadow *s, gfn_t gfn)
+{
+	struct spte_ref *ref;
+	hash_for_each_possible(&s->rmaps, ref, link, gfn) {
+		if (spte_is_writable(*ref->sptep)) {
+			*ref->sptep &= ~(u64)(SPTE_WRITABLE | PT_DIRTY);
+			s->tlb_generation++;
+		}
+	}
+}
+
+/* ---- dropping sptes and zapping pages ---------------------------------------------- */
+
+static void drop_spte(struct mmu_shadow *s, struct mmu_page *page, unsigned index)
+{
+	u64 *sptep = &page->spt[index];
+	u64 spte = *sptep;
+	*sptep = 0;
+	if (!spte_is_present(spte))
+		return;		/* empty, or an MMIO spte: the CPU caches neither */
+	if (page->role.level == 1)
+		rmap_remove(s, mmu_page_leaf_gfn(page, index), sptep);
+	else
+		parent_remove(page_of_table(s, spte_address(spte)), sptep);
+	s->tlb_generation++;
+}
+
+static void drop_all_sptes(struct mmu_shadow *s, struct mmu_page *page)
+{
+	for (unsigned i = 0; i < SPTE_ENTRIES; i++)
+		drop_spte(s, page, i);
+}
+
+/* Takes page out of use: its entries and the entries that point at it are dropped, its
+ * children stay cached. A root in use is only marked invalid, and its vCPUs reload. */
+static void zap_page(struct mmu_shadow *s, struct mmu_page *page)
+{
+	drop_all_sptes(s, page);
+	while (page->parents) {
+		struct spte_ref *ref = page->parents;
+		*ref->sptep = 0;
+		page->parents = ref->next;
+		kmem_cache_free(&ref_cache, ref);
+		s->tlb_generation++;
+	}
+	s->stats.pages_zapped++;
+	if (page->role.invalid)
+		return;
+	hash_del(&page->gfn_link);
+	if (page->root_count) {
+		page->role.invalid = 1;
+		s->roots_generation++;
+		return;
+	}
+	free_page(s, page);
+}
+
+void mmu_shadow_zap_all(struct mmu *mmu)
+{
+	struct mmu_shadow *s = shadow_of(mmu);
+	struct mmu_page *page, *tmp;
+	list_for_each_entry_safe(page, tmp, &s->active, active_link)
+		zap_page(s, page);
+}
+
+/* The oldest page no vCPU uses as a root, preferring one no entry points at. */
+static struct mmu_page *reclaim_candidate(struct mmu_shadow *s)
+{
+	struct mmu_page *page, *fallback = NULL;
+	for (struct list_head *n = s->active.prev; n != &s->active; n = n->prev) {
+		page = list_entry(n, struct mmu_page, active_link);
+		if (page->root_count || page->role.invalid)
+			continue;
+		if (!page->parents)
+			return page;
+		if (!fallback)
+			fallback = page;
+	}
+	return fallback;
+}
+
+/* Run before a fault or root load starts its walk, so no page it holds is reclaimed. */
+static void make_pages_available(struct mmu_shadow *s)
+{
+	while (s->npages + PAGES_PER_FAULT > s->max_pages) {
+		struct mmu_page *victim = reclaim_candidate(s);
+		if (!victim)
+			return;
+		zap_page(s, victim);
+		s->stats.pages_reclaimed++;
+	}
+}
+
+/* ---- roots ------------------------------------------------------------------------- */
+
+/* An invalid root may have gained entries from a fault handled before its vCPU reloaded:
+ * they are dropped with it. */
+static void put_root(struct mmu_shadow *s, struct mmu_page **root)
+{
+	struct mmu_page *page = *root;
+	*root = NULL;
+	if (page && --page->root_count == 0 && page->role.invalid) {
+		drop_all_sptes(s, page);
+		free_page(s, page);
+	}
+}
+
+static void release_roots(struct mmu_shadow *s, struct shadow_vcpu *sv)
+{
+	put_root(s, &sv->root);
+	for (int i = 0; i < PAE_ROOT_ENTRIES; i++)
+		put_root(s, &sv->pae_roots[i]);
+}
+
+void mmu_shadow_vcpu_destroy(struct mmu *mmu, struct mmu_vcpu *vcpu)
+{
+	release_roots(shadow_of(mmu), &vcpu->shadow);
+	if (vcpu->shadow.pae_root_hpa)
+		page_free(vcpu->shadow.pae_root_hpa, 0);
+	vcpu->shadow.pae_root_hpa = 0;
+}
+
+/* What every page built for this paging state shares. */
+static union mmu_page_role base_role(const struct guest_paging *p)
+{
+	union mmu_page_role role = { .word = 0 };
+	role.has_4_byte_gpte = p->mode == GUEST_PAGING_32;
+	role.cr0_wp = p->wp;
+	role.efer_nx = p->nxe;
+	role.smep_andnot_wp = p->smep && !p->wp;
+	role.smap_andnot_wp = p->smap && !p->wp;
+	return role;
+}
+
+static struct mmu_page *get_page(struct mmu *mmu, gfn_t gfn, union mmu_page_role role)
+{
+	struct mmu_shadow *s = shadow_of(mmu);
+	struct mmu_page *page;
+	hash_for_each_possible(&s->pages_by_gfn, page, gfn_link, gfn) {
+		if (page->role.word == role.word) {
+			s->stats.pages_reused++;
+			return page;
+		}
+	}
+	page = create_page(s, gfn, role);
+	if (page && !role.direct)
+		write_protect_gfn(s, gfn);
+	return page;
+}
+
+static struct mmu_page *get_root(struct mmu *mmu, gfn_t gfn, union mmu_page_role role)
+{
+	struct mmu_page *page = get_page(mmu, gfn, role);
+	if (page)
+		page->root_count++;
+	return page;
+}
+
+/* The level-2 page under PAE root entry i; NULL for a PAE guest's non-present PDPTE. */
+static struct mmu_page *get_pae_quarter(struct mmu *mmu, const struct shadow_vcpu *sv,
+					unsigned i, union mmu_page_role role, bool *failed)
+{
+	const struct guest_paging *p = &sv->paging;
+	gfn_t gfn;
+	role.level = 2;
+	switch (p->mode) {
+	case GUEST_PAGING_OFF:
+		role.direct = 1;
+		role.access = ACC_ALL;
+		gfn = (gfn_t)i << (2 * SPTE_LEVEL_BITS);
+		break;
+	case GUEST_PAGING_32:
+		role.quadrant = i;
+		gfn = gpa_to_gfn(p->cr3 & BITS(31, 12));
+		break;
+	default:
+		if (!(sv->pdptes[i] & GUEST_PTE_PRESENT))
+			return NULL;
+		gfn = gpa_to_gfn(sv->pdptes[i] & BITS(51, 12) & (BIT(p->phys_bits) - 1));
+		break;
+	}
+	struct mmu_page *page = get_root(mmu, gfn, role);
+	*failed = !page;
+	return page;
+}
+
+static bool load_pae_roots(struct mmu *mmu, struct shadow_vcpu *sv, union mmu_page_role role)
+{
+	u64 *pdpt = phys_to_virt(sv->pae_root_hpa);
+	bool failed = false;
+	for (unsigned i = 0; i < PAE_ROOT_ENTRIES && !failed; i++) {
+		sv->pae_roots[i] = get_pae_quarter(mmu, sv, i, role, &failed);
+		pdpt[i] = sv->pae_roots[i] ? spte_make_pae_root(sv->pae_roots[i]->table_hpa) : 0;
+	}
+	sv->root_hpa = sv->pae_root_hpa;
+	return !failed;
+}
+
+enum mmu_fault_result mmu_shadow_load_root(struct mmu *mmu, struct mmu_vcpu *vcpu,
+					   const struct guest_paging *paging, const u64 *pdptes)
+{
+	struct mmu_shadow *s = shadow_of(mmu);
+	struct shadow_vcpu *sv = &vcpu->shadow;
+	struct guest_paging p = *paging;	/* paging may be &sv->paging */
+	release_roots(s, sv);
+	if (!s->cache)
+		mmu_shadow_zap_all(mmu);	/* shadow_cache=off: every switch starts afresh */
+	make_pages_available(s);
+	s->stats.root_loads++;
+	u64 created = s->stats.pages_created;
+	sv->paging = p;
+	sv->paging.pdptes = NULL;
+	if (p.mode == GUEST_PAGING_PAE) {
+		memmove(sv->pdptes, pdptes, sizeof(sv->pdptes));	/* may be sv->pdptes */
+		sv->paging.pdptes = sv->pdptes;
+	}
+	sv->roots_generation = s->roots_generation;
+	sv->tlb_flush = true;	/* the guest's MOV CR3 or mode change flushes its TLB */
+	union mmu_page_role role = base_role(&p);
+	bool ok;
+	if (p.mode == GUEST_PAGING_4LEVEL) {
+		role.level = 4;
+		sv->root = get_root(mmu, gpa_to_gfn(p.cr3 & BITS(51, 12) & (BIT(p.phys_bits) - 1)), role);
+		ok = sv->root;
+		sv->root_hpa = ok ? sv->root->table_hpa : 0;
+	} else {
+		ok = load_pae_roots(mmu, sv, role);
+	}
+	if (s->stats.pages_created == created)
+		s->stats.root_hits++;
+	return ok ? MMU_FAULT_MAPPED : MMU_FAULT_NO_MEMORY;
+}
+
+enum mmu_fault_result mmu_shadow_before_entry(struct mmu *mmu, struct mmu_vcpu *vcpu, bool *flush)
+{
+	struct mmu_shadow *s = shadow_of(mmu);
+	struct shadow_vcpu *sv = &vcpu->shadow;
+	enum mmu_fault_result result = MMU_FAULT_MAPPED;
+	if (sv->roots_generation != s->roots_generation) {
+		u64 old_root = sv->root_hpa;
+		result = mmu_shadow_load_root(mmu, vcpu, &sv->paging, sv->pdptes);
+		if (result == MMU_FAULT_MAPPED && sv->root_hpa != old_root)
+			result = MMU_FAULT_RETRY;
+	}
+	*flush = sv->tlb_flush || sv->tlb_generation != s->tlb_generation;
+	sv->tlb_flush = false;
+	sv->tlb_generation = s->tlb_generation;
+	return result;
+}
+
+/* ---- faults ------------------------------------------------------------------------ */
+
+/* The page and level a walk of this vCPU's tree starts at for gva. */
+static struct mmu_page *tree_top(const struct shadow_vcpu *sv, u64 gva, int *level)
+{
+	if (sv->paging.mode == GUEST_PAGING_4LEVEL) {
+		*level = 4;
+		return sv->root;
+	}
+	*level = 2;
+	return sv->pae_roots[(gva >> 30) & (PAE_ROOT_ENTRIES - 1)];
+}
+
+/* The rights the guest's entries grant together, as ACC_* (all when paging is off). */
+static unsigned guest_access(const struct shadow_vcpu *sv, const struct guest_walk_result *walk)
+{
+	if (sv->paging.mode == GUEST_PAGING_OFF)
+		return ACC_ALL;
+	return (walk->writable ? ACC_WRITE : 0) | (walk->user ? ACC_USER : 0) |
+	       (walk->nx ? 0 : ACC_EXEC);
+}
+
+/* The rights the guest's entries above level grant together (the PAE PDPT grants none
+ * and takes none away). */
+static unsigned access_above(const struct shadow_vcpu *sv, const struct guest_walk_result *walk,
+			     unsigned level)
+{
+	unsigned acc = ACC_ALL;
+	for (unsigned l = walk->top_level; l > level; l--) {
+		u64 pte = walk->pte[l - 1];
+		if (sv->paging.mode == GUEST_PAGING_PAE && l == 3)
+			continue;
+		if (!(pte & GUEST_PTE_WRITABLE))
+			acc &= ~ACC_WRITE;
+		if (!(pte & GUEST_PTE_USER))
+			acc &= ~ACC_USER;
+		if (sv->paging.nxe && (pte & GUEST_PTE_NX))
+			acc &= ~ACC_EXEC;
+	}
+	return acc;
+}
+
+/* The page the entry at parent_level for gva must point at: the guest's table one level
+ * down when the guest has one there, else a direct page for that part of the guest large
+ * page (or of guest-physical memory, with paging off). Its role carries the rights the
+ * guest's entries above it grant: leaves combine them with their own, so one guest table
+ * reached through entries granting different rights gets one shadow page per rights. */
+static struct mmu_page *child_for(struct mmu *mmu, const struct shadow_vcpu *sv, int parent_level,
+				  u64 gva, const struct guest_walk_result *walk)
+{
+	union mmu_page_role role = base_role(&sv->paging);
+	unsigned level = (unsigned)parent_level - 1;
+	role.level = level;
+	if (sv->paging.mode != GUEST_PAGING_OFF && level >= walk->level) {
+		if (role.has_4_byte_gpte)	/* a guest PT: which 2 MiB half of its 4 MiB */
+			role.quadrant = (gva >> spte_level_shift(2)) & 1;
+		role.access = access_above(sv, walk, level);
+		return get_page(mmu, guest_walk_table_gfn(walk, level), role);
+	}
+	role.direct = 1;
+	role.access = guest_access(sv, walk);
+	/* Its leaves are made writable only while the guest's large entry is dirty: a page
+	 * built after a write must not be reused once the guest clears D again. */
+	if (sv->paging.mode != GUEST_PAGING_OFF && !(walk->pte[walk->level - 1] & GUEST_PTE_DIRTY))
+		role.access &= ~ACC_WRITE;
+	u64 span = 1ull << (SPTE_LEVEL_BITS * level);	/* gfns the direct page maps */
+	return get_page(mmu, ALIGN_DOWN(gpa_to_gfn(walk->gpa), span), role);
+}
+
+/*
+ * The leaf's rights: the guest's, less write until the guest's entry is dirty (so the
+ * first write faults and the walker sets D), less write on a shadowed guest table or a
+ * read-only slot. With CR0.WP = 0 a supervisor write may go to a read-only page: the leaf
+ * then allows writes but only supervisor accesses (and no fetch with SMEP), so a user
+ * access faults again and is judged afresh.
+ */
+static unsigned leaf_access(struct mmu_shadow *s, const struct shadow_vcpu *sv,
+			    const struct guest_walk_result *walk, const struct memslot *slot,
+			    unsigned access)
+{
+	unsigned acc = guest_access(sv, walk);
+	bool off = sv->paging.mode == GUEST_PAGING_OFF;
+	if (!off && !sv->paging.wp && (access & GUEST_ACCESS_WRITE) &&
+	    !(access & GUEST_ACCESS_USER) && !(acc & ACC_WRITE)) {
+		acc = (acc | ACC_WRITE) & ~ACC_USER;
+		if (sv->paging.smep)
+			acc &= ~ACC_EXEC;
+	}
+	if (!off && !(walk->pte[walk->level - 1] & GUEST_PTE_DIRTY))
+		acc &= ~ACC_WRITE;
+	if ((slot->flags & MEMSLOT_READONLY) || gfn_is_shadowed(s, gpa_to_gfn(walk->gpa)))
+		acc &= ~ACC_WRITE;
+	return acc;
+}
+
+static enum mmu_fault_result install_leaf(struct mmu_shadow *s, struct mmu_page *page,
+					  unsigned index, gfn_t gfn, u64 spte)
+{
+	drop_spte(s, page, index);
+	if (!rmap_add(s, gfn, &page->spt[index]))
+		return MMU_FAULT_NO_MEMORY;
+	if (page->gfns)
+		page->gfns[index] = gfn;
+	page->spt[index] = spte;
+	return MMU_FAULT_MAPPED;
+}
+
+/* Walks the shadow tree for gva, building what is missing, to the level-1 page. */
+static struct mmu_page *walk_to_leaf_page(struct mmu *mmu, struct shadow_vcpu *sv, u64 gva,
+					  const struct guest_walk_result *walk)
+{
+	struct mmu_shadow *s = shadow_of(mmu);
+	int level;
+	struct mmu_page *page = tree_top(sv, gva, &level);
+	for (; page && level > 1; level--) {
+		page->write_count = 0;	/* a fault through it: still in use as a page table */
+		u64 *sptep = &page->spt[spte_index(gva, level)];
+		if (!spte_is_table(*sptep, level)) {
+			struct mmu_page *child = child_for(mmu, sv, level, gva, walk);
+			if (!child || !parent_add(child, sptep))
+				return NULL;
+			*sptep = spte_make_table(child->table_hpa);
+		}
+		page = page_of_table(s, spte_address(*sptep));
+	}
+	if (page)
+		page->write_count = 0;
+	return page;
+}
+
+static enum mmu_fault_result map_gva(struct mmu *mmu, struct shadow_vcpu *sv, u64 gva,
+				     const struct guest_walk_result *walk,
+				     const struct memslot *slot, unsigned access)
+{
+	struct mmu_shadow *s = shadow_of(mmu);
+	struct mmu_page *page = walk_to_leaf_page(mmu, sv, gva, walk);
+	if (!page)
+		return MMU_FAULT_NO_MEMORY;
+	gfn_t gfn = gpa_to_gfn(walk->gpa);
+	unsigned acc = leaf_access(s, sv, walk, slot, access);
+	s->stats.faults_fixed++;
+	return install_leaf(s, page, spte_index(gva, 1), gfn,
+			    spte_make_leaf(memslot_gfn_to_hpa(slot, gfn), acc, false));
+}
+
+/* An MMIO spte remembers the guest's rights in bits the CPU never reads (the entry
+ * faults on its reserved bit first), so a repeated access is checked without a walk. */
+#define SHADOW_MMIO_ACCESS_SHIFT 8
+static_assert(((ACC_ALL << SHADOW_MMIO_ACCESS_SHIFT) &
+	       (SPTE_SHADOW_MMIO_MASK | SPTE_SHADOW_MMIO_GFN_MASK | SPTE_SOFTWARE_PRESENT)) == 0,
+	      "the MMIO spte's access bits lie in bits 10:8");
+
+static void install_mmio(struct mmu *mmu, struct shadow_vcpu *sv, u64 gva,
+			 const struct guest_walk_result *walk)
+{
+	struct mmu_page *page = walk_to_leaf_page(mmu, sv, gva, walk);
+	if (!page)
+		return;
+	unsigned index = spte_index(gva, 1);
+	drop_spte(shadow_of(mmu), page, index);
+	page->spt[index] = spte_make_mmio(gpa_to_gfn(walk->gpa), mmu->memslots.generation) |
+			   (u64)guest_access(sv, walk) << SHADOW_MMIO_ACCESS_SHIFT;
+}
+
+/* Whether rights allow the access without a closer look; false sends it the slow way. */
+static bool mmio_access_allowed(const struct shadow_vcpu *sv, unsigned rights, u32 error_code)
+{
+	if (error_code & GUEST_PF_FETCH)
+		return false;
+	if ((error_code & GUEST_PF_WRITE) && !(rights & ACC_WRITE))
+		return false;
+	if (error_code & GUEST_PF_USER)
+		return rights & ACC_USER;
+	return !(sv->paging.smap && (rights & ACC_USER));
+}
+
+/* RSVD = 1: the CPU met an MMIO spte. No guest walk, no slot search. */
+static enum mmu_fault_result rsvd_fault(struct mmu *mmu, struct shadow_vcpu *sv, u64 gva,
+					u32 error_code, struct shadow_fault *out)
+{
+	struct shadow_walk walk;
+	int top = sv->paging.mode == GUEST_PAGING_4LEVEL ? 4 : 3;
+	for_each_shadow_entry(walk, sv->root_hpa, top, gva)
+		;
+	u64 spte = *walk.sptep;
+	if (!spte_is_mmio(spte))
+		return MMU_FAULT_RETRY;		/* dropped since the CPU read it */
+	unsigned rights = (spte >> SHADOW_MMIO_ACCESS_SHIFT) & ACC_ALL;
+	if (spte_mmio_generation(spte) != mmio_generation_bits(mmu->memslots.generation) ||
+	    !mmio_access_allowed(sv, rights, error_code)) {
+		*walk.sptep = 0;	/* stale, or to be judged by the guest's tables */
+		return MMU_FAULT_RETRY;
+	}
+	out->gpa = gfn_to_gpa(spte_mmio_gfn(spte)) | (gva & (PAGE_SIZE - 1));
+	return MMU_FAULT_MMIO;
+}
+
+enum mmu_fault_result mmu_shadow_page_fault(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva,
+					    u32 error_code, bool smap_allowed,
+					    struct shadow_fault *out)
+{
+	struct mmu_shadow *s = shadow_of(mmu);
+	struct shadow_vcpu *sv = &vcpu->shadow;
+	if (error_code & GUEST_PF_RSVD)
+		return rsvd_fault(mmu, sv, gva, error_code, out);
+	make_pages_available(s);
+	unsigned access = (error_code & (GUEST_PF_WRITE | GUEST_PF_USER | GUEST_PF_FETCH)) |
+			  (smap_allowed ? GUEST_ACCESS_SMAP_ALLOWED : 0);
+	struct guest_ram ram = { &mmu->memslots, vcpu };
+	struct guest_walk_result walk;
+	switch (guest_walk(&sv->paging, &guest_ram_ops, &ram, gva, access, &walk)) {
+	case GUEST_WALK_OK:
+		break;
+	case GUEST_WALK_PAGE_FAULT:
+		out->error_code = walk.error_code;
+		s->stats.faults_reflected++;
+		return MMU_FAULT_GUEST;
+	case GUEST_WALK_TABLE_NOT_RAM:
+		out->gpa = walk.pte_gpa[walk.level - 1];
+		return MMU_FAULT_TABLE_NOT_RAM;
+	default:	/* retry; never non-canonical: the CPU raises #GP for those itself */
+		return MMU_FAULT_RETRY;
+	}
+	out->gpa = walk.gpa;
+	gfn_t gfn = gpa_to_gfn(walk.gpa);
+	const struct memslot *slot = memslot_find(&mmu->memslots, vcpu, gfn);
+	bool write = access & GUEST_ACCESS_WRITE;
+	if (!slot || (write && (slot->flags & MEMSLOT_READONLY))) {
+		if (!slot && mmu->mmio_cache && !(access & GUEST_ACCESS_FETCH))
+			install_mmio(mmu, sv, gva, &walk);
+		return MMU_FAULT_MMIO;
+	}
+	if (write && gfn_is_shadowed(s, gfn)) {
+		s->stats.write_protect_faults++;
+		return MMU_FAULT_EMULATE;
+	}
+	return map_gva(mmu, sv, gva, &walk, slot, access);
+}
+
+void mmu_shadow_invlpg(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva)
+{
+	struct mmu_shadow *s = shadow_of(mmu);
+	struct shadow_vcpu *sv = &vcpu->shadow;
+	struct shadow_walk walk;
+	int top = sv->paging.mode == GUEST_PAGING_4LEVEL ? 4 : 3;
+	s->stats.invlpg++;
+	sv->tlb_flush = true;
+	for_each_shadow_entry(walk, sv->root_hpa, top, gva) {
+		if (walk.level == 1) {
+			struct mmu_page *page = page_of_table(s, virt_to_phys(walk.table));
+			drop_spte(s, page, spte_index(gva, 1));
+		}
+	}
+}
+
+/* ---- guest writes to its page tables ------------------------------------------------ */
+
+/* Drops the sptes of page that guest entry gpte_index (of the guest table) feeds. */
+static void drop_for_guest_entry(struct mmu_shadow *s, struct mmu_page *page, unsigned gpte_index)
+{
+	if (!page->role.has_4_byte_gpte) {
+		drop_spte(s, page, gpte_index);
+		return;
+	}
+	if (page->role.level == 1) {	/* a guest PT's quadrant: 512 of its 1024 entries */
+		if (gpte_index / SPTE_ENTRIES == page->role.quadrant)
+			drop_spte(s, page, gpte_index % SPTE_ENTRIES);
+		return;
+	}
+	/* A guest PD's quadrant: 256 guest PDEs, each 4 MiB, two 2 MiB shadow entries apiece. */
+	if (gpte_index / 256 == page->role.quadrant) {
+		drop_spte(s, page, gpte_index % 256 * 2);
+		drop_spte(s, page, gpte_index % 256 * 2 + 1);
+	}
+}
+
+/* The rights a guest PTE the CPU may use as it stands grants through page, or -1 when
+ * its next use must be judged by the walker: not present, not yet accessed (the walker
+ * sets A), or a reserved bit set (bit 63 without EFER.NXE, address bits at or above
+ * MAXPHYADDR; a PTE has no others). Dirty decides write as on a fault. */
+static int prefetch_access(const struct mmu_shadow *s, const struct mmu_page *page, u64 gpte)
+{
+	if ((gpte & (GUEST_PTE_PRESENT | GUEST_PTE_ACCESSED)) !=
+	    (GUEST_PTE_PRESENT | GUEST_PTE_ACCESSED))
+		return -1;
+	if (!page->role.has_4_byte_gpte &&
+	    (((gpte & GUEST_PTE_NX) && !page->role.efer_nx) ||
+	     (gpte & BITS(51, 12) & ~BITS(s->guest_phys_bits - 1, 0))))
+		return -1;
+	unsigned acc = page->role.access;
+	if (!(gpte & GUEST_PTE_WRITABLE) || !(gpte & GUEST_PTE_DIRTY))
+		acc &= ~ACC_WRITE;
+	if (!(gpte & GUEST_PTE_USER))
+		acc &= ~ACC_USER;
+	if (page->role.efer_nx && (gpte & GUEST_PTE_NX))
+		acc &= ~ACC_EXEC;
+	return (int)acc;
+}
+
+/*
+ * An aligned full-width write of guest PTE gpte_index: maps its new translation now
+ * (KVM's pte prefetch), so the access the guest is about to make does not fault. Only
+ * what a fault would install: RAM of a slot, never writable where the fault path would
+ * refuse it (a shadowed table, a read-only slot). Anything else stays dropped.
+ */
+static bool prefetch_gpte(struct mmu *mmu, struct mmu_page *page, unsigned gpte_index, u64 gpte)
+{
+	struct mmu_shadow *s = shadow_of(mmu);
+	unsigned index = gpte_index;
+	if (page->role.has_4_byte_gpte) {
+		if (gpte_index / SPTE_ENTRIES != page->role.quadrant)
+			return false;
+		index = gpte_index % SPTE_ENTRIES;
+		gpte = (u32)gpte;
+	}
+	int acc = prefetch_access(s, page, gpte);
+	gfn_t gfn = (gpte & BITS(51, 12)) >> PAGE_SHIFT;
+	const struct memslot *slot = acc < 0 ? NULL : memslot_find(&mmu->memslots, NULL, gfn);
+	if (!slot)
+		return false;
+	if ((slot->flags & MEMSLOT_READONLY) || gfn_is_shadowed(s, gfn))
+		acc &= ~ACC_WRITE;
+	if (install_leaf(s, page, index, gfn,
+			 spte_make_leaf(memslot_gfn_to_hpa(slot, gfn), (unsigned)acc, false)) !=
+	    MMU_FAULT_MAPPED)
+		return false;
+	return true;
+}
+
+/* The guest value now at gpa, a naturally aligned entry of bytes bytes in a slot. */
+static bool read_gpte(struct mmu *mmu, u64 gpa, unsigned bytes, u64 *gpte)
+{
+	const void *hva = memslot_gpa_to_hva(&mmu->memslots, NULL, gpa, bytes, false);
+	if (!hva)
+		return false;
+	*gpte = bytes == 4 ? *(const u32 *)hva : *(const u64 *)hva;
+	return true;
+}
+
+/* The guest wrote [offset, offset + len) of page gfn, already in guest memory: every
+ * shadow of that table follows. Level-1 shadows of an aligned full entry are updated in
+ * place, every other entry touched is dropped (its next use faults and is rebuilt). */
+static void guest_wrote_page(struct mmu *mmu, gfn_t gfn, unsigned offset, unsigned len)
+{
+	struct mmu_shadow *s = shadow_of(mmu);
+	struct mmu_page *page;
+	struct hlist_node *tmp;
+	hash_for_each_possible_safe(&s->pages_by_gfn, page, tmp, gfn_link, gfn) {
+		if (page->role.direct)
+			continue;
+		unsigned bytes = page->role.has_4_byte_gpte ? 4 : 8;
+		u64 gpte;
+		s->stats.pte_writes++;
+		if (page->role.level == 1 && offset % bytes == 0 && len == bytes &&
+		    read_gpte(mmu, gfn_to_gpa(gfn) + offset, bytes, &gpte) &&
+		    prefetch_gpte(mmu, page, offset / bytes, gpte)) {
+			s->stats.ptes_prefetched++;
+		} else {
+			for (unsigned i = offset / bytes; i <= (offset + len - 1) / bytes; i++)
+				drop_for_guest_entry(s, page, i);
+			s->stats.ptes_zapped++;
+		}
+		if (++page->write_count >= WRITE_FLOOD_LIMIT && !page->root_count) {
+			zap_page(s, page);
+			s->stats.pages_unshadowed++;
+		}
+	}
+}
+
+void mmu_shadow_guest_wrote(struct mmu *mmu, u64 gpa, u64 len)
+{
+	struct mmu_shadow *s = shadow_of(mmu);
+	if (!s->enabled || len == 0)
+		return;
+	for (u64 end = gpa + len; gpa < end;) {
+		u64 piece = MIN(end - gpa, PAGE_SIZE - (gpa & (PAGE_SIZE - 1)));
+		guest_wrote_page(mmu, gpa_to_gfn(gpa), (unsigned)(gpa & (PAGE_SIZE - 1)), (unsigned)piece);
+		gpa += piece;
+	}
+}
+
+void mmu_shadow_unprotect(struct mmu *mmu, gfn_t gfn)
+{
+	struct mmu_shadow *s = shadow_of(mmu);
+	struct mmu_page *page;
+	struct hlist_node *tmp;
+	hash_for_each_possible_safe(&s->pages_by_gfn, page, tmp, gfn_link, gfn) {
+		if (!page->role.direct) {
+			zap_page(s, page);
+			s->stats.pages_unshadowed++;
+		}
+	}
+}
+
+void shadow_destroy(struct mmu *mmu)
+{
+	struct mmu_shadow *s = shadow_of(mmu);
+	mmu_shadow_zap_all(mmu);
+	hash_free(&s->pages_by_gfn, PAGES_HASH_ORDER);
+	hash_free(&s->pages_by_hpa, PAGES_HASH_ORDER);
+	hash_free(&s->rmaps, RMAP_HASH_ORDER);
+	s->enabled = false;
+}
