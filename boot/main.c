@@ -11,6 +11,7 @@
 #include "lib/panic.h"
 #include "lib/phys.h"
 #include "lib/printf.h"
+#include "mmu/spte.h"
 #include "vm/vm.h"
 #include "vmexit/vmexit.h"
 
@@ -47,11 +48,30 @@ static void apply_vm_options(void)
 	const struct vireo_options *o = &vireo_options;
 	vm_defaults.mmio_cache = o->mmio_cache;
 	vm_defaults.fast_mmio = o->fast_mmio;
+	vm_defaults.shadow_cache = o->shadow_cache;
+	vm_defaults.shadow_pages = o->shadow_pages;
 	/* The VM-exit instruction length is reliable for EPT exits on hardware; a hypervisor
 	 * running Vireo nested may leave it unset, so nested Vireo decodes instead. */
 	bool nested = cpuid(1, 0).ecx & CPUID_1_ECX_HYPERVISOR;
 	fast_mmio_use_exit_length = o->fast_mmio_length == FAST_MMIO_LENGTH_EXIT ||
 				    (o->fast_mmio_length == FAST_MMIO_LENGTH_AUTO && !nested);
+}
+
+/* EPT when the CPU has it and ept=off does not say otherwise, else the shadow MMU, which
+ * runs without EPT's companions (unrestricted guest needs EPT). */
+static void mmu_mode_init(void)
+{
+	bool has_ept = vmx_controls.proc2 & SECONDARY_EPT;
+	vm_defaults.shadow_paging = !has_ept || !vireo_options.ept;
+	if (!vm_defaults.shadow_paging) {
+		spte_format_init(SPTE_FORMAT_EPT, host_cpu.phys_addr_bits);
+		printk("mmu: EPT\n");
+		return;
+	}
+	vmx_controls.proc2 &= ~(u32)(SECONDARY_EPT | SECONDARY_UNRESTRICTED_GUEST);
+	bool mmio = spte_format_init(SPTE_FORMAT_SHADOW, host_cpu.phys_addr_bits);
+	printk("mmu: shadow paging (%s)%s\n", has_ept ? "ept=off" : "this CPU has no EPT",
+	       mmio ? "" : "; MAXPHYADDR 52 leaves no reserved bit: MMIO is not cached");
 }
 
 static void vmx_init(void)
@@ -63,6 +83,7 @@ static void vmx_init(void)
 	error = vmx_controls_init();
 	if (error)
 		boot_fail("this CPU's VMX lacks %s, which Vireo needs", error);
+	mmu_mode_init();
 	error = vmx_enable();
 	if (!error)
 		error = vmexit_init();

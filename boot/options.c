@@ -17,6 +17,8 @@ struct vireo_options vireo_options = {
 	.mmio_cache = true,
 	.fast_mmio = true,
 	.fast_mmio_length = FAST_MMIO_LENGTH_AUTO,
+	.ept = true,
+	.shadow_cache = true,
 };
 
 /* "ttyS1" with prefix "ttyS" and first '0', or "com2" with "com" and '1': the second port. */
@@ -106,6 +108,25 @@ static bool set_fast_mmio(void *ctx, const char *value, size_t len)
 	return parse_on_off(value, len, &((struct vireo_options *)ctx)->fast_mmio);
 }
 
+static bool set_ept(void *ctx, const char *value, size_t len)
+{
+	return parse_on_off(value, len, &((struct vireo_options *)ctx)->ept);
+}
+
+static bool set_shadow_cache(void *ctx, const char *value, size_t len)
+{
+	return parse_on_off(value, len, &((struct vireo_options *)ctx)->shadow_cache);
+}
+
+static bool set_shadow_pages(void *ctx, const char *value, size_t len)
+{
+	u64 pages;
+	if (!parse_u64(value, len, &pages) || pages == 0)
+		return false;
+	((struct vireo_options *)ctx)->shadow_pages = pages;
+	return true;
+}
+
 static const struct cmdline_choice fast_mmio_lengths[] = {
 	{ "auto", FAST_MMIO_LENGTH_AUTO }, { "exit", FAST_MMIO_LENGTH_EXIT },
 	{ "decode", FAST_MMIO_LENGTH_DECODE },
@@ -136,6 +157,13 @@ static const struct cmdline_option option_table[] = {
 	{ "fast_mmio_length", "auto, exit or decode (skip a doorbell write by the VM-exit length "
 			      "field or by the decoder; auto: the field on hardware, the decoder "
 			      "when Vireo itself runs nested; default auto)", set_fast_mmio_length },
+	{ "ept", "on or off (off: run every guest on the shadow MMU even when the CPU has EPT; "
+		 "CPUs without EPT always use it; default on)", set_ept },
+	{ "shadow_cache", "on or off (keep shadow page tables across guest CR3 switches; off "
+			  "rebuilds them on every switch, for comparison; default on)",
+	  set_shadow_cache },
+	{ "shadow_pages", "a number of pages (the shadow-page budget of each VM; default 20 "
+			  "per 1000 pages of its RAM, at least 64)", set_shadow_pages },
 };
 
 int options_parse(const char *cmdline)

@@ -22,6 +22,9 @@ struct vireo_options {
 	bool mmio_cache;		/* cache MMIO gfns in EPT sptes */
 	bool fast_mmio;			/* signal doorbell writes before decoding */
 	enum fast_mmio_length fast_mmio_length;	/* how a doorbell write is skipped */
+	bool ept;			/* use EPT when the CPU has it (else the shadow MMU) */
+	bool shadow_cache;		/* keep shadow page tables across CR3 switches */
+	u64 shadow_pages;		/* shadow-page budget per VM; 0: from its RAM */
 };
 
 /* The options in effect: defaults (COM1, info, halt) until options_parse() changes them. */

@@ -33,6 +33,8 @@ void vcpu_run(struct vcpu *vcpu)
 	cpu_reset_unswitched_state();
 	vm->state = VM_RUNNING;
 	while (vm->state == VM_RUNNING) {
+		if (vcpu_shadow_paging(vcpu) && !shadow_before_entry(vcpu))
+			break;
 		if (vcpu->pending.valid)
 			inject_pending_event(vcpu);
 		if (unlikely(vmx_enter(vcpu->regs.gpr, vcpu->launched))) {

@@ -53,7 +53,7 @@ static void write_segments(bool long_mode)
 	vmcs_write32(VMCS_GUEST_IDTR_LIMIT, 0);
 }
 
-static void write_control_registers(struct vcpu *vcpu, bool long_mode)
+static bool write_control_registers(struct vcpu *vcpu, bool long_mode)
 {
 	vcpu->cr0_shadow = CR0_PE | CR0_ET | (long_mode ? CR0_PG | CR0_NE : 0);
 	vcpu->cr4_shadow = long_mode ? CR4_PAE : 0;
@@ -62,20 +62,28 @@ static void write_control_registers(struct vcpu *vcpu, bool long_mode)
 	vmcs_writenat(VMCS_CR0_READ_SHADOW, vcpu->cr0_shadow);
 	vmcs_writenat(VMCS_CR4_READ_SHADOW, vcpu->cr4_shadow);
 	vmcs_writenat(VMCS_GUEST_CR0, vcpu_cr0_actual(vcpu->cr0_shadow));
-	vmcs_writenat(VMCS_GUEST_CR4, vcpu_cr4_actual(vcpu->cr4_shadow));
-	vmcs_writenat(VMCS_GUEST_CR3, long_mode ? GUEST_PML4_GPA : 0);
-	vmcs_write64(VMCS_GUEST_EFER, long_mode ? EFER_LME | EFER_LMA : 0);
+	vmcs_writenat(VMCS_GUEST_CR4, vcpu_cr4_actual(vcpu->cr4_shadow, vcpu->cr0_shadow));
+	vcpu_write_efer(vcpu, long_mode ? EFER_LME | EFER_LMA : 0);
+	u64 cr3 = long_mode ? GUEST_PML4_GPA : 0;
+	if (vcpu_shadow_paging(vcpu))
+		return shadow_paging_update(vcpu, cr3, true);
+	vmcs_writenat(VMCS_GUEST_CR3, cr3);
+	return true;
 }
+
+/* The shadow MMU sees every guest #PF, MOV to or from CR3 and INVLPG. */
+#define SHADOW_PROC_EXITS (CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_CR3_STORE_EXITING | \
+			   CPU_BASED_INVLPG_EXITING)
 
 static void write_controls(struct vcpu *vcpu, bool long_mode)
 {
 	const struct vmx_controls *c = &vmx_controls;
 	vmcs_write32(VMCS_PIN_CONTROLS, c->pin & ~PIN_BASED_PREEMPTION_TIMER);
-	vmcs_write32(VMCS_PROC_CONTROLS, c->proc);
+	vmcs_write32(VMCS_PROC_CONTROLS, c->proc | (vcpu_shadow_paging(vcpu) ? SHADOW_PROC_EXITS : 0));
 	vmcs_write32(VMCS_PROC_CONTROLS2, c->proc2);
 	vmcs_write32(VMCS_EXIT_CONTROLS, c->exit);
 	vmcs_write32(VMCS_ENTRY_CONTROLS, c->entry | (long_mode ? ENTRY_IA32E_MODE_GUEST : 0));
-	vmcs_write32(VMCS_EXCEPTION_BITMAP, 0);
+	vmcs_write32(VMCS_EXCEPTION_BITMAP, vcpu_shadow_paging(vcpu) ? BIT(X86_EXC_PF) : 0);
 	vmcs_write32(VMCS_PF_ERROR_CODE_MASK, 0);
 	vmcs_write32(VMCS_PF_ERROR_CODE_MATCH, 0);
 	vmcs_write32(VMCS_CR3_TARGET_COUNT, 0);
@@ -84,7 +92,8 @@ static void write_controls(struct vcpu *vcpu, bool long_mode)
 	vmcs_write32(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write32(VMCS_ENTRY_INTERRUPTION_INFO, 0);
 	vmcs_write64(VMCS_LINK_POINTER, VMCS_LINK_NONE);
-	vmcs_write64(VMCS_EPT_POINTER, mmu_eptp(&vcpu->vm->mmu));
+	if (c->proc2 & SECONDARY_EPT)
+		vmcs_write64(VMCS_EPT_POINTER, mmu_eptp(&vcpu->vm->mmu));
 	if (c->proc & CPU_BASED_TSC_OFFSETTING)
 		vmcs_write64(VMCS_TSC_OFFSET, 0);
 	if (c->proc2 & SECONDARY_VPID)
@@ -92,11 +101,12 @@ static void write_controls(struct vcpu *vcpu, bool long_mode)
 	vmexit_write_bitmaps();
 }
 
-static void write_guest_state(struct vcpu *vcpu, const struct guest_entry *entry)
+static bool write_guest_state(struct vcpu *vcpu, const struct guest_entry *entry)
 {
 	bool long_mode = entry->mode == GUEST_ENTRY_LONG64;
 	write_segments(long_mode);
-	write_control_registers(vcpu, long_mode);
+	if (!write_control_registers(vcpu, long_mode))
+		return false;
 	vcpu->pat = PAT_RESET_VALUE;
 	if (vmx_controls.entry & ENTRY_LOAD_PAT)
 		vmcs_write64(VMCS_GUEST_PAT, vcpu->pat);
@@ -114,14 +124,14 @@ static void write_guest_state(struct vcpu *vcpu, const struct guest_entry *entry
 	vcpu->regs.gpr[X86_RAX] = entry->rax;
 	vcpu->regs.gpr[X86_RBX] = entry->rbx;
 	vcpu->regs.gpr[X86_RDI] = entry->rdi;
+	return true;
 }
 
 /* What this CPU cannot run, said in terms of what the guest needs. */
 static const char *missing_feature(const struct guest_entry *entry)
 {
-	if (!(vmx_controls.proc2 & SECONDARY_EPT))
-		return "this CPU has no EPT; its guests need the shadow MMU, which Vireo does not "
-		       "have yet";
+	if (vm_defaults.shadow_paging)
+		return NULL;	/* paging off runs on a direct shadow; EFER: vcpu_write_efer() */
 	u32 efer_switching = EXIT_SAVE_EFER | EXIT_LOAD_EFER;
 	if ((vmx_controls.exit & efer_switching) != efer_switching ||
 	    !(vmx_controls.entry & ENTRY_LOAD_EFER))
@@ -129,8 +139,8 @@ static const char *missing_feature(const struct guest_entry *entry)
 	if (entry->mode == GUEST_ENTRY_MULTIBOOT32 &&
 	    !(vmx_controls.proc2 & SECONDARY_UNRESTRICTED_GUEST))
 		return "this CPU lacks unrestricted guest, which a paging-off multiboot guest "
-		       "needs; such guests need the shadow MMU, which Vireo does not have yet "
-		       "(plain ELF64 guests run)";
+		       "needs with EPT: boot Vireo with ept=off to run it on the shadow MMU "
+		       "(plain ELF64 guests run either way)";
 	return NULL;
 }
 
@@ -140,18 +150,26 @@ const char *vcpu_create(struct vcpu *vcpu, struct vm *vm, const struct guest_ent
 	if (missing)
 		return missing;
 	vcpu->vm = vm;
+	if (vcpu_shadow_paging(vcpu)) {
+		const char *error = mmu_shadow_vcpu_init(&vm->mmu, &vcpu->mmu);
+		if (error)
+			return error;
+	}
 	vcpu->vmcs_hpa = vmcs_create();
 	if (!vcpu->vmcs_hpa)
 		return "no memory for its VMCS";
 	vcpu->apic_base = APIC_BASE_DEFAULT;
 	vmcs_write_host_state();
 	write_controls(vcpu, entry->mode == GUEST_ENTRY_LONG64);
-	write_guest_state(vcpu, entry);
+	if (!write_guest_state(vcpu, entry))
+		return "no memory for its shadow page tables";
 	return NULL;
 }
 
 void vcpu_destroy(struct vcpu *vcpu)
 {
+	if (vcpu->vm && vcpu_shadow_paging(vcpu))
+		mmu_shadow_vcpu_destroy(&vcpu->vm->mmu, &vcpu->mmu);
 	if (vcpu->vmcs_hpa)
 		vmcs_destroy(vcpu->vmcs_hpa);
 	vcpu->vmcs_hpa = 0;

@@ -9,6 +9,7 @@
 #include "lib/phys.h"
 #include "lib/printf.h"
 #include "lib/string.h"
+#include "mmu/spte.h"
 #include "vm/layout.h"
 #include "vm/vm_internal.h"
 #include "vmexit/vmexit.h"
@@ -99,7 +100,7 @@ static void free_ram(struct vm *vm)
 
 static void vm_destroy(struct vm *vm)
 {
-	vcpu_destroy(&vm->vcpu);
+	vcpu_destroy(&vm->vcpu);	/* first: it lets go of its shadow roots */
 	vdev_platform_destroy(vm);
 	mmu_destroy(&vm->mmu);
 	free_ram(vm);
@@ -107,8 +108,12 @@ static void vm_destroy(struct vm *vm)
 
 static const char *build_vm(struct vm *vm, const struct guest_module *module)
 {
-	const char *error = mmu_init(&vm->mmu, vmx_caps.ept_vpid & EPT_CAP_2M_PAGES);
-	vm->mmu.mmio_cache = vm_defaults.mmio_cache;
+	const char *error = vm_defaults.shadow_paging ?
+		mmu_shadow_init(&vm->mmu, vm_defaults.shadow_pages ? vm_defaults.shadow_pages :
+				mmu_shadow_default_pages(vm->ram_bytes), vm_defaults.shadow_cache,
+				host_cpu.phys_addr_bits) :
+		mmu_init(&vm->mmu, vmx_caps.ept_vpid & EPT_CAP_2M_PAGES);
+	vm->mmu.mmio_cache = vm_defaults.mmio_cache && spte_mmio_supported();
 	vm->fast_mmio = vm_defaults.fast_mmio;
 	if (!error)
 		error = allocate_ram(vm);
@@ -242,9 +247,10 @@ static bool copy_gpa(struct vm *vm, u64 gpa, void *buf, size_t len, bool to_gues
 		u8 *hva = vm_gpa_to_hva(vm, gpa, chunk);
 		if (!hva)
 			return false;
-		if (to_guest)
+		if (to_guest) {
 			memcpy(hva, p, chunk);
-		else
+			vcpu_wrote_guest_ram(vm, gpa, chunk);
+		} else
 			memcpy(p, hva, chunk);
 		gpa += chunk;
 		p += chunk;

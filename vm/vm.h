@@ -27,6 +27,9 @@ enum vm_state { VM_RUNNING, VM_STOPPED };
 struct vm_defaults {
 	bool mmio_cache;	/* mmio_cache=on|off */
 	bool fast_mmio;		/* fast_mmio=on|off */
+	bool shadow_paging;	/* no EPT (or ept=off): every VM runs on the shadow MMU */
+	bool shadow_cache;	/* shadow_cache=on|off */
+	u64 shadow_pages;	/* shadow_pages=; 0: from the VM's RAM */
 };
 extern struct vm_defaults vm_defaults;
 
@@ -94,8 +97,9 @@ struct vcpu {
 	struct pending_event pending;
 	/* The CR0/CR4 read shadows: the guest's view of the bits Vireo owns (the guest/host
 	 * masks). The other bits change without exits: the guest's full view comes from
-	 * vcpu_guest_cr0()/cr4(). EFER lives in the VMCS (saved on every exit). */
+	 * vcpu_guest_cr0()/cr4(). */
 	u64 cr0_shadow, cr4_shadow;
+	u64 efer;		/* the guest's view; the CPU's is derived (vcpu_write_efer()) */
 	u64 apic_base;
 	u64 pat;
 	u64 tsc_offset;

@@ -33,12 +33,14 @@ static void check_control_registers(struct check_state *s, bool ia32e, bool unre
 {
 	u64 cr0 = vmcs_readnat(VMCS_GUEST_CR0), cr4 = vmcs_readnat(VMCS_GUEST_CR4);
 	u64 fixed0 = vmx_caps.cr0_fixed0 & ~(unrestricted ? (u64)(CR0_PE | CR0_PG) : 0);
-	u64 efer = vmcs_read64(VMCS_GUEST_EFER);
 	check(s, (cr0 & fixed0) == fixed0 && !(cr0 & ~vmx_caps.cr0_fixed1), "CR0 fixed bits (SDM 27.3.1.1)");
 	check(s, (cr4 & vmx_caps.cr4_fixed0) == vmx_caps.cr4_fixed0 && !(cr4 & ~vmx_caps.cr4_fixed1),
 	      "CR4 fixed bits");
 	check(s, !(cr0 & CR0_PG) || (cr0 & CR0_PE), "CR0.PG set without CR0.PE");
 	check(s, !ia32e || ((cr0 & CR0_PG) && (cr4 & CR4_PAE)), "IA-32e mode guest without CR0.PG and CR4.PAE");
+	if (!(vmx_controls.entry & ENTRY_LOAD_EFER))
+		return;		/* the CPU keeps the host's EFER, LMA and LME from the control */
+	u64 efer = vmcs_read64(VMCS_GUEST_EFER);
 	check(s, !!(efer & EFER_LMA) == ia32e, "EFER.LMA differs from the IA-32e mode guest entry control");
 	check(s, !(cr0 & CR0_PG) || !!(efer & EFER_LMA) == !!(efer & EFER_LME), "EFER.LMA differs from EFER.LME with paging on");
 }

@@ -29,6 +29,7 @@
 			    BIT(16) | BIT(17) | BIT(21) | BIT(26) | BIT(27) | BIT(28) | \
 			    BIT(30) | BIT(31) /* AVX-512 */ | BIT(25) /* Intel PT */)
 #define CPUID_7_EBX_INVPCID BIT(10)
+#define CPUID_1_ECX_PCID BIT(17)
 #define CPUID_7_ECX_HIDDEN (BIT(1) | BIT(6) | BIT(11) | BIT(12) | BIT(14) /* AVX-512 */ | \
 			    BIT(3) /* PKU */ | BIT(4) /* OSPKE */ | BIT(7) /* CET shadow stacks */ | \
 			    BIT(16) /* LA57 */ | BIT(5) /* WAITPKG */ | BIT(30) /* SGX launch control */)
@@ -39,6 +40,8 @@
 static void filter_leaf_1(struct cpuid_regs *r)
 {
 	r->ecx = (r->ecx & ~(u32)CPUID_1_ECX_HIDDEN) | CPUID_1_ECX_HYPERVISOR;
+	if (vm_defaults.shadow_paging)	/* the shadow MMU does not implement PCIDs */
+		r->ecx &= ~(u32)CPUID_1_ECX_PCID;
 	r->edx &= ~(u32)CPUID_1_EDX_HIDDEN;
 	r->ebx &= ~(CPUID_1_EBX_APIC_ID_MASK | CPUID_1_EBX_LOGICAL_COUNT_MASK);
 	r->ebx |= CPUID_1_EBX_ONE_LOGICAL;
@@ -51,7 +54,7 @@ static void filter_leaf_7(struct cpuid_regs *r, u32 subleaf)
 		return;
 	}
 	r->ebx &= ~(u32)CPUID_7_EBX_HIDDEN;
-	if (!(vmx_controls.proc2 & SECONDARY_INVPCID))
+	if (!(vmx_controls.proc2 & SECONDARY_INVPCID) || vm_defaults.shadow_paging)
 		r->ebx &= ~(u32)CPUID_7_EBX_INVPCID;
 	r->ecx &= ~(u32)CPUID_7_ECX_HIDDEN;
 	r->edx = 0;
@@ -62,7 +65,8 @@ static struct cpuid_regs hypervisor_leaf(u32 leaf)
 	if (leaf == LEAF_HYPERVISOR_BASE)
 		return (struct cpuid_regs){ LEAF_HYPERVISOR_FEATURES, SIGNATURE_EBX,
 					    SIGNATURE_ECX, SIGNATURE_EDX };
-	return (struct cpuid_regs){ 0 };	/* 0x40000001: no paravirtual features yet */
+	/* 0x40000001 */
+	return (struct cpuid_regs){ vm_defaults.shadow_paging ? VIREO_FEATURE_SHADOW_MMU : 0, 0, 0, 0 };
 }
 
 /* Leaves about power management, performance monitoring, caches shared between cores,

@@ -22,6 +22,18 @@ enum { CR_MOV_TO = 0, CR_MOV_FROM = 1, CR_CLTS = 2, CR_LMSW = 3 };
 /* In PAE paging CR3 bits 4:0 are ignored: the PDPT is 32-byte aligned (SDM Vol. 3A 4.4.1). */
 #define CR3_PAE_IGNORED_BITS 0x1full
 
+/* The shadow MMU runs every guest with paging on, supervisor writes checked and PAE or
+ * IA-32e entries (its sptes), whatever the guest chose: the guest's values of these bits
+ * live in the read shadows, and each change exits so the MMU can follow. */
+#define CR0_SHADOW_OWNED (CR0_PE | CR0_PG | CR0_WP)
+#define CR0_SHADOW_ON (CR0_PG | CR0_WP)
+#define CR4_SHADOW_OWNED (CR4_PAE | CR4_PSE | CR4_PGE | CR4_SMEP | CR4_SMAP | CR4_PCIDE)
+/* Shadow leaves are never global, so PGE gains nothing; PSE means nothing under PAE. */
+#define CR4_SHADOW_OFF (CR4_PSE | CR4_PGE)
+/* SMEP and SMAP while the guest's paging is off: its accesses then all behave as
+ * supervisor accesses to supervisor pages, but its direct sptes are user pages. */
+#define CR4_SHADOW_OFF_WITHOUT_PAGING (CR4_SMEP | CR4_SMAP)
+
 /* Computed once from the capability MSRs by cr_masks_init(). */
 struct cr_forced_bits cr_forced;
 
@@ -33,14 +45,46 @@ void cr_masks_init(void)
 	cr_forced.cr0_off = ~vmx_caps.cr0_fixed1 & 0xffffffffull;
 	cr_forced.cr4_on = vmx_caps.cr4_fixed0;
 	cr_forced.cr4_off = ~vmx_caps.cr4_fixed1 | CR4_GUEST_DENIED;
+	cr_forced.cr0_owned = CR0_PG;
+	cr_forced.cr4_owned = 0;
+	if (vm_defaults.shadow_paging) {
+		cr_forced.cr0_owned |= CR0_SHADOW_OWNED;
+		cr_forced.cr4_owned = CR4_SHADOW_OWNED;
+		cr_forced.cr4_off |= CR4_PCIDE;	/* PCID is hidden (vmexit/cpuid.c) */
+	}
 }
 
-u64 vcpu_cr0_actual(u64 v) { return (v & ~cr_forced.cr0_off) | cr_forced.cr0_on; }
-u64 vcpu_cr4_actual(u64 v) { return (v & ~cr_forced.cr4_off) | cr_forced.cr4_on; }
-
-void vcpu_write_efer(u64 efer)
+u64 vcpu_cr0_actual(u64 v)
 {
-	vmcs_write64(VMCS_GUEST_EFER, efer);
+	v = (v & ~cr_forced.cr0_off) | cr_forced.cr0_on;
+	return vm_defaults.shadow_paging ? v | CR0_SHADOW_ON : v;
+}
+
+u64 vcpu_cr4_actual(u64 v, u64 guest_cr0)
+{
+	v = (v & ~cr_forced.cr4_off) | cr_forced.cr4_on;
+	if (!vm_defaults.shadow_paging)
+		return v;
+	v = (v | CR4_PAE) & ~(u64)CR4_SHADOW_OFF;
+	return guest_cr0 & CR0_PG ? v : v & ~(u64)CR4_SHADOW_OFF_WITHOUT_PAGING;
+}
+
+/*
+ * The CPU's EFER is the guest's, except on the shadow MMU: NXE is on (shadow leaves use
+ * XD) and LME follows LMA (the CPU pages even while the guest does not, so LME without
+ * LMA would be an inconsistent state for it). Without the VMX EFER controls (Core 2) the
+ * CPU runs the guest with the host's EFER, LMA and LME set from the IA-32e mode entry
+ * control (SDM Vol. 3C 26.3.2.1); the guest sees vcpu->efer either way (EFER accesses
+ * exit).
+ */
+void vcpu_write_efer(struct vcpu *vcpu, u64 efer)
+{
+	vcpu->efer = efer;
+	u64 cpu_efer = efer;
+	if (vm_defaults.shadow_paging)
+		cpu_efer = (efer & ~(u64)EFER_LME) | EFER_NXE | (efer & EFER_LMA ? EFER_LME : 0);
+	if (vmx_controls.entry & ENTRY_LOAD_EFER)
+		vmcs_write64(VMCS_GUEST_EFER, cpu_efer);
 	u32 entry = vmcs_read32(VMCS_ENTRY_CONTROLS) & ~ENTRY_IA32E_MODE_GUEST;
 	vmcs_write32(VMCS_ENTRY_CONTROLS, entry | (efer & EFER_LMA ? ENTRY_IA32E_MODE_GUEST : 0));
 }
@@ -50,7 +94,7 @@ void vcpu_write_efer(u64 efer)
 static bool load_pae_pdptes(struct vcpu *vcpu)
 {
 	if (!(vcpu_guest_cr0(vcpu) & CR0_PG) || !(vcpu_guest_cr4(vcpu) & CR4_PAE) ||
-	    (vcpu_guest_efer() & EFER_LME))
+	    (vcpu_guest_efer(vcpu) & EFER_LME))
 		return true;
 	u64 pdpte[4];
 	u64 cr3 = vmcs_readnat(VMCS_GUEST_CR3) & ~CR3_PAE_IGNORED_BITS;
@@ -75,35 +119,49 @@ static bool cr0_is_valid(const struct vcpu *vcpu, u64 v, u64 efer)
 	return !((v & CR0_PG) && (efer & EFER_LME) && !(vcpu_guest_cr4(vcpu) & CR4_PAE));
 }
 
+/* After a CR write: the PDPTEs under EPT, the shadow root on the shadow MMU. */
+static bool paging_changed(struct vcpu *vcpu)
+{
+	if (vcpu_shadow_paging(vcpu))
+		return shadow_paging_update(vcpu, vcpu_guest_cr3(vcpu), false);
+	return load_pae_pdptes(vcpu);
+}
+
 static bool write_guest_cr0(struct vcpu *vcpu, u64 v)
 {
-	u64 efer = vcpu_guest_efer();
+	u64 efer = vcpu_guest_efer(vcpu);
 	if (!cr0_is_valid(vcpu, v, efer))
 		return false;
-	bool paging_changed = (v ^ vcpu_guest_cr0(vcpu)) & CR0_PG;
+	bool pg_changed = (v ^ vcpu_guest_cr0(vcpu)) & CR0_PG;
 	vcpu->cr0_shadow = v;
 	vmcs_writenat(VMCS_CR0_READ_SHADOW, v);
 	vmcs_writenat(VMCS_GUEST_CR0, vcpu_cr0_actual(v));
-	if (paging_changed && (efer & EFER_LME))
-		vcpu_write_efer((efer & ~EFER_LMA) | ((v & CR0_PG) ? EFER_LMA : 0));
-	return load_pae_pdptes(vcpu);
+	if (pg_changed && (efer & EFER_LME))
+		vcpu_write_efer(vcpu, (efer & ~EFER_LMA) | ((v & CR0_PG) ? EFER_LMA : 0));
+	if (pg_changed && vm_defaults.shadow_paging)	/* SMEP/SMAP follow PG there */
+		vmcs_writenat(VMCS_GUEST_CR4, vcpu_cr4_actual(vcpu->cr4_shadow, v));
+	return paging_changed(vcpu);
 }
 
 static bool write_guest_cr4(struct vcpu *vcpu, u64 v)
 {
-	if ((v & cr_forced.cr4_off) || ((vcpu_guest_efer() & EFER_LMA) && !(v & CR4_PAE)))
+	if ((v & cr_forced.cr4_off) || ((vcpu_guest_efer(vcpu) & EFER_LMA) && !(v & CR4_PAE)))
 		return false;
 	vcpu->cr4_shadow = v;
 	vmcs_writenat(VMCS_CR4_READ_SHADOW, v);
-	vmcs_writenat(VMCS_GUEST_CR4, vcpu_cr4_actual(v));
-	return load_pae_pdptes(vcpu);
+	vmcs_writenat(VMCS_GUEST_CR4, vcpu_cr4_actual(v, vcpu_guest_cr0(vcpu)));
+	return paging_changed(vcpu);
 }
 
 static bool mov_to_cr(struct vcpu *vcpu, unsigned cr, u64 v)
 {
 	switch (cr) {
 	case 0: return write_guest_cr0(vcpu, v);
-	case 3: vmcs_writenat(VMCS_GUEST_CR3, v); return load_pae_pdptes(vcpu);
+	case 3:
+		if (vcpu_shadow_paging(vcpu))
+			return shadow_paging_update(vcpu, v, true);
+		vmcs_writenat(VMCS_GUEST_CR3, v);
+		return load_pae_pdptes(vcpu);
 	case 4: return write_guest_cr4(vcpu, v);
 	}
 	return false;
@@ -121,7 +179,7 @@ void handle_cr_access(struct vcpu *vcpu)
 	case CR_MOV_FROM:
 		ok = cr == 3;
 		if (ok)
-			vcpu->regs.gpr[CR_QUAL_GPR(q)] = vmcs_readnat(VMCS_GUEST_CR3);
+			vcpu->regs.gpr[CR_QUAL_GPR(q)] = vcpu_guest_cr3(vcpu);
 		break;
 	case CR_CLTS:
 		ok = write_guest_cr0(vcpu, vcpu_guest_cr0(vcpu) & ~CR0_TS);

@@ -24,6 +24,10 @@ struct emulation {
 	bool access_at_exit_gpa;	/* the data access lay wholly at the exit's gpa */
 	bool fetch_hit_mmio;
 	u64 fetch_gpa;
+	/* A store to a shadowed guest page table: if the emulator cannot run it, the table
+	 * stops being shadowed and the guest re-runs the store itself. */
+	bool page_table_write;
+	u64 page_table_gpa;
 };
 
 /* Guest RAM for the walker: through the vCPU's last-hit memslot shortcut. */
@@ -32,29 +36,7 @@ static void *ram_hva(struct vcpu *vcpu, u64 gpa, unsigned len, bool write)
 	return memslot_gpa_to_hva(&vcpu->vm->mmu.memslots, &vcpu->mmu, gpa, len, write);
 }
 
-static int walker_read(void *ctx, u64 gpa, unsigned size, u64 *value)
-{
-	void *hva = ram_hva(ctx, gpa, size, false);
-	if (!hva)
-		return -1;
-	*value = size == 8 ? *(u64 *)hva : *(u32 *)hva;
-	return 0;
-}
 
-static int walker_cmpxchg(void *ctx, u64 gpa, unsigned size, u64 old_value, u64 new_value)
-{
-	void *hva = ram_hva(ctx, gpa, size, true);
-	if (!hva)
-		return -1;
-	bool stored = size == 8 ?
-		__atomic_compare_exchange_n((u64 *)hva, &old_value, new_value, false,
-					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST) :
-		__atomic_compare_exchange_n((u32 *)hva, (u32 *)&old_value, (u32)new_value, false,
-					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-	return stored ? 0 : GUEST_MEM_CHANGED;
-}
-
-static const struct guest_mem_ops walker_mem = { walker_read, walker_cmpxchg };
 
 static bool has_two_memory_operands(const struct x86_insn *insn)
 {
@@ -119,7 +101,8 @@ static int translate(struct emulation *emu, u64 linear, unsigned access, u64 *gp
 	if (walk_cache_lookup(cache, &emu->paging, generation, linear, access, gpa, page_hva))
 		return X86_EMUL_OK;
 	struct guest_walk_result walk;
-	switch (guest_walk(&emu->paging, &walker_mem, emu->vcpu, linear, access, &walk)) {
+	struct guest_ram ram = { &emu->vcpu->vm->mmu.memslots, &emu->vcpu->mmu };
+	switch (guest_walk(&emu->paging, &guest_ram_ops, &ram, linear, access, &walk)) {
 	case GUEST_WALK_OK:
 		*gpa = walk.gpa;
 		remember_walk(emu, cache, generation, linear, access, &walk);
@@ -214,8 +197,10 @@ static int access_memory(struct emulation *emu, u64 linear, u8 *buf, unsigned si
 		if (!hva)
 			mmio_access(emu->vcpu->vm, gpa[i], piece, len[i], write,
 				    !(exit_page && emu->exit_from_cached_spte));
-		else if (write)
+		else if (write) {
 			memcpy(hva, piece, len[i]);
+			vcpu_wrote_guest_ram(emu->vcpu->vm, gpa[i], len[i]);
+		}
 		else
 			memcpy(piece, hva, len[i]);
 	}
@@ -279,6 +264,7 @@ static void emulation_begin(struct emulation *emu, struct vcpu *vcpu)
 	emu->exit_from_cached_spte = false;
 	emu->access_at_exit_gpa = false;
 	emu->fetch_hit_mmio = false;
+	emu->page_table_write = false;
 	emu->cpl = SEGMENT_AR_DPL(vmcs_read32(VMCS_GUEST_SS_AR));
 	emu->ctxt = &vcpu->emulator;
 	emu->ctxt->ops = &emu_ops;
@@ -290,10 +276,12 @@ static void emulation_begin(struct emulation *emu, struct vcpu *vcpu)
 		emu->paging.mode = GUEST_PAGING_OFF;
 		return;
 	}
-	u64 cr4 = vcpu_guest_cr4(vcpu), efer = vcpu_guest_efer();
+	u64 cr4 = vcpu_guest_cr4(vcpu), efer = vcpu_guest_efer(vcpu);
 	emu->ctxt->mode = cpu_mode(cr0, efer, regs->rflags);
-	guest_paging_init(&emu->paging, cr0, vmcs_readnat(VMCS_GUEST_CR3), cr4, efer,
+	guest_paging_init(&emu->paging, cr0, vcpu_guest_cr3(vcpu), cr4, efer,
 			  host_cpu.phys_addr_bits, host_cpu.gbpages);
+	if (vcpu_shadow_paging(vcpu))	/* the PDPTEs loaded at MOV CR3 */
+		emu->paging.pdptes = vcpu->mmu.shadow.paging.pdptes;
 }
 
 static void emulation_commit(struct emulation *emu, u64 old_rflags, u64 old_rsp)
@@ -334,8 +322,8 @@ static bool site_kind(const struct x86_insn *insn, enum mmio_site_kind *kind)
  * compared: with CR0, CR4 and CS unchanged, it cannot change the paging mode. */
 static bool site_code_unchanged(const struct vcpu *vcpu, const struct mmio_site *site)
 {
-	if (vmcs_readnat(VMCS_GUEST_CR0) != site->cr0 || vmcs_readnat(VMCS_GUEST_CR3) != site->cr3 ||
-	    vmcs_readnat(VMCS_GUEST_CR4) != site->cr4 ||
+	if (vcpu_guest_cr0(vcpu) != site->cr0 || vcpu_guest_cr3(vcpu) != site->cr3 ||
+	    vcpu_guest_cr4(vcpu) != site->cr4 ||
 	    vcpu->vm->mmu.memslots.generation != site->generation)
 		return false;
 	for (unsigned i = 0; i < site->levels; i++)
@@ -390,8 +378,8 @@ static void remember_site(struct emulation *emu, u64 rip)
 		.kind = (u8)kind, .length = insn->length,
 		.size = insn->operand_size, .reg = reg, .opcode_slot = insn->opcode,
 		.cs_ar = cs_ar, .rip = rip, .next_rip = emu->ctxt->regs->rip, .imm = insn->imm,
-		.cr0 = vmcs_readnat(VMCS_GUEST_CR0), .cr3 = vmcs_readnat(VMCS_GUEST_CR3),
-		.cr4 = vmcs_readnat(VMCS_GUEST_CR4),
+		.cr0 = vcpu_guest_cr0(emu->vcpu), .cr3 = vcpu_guest_cr3(emu->vcpu),
+		.cr4 = vcpu_guest_cr4(emu->vcpu),
 		.generation = emu->vcpu->vm->mmu.memslots.generation,
 		.exit_gfn = gpa_to_gfn(emu->exit_gpa),
 	};
@@ -456,6 +444,10 @@ static void count_emulated(struct vm *vm, const struct x86_insn *insn)
 static void emulation_unhandled(struct emulation *emu)
 {
 	struct vcpu *vcpu = emu->vcpu;
+	if (emu->page_table_write && !emu->fetch_hit_mmio) {
+		mmu_shadow_unprotect(&vcpu->vm->mmu, gpa_to_gfn(emu->page_table_gpa));
+		return;
+	}
 	if (emu->fetch_hit_mmio) {
 		vm_stop(vcpu->vm, VM_STATUS_FAULT, "executes code from MMIO at gpa %#llx (no RAM there)",
 			(unsigned long long)emu->fetch_gpa);
@@ -503,6 +495,15 @@ void emulate_mmio(struct vcpu *vcpu, u64 gpa, bool from_cached_spte)
 	emu.exit_gpa_valid = true;
 	emu.exit_gpa = gpa;
 	emu.exit_from_cached_spte = from_cached_spte;
+	run_emulator(&emu);
+}
+
+void emulate_page_table_write(struct vcpu *vcpu, u64 gpa)
+{
+	struct emulation emu;
+	emulation_begin(&emu, vcpu);
+	emu.page_table_write = true;
+	emu.page_table_gpa = gpa;
 	run_emulator(&emu);
 }
 

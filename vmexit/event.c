@@ -74,11 +74,11 @@ void vcpu_dump_state(struct vcpu *vcpu)
 	       (unsigned long long)r[X86_RCX], (unsigned long long)r[X86_RDX]);
 	printk("  rsi %016llx  rdi %016llx  rbp %016llx\n", (unsigned long long)r[X86_RSI],
 	       (unsigned long long)r[X86_RDI], (unsigned long long)r[X86_RBP]);
-	printk("  cr0 %08llx (guest view %08llx)  cr3 %016llx  cr4 %08llx (guest view %08llx)  efer %llx\n",
+	printk("  cr0 %08llx (guest view %08llx)  cr3 %016llx (guest view %016llx)  cr4 %08llx (guest view %08llx)  efer %llx\n",
 	       (unsigned long long)vmcs_readnat(VMCS_GUEST_CR0), (unsigned long long)vcpu_guest_cr0(vcpu),
-	       (unsigned long long)vmcs_readnat(VMCS_GUEST_CR3),
+	       (unsigned long long)vmcs_readnat(VMCS_GUEST_CR3), (unsigned long long)vcpu_guest_cr3(vcpu),
 	       (unsigned long long)vmcs_readnat(VMCS_GUEST_CR4), (unsigned long long)vcpu_guest_cr4(vcpu),
-	       (unsigned long long)vcpu_guest_efer());
+	       (unsigned long long)vcpu_guest_efer(vcpu));
 	printk("  cs %04x base %llx access rights %05x\n", vmcs_read16(VMCS_GUEST_CS_SELECTOR),
 	       (unsigned long long)vmcs_readnat(VMCS_GUEST_CS_BASE), vmcs_read32(VMCS_GUEST_CS_AR));
 }

@@ -12,6 +12,7 @@ void handle_rdmsr(struct vcpu *vcpu);
 void handle_wrmsr(struct vcpu *vcpu);
 void handle_ept_violation(struct vcpu *vcpu);
 void handle_ept_misconfig(struct vcpu *vcpu);
+void handle_invlpg(struct vcpu *vcpu);
 
 /* Computes the CR0/CR4 bits VMX forces on this CPU; before any vCPU is created. */
 void cr_masks_init(void);

@@ -60,9 +60,25 @@ static s64 hc_test_exit(struct vcpu *vcpu, const struct hypercall_args *a)
 	return 0;
 }
 
+static s64 shadow_stat(const struct shadow_stats *s, u64 counter)
+{
+	switch (counter) {
+	case HC_STAT_SHADOW_PAGES_CREATED: return (s64)s->pages_created;
+	case HC_STAT_SHADOW_ROOT_LOADS: return (s64)s->root_loads;
+	case HC_STAT_SHADOW_ROOT_HITS: return (s64)s->root_hits;
+	case HC_STAT_SHADOW_PAGES_UNSHADOWED: return (s64)s->pages_unshadowed;
+	case HC_STAT_SHADOW_WRITE_PROTECT_FAULTS: return (s64)s->write_protect_faults;
+	case HC_STAT_SHADOW_PTES_PREFETCHED: return (s64)s->ptes_prefetched;
+	case HC_STAT_SHADOW_FAULTS_REFLECTED: return (s64)s->faults_reflected;
+	}
+	return -HC_EINVAL;
+}
+
 static s64 hc_stat_read(struct vcpu *vcpu, const struct hypercall_args *a)
 {
 	u64 counter = arg(a, 0);
+	if (counter >= HC_STAT_SHADOW_FIRST)
+		return shadow_stat(&vcpu->vm->mmu.shadow.stats, counter);
 	if (counter >= HC_STAT_COUNT)
 		return -HC_EINVAL;
 	return (s64)vcpu->vm->stats.counters[counter];
@@ -124,6 +140,11 @@ static s64 hc_set_switch(struct vcpu *vcpu, const struct hypercall_args *a)
 		return 0;
 	case HC_SWITCH_FAST_MMIO:
 		vcpu->vm->fast_mmio = on;
+		return 0;
+	case HC_SWITCH_SHADOW_CACHE:
+		if (!vcpu_shadow_paging(vcpu))
+			return -HC_EINVAL;
+		vcpu->vm->mmu.shadow.cache = on;
 		return 0;
 	}
 	return -HC_EINVAL;

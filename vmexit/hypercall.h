@@ -12,6 +12,12 @@
 #ifndef VIREO_HYPERCALL_H
 #define VIREO_HYPERCALL_H
 
+/* CPUID leaf 0x40000000 names Vireo ("VireoHV"); leaf 0x40000001 EAX says how it runs
+ * the VM: */
+#define VIREO_CPUID_FEATURES 0x40000001u
+#define VIREO_FEATURE_SHADOW_MMU 0x1u	/* the shadow MMU, not EPT: doorbell writes are
+					   always decoded (a #PF cannot tell a plain store) */
+
 /* Available to every VM. */
 #define HC_CONSOLE_WRITE 1	/* (gpa, length): write bytes to the VM's console; returns length */
 #define HC_STATS_DUMP 2		/* (): print the VM's statistics on the console; returns 0 */
@@ -29,6 +35,7 @@
 
 #define HC_SWITCH_MMIO_CACHE 1	/* mmio_cache=on|off */
 #define HC_SWITCH_FAST_MMIO 2	/* fast_mmio=on|off */
+#define HC_SWITCH_SHADOW_CACHE 3	/* shadow_cache=on|off; -HC_EINVAL when the VM runs on EPT */
 
 /* Counters readable with HC_STAT_READ. */
 #define HC_STAT_EXITS 0			/* all VM exits of this VM */
@@ -40,6 +47,16 @@
 #define HC_STAT_TESTDEV_DOORBELL 6	/* doorbell writes the Vireo test device received */
 #define HC_STAT_TESTDEV_LAST_VALUE 7	/* value of the last doorbell write */
 #define HC_STAT_COUNT 8
+/* The shadow MMU's counters (all 0 when the VM runs on EPT). */
+#define HC_STAT_SHADOW_FIRST 0x40
+#define HC_STAT_SHADOW_PAGES_CREATED 0x40	/* shadow pages built */
+#define HC_STAT_SHADOW_ROOT_LOADS 0x41		/* MOV CR3 and paging-mode changes */
+#define HC_STAT_SHADOW_ROOT_HITS 0x42		/* of those, roots found in the cache */
+#define HC_STAT_SHADOW_PAGES_UNSHADOWED 0x43	/* guest tables written too often to keep */
+#define HC_STAT_SHADOW_WRITE_PROTECT_FAULTS 0x44	/* guest writes to its tables, emulated */
+#define HC_STAT_SHADOW_PTES_PREFETCHED 0x45	/* of the entries written, updated in place */
+#define HC_STAT_SHADOW_FAULTS_REFLECTED 0x46	/* #PF exits that were the guest's own */
+#define HC_STAT_SHADOW_END 0x47
 
 /* Error codes (returned negated). */
 #define HC_ENOSYS 1	/* no such hypercall */

@@ -83,7 +83,7 @@ static u32 x2apic_offset(u32 msr)
 static bool read_msr(struct vcpu *vcpu, u32 msr, u64 *value)
 {
 	switch (msr) {
-	case MSR_IA32_EFER: *value = vcpu_guest_efer(); return true;
+	case MSR_IA32_EFER: *value = vcpu_guest_efer(vcpu); return true;
 	case MSR_IA32_PAT: *value = vcpu->pat; return true;
 	case MSR_IA32_APIC_BASE: *value = vcpu->apic_base; return true;
 	case MSR_IA32_TSC: *value = rdtsc() + vcpu->tsc_offset; return true;
@@ -124,11 +124,13 @@ static bool write_efer(struct vcpu *vcpu, u64 value)
 {
 	bool paging = vcpu_guest_cr0(vcpu) & CR0_PG;
 	if ((value & ~(u64)(EFER_WRITABLE | EFER_LMA)) ||
-	    (((value ^ vcpu_guest_efer()) & EFER_LME) && paging))
+	    (((value ^ vcpu_guest_efer(vcpu)) & EFER_LME) && paging))
 		return false;
 	if ((value & EFER_NXE) && !host_cpu.nx)
 		return false;
-	vcpu_write_efer((value & EFER_WRITABLE) | ((value & EFER_LME) && paging ? EFER_LMA : 0));
+	vcpu_write_efer(vcpu, (value & EFER_WRITABLE) | ((value & EFER_LME) && paging ? EFER_LMA : 0));
+	if (vcpu_shadow_paging(vcpu))	/* NXE shapes the shadow */
+		return shadow_paging_update(vcpu, vcpu_guest_cr3(vcpu), false);
 	return true;
 }
 

@@ -5,8 +5,8 @@
 
 static const char *const counter_names[HC_STAT_COUNT] = {
 	[HC_STAT_EXITS] = "exits",
-	[HC_STAT_MMIO_SLOW] = "MMIO via EPT violation (slot search)",
-	[HC_STAT_MMIO_CACHED] = "MMIO via cached spte (misconfig)",
+	[HC_STAT_MMIO_SLOW] = "MMIO via EPT violation or #PF (slot search)",
+	[HC_STAT_MMIO_CACHED] = "MMIO via cached spte (misconfig or RSVD)",
 	[HC_STAT_MMIO_FAST] = "MMIO doorbells on the fast bus",
 	[HC_STAT_MMIO_STALE] = "stale MMIO sptes dropped",
 	[HC_STAT_EMULATED] = "instructions emulated",
@@ -30,6 +30,35 @@ static void print_emulated(const struct vm *vm)
 			       i & 0xff, i >= 256 ? 19 : 22, "", (unsigned long long)vm->stats.emulated_by_opcode[i]);
 }
 
+static void print_shadow(const struct vm *vm)
+{
+	const struct mmu_shadow *s = &vm->mmu.shadow;
+	const struct { const char *name; u64 value; } rows[] = {
+		{ "shadow pages now / budget", s->npages }, { "shadow pages created", s->stats.pages_created },
+		{ "shadow pages reused", s->stats.pages_reused },
+		{ "shadow pages zapped", s->stats.pages_zapped },
+		{ "  of which reclaimed (budget)", s->stats.pages_reclaimed },
+		{ "  of which unshadowed (written often)", s->stats.pages_unshadowed },
+		{ "shadow root loads", s->stats.root_loads },
+		{ "  of which found in the cache", s->stats.root_hits },
+		{ "#PF fixed by the shadow MMU", s->stats.faults_fixed },
+		{ "#PF reflected to the guest", s->stats.faults_reflected },
+		{ "page-table writes emulated", s->stats.write_protect_faults },
+		{ "  entries of shadowed tables written", s->stats.pte_writes },
+		{ "    updated in place", s->stats.ptes_prefetched },
+		{ "    dropped", s->stats.ptes_zapped },
+		{ "INVLPG", s->stats.invlpg },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		if (i == 0)
+			printk("vm %s:   %-40s %llu / %llu\n", vm->name, rows[i].name,
+			       (unsigned long long)rows[i].value, (unsigned long long)s->max_pages);
+		else if (rows[i].value)
+			printk("vm %s:   %-40s %llu\n", vm->name, rows[i].name,
+			       (unsigned long long)rows[i].value);
+	}
+}
+
 void vm_print_stats(const struct vm *vm)
 {
 	printk("vm %s: statistics:\n", vm->name);
@@ -37,6 +66,8 @@ void vm_print_stats(const struct vm *vm)
 		if (vm->stats.counters[c])
 			printk("vm %s:   %-40s %llu\n", vm->name, counter_names[c],
 			       (unsigned long long)vm->stats.counters[c]);
+	if (vm->mmu.shadow.enabled)
+		print_shadow(vm);
 	print_exits(vm);
 	print_emulated(vm);
 }

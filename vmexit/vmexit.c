@@ -63,6 +63,10 @@ static void handle_exception_or_nmi(struct vcpu *vcpu)
 	u32 info = vmcs_read32(VMCS_EXIT_INTERRUPTION_INFO);
 	if ((info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI)
 		return;
+	if ((info & INTR_INFO_VECTOR_MASK) == X86_EXC_PF && vcpu_shadow_paging(vcpu)) {
+		handle_shadow_page_fault(vcpu);
+		return;
+	}
 	exit_unhandled(vcpu);
 }
 
@@ -101,6 +105,7 @@ const exit_handler exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_REASON_CPUID] = handle_cpuid,
 	[EXIT_REASON_GETSEC] = handle_undefined,
 	[EXIT_REASON_HLT] = handle_hlt,
+	[EXIT_REASON_INVLPG] = handle_invlpg,
 	[EXIT_REASON_INVD] = handle_cache_flush,
 	[EXIT_REASON_WBINVD] = handle_cache_flush,
 	[EXIT_REASON_RDPMC] = handle_undefined,

@@ -129,13 +129,23 @@ bool requeue_interrupted_event(struct vcpu *vcpu);
  * shadows. Set once by cr_masks_init() (vmexit/cr.c). */
 struct cr_forced_bits {
 	u64 cr0_on, cr0_off, cr4_on, cr4_off;
+	/* Owned by Vireo although VMX leaves them free: CR0.PG always (EFER.LMA follows
+	 * it), and on the shadow MMU the bits it depends on. */
+	u64 cr0_owned, cr4_owned;
 };
 extern struct cr_forced_bits cr_forced;
 
-static inline u64 vcpu_cr0_forced_mask(void) { return cr_forced.cr0_on | cr_forced.cr0_off; }
-static inline u64 vcpu_cr4_forced_mask(void) { return cr_forced.cr4_on | cr_forced.cr4_off; }
-u64 vcpu_cr0_actual(u64 guest_value);
-u64 vcpu_cr4_actual(u64 guest_value);
+static inline u64 vcpu_cr0_forced_mask(void)
+{
+	return cr_forced.cr0_on | cr_forced.cr0_off | cr_forced.cr0_owned;
+}
+static inline u64 vcpu_cr4_forced_mask(void)
+{
+	return cr_forced.cr4_on | cr_forced.cr4_off | cr_forced.cr4_owned;
+}
+/* The values the CPU runs the guest with, from the guest's own. */
+u64 vcpu_cr0_actual(u64 guest_cr0);
+u64 vcpu_cr4_actual(u64 guest_cr4, u64 guest_cr0);
 
 /* The guest's view of its control registers, assembled from the VMCS: the bits it owns
  * change without exits, the rest are in the read shadows. */
@@ -150,9 +160,41 @@ static inline u64 vcpu_guest_cr4(const struct vcpu *vcpu)
 	u64 mask = vcpu_cr4_forced_mask();
 	return (vmcs_readnat(VMCS_GUEST_CR4) & ~mask) | (vcpu->cr4_shadow & mask);
 }
-static inline u64 vcpu_guest_efer(void) { return vmcs_read64(VMCS_GUEST_EFER); }
+static inline u64 vcpu_guest_efer(const struct vcpu *vcpu) { return vcpu->efer; }
 /* Sets the guest's EFER, with the IA-32e mode entry control following EFER.LMA. */
-void vcpu_write_efer(u64 efer);
+void vcpu_write_efer(struct vcpu *vcpu, u64 efer);
+
+static inline bool vcpu_shadow_paging(const struct vcpu *vcpu)
+{
+	return vcpu->vm->mmu.shadow.enabled;
+}
+
+/* The guest's CR3: on the shadow MMU the CPU's CR3 holds the shadow root instead. */
+static inline u64 vcpu_guest_cr3(const struct vcpu *vcpu)
+{
+	if (vcpu_shadow_paging(vcpu))
+		return vcpu->mmu.shadow.paging.cr3;
+	return vmcs_readnat(VMCS_GUEST_CR3);
+}
+
+/* ---- the shadow MMU's side of the exits (vmexit/shadow.c) ---- */
+
+/* The guest's paging state changed, or may have (MOV CR3, CR0, CR4, EFER): loads the
+ * root for it when anything that shapes the shadow changed, or always when force. false:
+ * MOV CR3 must #GP (a PAE guest's PDPTE with reserved bits), or the VM was stopped. */
+bool shadow_paging_update(struct vcpu *vcpu, u64 cr3, bool force);
+/* Right before VM entry: a zapped root reloaded, the TLB flushed; false: the VM stopped. */
+bool shadow_before_entry(struct vcpu *vcpu);
+void handle_shadow_page_fault(struct vcpu *vcpu);
+/* Emulates a guest store to one of its shadowed page tables; if the emulator cannot, the
+ * table stops being shadowed and the guest re-runs the store itself. */
+void emulate_page_table_write(struct vcpu *vcpu, u64 gpa);
+/* Guest RAM written by Vireo: the shadow MMU drops what it derived from it. */
+static inline void vcpu_wrote_guest_ram(struct vm *vm, u64 gpa, u64 len)
+{
+	if (unlikely(vm->mmu.shadow.enabled))
+		mmu_shadow_guest_wrote(&vm->mmu, gpa, len);
+}
 
 /* Resets the MSRs guests reach without exits that VMX does not switch, before a VM runs. */
 void msr_reset_passthrough(void);

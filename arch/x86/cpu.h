@@ -22,6 +22,7 @@
 #define CR4_LA57 BIT(12)
 #define CR4_VMXE BIT(13)
 #define CR4_SMXE BIT(14)
+#define CR4_PCIDE BIT(17)
 #define CR4_OSXSAVE BIT(18)
 #define CR4_SMEP BIT(20)
 #define CR4_SMAP BIT(21)

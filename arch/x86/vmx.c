@@ -170,7 +170,8 @@ void vmcs_write_host_state(void)
 	vmcs_write32(VMCS_HOST_SYSENTER_CS, 0);
 	vmcs_writenat(VMCS_HOST_SYSENTER_ESP, 0);
 	vmcs_writenat(VMCS_HOST_SYSENTER_EIP, 0);
-	vmcs_write64(VMCS_HOST_EFER, rdmsr(MSR_IA32_EFER));
+	if (vmx_controls.exit & EXIT_LOAD_EFER)	/* Core 2 has neither the control nor the field */
+		vmcs_write64(VMCS_HOST_EFER, rdmsr(MSR_IA32_EFER));
 	if (vmx_controls.exit & EXIT_LOAD_PAT)
 		vmcs_write64(VMCS_HOST_PAT, rdmsr(MSR_IA32_PAT));
 	vmcs_writenat(VMCS_HOST_RIP, (u64)vmx_exit_entry);

@@ -172,4 +172,13 @@ static inline void invept(u64 type, u64 eptp)
 	asm volatile("invept %0, %1" : : "m"(descriptor), "r"(type) : "cc", "memory");
 }
 
+#define INVVPID_SINGLE_CONTEXT 1
+#define INVVPID_ALL_CONTEXTS 2
+
+static inline void invvpid(u64 type, u16 vpid)
+{
+	struct { u64 vpid, linear; } descriptor = { vpid, 0 };
+	asm volatile("invvpid %0, %1" : : "m"(descriptor), "r"(type) : "cc", "memory");
+}
+
 #endif

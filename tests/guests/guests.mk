@@ -20,8 +20,9 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,$(GUEST_LD) -Wl,-z,max-page-si
 	-Wl,-z,noexecstack -Wl,--build-id=none
 
 GUEST_TESTS := cpuid uart debug_exit hypercall msr exceptions triple_fault outside_ram \
-	platform demo mmio
+	platform demo mmio paging
 GUEST_PLAIN_ELF64 := cpuid64 mmio64
+GUEST_TESTS32 := paging32
 GUEST_BAD := not_elf.bin high_load.elf bad_checksum.elf
 
 # Library sources of both flavours; lib/ files are the hypervisor's own (freestanding).
@@ -45,6 +46,7 @@ DEMO_MODULES := $(DEMO_GUEST) name=demo
 
 .PHONY: guests
 guests: $(GUEST_TESTS:%=$(GUEST_OUT)/%.elf) $(GUEST_PLAIN_ELF64:%=$(GUEST_OUT)/%.elf) \
+	$(GUEST_TESTS32:%=$(GUEST_OUT)/%.elf) \
 	$(GUEST_BAD:%=$(GUEST_OUT)/bad/%)
 
 $(GUEST_OUT)/obj64/%.c.o: %.c
@@ -89,6 +91,12 @@ $(GUEST_PLAIN_ELF64:%=$(GUEST_OUT)/%.elf): $(GUEST_OUT)/%64.elf: \
 		$(GUEST_OUT)/obj64/tests/guests/%.c.o $(GUEST_START_ELF64) $(GUEST_LIB64) \
 		$(GUEST_LD) $(GUEST_CHECK)
 	$(call link_guest,-m64,$(GUEST_START_ELF64) $< $(GUEST_LIB64),elf64)
+
+# 32-bit multiboot flavour: NAME.elf (ELF32) from tests/guests/NAME.c.
+$(GUEST_TESTS32:%=$(GUEST_OUT)/%.elf): $(GUEST_OUT)/%.elf: \
+		$(GUEST_OUT)/obj32/tests/guests/%.c.o $(GUEST_START32) $(GUEST_LIB32) \
+		$(GUEST_LD) $(GUEST_CHECK)
+	$(call link_guest,-m32,$(GUEST_START32) $< $(GUEST_LIB32),multiboot)
 
 # Images Vireo must refuse: not an ELF; a segment far outside any RAM; a bad multiboot
 # checksum (ELF32, so it cannot pass for a plain ELF64 guest).

@@ -1,0 +1,164 @@
+/* The exits of the shadow MMU (mmu/shadow.c): guest #PF (every one is intercepted), MOV
+ * to CR3 and paging-mode changes (a root load), INVLPG; and what must happen right before
+ * VM entry (a zapped root reloaded, the TLB flushed). */
+#include "arch/x86/cpu.h"
+#include "lib/log.h"
+#include "vmexit/handlers.h"
+
+#define RFLAGS_AC BIT(18)
+/* PAE PDPTE bits that must be 0 (SDM Vol. 3A 4.4.1, table 4-8): 2:1, 8:5 and 63:MAXPHYADDR. */
+#define PAE_PDPTE_RESERVED_LOW (BITS(2, 1) | BITS(8, 5))
+#define CR3_PAE_TABLE_MASK BITS(31, 5)
+
+static u64 pdpte_reserved_bits(void)
+{
+	return PAE_PDPTE_RESERVED_LOW | BITS(63, host_cpu.phys_addr_bits);
+}
+
+/* MOV to CR3 in PAE mode loads the four PDPTEs, and #GPs if one present has a reserved
+ * bit set or they are not RAM (SDM Vol. 3A 4.4.1). */
+static bool load_guest_pdptes(struct vcpu *vcpu, u64 cr3, u64 pdptes[4])
+{
+	if (!vm_read_gpa(vcpu->vm, cr3 & CR3_PAE_TABLE_MASK, pdptes, 4 * sizeof(u64)))
+		return false;
+	for (int i = 0; i < 4; i++)
+		if ((pdptes[i] & GUEST_PTE_PRESENT) && (pdptes[i] & pdpte_reserved_bits()))
+			return false;
+	return true;
+}
+
+static bool same_paging(const struct guest_paging *a, const struct guest_paging *b)
+{
+	return a->mode == b->mode && a->cr3 == b->cr3 && a->wp == b->wp && a->nxe == b->nxe &&
+	       a->pse == b->pse && a->smep == b->smep && a->smap == b->smap;
+}
+
+bool shadow_paging_update(struct vcpu *vcpu, u64 cr3, bool force)
+{
+	struct guest_paging paging;
+	guest_paging_init(&paging, vcpu_guest_cr0(vcpu), cr3, vcpu_guest_cr4(vcpu),
+			  vcpu_guest_efer(vcpu), host_cpu.phys_addr_bits, host_cpu.gbpages);
+	if (!force && same_paging(&paging, &vcpu->mmu.shadow.paging))
+		return true;
+	u64 pdptes[4] = { 0 };
+	if (paging.mode == GUEST_PAGING_PAE && !load_guest_pdptes(vcpu, cr3, pdptes))
+		return false;
+	if (mmu_shadow_load_root(&vcpu->vm->mmu, &vcpu->mmu, &paging, pdptes) != MMU_FAULT_MAPPED) {
+		vm_stop(vcpu->vm, VM_STATUS_FAULT, "out of hypervisor memory for shadow page tables");
+		return false;
+	}
+	vmcs_writenat(VMCS_GUEST_CR3, vcpu->mmu.shadow.root_hpa);
+	return true;
+}
+
+/* Without VPID every VM entry and exit flushes the guest's TLB entries already. */
+static void flush_guest_tlb(struct vcpu *vcpu)
+{
+	if (!(vmx_controls.proc2 & SECONDARY_VPID))
+		return;
+	if (vmx_caps.ept_vpid & VPID_CAP_INVVPID_SINGLE)
+		invvpid(INVVPID_SINGLE_CONTEXT, vmcs_read16(VMCS_VPID));
+	else
+		invvpid(INVVPID_ALL_CONTEXTS, 0);
+}
+
+bool shadow_before_entry(struct vcpu *vcpu)
+{
+	bool flush;
+	switch (mmu_shadow_before_entry(&vcpu->vm->mmu, &vcpu->mmu, &flush)) {
+	case MMU_FAULT_MAPPED:
+		break;
+	case MMU_FAULT_RETRY:	/* a new root */
+		vmcs_writenat(VMCS_GUEST_CR3, vcpu->mmu.shadow.root_hpa);
+		break;
+	default:
+		vm_stop(vcpu->vm, VM_STATUS_FAULT, "out of hypervisor memory for shadow page tables");
+		return false;
+	}
+	if (flush)
+		flush_guest_tlb(vcpu);
+	return true;
+}
+
+/* The guest's own #PF. One met while delivering a #PF is a double fault (SDM Vol. 3A
+ * 6.15, table 6-5); while delivering anything else the #PF is delivered instead and the
+ * first event comes again when its cause does (a fault's instruction re-runs). */
+static void reflect_page_fault(struct vcpu *vcpu, bool delivering, u64 gva, u32 error_code)
+{
+	if (delivering && vcpu->pending.type == INTR_TYPE_HARD_EXCEPTION &&
+	    vcpu->pending.vector == X86_EXC_PF) {
+		inject_exception(vcpu, X86_EXC_DF, true, 0);
+		return;
+	}
+	inject_page_fault(vcpu, gva, error_code);
+}
+
+/* SMAP lets explicit supervisor accesses with EFLAGS.AC = 1 reach user pages. */
+static bool smap_allowed(void)
+{
+	return SEGMENT_AR_DPL(vmcs_read32(VMCS_GUEST_SS_AR)) < 3 &&
+	       (vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_AC);
+}
+
+/* A #PF with RSVD = 1 came through an MMIO spte (the "cached" path); MMIO sptes are
+ * installed on doorbell pages too here, so the emulator must look for doorbells. Doorbell
+ * writes are always decoded on the shadow MMU: a #PF's error code cannot tell a plain
+ * store from a read-modify-write, as an EPT violation's qualification can. */
+static void emulate_shadow_mmio(struct vcpu *vcpu, u64 gpa, bool via_cached_spte)
+{
+	vcpu->vm->stats.counters[via_cached_spte ? HC_STAT_MMIO_CACHED : HC_STAT_MMIO_SLOW]++;
+	emulate_mmio(vcpu, gpa, false);
+}
+
+void handle_shadow_page_fault(struct vcpu *vcpu)
+{
+	u64 gva = exit_qualification(vcpu);	/* the faulting linear address (CR2 is not written) */
+	u32 error_code = vmcs_read32(VMCS_EXIT_INTERRUPTION_ERROR_CODE);
+	bool delivering = requeue_interrupted_event(vcpu);
+	struct shadow_fault fault;
+	struct vm *vm = vcpu->vm;
+	enum mmu_fault_result result = mmu_shadow_page_fault(&vm->mmu, &vcpu->mmu, gva, error_code,
+							     smap_allowed(), &fault);
+	bool via_cached_spte = error_code & GUEST_PF_RSVD;
+	switch (result) {
+	case MMU_FAULT_MAPPED:
+		return;
+	case MMU_FAULT_RETRY:
+		if (via_cached_spte)
+			vm->stats.counters[HC_STAT_MMIO_STALE]++;
+		return;
+	case MMU_FAULT_GUEST:
+		reflect_page_fault(vcpu, delivering, gva, fault.error_code);
+		return;
+	case MMU_FAULT_MMIO:
+		if (delivering)
+			vm_stop(vm, VM_STATUS_FAULT, "delivering an exception or interrupt touches MMIO "
+				"at gpa %#llx (its IDT, GDT or stack is not in RAM)",
+				(unsigned long long)fault.gpa);
+		else
+			emulate_shadow_mmio(vcpu, fault.gpa, via_cached_spte);
+		return;
+	case MMU_FAULT_EMULATE:
+		if (!delivering)
+			emulate_page_table_write(vcpu, fault.gpa);
+		else	/* event delivery wrote a page table (its stack is one): stop shadowing it */
+			mmu_shadow_unprotect(&vm->mmu, gpa_to_gfn(fault.gpa));
+		return;
+	case MMU_FAULT_TABLE_NOT_RAM:
+		vm_stop(vm, VM_STATUS_FAULT, "a guest page table at gpa %#llx is not in RAM",
+			(unsigned long long)fault.gpa);
+		return;
+	default:
+		vm_stop(vm, VM_STATUS_FAULT, "out of hypervisor memory for shadow page tables at "
+			"linear address %#llx", (unsigned long long)gva);
+		return;
+	}
+}
+
+/* INVLPG: the shadow is kept in sync with the guest's tables, so only the TLB entry must
+ * go; the MMU drops the leaf too and flushes before the next entry. */
+void handle_invlpg(struct vcpu *vcpu)
+{
+	mmu_shadow_invlpg(&vcpu->vm->mmu, &vcpu->mmu, exit_qualification(vcpu));
+	skip_instruction(vcpu);
+}
