@@ -14,5 +14,8 @@
 #define GUEST_RAM_MIN_BYTES (2ull << 20)
 #define GUEST_RAM_DEFAULT_BYTES (32ull << 20)
 #define GUEST_RAM_MAX_BYTES (3ull << 30)	/* below the 32-bit MMIO hole */
+/* In the MMIO hole, below the devices: the read-only identity page directory a paging-off
+ * guest runs on when the CPU has EPT but no unrestricted guest (vmexit/cr.c). */
+#define GUEST_IDENTITY_PD_GPA 0xfffbc000ull
 
 #endif

@@ -67,7 +67,7 @@ static bool write_control_registers(struct vcpu *vcpu, bool long_mode)
 	u64 cr3 = long_mode ? GUEST_PML4_GPA : 0;
 	if (vcpu_shadow_paging(vcpu))
 		return shadow_paging_update(vcpu, cr3, true);
-	vmcs_writenat(VMCS_GUEST_CR3, cr3);
+	vcpu_write_guest_cr3_ept(vcpu, cr3);
 	return true;
 }
 
@@ -136,12 +136,7 @@ static const char *missing_feature(const struct guest_entry *entry)
 	if ((vmx_controls.exit & efer_switching) != efer_switching ||
 	    !(vmx_controls.entry & ENTRY_LOAD_EFER))
 		return "this CPU's VMX cannot switch IA32_EFER on entry and exit, which its guests need";
-	if (entry->mode == GUEST_ENTRY_MULTIBOOT32 &&
-	    !(vmx_controls.proc2 & SECONDARY_UNRESTRICTED_GUEST))
-		return "this CPU lacks unrestricted guest, which a paging-off multiboot guest "
-		       "needs with EPT: boot Vireo with ept=off to run it on the shadow MMU "
-		       "(plain ELF64 guests run either way)";
-	return NULL;
+	return NULL;	/* paging off without unrestricted guest: the identity map */
 }
 
 const char *vcpu_create(struct vcpu *vcpu, struct vm *vm, const struct guest_entry *entry)

@@ -106,6 +106,25 @@ static void vm_destroy(struct vm *vm)
 	free_ram(vm);
 }
 
+/* The identity map's page directory (vmexit/cr.c): 1024 4-MiB pages over 4 GiB, present,
+ * writable, user, accessed and dirty (so the CPU never writes it). One page, the same
+ * for every VM, mapped read-only at GUEST_IDENTITY_PD_GPA of each. */
+#define IDENTITY_PDE_FLAGS 0xe7u	/* P, RW, US, A, D, PS */
+static u32 identity_pd[PAGE_SIZE / sizeof(u32)] __aligned(PAGE_SIZE);
+
+static const char *map_identity_pd(struct vm *vm)
+{
+	if (!cr_forced.identity_map)
+		return NULL;
+	if (!identity_pd[0])
+		for (u32 i = 0; i < ARRAY_SIZE(identity_pd); i++)
+			identity_pd[i] = i << 22 | IDENTITY_PDE_FLAGS;
+	if (memslot_add(&vm->mmu, gpa_to_gfn(GUEST_IDENTITY_PD_GPA), 1, virt_to_phys(identity_pd),
+			MEMSLOT_READONLY, NULL))
+		return "its identity page directory could not be mapped";
+	return NULL;
+}
+
 static const char *build_vm(struct vm *vm, const struct guest_module *module)
 {
 	const char *error = vm_defaults.shadow_paging ?
@@ -117,6 +136,8 @@ static const char *build_vm(struct vm *vm, const struct guest_module *module)
 	vm->fast_mmio = vm_defaults.fast_mmio;
 	if (!error)
 		error = allocate_ram(vm);
+	if (!error)
+		error = map_identity_pd(vm);
 	if (!error)
 		error = vdev_platform_create(vm);
 	struct guest_entry entry;

@@ -100,6 +100,7 @@ struct vcpu {
 	 * vcpu_guest_cr0()/cr4(). */
 	u64 cr0_shadow, cr4_shadow;
 	u64 efer;		/* the guest's view; the CPU's is derived (vcpu_write_efer()) */
+	u64 cr3_paging_off;	/* the guest's CR3 while it runs on the identity map */
 	u64 apic_base;
 	u64 pat;
 	u64 tsc_offset;

@@ -2,6 +2,7 @@
  * guest); those are owned by the host through the guest/host masks and the guest sees its
  * own values in the read shadows. A guest write that touches an owned bit exits here. */
 #include "arch/x86/cpu.h"
+#include "vm/layout.h"
 #include "vmexit/handlers.h"
 
 /* CR4 bits a guest may not set: features hidden from it (vmexit/cpuid.c): VMX, SMX,
@@ -34,6 +35,18 @@ enum { CR_MOV_TO = 0, CR_MOV_FROM = 1, CR_CLTS = 2, CR_LMSW = 3 };
  * supervisor accesses to supervisor pages, but its direct sptes are user pages. */
 #define CR4_SHADOW_OFF_WITHOUT_PAGING (CR4_SMEP | CR4_SMAP)
 
+/*
+ * EPT without unrestricted guest (Nehalem, Bochs' corei5_lynnfield_750): VMX runs no guest
+ * with paging off, so while the guest's CR0.PG is 0 the CPU pages through the identity
+ * map, one page directory of 1024 4-MiB pages over the first 4 GiB (as KVM does), with
+ * 32-bit paging: CR4.PSE on and PAE off, SMEP and SMAP off (its pages are user pages),
+ * EFER.LME off until the guest sets PG. The guest's CR3 waits in the vCPU, with CR3
+ * exits on, until paging comes on. The page is read-only guest-physical memory of every
+ * such VM (vm_map_identity_pd()): what a guest writes there is dropped.
+ */
+#define CR4_IDENTITY_OWNED (CR4_PAE | CR4_PSE | CR4_SMEP | CR4_SMAP)
+#define CR3_EXITS (CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_CR3_STORE_EXITING)
+
 /* Computed once from the capability MSRs by cr_masks_init(). */
 struct cr_forced_bits cr_forced;
 
@@ -51,6 +64,9 @@ void cr_masks_init(void)
 		cr_forced.cr0_owned |= CR0_SHADOW_OWNED;
 		cr_forced.cr4_owned = CR4_SHADOW_OWNED;
 		cr_forced.cr4_off |= CR4_PCIDE;	/* PCID is hidden (vmexit/cpuid.c) */
+	} else if (!(vmx_controls.proc2 & SECONDARY_UNRESTRICTED_GUEST)) {
+		cr_forced.identity_map = true;
+		cr_forced.cr4_owned = CR4_IDENTITY_OWNED;
 	}
 }
 
@@ -63,16 +79,37 @@ u64 vcpu_cr0_actual(u64 v)
 u64 vcpu_cr4_actual(u64 v, u64 guest_cr0)
 {
 	v = (v & ~cr_forced.cr4_off) | cr_forced.cr4_on;
+	if (cr_forced.identity_map && !(guest_cr0 & CR0_PG))
+		return (v | CR4_PSE) & ~(u64)(CR4_PAE | CR4_SMEP | CR4_SMAP);
 	if (!vm_defaults.shadow_paging)
 		return v;
 	v = (v | CR4_PAE) & ~(u64)CR4_SHADOW_OFF;
 	return guest_cr0 & CR0_PG ? v : v & ~(u64)CR4_SHADOW_OFF_WITHOUT_PAGING;
 }
 
+/* The CPU pages even while the guest does not (shadow MMU, identity map). */
+static bool cpu_pages_for_the_guest(void)
+{
+	return vm_defaults.shadow_paging || cr_forced.identity_map;
+}
+
+void vcpu_write_guest_cr3_ept(struct vcpu *vcpu, u64 cr3)
+{
+	u32 proc = vmcs_read32(VMCS_PROC_CONTROLS) & ~(u32)CR3_EXITS;
+	if (vcpu_on_identity_map(vcpu)) {
+		vcpu->cr3_paging_off = cr3;
+		vmcs_writenat(VMCS_GUEST_CR3, GUEST_IDENTITY_PD_GPA);
+		proc |= CR3_EXITS;
+	} else {
+		vmcs_writenat(VMCS_GUEST_CR3, cr3);
+	}
+	vmcs_write32(VMCS_PROC_CONTROLS, proc);
+}
+
 /*
- * The CPU's EFER is the guest's, except on the shadow MMU: NXE is on (shadow leaves use
- * XD) and LME follows LMA (the CPU pages even while the guest does not, so LME without
- * LMA would be an inconsistent state for it). Without the VMX EFER controls (Core 2) the
+ * The CPU's EFER is the guest's, except on the shadow MMU, where NXE is on (shadow leaves
+ * use XD), and there and on the identity map LME follows LMA (the CPU pages even while
+ * the guest does not, so LME without LMA would be an inconsistent state for it). Without the VMX EFER controls (Core 2) the
  * CPU runs the guest with the host's EFER, LMA and LME set from the IA-32e mode entry
  * control (SDM Vol. 3C 26.3.2.1); the guest sees vcpu->efer either way (EFER accesses
  * exit).
@@ -82,7 +119,9 @@ void vcpu_write_efer(struct vcpu *vcpu, u64 efer)
 	vcpu->efer = efer;
 	u64 cpu_efer = efer;
 	if (vm_defaults.shadow_paging)
-		cpu_efer = (efer & ~(u64)EFER_LME) | EFER_NXE | (efer & EFER_LMA ? EFER_LME : 0);
+		cpu_efer |= EFER_NXE;
+	if (cpu_pages_for_the_guest())
+		cpu_efer = (cpu_efer & ~(u64)EFER_LME) | (efer & EFER_LMA ? EFER_LME : 0);
 	if (vmx_controls.entry & ENTRY_LOAD_EFER)
 		vmcs_write64(VMCS_GUEST_EFER, cpu_efer);
 	u32 entry = vmcs_read32(VMCS_ENTRY_CONTROLS) & ~ENTRY_IA32E_MODE_GUEST;
@@ -133,13 +172,17 @@ static bool write_guest_cr0(struct vcpu *vcpu, u64 v)
 	if (!cr0_is_valid(vcpu, v, efer))
 		return false;
 	bool pg_changed = (v ^ vcpu_guest_cr0(vcpu)) & CR0_PG;
+	u64 cr3 = vcpu_guest_cr3(vcpu);
 	vcpu->cr0_shadow = v;
 	vmcs_writenat(VMCS_CR0_READ_SHADOW, v);
 	vmcs_writenat(VMCS_GUEST_CR0, vcpu_cr0_actual(v));
 	if (pg_changed && (efer & EFER_LME))
 		vcpu_write_efer(vcpu, (efer & ~EFER_LMA) | ((v & CR0_PG) ? EFER_LMA : 0));
-	if (pg_changed && vm_defaults.shadow_paging)	/* SMEP/SMAP follow PG there */
+	if (pg_changed && cpu_pages_for_the_guest()) {	/* CR4 bits follow PG there */
 		vmcs_writenat(VMCS_GUEST_CR4, vcpu_cr4_actual(vcpu->cr4_shadow, v));
+		if (cr_forced.identity_map)	/* onto or off the identity map */
+			vcpu_write_guest_cr3_ept(vcpu, cr3);
+	}
 	return paging_changed(vcpu);
 }
 
@@ -160,7 +203,7 @@ static bool mov_to_cr(struct vcpu *vcpu, unsigned cr, u64 v)
 	case 3:
 		if (vcpu_shadow_paging(vcpu))
 			return shadow_paging_update(vcpu, v, true);
-		vmcs_writenat(VMCS_GUEST_CR3, v);
+		vcpu_write_guest_cr3_ept(vcpu, v);
 		return load_pae_pdptes(vcpu);
 	case 4: return write_guest_cr4(vcpu, v);
 	}

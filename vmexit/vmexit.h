@@ -3,6 +3,7 @@
 #ifndef VIREO_VMEXIT_VMEXIT_H
 #define VIREO_VMEXIT_VMEXIT_H
 
+#include "arch/x86/cpu.h"
 #include "arch/x86/emulate.h"
 #include "arch/x86/vmx.h"
 #include "arch/x86/x86.h"
@@ -132,6 +133,9 @@ struct cr_forced_bits {
 	/* Owned by Vireo although VMX leaves them free: CR0.PG always (EFER.LMA follows
 	 * it), and on the shadow MMU the bits it depends on. */
 	u64 cr0_owned, cr4_owned;
+	/* EPT without unrestricted guest: a guest with paging off runs on the identity map
+	 * (GUEST_IDENTITY_PD_GPA, vm/layout.h) with paging on in the CPU. */
+	bool identity_map;
 };
 extern struct cr_forced_bits cr_forced;
 
@@ -169,13 +173,24 @@ static inline bool vcpu_shadow_paging(const struct vcpu *vcpu)
 	return vcpu->vm->mmu.shadow.enabled;
 }
 
-/* The guest's CR3: on the shadow MMU the CPU's CR3 holds the shadow root instead. */
+/* Whether the CPU runs this vCPU's paging-off guest on the identity map just now. */
+static inline bool vcpu_on_identity_map(const struct vcpu *vcpu)
+{
+	return cr_forced.identity_map && !(vcpu->cr0_shadow & CR0_PG);
+}
+
+/* The guest's CR3: on the shadow MMU the CPU's CR3 holds the shadow root instead, and on
+ * the identity map the identity page directory. */
 static inline u64 vcpu_guest_cr3(const struct vcpu *vcpu)
 {
 	if (vcpu_shadow_paging(vcpu))
 		return vcpu->mmu.shadow.paging.cr3;
+	if (vcpu_on_identity_map(vcpu))
+		return vcpu->cr3_paging_off;
 	return vmcs_readnat(VMCS_GUEST_CR3);
 }
+/* The guest's MOV to CR3 (or its initial CR3) under EPT, once checked. */
+void vcpu_write_guest_cr3_ept(struct vcpu *vcpu, u64 cr3);
 
 /* ---- the shadow MMU's side of the exits (vmexit/shadow.c) ---- */
 
