@@ -1,7 +1,7 @@
 /* EPT: filled on demand. An EPT violation on a gfn in a RAM slot maps it (2M when the slot
  * allows); on a gfn in no slot it installs an MMIO spte; an EPT misconfiguration reads
- * that spte back with a lockless walk. Level numbering: 4 = PML4 ... 1 = PT. */
-#include "lib/page_alloc.h"
+ * that spte back with a lockless walk. Level numbering: 4 = PML4 ... 1 = PT. The tables
+ * are direct struct mmu_pages (mmu/mmu.c) on mmu->active_pages, the root among them. */
 #include "lib/phys.h"
 #include "lib/string.h"
 #include "mmu/internal.h"
@@ -13,42 +13,56 @@
 
 #define EPT_LEVELS 4
 
-const char *mmu_init(struct mmu *mmu, bool large_pages)
+/* EPT tables are direct pages: each maps guest-physical memory from its gfn upward. */
+static union mmu_page_role ept_role(int level)
 {
-	memset(mmu, 0, sizeof(*mmu));
-	mmu->ept_root_hpa = page_alloc_zeroed(0);
-	mmu->mmio_cache = true;
-	mmu->ept_large_pages = large_pages;
-	return mmu->ept_root_hpa ? NULL : "no memory for the EPT root";
+	union mmu_page_role role = { .word = 0 };
+	role.level = level;
+	role.direct = 1;
+	role.access = ACC_ALL;
+	return role;
 }
 
-void ept_free_tables(u64 table_hpa, int level)
+const char *mmu_ept_init(struct mmu *mmu, bool large_pages)
 {
-	/* Callers bump mmu->tables_epoch: pointers into freed tables must not be used. */
-	u64 *t = phys_to_virt(table_hpa);
-	for (int i = 0; i < SPTE_ENTRIES; i++)
-		if (spte_is_table(t[i], level))
-			ept_free_tables(spte_address(t[i]), level - 1);
-	page_free(table_hpa, 0);
+	mmu_core_init(mmu);
+	mmu->mmio_cache = true;
+	mmu->ept_large_pages = large_pages;
+	mmu->ept_root = mmu_page_alloc(mmu, 0, ept_role(EPT_LEVELS));
+	return mmu->ept_root ? NULL : "no memory for the EPT root";
+}
+
+/* Every EPT table but the root is freed and the root emptied. The flush comes last, once
+ * no entry points at a freed table; tables_epoch tells the vCPUs' last-MMIO-spte pointers
+ * that they may point into freed tables. */
+void ept_zap_all(struct mmu *mmu)
+{
+	struct mmu_page *page, *tmp;
+	list_for_each_entry_safe(page, tmp, &mmu->active_pages, active_link)
+		if (page != mmu->ept_root)
+			mmu_page_free(mmu, page);
+	memset(mmu->ept_root->spt, 0, PAGE_SIZE);
+	mmu->tables_epoch++;
+	ept_flush(mmu);
 }
 
 /* The flush comes first: the next VM's EPT root may reuse this page, and with it this
  * EPTP, whose cached translations would then point at this VM's freed pages. */
-void mmu_destroy(struct mmu *mmu)
+void ept_destroy(struct mmu *mmu)
 {
-	if (mmu->shadow.enabled)
-		shadow_destroy(mmu);
-	if (!mmu->ept_root_hpa)
+	if (!mmu->ept_root)
 		return;
 	ept_flush(mmu);
-	ept_free_tables(mmu->ept_root_hpa, EPT_LEVELS);
+	struct mmu_page *page, *tmp;
+	list_for_each_entry_safe(page, tmp, &mmu->active_pages, active_link)
+		mmu_page_free(mmu, page);
 	mmu->tables_epoch++;
-	mmu->ept_root_hpa = 0;
+	mmu->ept_root = NULL;
 }
 
 u64 mmu_eptp(const struct mmu *mmu)
 {
-	return mmu->ept_root_hpa | EPTP_WALK_LENGTH_4 | EPTP_WB;
+	return mmu->ept_root->table_hpa | EPTP_WALK_LENGTH_4 | EPTP_WB;
 }
 
 /* The entry for gfn at target_level, creating tables on the way; NULL when out of memory
@@ -56,16 +70,18 @@ u64 mmu_eptp(const struct mmu *mmu)
 static u64 *walk_create(struct mmu *mmu, gfn_t gfn, int target_level)
 {
 	struct shadow_walk walk;
-	for_each_shadow_entry(walk, mmu->ept_root_hpa, EPT_LEVELS, gfn_to_gpa(gfn)) {
+	for_each_shadow_entry(walk, mmu->ept_root->table_hpa, EPT_LEVELS, gfn_to_gpa(gfn)) {
 		if (walk.level == target_level)
 			return walk.sptep;
 		if (spte_is_present(*walk.sptep) && spte_is_large(*walk.sptep))
 			return NULL;
 		if (!spte_is_present(*walk.sptep)) {	/* empty, or an MMIO spte's page */
-			u64 hpa = page_alloc_zeroed(0);
-			if (!hpa)
+			u64 span = 1ull << (spte_level_shift(walk.level) - PAGE_SHIFT);
+			struct mmu_page *child = mmu_page_alloc(mmu, ALIGN_DOWN(gfn, span),
+								ept_role(walk.level - 1));
+			if (!child)
 				return NULL;
-			*walk.sptep = spte_make_table(hpa);
+			*walk.sptep = spte_make_table(child->table_hpa);
 		}
 	}
 	return NULL;	/* not reached: every level above target_level is a table */
@@ -73,14 +89,14 @@ static u64 *walk_create(struct mmu *mmu, gfn_t gfn, int target_level)
 
 /*
  * Lockless walk: reads only, no table is created or freed. Safe without the MMU lock
- * because tables are freed only by mmu_zap_all()/mmu_destroy(), which run when no vCPU
+ * because tables are freed only by ept_zap_all()/ept_destroy(), which run when no vCPU
  * of this VM is in the guest or in an exit handler (one CPU today; with SMP, zap-all
  * must wait for every vCPU to leave its walk first).
  */
 static u64 *walk_existing(const struct mmu *mmu, gfn_t gfn)
 {
 	struct shadow_walk walk;
-	for_each_shadow_entry(walk, mmu->ept_root_hpa, EPT_LEVELS, gfn_to_gpa(gfn))
+	for_each_shadow_entry(walk, mmu->ept_root->table_hpa, EPT_LEVELS, gfn_to_gpa(gfn))
 		;
 	return walk.sptep;
 }
@@ -174,73 +190,8 @@ static void zap_range_in(u64 *t, int level, gfn_t table_base, gfn_t base, u64 np
 	}
 }
 
-/* Shadow mode zaps everything: which sptes map a slot's gfns is known only through the
- * rmaps, and slot changes are rare (issue 8 narrows this). */
 void ept_zap_range(struct mmu *mmu, gfn_t base, u64 npages)
 {
-	if (mmu->shadow.enabled) {
-		mmu_shadow_zap_all(mmu);
-		return;
-	}
-	zap_range_in(phys_to_virt(mmu->ept_root_hpa), EPT_LEVELS, 0, base, npages);
+	zap_range_in(mmu->ept_root->spt, EPT_LEVELS, 0, base, npages);
 	ept_flush(mmu);
-}
-
-void mmu_zap_all(struct mmu *mmu)
-{
-	if (mmu->shadow.enabled) {
-		mmu_shadow_zap_all(mmu);
-		return;
-	}
-	u64 *root = phys_to_virt(mmu->ept_root_hpa);
-	for (int i = 0; i < SPTE_ENTRIES; i++) {
-		if (spte_is_table(root[i], EPT_LEVELS))
-			ept_free_tables(spte_address(root[i]), EPT_LEVELS - 1);
-		root[i] = 0;
-	}
-	mmu->tables_epoch++;
-	ept_flush(mmu);
-}
-
-/* When the generation's low bits wrap, old MMIO sptes could look current again. */
-static void after_generation_change(struct mmu *mmu)
-{
-	if (mmio_generation_bits(mmu->memslots.generation) == 0)
-		mmu_zap_all(mmu);
-}
-
-int memslot_add(struct mmu *mmu, gfn_t base_gfn, u64 npages, u64 hpa, u32 flags, u32 *id_out)
-{
-	int err = memslots_insert(&mmu->memslots, base_gfn, npages, hpa, flags, id_out);
-	if (!err)
-		after_generation_change(mmu);
-	return err;
-}
-
-int memslot_delete(struct mmu *mmu, u32 id, struct memslot *removed)
-{
-	int err = memslots_remove(&mmu->memslots, id, removed);
-	if (err)
-		return err;
-	ept_zap_range(mmu, removed->base_gfn, removed->npages);
-	after_generation_change(mmu);
-	return 0;
-}
-
-int memslot_move(struct mmu *mmu, u32 id, gfn_t new_base_gfn)
-{
-	struct memslot old;
-	int err = memslots_move(&mmu->memslots, id, new_base_gfn, &old);
-	if (err)
-		return err;
-	ept_zap_range(mmu, old.base_gfn, old.npages);
-	after_generation_change(mmu);
-	return 0;
-}
-
-void mmu_set_mmio_cache(struct mmu *mmu, bool on)
-{
-	mmu->mmio_cache = on;
-	if (!on)
-		mmu_zap_all(mmu);
 }

@@ -68,24 +68,26 @@ struct mmu_shadow {
 	struct hash_table pages_by_gfn;	/* valid pages, key gfn (the role is compared) */
 	struct hash_table pages_by_hpa;	/* every page, key table hpa >> 12 */
 	struct hash_table rmaps;	/* struct spte_ref of leaf sptes, key gfn */
-	struct list_head active;	/* every page, newest first */
-	u64 npages, max_pages;
-	u64 generation;		/* recorded by each page at creation */
+	u64 max_pages;		/* the budget for mmu->npages */
 	u64 roots_generation;	/* a root in use was zapped: vCPUs reload theirs */
 	u64 tlb_generation;	/* an spte lost rights: vCPUs flush their TLB */
 	struct shadow_stats stats;
 };
 
+struct mmu_page;
+
+/* A VM's MMU: EPT or the shadow MMU (shadow.enabled), and the table pages it owns. */
 struct mmu {
 	struct memslots memslots;
-	u64 ept_root_hpa;	/* EPT PML4 */
+	struct list_head active_pages;	/* every struct mmu_page, newest first */
+	u64 npages;		/* on active_pages */
+	u64 generation;		/* recorded by each page at creation */
+	struct mmu_page *ept_root;	/* EPT PML4 (EPT only) */
 	bool mmio_cache;	/* mmio_cache= switch: install MMIO sptes */
 	bool ept_large_pages;	/* 2M leaves where a slot allows */
 	u64 tables_epoch;	/* bumped whenever EPT tables are freed (zap-all, destroy) */
 	struct mmu_shadow shadow;
 };
-
-struct mmu_page;
 
 /* A vCPU's shadow context: the guest's paging state and the root built for it. */
 struct shadow_vcpu {
@@ -123,7 +125,9 @@ enum mmu_fault_result {
 	MMU_FAULT_TABLE_NOT_RAM,	/* shadow: a guest page table lies outside RAM */
 };
 
-const char *mmu_init(struct mmu *mmu, bool large_pages);
+/* EPT (mmu/ept.c); large_pages: 2M leaves where a slot allows. */
+const char *mmu_ept_init(struct mmu *mmu, bool large_pages);
+/* Frees every table page, for either MMU. */
 void mmu_destroy(struct mmu *mmu);
 
 /* Why a slot change was refused (returned negated). */

@@ -1,4 +1,5 @@
-/* struct mmu_page: one page-table page the shadow MMU owns, with what it shadows. */
+/* struct mmu_page: one page-table page the MMU owns (an EPT table or a shadow page), with
+ * what it maps or shadows. */
 #ifndef VIREO_MMU_MMU_PAGE_H
 #define VIREO_MMU_MMU_PAGE_H
 
@@ -21,7 +22,8 @@
  *                    under the PAE root 1 GiB, so quadrant is linear bits 31:30. 0 otherwise.
  *   direct           no guest table behind this page: it maps guest-physical memory from
  *                    gfn upward, linearly (paging off, or the 4K pieces of a guest large
- *                    page). Direct pages are never write-protection targets.
+ *                    page). Direct pages are never write-protection targets. Every EPT
+ *                    table is a direct page with access ACC_ALL and the other bits 0.
  *   access           the ACC_* rights the guest's entries above this page grant together
  *                    (for direct pages: every guest entry down to the large leaf). Leaves
  *                    combine rights across levels, so a guest table reached through
@@ -61,10 +63,12 @@ struct spte_ref {
 	u64 *sptep;
 };
 
+/* Fields after active_link up to spt are the core's (mmu/mmu.c); the others only the
+ * shadow MMU uses (EPT tables leave them 0). */
 struct mmu_page {
 	struct hlist_node gfn_link;	/* in shadow.pages_by_gfn, key = gfn (unless invalid) */
 	struct hlist_node hpa_link;	/* in shadow.pages_by_hpa, key = table hpa >> 12 */
-	struct list_head active_link;	/* shadow.active, newest first */
+	struct list_head active_link;	/* mmu->active_pages, newest first */
 	gfn_t gfn;			/* the guest table's gfn; for direct pages the first gfn mapped */
 	union mmu_page_role role;
 	u64 table_hpa;

@@ -41,7 +41,6 @@
 #define PAGES_PER_FAULT 4
 #define MIN_SHADOW_PAGES 64ull
 
-static struct kmem_cache page_cache = KMEM_CACHE_INIT(page_cache, "mmu_page", sizeof(struct mmu_page));
 static struct kmem_cache ref_cache = KMEM_CACHE_INIT(ref_cache, "spte_ref", sizeof(struct spte_ref));
 
 static struct mmu_shadow *shadow_of(struct mmu *mmu) { return &mmu->shadow; }
@@ -71,14 +70,13 @@ u64 mmu_shadow_default_pages(u64 ram_bytes)
 
 const char *mmu_shadow_init(struct mmu *mmu, u64 max_pages, bool cache, u8 guest_phys_bits)
 {
-	memset(mmu, 0, sizeof(*mmu));
+	mmu_core_init(mmu);
 	struct mmu_shadow *s = shadow_of(mmu);
 	s->enabled = true;
 	s->cache = cache;
 	s->guest_phys_bits = guest_phys_bits;
 	s->max_pages = MAX(max_pages, MIN_SHADOW_PAGES);
 	mmu->mmio_cache = spte_mmio_supported();
-	list_init(&s->active);
 	if (!hash_alloc(&s->pages_by_gfn, PAGES_HASH_ORDER) ||
 	    !hash_alloc(&s->pages_by_hpa, PAGES_HASH_ORDER) || !hash_alloc(&s->rmaps, RMAP_HASH_ORDER)) {
 		hash_free(&s->pages_by_gfn, PAGES_HASH_ORDER);
@@ -112,39 +110,21 @@ static struct mmu_page *page_of_table(struct mmu_shadow *s, u64 table_hpa)
 	panic("shadow MMU: no page for table %#llx", (unsigned long long)table_hpa);
 }
 
+static struct mmu *mmu_of(struct mmu_shadow *s) { return container_of(s, struct mmu, shadow); }
+
 static void free_page(struct mmu_shadow *s, struct mmu_page *page)
 {
 	hash_del(&page->hpa_link);
-	list_del(&page->active_link);
-	page_free(page->table_hpa, 0);
-	if (page->gfns)
-		page_free(virt_to_phys(page->gfns), 0);
-	kmem_cache_free(&page_cache, page);
-	s->npages--;
+	mmu_page_free(mmu_of(s), page);
 }
 
 static struct mmu_page *create_page(struct mmu_shadow *s, gfn_t gfn, union mmu_page_role role)
 {
-	struct mmu_page *page = kmem_cache_alloc(&page_cache);
+	struct mmu_page *page = mmu_page_alloc(mmu_of(s), gfn, role);
 	if (!page)
 		return NULL;
-	page->table_hpa = page_alloc_zeroed(0);
-	u64 gfns_hpa = role.level == 1 && !role.direct ? page_alloc(0) : 0;
-	if (!page->table_hpa || (role.level == 1 && !role.direct && !gfns_hpa)) {
-		if (page->table_hpa)
-			page_free(page->table_hpa, 0);
-		kmem_cache_free(&page_cache, page);
-		return NULL;
-	}
-	page->spt = phys_to_virt(page->table_hpa);
-	page->gfns = gfns_hpa ? phys_to_virt(gfns_hpa) : NULL;
-	page->gfn = gfn;
-	page->role = role;
-	page->generation = s->generation;
 	hash_add(&s->pages_by_gfn, &page->gfn_link, gfn);
 	hash_add(&s->pages_by_hpa, &page->hpa_link, page->table_hpa >> PAGE_SHIFT);
-	list_add(&page->active_link, &s->active);
-	s->npages++;
 	s->stats.pages_created++;
 	return page;
 }
@@ -272,7 +252,7 @@ void mmu_shadow_zap_all(struct mmu *mmu)
 {
 	struct mmu_shadow *s = shadow_of(mmu);
 	struct mmu_page *page, *tmp;
-	list_for_each_entry_safe(page, tmp, &s->active, active_link)
+	list_for_each_entry_safe(page, tmp, &mmu->active_pages, active_link)
 		zap_page(s, page);
 }
 
@@ -280,7 +260,8 @@ void mmu_shadow_zap_all(struct mmu *mmu)
 static struct mmu_page *reclaim_candidate(struct mmu_shadow *s)
 {
 	struct mmu_page *page, *fallback = NULL;
-	for (struct list_head *n = s->active.prev; n != &s->active; n = n->prev) {
+	struct list_head *pages = &mmu_of(s)->active_pages;
+	for (struct list_head *n = pages->prev; n != pages; n = n->prev) {
 		page = list_entry(n, struct mmu_page, active_link);
 		if (page->root_count || page->role.invalid)
 			continue;
@@ -295,7 +276,7 @@ static struct mmu_page *reclaim_candidate(struct mmu_shadow *s)
 /* Run before a fault or root load starts its walk, so no page it holds is reclaimed. */
 static void make_pages_available(struct mmu_shadow *s)
 {
-	while (s->npages + PAGES_PER_FAULT > s->max_pages) {
+	while (mmu_of(s)->npages + PAGES_PER_FAULT > s->max_pages) {
 		struct mmu_page *victim = reclaim_candidate(s);
 		if (!victim)
 			return;

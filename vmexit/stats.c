@@ -34,7 +34,7 @@ static void print_shadow(const struct vm *vm)
 {
 	const struct mmu_shadow *s = &vm->mmu.shadow;
 	const struct { const char *name; u64 value; } rows[] = {
-		{ "shadow pages now / budget", s->npages }, { "shadow pages created", s->stats.pages_created },
+		{ "shadow pages now / budget", vm->mmu.npages }, { "shadow pages created", s->stats.pages_created },
 		{ "shadow pages reused", s->stats.pages_reused },
 		{ "shadow pages zapped", s->stats.pages_zapped },
 		{ "  of which reclaimed (budget)", s->stats.pages_reclaimed },

@@ -3,7 +3,7 @@
  * tests/unit/shadow_model.h (shadow tables, #PFs to mmu_shadow_page_fault()) must end as
  * the reference walk of the guest's own tables does, and after every operation the
  * write-protection invariant and the page budget must hold; anything else aborts.
- * unit-sources: mmu/shadow.c mmu/memslot.c mmu/ept.c mmu/spte.c mmu/guest_walk.c lib/page_alloc.c lib/slab.c lib/bitmap.c lib/hash.c lib/panic.c lib/log.c lib/printf.c lib/string.c
+ * unit-sources: mmu/mmu.c mmu/shadow.c mmu/memslot.c mmu/ept.c mmu/spte.c mmu/guest_walk.c lib/page_alloc.c lib/slab.c lib/bitmap.c lib/hash.c lib/panic.c lib/log.c lib/printf.c lib/string.c
  */
 #include "tests/unit/shadow_model.h"
 
@@ -75,7 +75,7 @@ static void partial_store(void)
  * invariants hold. */
 static void check_state(u64 max_pages)
 {
-	CHECK(mmu.shadow.npages <= MAX(max_pages, 64));
+	CHECK(mmu.npages <= MAX(max_pages, 64));
 	check_write_protection();
 	if (unit_failures)
 		abort();

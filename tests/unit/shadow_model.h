@@ -446,7 +446,7 @@ static __unused void check_write_protection(void)
 {
 	bool ok = true;
 	struct mmu_page *page;
-	list_for_each_entry(page, &mmu.shadow.active, active_link) {
+	list_for_each_entry(page, &mmu.active_pages, active_link) {
 		if (page->role.level != 1)
 			continue;
 		for (unsigned i = 0; i < SPTE_ENTRIES; i++) {

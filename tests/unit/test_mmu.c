@@ -1,13 +1,13 @@
 /* Unit tests of the MMU core on the host: memory slots and their generation, EPT filled on
  * demand (4K and 2M leaves, read-only slots), MMIO sptes (layout, generation, staleness,
  * wrap-around), zapping on slot changes. Host memory is an arena seen through phys_to_virt.
- * unit-sources: mmu/memslot.c mmu/ept.c mmu/shadow.c mmu/spte.c mmu/guest_walk.c lib/slab.c lib/bitmap.c lib/hash.c lib/page_alloc.c lib/panic.c lib/log.c lib/printf.c lib/string.c
+ * unit-sources: mmu/mmu.c mmu/memslot.c mmu/ept.c mmu/shadow.c mmu/spte.c mmu/guest_walk.c lib/slab.c lib/bitmap.c lib/hash.c lib/page_alloc.c lib/panic.c lib/log.c lib/printf.c lib/string.c
  */
 #include <stdlib.h>
 
 #include "lib/page_alloc.h"
 #include "lib/phys.h"
-#include "mmu/mmu.h"
+#include "mmu/mmu_page.h"
 #include "mmu/shadow_walk.h"
 #include "tests/unit/unit.h"
 
@@ -36,7 +36,7 @@ static u64 leaf_of(gfn_t gfn, int *level)
 {
 	struct shadow_walk walk;
 	int last_level = 0;
-	for_each_shadow_entry(walk, mmu.ept_root_hpa, 4, gfn_to_gpa(gfn))
+	for_each_shadow_entry(walk, mmu.ept_root->table_hpa, 4, gfn_to_gpa(gfn))
 		last_level = walk.level;
 	u64 e = *walk.sptep;
 	*level = e ? last_level : 0;
@@ -49,7 +49,7 @@ static void setup_vm(void)
 {
 	memset(&vcpu, 0, sizeof(vcpu));
 	spte_format_init(SPTE_FORMAT_EPT, 46);
-	CHECK(mmu_init(&mmu, true) == NULL);
+	CHECK(mmu_ept_init(&mmu, true) == NULL);
 	ram_hpa = page_alloc_zeroed(page_order_for_size(RAM_GFNS * PAGE_SIZE));
 	CHECK(ram_hpa != 0);
 	CHECK_EQ(memslot_add(&mmu, 0, RAM_GFNS, ram_hpa, 0, NULL), 0);
@@ -255,8 +255,35 @@ static void test_zap_all(void)
 	mmu_set_mmio_cache(&mmu, true);
 	u64 free_before = page_alloc_free_pages();
 	CHECK_EQ(mmu_handle_ept_violation(&mmu, &vcpu, 0x3000, false, true), MMU_FAULT_MAPPED);
+	CHECK(mmu.npages > 1);
 	mmu_zap_all(&mmu);
 	CHECK_EQ(page_alloc_free_pages(), free_before);	/* tables freed, root kept */
+	CHECK_EQ(mmu.npages, 1);
+	CHECK(list_first_entry(&mmu.active_pages, struct mmu_page, active_link) == mmu.ept_root);
+}
+
+/* EPT tables are direct mmu_pages: each on the page list with its level and the first gfn
+ * it maps, found again by walking down from the root. */
+static void test_ept_pages(void)
+{
+	gfn_t gfn = gpa_to_gfn(0x40123000);
+	CHECK_EQ(mmu_handle_ept_violation(&mmu, &vcpu, gfn_to_gpa(gfn), false, true), MMU_FAULT_MMIO);
+	CHECK_EQ(mmu.npages, 4);	/* root, PDPT, PD, PT */
+	unsigned levels_seen = 0;
+	struct mmu_page *page;
+	list_for_each_entry(page, &mmu.active_pages, active_link) {
+		u64 span = 1ull << (spte_level_shift(page->role.level + 1) - PAGE_SHIFT);
+		CHECK(page->role.direct);
+		CHECK_EQ(page->role.access, ACC_ALL);
+		CHECK_EQ(page->gfn, page == mmu.ept_root ? 0 : ALIGN_DOWN(gfn, span));
+		levels_seen |= 1u << page->role.level;
+	}
+	CHECK_EQ(levels_seen, 0x1eu);
+	u64 free_before_destroy = page_alloc_free_pages();
+	mmu_destroy(&mmu);
+	CHECK_EQ(mmu.npages, 0);
+	CHECK(page_alloc_free_pages() >= free_before_destroy + 4);
+	CHECK(mmu_ept_init(&mmu, true) == NULL);
 }
 
 int main(void)
@@ -272,6 +299,7 @@ int main(void)
 	test_generation_wrap();
 	test_last_mmio_spte();
 	test_zap_all();
+	test_ept_pages();
 	teardown_vm();
 	return unit_done("mmu");
 }

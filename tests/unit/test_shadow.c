@@ -4,7 +4,7 @@
  * alias each other and their data, CR3 switches, guest writes to live tables, INVLPG,
  * zap-all and a small page budget; directed tests check the cache, write protection and
  * memory accounting. tests/fuzz/fuzz_shadow.c drives the same model from fuzzer input.
- * unit-sources: mmu/shadow.c mmu/memslot.c mmu/ept.c mmu/spte.c mmu/guest_walk.c lib/page_alloc.c lib/slab.c lib/bitmap.c lib/hash.c lib/panic.c lib/log.c lib/printf.c lib/string.c
+ * unit-sources: mmu/mmu.c mmu/shadow.c mmu/memslot.c mmu/ept.c mmu/spte.c mmu/guest_walk.c lib/page_alloc.c lib/slab.c lib/bitmap.c lib/hash.c lib/panic.c lib/log.c lib/printf.c lib/string.c
  */
 #include "tests/unit/shadow_model.h"
 
@@ -29,7 +29,7 @@ static void differential(enum guest_paging_mode mode, u64 max_pages, unsigned st
 		} else if (op < 97) {
 			mmu_zap_all(&mmu);
 		}
-		CHECK(mmu.shadow.npages <= MAX(max_pages, 64));
+		CHECK(mmu.npages <= MAX(max_pages, 64));
 	}
 	CHECK(emulated_writes > 0 || mode == GUEST_PAGING_OFF);
 	CHECK(mmu.shadow.stats.ptes_prefetched > 0 || mode == GUEST_PAGING_OFF);
@@ -197,11 +197,11 @@ static void test_memory_accounting(void)
 	load_root();
 	for (u64 gfn = 0; gfn < RAM_GFNS; gfn += 1)
 		CHECK_EQ(access_once(gfn << 12, GUEST_ACCESS_WRITE).kind, RAM);
-	CHECK(mmu.shadow.npages <= 64);
-	CHECK(mmu.shadow.npages > 4);
+	CHECK(mmu.npages <= 64);
+	CHECK(mmu.npages > 4);
 	mmu_zap_all(&mmu);
 	before_entry();
-	CHECK_EQ(mmu.shadow.npages, 4);	/* the four PAE quarters in use stay */
+	CHECK_EQ(mmu.npages, 4);	/* the four PAE quarters in use stay */
 	CHECK_EQ(access_once(0x5000, 0).kind, RAM);
 	vm_teardown();
 	CHECK_EQ(page_alloc_free_pages(), free_before);
