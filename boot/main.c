@@ -49,6 +49,7 @@ static void apply_vm_options(void)
 	vm_defaults.mmio_cache = o->mmio_cache;
 	vm_defaults.fast_mmio = o->fast_mmio;
 	vm_defaults.shadow_cache = o->shadow_cache;
+	vm_defaults.fast_zap = o->fast_zap;
 	vm_defaults.shadow_pages = o->shadow_pages;
 	/* The VM-exit instruction length is reliable for EPT exits on hardware; a hypervisor
 	 * running Vireo nested may leave it unset, so nested Vireo decodes instead. */

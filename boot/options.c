@@ -19,6 +19,7 @@ struct vireo_options vireo_options = {
 	.fast_mmio_length = FAST_MMIO_LENGTH_AUTO,
 	.ept = true,
 	.shadow_cache = true,
+	.fast_zap = true,
 };
 
 /* "ttyS1" with prefix "ttyS" and first '0', or "com2" with "com" and '1': the second port. */
@@ -118,6 +119,16 @@ static bool set_shadow_cache(void *ctx, const char *value, size_t len)
 	return parse_on_off(value, len, &((struct vireo_options *)ctx)->shadow_cache);
 }
 
+static bool set_zap(void *ctx, const char *value, size_t len)
+{
+	static const struct cmdline_choice zap_ways[] = { { "fast", 1 }, { "slow", 0 } };
+	int fast;
+	if (!cmdline_pick(value, len, zap_ways, ARRAY_SIZE(zap_ways), &fast))
+		return false;
+	((struct vireo_options *)ctx)->fast_zap = fast;
+	return true;
+}
+
 static bool set_shadow_pages(void *ctx, const char *value, size_t len)
 {
 	u64 pages;
@@ -164,6 +175,9 @@ static const struct cmdline_option option_table[] = {
 	  set_shadow_cache },
 	{ "shadow_pages", "a number of pages (the shadow-page budget of each VM; default 20 "
 			  "per 1000 pages of its RAM, at least 64)", set_shadow_pages },
+	{ "zap", "fast or slow (how a zap-all drops every page table: fast obsoletes them all "
+		 "with one generation bump and frees them in short batches; slow takes them "
+		 "apart entry by entry in one go, for comparison; default fast)", set_zap },
 };
 
 int options_parse(const char *cmdline)

@@ -46,6 +46,13 @@ static inline void list_del(struct list_head *node)
 	list_init(node);
 }
 
+/* Takes node off its list and puts it at the head of another. */
+static inline void list_move(struct list_head *node, struct list_head *head)
+{
+	list_del(node);
+	list_add(node, head);
+}
+
 static inline bool list_empty(const struct list_head *head)
 {
 	return head->next == head;
@@ -55,6 +62,7 @@ static inline bool list_empty(const struct list_head *head)
 
 /* The list must not be empty. */
 #define list_first_entry(head, type, member) list_entry((head)->next, type, member)
+#define list_last_entry(head, type, member) list_entry((head)->prev, type, member)
 
 #define list_next_entry(pos, member) \
 	list_entry((pos)->member.next, typeof(*(pos)), member)

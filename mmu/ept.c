@@ -32,18 +32,36 @@ const char *mmu_ept_init(struct mmu *mmu, bool large_pages)
 	return mmu->ept_root ? NULL : "no memory for the EPT root";
 }
 
-/* Every EPT table but the root is freed and the root emptied. The flush comes last, once
- * no entry points at a freed table; tables_epoch tells the vCPUs' last-MMIO-spte pointers
- * that they may point into freed tables. */
-void ept_zap_all(struct mmu *mmu)
+static void clear_entries(struct mmu_page *page)
+{
+	for (unsigned i = 0; i < SPTE_ENTRIES; i++)
+		page->spt[i] = 0;
+}
+
+/* zap=slow: every table but the root emptied entry by entry and freed, in one hold; the
+ * root is emptied. The flush comes last, once no entry points at a freed table. */
+void ept_zap_all_slow(struct mmu *mmu)
 {
 	struct mmu_page *page, *tmp;
-	list_for_each_entry_safe(page, tmp, &mmu->active_pages, active_link)
+	list_for_each_entry_safe(page, tmp, &mmu->active_pages, active_link) {
+		clear_entries(page);
 		if (page != mmu->ept_root)
 			mmu_page_free(mmu, page);
-	memset(mmu->ept_root->spt, 0, PAGE_SIZE);
-	mmu->tables_epoch++;
+	}
 	ept_flush(mmu);
+}
+
+/* Fast zap-all: the old tree, root included, is obsolete and freed whole; the vCPUs load
+ * the new, empty root before their next entry. The old EPTP's translations are flushed
+ * first, while no vCPU runs on it: its root page may come back as another EPTP. */
+bool ept_begin_fast_zap(struct mmu *mmu)
+{
+	struct mmu_page *root = mmu_page_alloc(mmu, 0, ept_role(EPT_LEVELS));
+	if (!root)
+		return false;
+	ept_flush(mmu);
+	mmu->ept_root = root;
+	return true;
 }
 
 /* The flush comes first: the next VM's EPT root may reuse this page, and with it this
@@ -56,7 +74,6 @@ void ept_destroy(struct mmu *mmu)
 	struct mmu_page *page, *tmp;
 	list_for_each_entry_safe(page, tmp, &mmu->active_pages, active_link)
 		mmu_page_free(mmu, page);
-	mmu->tables_epoch++;
 	mmu->ept_root = NULL;
 }
 
@@ -89,7 +106,7 @@ static u64 *walk_create(struct mmu *mmu, gfn_t gfn, int target_level)
 
 /*
  * Lockless walk: reads only, no table is created or freed. Safe without the MMU lock
- * because tables are freed only by ept_zap_all()/ept_destroy(), which run when no vCPU
+ * because tables are freed only by zap-all and ept_destroy(), which run when no vCPU
  * of this VM is in the guest or in an exit handler (one CPU today; with SMP, zap-all
  * must wait for every vCPU to leave its walk first).
  */
@@ -149,16 +166,17 @@ enum mmu_fault_result mmu_handle_ept_violation(struct mmu *mmu, struct mmu_vcpu 
 }
 
 /* The spte of gfn: the vCPU's last MMIO spte when it is the same gfn and no table was
- * freed since, else a lockless walk (remembered for next time). */
+ * freed since (no zap-all: the same roots_generation), else a lockless walk (remembered
+ * for next time). */
 static u64 *mmio_spte_of(struct mmu *mmu, struct mmu_vcpu *vcpu, gfn_t gfn)
 {
 	if (vcpu->last_mmio_spte && vcpu->last_mmio_gfn == gfn &&
-	    vcpu->last_mmio_epoch == mmu->tables_epoch)
+	    vcpu->last_mmio_generation == mmu->roots_generation)
 		return vcpu->last_mmio_spte;
 	u64 *spte = walk_existing(mmu, gfn);
 	vcpu->last_mmio_gfn = gfn;
 	vcpu->last_mmio_spte = spte;
-	vcpu->last_mmio_epoch = mmu->tables_epoch;
+	vcpu->last_mmio_generation = mmu->roots_generation;
 	return spte;
 }
 

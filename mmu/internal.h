@@ -12,17 +12,36 @@ void mmu_core_init(struct mmu *mmu);
  * the MMU's current generation; NULL when out of memory. */
 struct mmu_page *mmu_page_alloc(struct mmu *mmu, gfn_t gfn, union mmu_page_role role);
 void mmu_page_free(struct mmu *mmu, struct mmu_page *page);
+/* Obsolete pages (or rmap buckets) freed per hold of the MMU lock by a fast zap-all. */
+#define MMU_ZAP_BATCH 10
+void mmu_lock_break(struct mmu *mmu);
 
 int memslots_insert(struct memslots *slots, gfn_t base, u64 npages, u64 hpa, u32 flags, u32 *id_out);
 int memslots_remove(struct memslots *slots, u32 id, struct memslot *removed);
 int memslots_move(struct memslots *slots, u32 id, gfn_t new_base, struct memslot *old);
+/* memslot_find() for the MMU's own bookkeeping (no vCPU cache). */
+struct memslot *memslots_find(struct memslots *slots, gfn_t gfn);
 
 /* Invalidates the CPU's EPT-derived translations for this root (INVEPT). */
 void ept_flush(const struct mmu *mmu);
 /* Clears every leaf mapping a gfn in [base, base + npages). */
 void ept_zap_range(struct mmu *mmu, gfn_t base, u64 npages);
-void ept_zap_all(struct mmu *mmu);
 void ept_destroy(struct mmu *mmu);
+/* Zap-all, the two ways (mmu/mmu.c). Slow: every spte dropped, one page at a time. Fast:
+ * begin_fast_zap gets ready for a new generation (EPT: a new root; false when out of
+ * memory), then mmu.c frees the obsolete pages one by one, then the shadow MMU drains
+ * the obsolete rmaps. */
+void ept_zap_all_slow(struct mmu *mmu);
+bool ept_begin_fast_zap(struct mmu *mmu);
+void shadow_zap_all_slow(struct mmu *mmu);
+bool shadow_begin_fast_zap(struct mmu *mmu);
+void shadow_free_obsolete_page(struct mmu *mmu, struct mmu_page *page);
+void shadow_drain_rmaps(struct mmu *mmu);
+/* Drops the leaves that map [base, base + npages) and the shadow pages of the guest tables
+ * there, through the rmaps and the page hash, with a lock break every few gfns. */
+void shadow_zap_gfn_range(struct mmu *mmu, gfn_t base, u64 npages);
+/* Whether a slot change over this slot should zap everything instead (mmu.c). */
+bool shadow_prefers_zap_all(const struct mmu *mmu, const struct memslot *slot);
 /* Frees every shadow page and the shadow MMU's tables (mmu_destroy()). */
 void shadow_destroy(struct mmu *mmu);
 

@@ -42,6 +42,11 @@ const struct memslot *memslot_find(const struct memslots *slots, struct mmu_vcpu
 	return &slots->slots[i - 1];
 }
 
+struct memslot *memslots_find(struct memslots *slots, gfn_t gfn)
+{
+	return (struct memslot *)memslot_find(slots, NULL, gfn);
+}
+
 const struct memslot *memslot_by_id(const struct memslots *slots, u32 id)
 {
 	for (size_t i = 0; i < slots->count; i++)
@@ -82,7 +87,8 @@ int memslots_insert(struct memslots *slots, gfn_t base, u64 npages, u64 hpa, u32
 		return -MMU_ENOMEM;
 	if (overlaps_any(slots, base, npages, UINT32_MAX))
 		return -MMU_EBUSY;
-	struct memslot slot = { base, npages, hpa, flags, slots->next_id++ };
+	struct memslot slot = { .base_gfn = base, .npages = npages, .hpa = hpa, .flags = flags,
+				.id = slots->next_id++ };
 	insert_sorted(slots, &slot);
 	slots->generation++;
 	if (id_out)
@@ -112,6 +118,7 @@ int memslots_move(struct memslots *slots, u32 id, gfn_t new_base, struct memslot
 	*old = *s;
 	remove_at(slots, (size_t)(s - slots->slots));
 	moved.base_gfn = new_base;
+	moved.shadowed_tables = 0;	/* the tables at the old gfns are zapped (mmu.c) */
 	insert_sorted(slots, &moved);
 	slots->generation++;
 	return 0;

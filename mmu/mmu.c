@@ -9,6 +9,7 @@
  * mmu_error, which hypercalls pass on; a fault returns an enum mmu_fault_result, a verdict
  * that tells the exit handler what to do next (MMU_FAULT_NO_MEMORY among them).
  */
+#include "arch/x86/cpu.h"
 #include "lib/page_alloc.h"
 #include "lib/slab.h"
 #include "lib/string.h"
@@ -65,14 +66,130 @@ void mmu_page_free(struct mmu *mmu, struct mmu_page *page)
 	mmu->npages--;
 }
 
+/* ---- the MMU lock ----------------------------------------------------------------------- */
+
+/*
+ * One lock per VM. Zap-all and slot changes take it; the fault paths run on the VM's one
+ * vCPU and will take it with SMP. Each hold is timed (stats.lock_hold_max), so the
+ * statistics show the longest stretch any operation keeps the MMU to itself.
+ */
+static void mmu_lock(struct mmu *mmu)
+{
+	mmu->lock_taken_tsc = rdtsc();
+}
+
+static void mmu_unlock(struct mmu *mmu)
+{
+	u64 held = rdtsc() - mmu->lock_taken_tsc;
+	mmu->stats.lock_hold_max = MAX(mmu->stats.lock_hold_max, held);
+	mmu->stats.last_op_hold_max = MAX(mmu->stats.last_op_hold_max, held);
+}
+
+/* A zap-all or a slot change: the MMU lock held from here to mmu_op_end(), with breaks.
+ * Returns the start time for mmu_op_end(). */
+static u64 mmu_op_begin(struct mmu *mmu)
+{
+	mmu->stats.last_op_hold_max = 0;
+	u64 start = rdtsc();
+	mmu_lock(mmu);
+	return start;
+}
+
+static void mmu_op_end(struct mmu *mmu, u64 start)
+{
+	mmu_unlock(mmu);
+	mmu->stats.last_op_ticks = rdtsc() - start;
+}
+
+/* Lets whoever waits for the lock in (a vCPU's fault, an exit on another CPU). */
+void mmu_lock_break(struct mmu *mmu)
+{
+	mmu_unlock(mmu);
+	mmu_lock(mmu);
+}
+
 /* ---- zap-all and teardown ----------------------------------------------------------------- */
+
+/* zap=slow: every page taken apart spte by spte, in one hold (the seed's zap-all). */
+static void zap_all_slow(struct mmu *mmu)
+{
+	if (mmu->shadow.enabled)
+		shadow_zap_all_slow(mmu);
+	else
+		ept_zap_all_slow(mmu);
+	mmu->roots_generation++;
+}
+
+/* The oldest pages sit at the tail of active_pages: free from there until a current one. */
+static void free_obsolete_pages(struct mmu *mmu)
+{
+	unsigned in_batch = 0;
+	while (!list_empty(&mmu->active_pages)) {
+		struct mmu_page *page = list_last_entry(&mmu->active_pages, struct mmu_page, active_link);
+		if (!mmu_page_is_obsolete(mmu, page))
+			break;
+		if (in_batch == MMU_ZAP_BATCH) {
+			mmu_lock_break(mmu);
+			in_batch = 0;
+		}
+		if (in_batch++ == 0)
+			mmu->stats.zap_batches++;
+		if (mmu->shadow.enabled)
+			shadow_free_obsolete_page(mmu, page);
+		else
+			mmu_page_free(mmu, page);
+		mmu->stats.obsolete_pages_freed++;
+	}
+}
+
+/*
+ * Fast zap-all (KVM's kvm_mmu_zap_all_fast): one generation bump makes every page obsolete
+ * at once, and the reload request makes every vCPU leave its root before its next entry;
+ * then the obsolete pages are freed in batches of MMU_ZAP_BATCH, whole, without visiting
+ * their sptes: EPT tables have no links, and a shadow page's rmaps go with the whole
+ * rmap table and its parent links with it (every parent is obsolete too).
+ */
+static void zap_all_fast(struct mmu *mmu)
+{
+	mmu->generation++;
+	bool ready = mmu->shadow.enabled ? shadow_begin_fast_zap(mmu) : ept_begin_fast_zap(mmu);
+	if (!ready) {		/* no memory for a new EPT root: the old one is emptied */
+		mmu->generation--;
+		zap_all_slow(mmu);
+		return;
+	}
+	mmu->roots_generation++;
+	free_obsolete_pages(mmu);
+	if (mmu->shadow.enabled)
+		shadow_drain_rmaps(mmu);
+}
+
+/* With the MMU lock held. */
+static void zap_all_locked(struct mmu *mmu)
+{
+	u64 start = rdtsc();
+	if (mmu->zap_slow)
+		zap_all_slow(mmu);
+	else
+		zap_all_fast(mmu);
+	mmu->stats.zap_alls++;
+	mmu->stats.zap_ticks += rdtsc() - start;
+}
 
 void mmu_zap_all(struct mmu *mmu)
 {
-	if (mmu->shadow.enabled)
-		mmu_shadow_zap_all(mmu);
-	else
-		ept_zap_all(mmu);
+	u64 start = mmu_op_begin(mmu);
+	zap_all_locked(mmu);
+	mmu_op_end(mmu, start);
+}
+
+bool mmu_ept_root_changed(struct mmu *mmu, struct mmu_vcpu *vcpu)
+{
+	if (likely(vcpu->roots_generation == mmu->roots_generation))
+		return false;
+	vcpu->roots_generation = mmu->roots_generation;
+	mmu->stats.root_reloads++;
+	return true;
 }
 
 void mmu_destroy(struct mmu *mmu)
@@ -85,15 +202,23 @@ void mmu_destroy(struct mmu *mmu)
 
 /* ---- slot changes ---------------------------------------------------------------------- */
 
-/* The sptes that map [base, base + npages), which has just left a slot. The shadow MMU
- * zaps everything: which sptes map a slot's gfns it knows only through the rmaps, and
- * slot changes are rare (issue 8 narrows this). */
-static void zap_gfn_range(struct mmu *mmu, gfn_t base, u64 npages)
+/*
+ * The sptes that map the gfns of a slot that has just gone (deleted, or moved away from
+ * them). EPT clears them in its tables, a walk of the range alone. The shadow MMU drops
+ * them through the rmaps, with the shadow pages of the guest tables that lived there,
+ * unless the slot held most of those tables: then a zap-all is cheaper
+ * (shadow_prefers_zap_all()). docs/design.md lists which change zaps what.
+ */
+static void zap_slot_range(struct mmu *mmu, const struct memslot *gone)
 {
-	if (mmu->shadow.enabled)
-		mmu_shadow_zap_all(mmu);
+	u64 start = mmu_op_begin(mmu);
+	if (!mmu->shadow.enabled)
+		ept_zap_range(mmu, gone->base_gfn, gone->npages);
+	else if (shadow_prefers_zap_all(mmu, gone))
+		zap_all_locked(mmu);
 	else
-		ept_zap_range(mmu, base, npages);
+		shadow_zap_gfn_range(mmu, gone->base_gfn, gone->npages);
+	mmu_op_end(mmu, start);
 }
 
 /* Every slot change bumps the slot generation, which makes every MMIO spte installed
@@ -120,7 +245,7 @@ int memslot_delete(struct mmu *mmu, u32 id, struct memslot *removed)
 	int err = memslots_remove(&mmu->memslots, id, removed);
 	if (err)
 		return err;
-	zap_gfn_range(mmu, removed->base_gfn, removed->npages);
+	zap_slot_range(mmu, removed);
 	after_generation_change(mmu);
 	return 0;
 }
@@ -132,7 +257,7 @@ int memslot_move(struct mmu *mmu, u32 id, gfn_t new_base_gfn)
 	int err = memslots_move(&mmu->memslots, id, new_base_gfn, &old);
 	if (err)
 		return err;
-	zap_gfn_range(mmu, old.base_gfn, old.npages);
+	zap_slot_range(mmu, &old);
 	after_generation_change(mmu);
 	return 0;
 }

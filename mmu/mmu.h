@@ -26,6 +26,9 @@ struct memslot {
 	u64 hpa;		/* host-physical address backing base_gfn; contiguous */
 	u32 flags;		/* MEMSLOT_* */
 	u32 id;
+	/* Shadow MMU: current pages mirroring a guest table that lies in the slot (not those
+	 * created while their gfn was in no slot). Only chooses how a slot change zaps. */
+	u64 shadowed_tables;
 };
 
 /* Sorted by base_gfn, disjoint. */
@@ -60,7 +63,9 @@ struct shadow_stats {
  *   updates the shadow (mmu_shadow_guest_wrote()), so shadows never go out of sync;
  * - a page with root_count > 0 is never freed, only marked invalid;
  * - every spte that loses rights or goes away bumps tlb_generation before the guest runs
- *   again; a root that is zapped bumps roots_generation. */
+ *   again; a root that is zapped bumps mmu->roots_generation;
+ * - rmaps holds the leaves of current-generation pages only: a fast zap-all moves the
+ *   whole table to rmaps_draining, emptied before the zap-all returns. */
 struct mmu_shadow {
 	bool enabled;
 	bool cache;		/* shadow_cache=: keep shadow trees across CR3 switches */
@@ -68,24 +73,54 @@ struct mmu_shadow {
 	struct hash_table pages_by_gfn;	/* valid pages, key gfn (the role is compared) */
 	struct hash_table pages_by_hpa;	/* every page, key table hpa >> 12 */
 	struct hash_table rmaps;	/* struct spte_ref of leaf sptes, key gfn */
+	struct hash_table rmaps_draining;	/* the obsolete pages' rmaps, being freed */
+	struct list_head obsolete_roots;	/* obsolete pages still some vCPU's root */
 	u64 max_pages;		/* the budget for mmu->npages */
-	u64 roots_generation;	/* a root in use was zapped: vCPUs reload theirs */
+	u64 guest_tables;	/* current pages mirroring a guest table (not direct ones) */
 	u64 tlb_generation;	/* an spte lost rights: vCPUs flush their TLB */
 	struct shadow_stats stats;
 };
 
+/* What zap-all and the MMU lock cost, printed with the VM's statistics. */
+struct mmu_stats {
+	u64 zap_alls;
+	u64 obsolete_pages_freed;	/* by fast zap-alls (a root in use: once released) */
+	u64 zap_batches;	/* holds of the MMU lock that freed obsolete pages */
+	u64 lock_hold_max;	/* the longest hold of the MMU lock, in TSC ticks */
+	u64 last_op_hold_max;	/* the same, within the last zap-all or slot change */
+	u64 last_op_ticks;	/* the whole of that operation, lock breaks included */
+	u64 zap_ticks;		/* every zap-all's, in all */
+	u64 root_reloads;	/* vCPUs that found their root gone before an entry */
+};
+
 struct mmu_page;
 
-/* A VM's MMU: EPT or the shadow MMU (shadow.enabled), and the table pages it owns. */
+/*
+ * A VM's MMU: EPT or the shadow MMU (shadow.enabled), and the table pages it owns.
+ * Three generations, each with the invariant it protects:
+ * - memslots.generation: bumped by every slot change. A cached MMIO spte carries its low
+ *   bits and a vCPU's last-hit slot its value: neither is trusted under another one.
+ * - generation: recorded by each page at creation. A page of an older one is obsolete: no
+ *   lookup returns it and no vCPU enters the guest through it. Fast zap-all bumps it, and
+ *   frees every obsolete page (a root still in use: when released) before it returns, so
+ *   at most two generations' pages exist and a wrap of the counter is harmless.
+ * - roots_generation: bumped when pages a vCPU's tree reached may be freed (either zap-all,
+ *   a zapped shadow root). This is the reload request: each vCPU compares it with the value
+ *   it loaded its root under, on the entry path, before every VM entry. A vCPU's pointer
+ *   into EPT tables (last_mmio_spte) is valid for one roots_generation too.
+ */
 struct mmu {
 	struct memslots memslots;
 	struct list_head active_pages;	/* every struct mmu_page, newest first */
-	u64 npages;		/* on active_pages */
-	u64 generation;		/* recorded by each page at creation */
+	u64 npages;		/* on active_pages or shadow.obsolete_roots */
+	u64 generation;
+	u64 roots_generation;
 	struct mmu_page *ept_root;	/* EPT PML4 (EPT only) */
 	bool mmio_cache;	/* mmio_cache= switch: install MMIO sptes */
 	bool ept_large_pages;	/* 2M leaves where a slot allows */
-	u64 tables_epoch;	/* bumped whenever EPT tables are freed (zap-all, destroy) */
+	bool zap_slow;		/* zap=slow: zap-all walks and drops every spte in one hold */
+	u64 lock_taken_tsc;	/* when the MMU lock was last taken */
+	struct mmu_stats stats;
 	struct mmu_shadow shadow;
 };
 
@@ -97,19 +132,21 @@ struct shadow_vcpu {
 	struct mmu_page *pae_roots[4];	/* other modes: what pae_root_hpa's entries point at */
 	u64 pae_root_hpa;	/* a PAE PDPT below 4 GiB, the CPU's CR3 in those modes */
 	u64 root_hpa;		/* the CR3 the CPU runs the guest on */
-	u64 roots_generation, tlb_generation;	/* the MMU's, when last acted on */
+	u64 tlb_generation;	/* the MMU's, when last acted on */
 	bool tlb_flush;		/* flush before the next entry (root switch, INVLPG) */
 };
 
-/* Per-vCPU: the last slot a lookup hit, valid for one generation (KVM's last-used slot);
- * and where the last MMIO spte a misconfiguration read lives, valid while no EPT table
- * has been freed (tables_epoch): a device polled in a loop exits on one gfn again and again. */
+/* Per-vCPU: the last slot a lookup hit, valid for one slot generation (KVM's last-used
+ * slot); where the last MMIO spte a misconfiguration read lives, valid for one MMU
+ * generation (a device polled in a loop exits on one gfn again and again); the
+ * roots_generation its root was loaded under. */
 struct mmu_vcpu {
 	size_t last_slot;
 	u64 last_slot_generation;
 	gfn_t last_mmio_gfn;
 	u64 *last_mmio_spte;
-	u64 last_mmio_epoch;
+	u64 last_mmio_generation;
+	u64 roots_generation;
 	struct shadow_vcpu shadow;
 };
 
@@ -180,8 +217,13 @@ enum mmu_fault_result mmu_handle_ept_misconfig(struct mmu *mmu, struct mmu_vcpu 
 
 /* The EPT pointer for the VMCS: WB, 4-level walk (SDM Vol. 3C 25.6.11). */
 u64 mmu_eptp(const struct mmu *mmu);
-/* Drops every spte (MMIO and RAM); the next accesses fault them back in. */
+/* Drops every spte (MMIO and RAM); the next accesses fault them back in. Fast (the
+ * default): bumps the generation and frees the obsolete pages in batches, the MMU lock
+ * released between them; zap=slow: every spte dropped one by one in one hold. */
 void mmu_zap_all(struct mmu *mmu);
+/* Before an EPT VM entry: whether the EPT root changed since this vCPU loaded it (then the
+ * caller writes mmu_eptp() to the VMCS). */
+bool mmu_ept_root_changed(struct mmu *mmu, struct mmu_vcpu *vcpu);
 void mmu_set_mmio_cache(struct mmu *mmu, bool on);
 
 /* ---- shadow paging (mmu/shadow.c) ---- */
@@ -220,6 +262,5 @@ void mmu_shadow_guest_wrote(struct mmu *mmu, u64 gpa, u64 len);
 /* Stops shadowing gfn (its pages are zapped, so the guest may write it freely); used
  * when a write to it cannot be emulated. */
 void mmu_shadow_unprotect(struct mmu *mmu, gfn_t gfn);
-void mmu_shadow_zap_all(struct mmu *mmu);
 
 #endif

@@ -80,6 +80,13 @@ struct mmu_page {
 	u64 generation;			/* the MMU's when the page was created */
 };
 
+/* Created before the last zap-all: found by no lookup, freed by the zap-all (or, for a
+ * root in use, when its last vCPU lets go of it). */
+static inline bool mmu_page_is_obsolete(const struct mmu *mmu, const struct mmu_page *page)
+{
+	return page->generation != mmu->generation;
+}
+
 /* The gfn the leaf at index maps (level-1 pages only). */
 static inline gfn_t mmu_page_leaf_gfn(const struct mmu_page *page, unsigned index)
 {

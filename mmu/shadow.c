@@ -40,6 +40,8 @@
 /* Shadow pages one fault can create: levels 3 to 1, and one spare. */
 #define PAGES_PER_FAULT 4
 #define MIN_SHADOW_PAGES 64ull
+/* Buckets visited plus entries freed per hold of the MMU lock while rmaps drain. */
+#define RMAP_DRAIN_BATCH (16 * MMU_ZAP_BATCH)
 
 static struct kmem_cache ref_cache = KMEM_CACHE_INIT(ref_cache, "spte_ref", sizeof(struct spte_ref));
 
@@ -63,6 +65,14 @@ static void hash_free(struct hash_table *table, unsigned order)
 	table->buckets = NULL;
 }
 
+static void free_hashes(struct mmu_shadow *s)
+{
+	hash_free(&s->pages_by_gfn, PAGES_HASH_ORDER);
+	hash_free(&s->pages_by_hpa, PAGES_HASH_ORDER);
+	hash_free(&s->rmaps, RMAP_HASH_ORDER);
+	hash_free(&s->rmaps_draining, RMAP_HASH_ORDER);
+}
+
 u64 mmu_shadow_default_pages(u64 ram_bytes)
 {
 	return MAX((ram_bytes >> PAGE_SHIFT) * 20 / 1000, MIN_SHADOW_PAGES);
@@ -77,10 +87,11 @@ const char *mmu_shadow_init(struct mmu *mmu, u64 max_pages, bool cache, u8 guest
 	s->guest_phys_bits = guest_phys_bits;
 	s->max_pages = MAX(max_pages, MIN_SHADOW_PAGES);
 	mmu->mmio_cache = spte_mmio_supported();
+	list_init(&s->obsolete_roots);
 	if (!hash_alloc(&s->pages_by_gfn, PAGES_HASH_ORDER) ||
-	    !hash_alloc(&s->pages_by_hpa, PAGES_HASH_ORDER) || !hash_alloc(&s->rmaps, RMAP_HASH_ORDER)) {
-		hash_free(&s->pages_by_gfn, PAGES_HASH_ORDER);
-		hash_free(&s->pages_by_hpa, PAGES_HASH_ORDER);
+	    !hash_alloc(&s->pages_by_hpa, PAGES_HASH_ORDER) || !hash_alloc(&s->rmaps, RMAP_HASH_ORDER) ||
+	    !hash_alloc(&s->rmaps_draining, RMAP_HASH_ORDER)) {
+		free_hashes(s);
 		return "no memory for the shadow MMU's hash tables";
 	}
 	return NULL;
@@ -118,6 +129,18 @@ static void free_page(struct mmu_shadow *s, struct mmu_page *page)
 	mmu_page_free(mmu_of(s), page);
 }
 
+/* Keeps guest_tables and the slots' shadowed_tables as a page that mirrors a guest table
+ * enters or leaves pages_by_gfn (a fast zap-all resets them all to 0 instead). */
+static void count_guest_table(struct mmu_shadow *s, const struct mmu_page *page, int delta)
+{
+	if (page->role.direct)
+		return;
+	s->guest_tables += (u64)(s64)delta;
+	struct memslot *slot = memslots_find(&mmu_of(s)->memslots, page->gfn);
+	if (slot && (delta > 0 || slot->shadowed_tables))
+		slot->shadowed_tables += (u64)(s64)delta;
+}
+
 static struct mmu_page *create_page(struct mmu_shadow *s, gfn_t gfn, union mmu_page_role role)
 {
 	struct mmu_page *page = mmu_page_alloc(mmu_of(s), gfn, role);
@@ -126,7 +149,15 @@ static struct mmu_page *create_page(struct mmu_shadow *s, gfn_t gfn, union mmu_p
 	hash_add(&s->pages_by_gfn, &page->gfn_link, gfn);
 	hash_add(&s->pages_by_hpa, &page->hpa_link, page->table_hpa >> PAGE_SHIFT);
 	s->stats.pages_created++;
+	count_guest_table(s, page, +1);
 	return page;
+}
+
+/* A current page that mirrors a guest table (pages_by_gfn also holds direct pages, and
+ * obsolete ones while a zap-all frees them). */
+static bool shadows_guest_table(struct mmu_shadow *s, const struct mmu_page *page)
+{
+	return !page->role.direct && !mmu_page_is_obsolete(mmu_of(s), page);
 }
 
 /* Whether gfn holds a guest table some valid shadow page mirrors. */
@@ -134,7 +165,7 @@ static bool gfn_is_shadowed(struct mmu_shadow *s, gfn_t gfn)
 {
 	struct mmu_page *page;
 	hash_for_each_possible(&s->pages_by_gfn, page, gfn_link, gfn)
-		if (!page->role.direct)
+		if (shadows_guest_table(s, page))
 			return true;
 	return false;
 }
@@ -240,20 +271,79 @@ static void zap_page(struct mmu_shadow *s, struct mmu_page *page)
 	if (page->role.invalid)
 		return;
 	hash_del(&page->gfn_link);
+	count_guest_table(s, page, -1);
 	if (page->root_count) {
 		page->role.invalid = 1;
-		s->roots_generation++;
+		mmu_of(s)->roots_generation++;
 		return;
 	}
 	free_page(s, page);
 }
 
-void mmu_shadow_zap_all(struct mmu *mmu)
+/* zap=slow: every page zapped spte by spte, in one hold. */
+void shadow_zap_all_slow(struct mmu *mmu)
 {
 	struct mmu_shadow *s = shadow_of(mmu);
 	struct mmu_page *page, *tmp;
 	list_for_each_entry_safe(page, tmp, &mmu->active_pages, active_link)
 		zap_page(s, page);
+}
+
+/* ---- fast zap-all (mmu/mmu.c) ------------------------------------------------------ */
+
+/* Every leaf spte's rmap entry moves with the whole table: the new generation starts with
+ * an empty one. rmaps_draining is empty here, as every fast zap-all drains it. */
+bool shadow_begin_fast_zap(struct mmu *mmu)
+{
+	struct mmu_shadow *s = shadow_of(mmu);
+	struct hash_table old = s->rmaps;
+	s->rmaps = s->rmaps_draining;
+	s->rmaps_draining = old;
+	s->guest_tables = 0;
+	for (size_t i = 0; i < mmu->memslots.count; i++)
+		mmu->memslots.slots[i].shadowed_tables = 0;
+	return true;
+}
+
+/* An obsolete page, freed whole: its entries are not visited (their rmap entries go with
+ * rmaps_draining, and the children they point at are obsolete and freed too); the
+ * entries that point at it belong to obsolete parents, so only the refs are freed. A root
+ * still in use waits on obsolete_roots for put_root(). */
+void shadow_free_obsolete_page(struct mmu *mmu, struct mmu_page *page)
+{
+	struct mmu_shadow *s = shadow_of(mmu);
+	if (!page->role.invalid)
+		hash_del(&page->gfn_link);
+	page->role.invalid = 1;
+	if (page->root_count) {
+		list_move(&page->active_link, &s->obsolete_roots);
+		return;
+	}
+	while (page->parents) {
+		struct spte_ref *ref = page->parents;
+		page->parents = ref->next;
+		kmem_cache_free(&ref_cache, ref);
+	}
+	free_page(s, page);
+}
+
+/* Frees rmaps_draining's entries, RMAP_DRAIN_BATCH buckets or entries per hold. */
+void shadow_drain_rmaps(struct mmu *mmu)
+{
+	struct hash_table *t = &shadow_of(mmu)->rmaps_draining;
+	unsigned work = 0;
+	for (u64 b = 0; b <= t->mask; b++) {
+		while (t->buckets[b].first) {
+			struct spte_ref *ref = container_of(t->buckets[b].first, struct spte_ref, link);
+			hash_del(&ref->link);
+			kmem_cache_free(&ref_cache, ref);
+			work++;
+		}
+		if (++work >= RMAP_DRAIN_BATCH) {
+			mmu_lock_break(mmu);
+			work = 0;
+		}
+	}
 }
 
 /* The oldest page no vCPU uses as a root, preferring one no entry points at. */
@@ -287,16 +377,27 @@ static void make_pages_available(struct mmu_shadow *s)
 
 /* ---- roots ------------------------------------------------------------------------- */
 
+/* A zap-all may have freed what this vCPU's tree points at: the tree is walked (faults,
+ * INVLPG) only once the vCPU has reloaded its root (mmu_shadow_before_entry()). */
+static bool root_is_stale(const struct mmu *mmu, const struct mmu_vcpu *vcpu)
+{
+	return vcpu->roots_generation != mmu->roots_generation;
+}
+
 /* An invalid root may have gained entries from a fault handled before its vCPU reloaded:
- * they are dropped with it. */
+ * they are dropped with it. An obsolete one is freed whole (shadow_free_obsolete_page()). */
 static void put_root(struct mmu_shadow *s, struct mmu_page **root)
 {
 	struct mmu_page *page = *root;
 	*root = NULL;
-	if (page && --page->root_count == 0 && page->role.invalid) {
-		drop_all_sptes(s, page);
-		free_page(s, page);
+	if (!page || --page->root_count || !page->role.invalid)
+		return;
+	if (mmu_page_is_obsolete(mmu_of(s), page)) {
+		shadow_free_obsolete_page(mmu_of(s), page);
+		return;
 	}
+	drop_all_sptes(s, page);
+	free_page(s, page);
 }
 
 static void release_roots(struct mmu_shadow *s, struct shadow_vcpu *sv)
@@ -331,7 +432,7 @@ static struct mmu_page *get_page(struct mmu *mmu, gfn_t gfn, union mmu_page_role
 	struct mmu_shadow *s = shadow_of(mmu);
 	struct mmu_page *page;
 	hash_for_each_possible(&s->pages_by_gfn, page, gfn_link, gfn) {
-		if (page->role.word == role.word) {
+		if (page->role.word == role.word && !mmu_page_is_obsolete(mmu, page)) {
 			s->stats.pages_reused++;
 			return page;
 		}
@@ -398,7 +499,7 @@ enum mmu_fault_result mmu_shadow_load_root(struct mmu *mmu, struct mmu_vcpu *vcp
 	struct guest_paging p = *paging;	/* paging may be &sv->paging */
 	release_roots(s, sv);
 	if (!s->cache)
-		mmu_shadow_zap_all(mmu);	/* shadow_cache=off: every switch starts afresh */
+		mmu_zap_all(mmu);	/* shadow_cache=off: every switch starts afresh */
 	make_pages_available(s);
 	s->stats.root_loads++;
 	u64 created = s->stats.pages_created;
@@ -408,7 +509,7 @@ enum mmu_fault_result mmu_shadow_load_root(struct mmu *mmu, struct mmu_vcpu *vcp
 		memmove(sv->pdptes, pdptes, sizeof(sv->pdptes));	/* may be sv->pdptes */
 		sv->paging.pdptes = sv->pdptes;
 	}
-	sv->roots_generation = s->roots_generation;
+	vcpu->roots_generation = mmu->roots_generation;
 	sv->tlb_flush = true;	/* the guest's MOV CR3 or mode change flushes its TLB */
 	union mmu_page_role role = base_role(&p);
 	bool ok;
@@ -430,8 +531,9 @@ enum mmu_fault_result mmu_shadow_before_entry(struct mmu *mmu, struct mmu_vcpu *
 	struct mmu_shadow *s = shadow_of(mmu);
 	struct shadow_vcpu *sv = &vcpu->shadow;
 	enum mmu_fault_result result = MMU_FAULT_MAPPED;
-	if (sv->roots_generation != s->roots_generation) {
+	if (root_is_stale(mmu, vcpu)) {
 		u64 old_root = sv->root_hpa;
+		mmu->stats.root_reloads++;
 		result = mmu_shadow_load_root(mmu, vcpu, &sv->paging, sv->pdptes);
 		if (result == MMU_FAULT_MAPPED && sv->root_hpa != old_root)
 			result = MMU_FAULT_RETRY;
@@ -484,13 +586,40 @@ static unsigned access_above(const struct shadow_vcpu *sv, const struct guest_wa
 	return acc;
 }
 
+/*
+ * The rights the guest gives a leaf for this walk and access: its entries' together, less
+ * write until the guest's entry is dirty (so the first write faults and the walker sets
+ * D). With CR0.WP = 0 a supervisor write may go to a read-only page: the leaf then allows
+ * writes but only supervisor accesses (and no fetch with SMEP), so a user access faults
+ * again and is judged afresh.
+ */
+static unsigned guest_leaf_access(const struct shadow_vcpu *sv, const struct guest_walk_result *walk,
+				  unsigned access)
+{
+	unsigned acc = guest_access(sv, walk);
+	if (sv->paging.mode == GUEST_PAGING_OFF)
+		return acc;
+	if (!sv->paging.wp && (access & GUEST_ACCESS_WRITE) && !(access & GUEST_ACCESS_USER) &&
+	    !(acc & ACC_WRITE)) {
+		acc = (acc | ACC_WRITE) & ~ACC_USER;
+		if (sv->paging.smep)
+			acc &= ~ACC_EXEC;
+	}
+	if (!(walk->pte[walk->level - 1] & GUEST_PTE_DIRTY))
+		acc &= ~ACC_WRITE;
+	return acc;
+}
+
 /* The page the entry at parent_level for gva must point at: the guest's table one level
  * down when the guest has one there, else a direct page for that part of the guest large
  * page (or of guest-physical memory, with paging off). Its role carries the rights the
  * guest's entries above it grant: leaves combine them with their own, so one guest table
- * reached through entries granting different rights gets one shadow page per rights. */
+ * reached through entries granting different rights gets one shadow page per rights. A
+ * direct page's role carries its leaves' rights, direct_access (guest_leaf_access()), so
+ * two guest large pages share it only while they give their leaves the same rights (the
+ * same dirty state among them). */
 static struct mmu_page *child_for(struct mmu *mmu, const struct shadow_vcpu *sv, int parent_level,
-				  u64 gva, const struct guest_walk_result *walk)
+				  u64 gva, const struct guest_walk_result *walk, unsigned direct_access)
 {
 	union mmu_page_role role = base_role(&sv->paging);
 	unsigned level = (unsigned)parent_level - 1;
@@ -502,36 +631,18 @@ static struct mmu_page *child_for(struct mmu *mmu, const struct shadow_vcpu *sv,
 		return get_page(mmu, guest_walk_table_gfn(walk, level), role);
 	}
 	role.direct = 1;
-	role.access = guest_access(sv, walk);
-	/* Its leaves are made writable only while the guest's large entry is dirty: a page
-	 * built after a write must not be reused once the guest clears D again. */
-	if (sv->paging.mode != GUEST_PAGING_OFF && !(walk->pte[walk->level - 1] & GUEST_PTE_DIRTY))
-		role.access &= ~ACC_WRITE;
+	role.access = direct_access;
 	u64 span = 1ull << (SPTE_LEVEL_BITS * level);	/* gfns the direct page maps */
 	return get_page(mmu, ALIGN_DOWN(gpa_to_gfn(walk->gpa), span), role);
 }
 
-/*
- * The leaf's rights: the guest's, less write until the guest's entry is dirty (so the
- * first write faults and the walker sets D), less write on a shadowed guest table or a
- * read-only slot. With CR0.WP = 0 a supervisor write may go to a read-only page: the leaf
- * then allows writes but only supervisor accesses (and no fetch with SMEP), so a user
- * access faults again and is judged afresh.
- */
+/* The leaf's rights: the guest's (guest_leaf_access()), less write on a shadowed guest
+ * table or a read-only slot. */
 static unsigned leaf_access(struct mmu_shadow *s, const struct shadow_vcpu *sv,
 			    const struct guest_walk_result *walk, const struct memslot *slot,
 			    unsigned access)
 {
-	unsigned acc = guest_access(sv, walk);
-	bool off = sv->paging.mode == GUEST_PAGING_OFF;
-	if (!off && !sv->paging.wp && (access & GUEST_ACCESS_WRITE) &&
-	    !(access & GUEST_ACCESS_USER) && !(acc & ACC_WRITE)) {
-		acc = (acc | ACC_WRITE) & ~ACC_USER;
-		if (sv->paging.smep)
-			acc &= ~ACC_EXEC;
-	}
-	if (!off && !(walk->pte[walk->level - 1] & GUEST_PTE_DIRTY))
-		acc &= ~ACC_WRITE;
+	unsigned acc = guest_leaf_access(sv, walk, access);
 	if ((slot->flags & MEMSLOT_READONLY) || gfn_is_shadowed(s, gpa_to_gfn(walk->gpa)))
 		acc &= ~ACC_WRITE;
 	return acc;
@@ -549,18 +660,32 @@ static enum mmu_fault_result install_leaf(struct mmu_shadow *s, struct mmu_page 
 	return MMU_FAULT_MAPPED;
 }
 
+/* Whether the table spte's child is the one this walk needs: any guest table's shadow is
+ * (its role follows from the guest's entries above, which cannot change unseen); a direct
+ * page only while its leaves' rights are still the ones this access gives (KVM's
+ * validate_direct_spte()). */
+static bool child_fits(struct mmu_shadow *s, u64 spte, unsigned direct_access)
+{
+	const struct mmu_page *child = page_of_table(s, spte_address(spte));
+	return !child->role.direct || child->role.access == direct_access;
+}
+
 /* Walks the shadow tree for gva, building what is missing, to the level-1 page. */
 static struct mmu_page *walk_to_leaf_page(struct mmu *mmu, struct shadow_vcpu *sv, u64 gva,
-					  const struct guest_walk_result *walk)
+					  const struct guest_walk_result *walk, unsigned access)
 {
 	struct mmu_shadow *s = shadow_of(mmu);
+	unsigned direct_access = guest_leaf_access(sv, walk, access);
 	int level;
 	struct mmu_page *page = tree_top(sv, gva, &level);
 	for (; page && level > 1; level--) {
 		page->write_count = 0;	/* a fault through it: still in use as a page table */
-		u64 *sptep = &page->spt[spte_index(gva, level)];
+		unsigned index = spte_index(gva, level);
+		u64 *sptep = &page->spt[index];
+		if (spte_is_table(*sptep, level) && !child_fits(s, *sptep, direct_access))
+			drop_spte(s, page, index);
 		if (!spte_is_table(*sptep, level)) {
-			struct mmu_page *child = child_for(mmu, sv, level, gva, walk);
+			struct mmu_page *child = child_for(mmu, sv, level, gva, walk, direct_access);
 			if (!child || !parent_add(child, sptep))
 				return NULL;
 			*sptep = spte_make_table(child->table_hpa);
@@ -577,7 +702,7 @@ static enum mmu_fault_result map_gva(struct mmu *mmu, struct shadow_vcpu *sv, u6
 				     const struct memslot *slot, unsigned access)
 {
 	struct mmu_shadow *s = shadow_of(mmu);
-	struct mmu_page *page = walk_to_leaf_page(mmu, sv, gva, walk);
+	struct mmu_page *page = walk_to_leaf_page(mmu, sv, gva, walk, access);
 	if (!page)
 		return MMU_FAULT_NO_MEMORY;
 	gfn_t gfn = gpa_to_gfn(walk->gpa);
@@ -587,23 +712,25 @@ static enum mmu_fault_result map_gva(struct mmu *mmu, struct shadow_vcpu *sv, u6
 			    spte_make_leaf(memslot_gfn_to_hpa(slot, gfn), acc, false));
 }
 
-/* An MMIO spte remembers the guest's rights in bits the CPU never reads (the entry
- * faults on its reserved bit first), so a repeated access is checked without a walk. */
+/* An MMIO spte remembers the rights its leaf would have (guest_leaf_access()) in bits the
+ * CPU never reads (the entry faults on its reserved bit first), so a repeated access is
+ * checked without a walk. Leaf rights, not the guest entries' own: every guest mapping
+ * that shares a direct page gives its leaves the same ones. */
 #define SHADOW_MMIO_ACCESS_SHIFT 8
 static_assert(((ACC_ALL << SHADOW_MMIO_ACCESS_SHIFT) &
 	       (SPTE_SHADOW_MMIO_MASK | SPTE_SHADOW_MMIO_GFN_MASK | SPTE_SOFTWARE_PRESENT)) == 0,
 	      "the MMIO spte's access bits lie in bits 10:8");
 
 static void install_mmio(struct mmu *mmu, struct shadow_vcpu *sv, u64 gva,
-			 const struct guest_walk_result *walk)
+			 const struct guest_walk_result *walk, unsigned access)
 {
-	struct mmu_page *page = walk_to_leaf_page(mmu, sv, gva, walk);
+	struct mmu_page *page = walk_to_leaf_page(mmu, sv, gva, walk, access);
 	if (!page)
 		return;
 	unsigned index = spte_index(gva, 1);
 	drop_spte(shadow_of(mmu), page, index);
 	page->spt[index] = spte_make_mmio(gpa_to_gfn(walk->gpa), mmu->memslots.generation) |
-			   (u64)guest_access(sv, walk) << SHADOW_MMIO_ACCESS_SHIFT;
+			   (u64)guest_leaf_access(sv, walk, access) << SHADOW_MMIO_ACCESS_SHIFT;
 }
 
 /* Whether rights allow the access without a closer look; false sends it the slow way. */
@@ -645,6 +772,8 @@ enum mmu_fault_result mmu_shadow_page_fault(struct mmu *mmu, struct mmu_vcpu *vc
 {
 	struct mmu_shadow *s = shadow_of(mmu);
 	struct shadow_vcpu *sv = &vcpu->shadow;
+	if (root_is_stale(mmu, vcpu))
+		return MMU_FAULT_RETRY;		/* the access faults again on the new root */
 	if (error_code & GUEST_PF_RSVD)
 		return rsvd_fault(mmu, sv, gva, error_code, out);
 	make_pages_available(s);
@@ -671,7 +800,7 @@ enum mmu_fault_result mmu_shadow_page_fault(struct mmu *mmu, struct mmu_vcpu *vc
 	bool write = access & GUEST_ACCESS_WRITE;
 	if (!slot || (write && (slot->flags & MEMSLOT_READONLY))) {
 		if (!slot && mmu->mmio_cache && !(access & GUEST_ACCESS_FETCH))
-			install_mmio(mmu, sv, gva, &walk);
+			install_mmio(mmu, sv, gva, &walk, access);
 		return MMU_FAULT_MMIO;
 	}
 	if (write && gfn_is_shadowed(s, gfn)) {
@@ -689,6 +818,8 @@ void mmu_shadow_invlpg(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva)
 	int top = sv->paging.mode == GUEST_PAGING_4LEVEL ? 4 : 3;
 	s->stats.invlpg++;
 	sv->tlb_flush = true;
+	if (root_is_stale(mmu, vcpu))
+		return;		/* the new root has no entry for gva yet */
 	for_each_shadow_entry(walk, sv->root_hpa, top, gva) {
 		if (walk.level == 1) {
 			struct mmu_page *page = page_of_table(s, virt_to_phys(walk.table));
@@ -790,7 +921,7 @@ static void guest_wrote_page(struct mmu *mmu, gfn_t gfn, unsigned offset, unsign
 	struct mmu_page *page;
 	struct hlist_node *tmp;
 	hash_for_each_possible_safe(&s->pages_by_gfn, page, tmp, gfn_link, gfn) {
-		if (page->role.direct)
+		if (!shadows_guest_table(s, page))
 			continue;
 		unsigned bytes = page->role.has_4_byte_gpte ? 4 : 8;
 		u64 gpte;
@@ -823,25 +954,70 @@ void mmu_shadow_guest_wrote(struct mmu *mmu, u64 gpa, u64 len)
 	}
 }
 
+/* Zaps the pages that mirror the guest table at gfn; returns how many. */
+static unsigned zap_tables_at(struct mmu_shadow *s, gfn_t gfn)
+{
+	struct mmu_page *page;
+	struct hlist_node *tmp;
+	unsigned zapped = 0;
+	hash_for_each_possible_safe(&s->pages_by_gfn, page, tmp, gfn_link, gfn) {
+		if (shadows_guest_table(s, page)) {
+			zap_page(s, page);
+			zapped++;
+		}
+	}
+	return zapped;
+}
+
 void mmu_shadow_unprotect(struct mmu *mmu, gfn_t gfn)
 {
 	struct mmu_shadow *s = shadow_of(mmu);
-	struct mmu_page *page;
-	struct hlist_node *tmp;
-	hash_for_each_possible_safe(&s->pages_by_gfn, page, tmp, gfn_link, gfn) {
-		if (!page->role.direct) {
-			zap_page(s, page);
-			s->stats.pages_unshadowed++;
-		}
+	s->stats.pages_unshadowed += zap_tables_at(s, gfn);
+}
+
+/* ---- slot changes (mmu/mmu.c) ------------------------------------------------------ */
+
+/* gfns visited per hold of the MMU lock by a range zap. */
+#define RANGE_ZAP_BATCH 64
+
+/* Drops every leaf that maps gfn (its rmap empties as they go). */
+static void zap_leaves_of(struct mmu_shadow *s, gfn_t gfn)
+{
+	struct hlist_node *node;
+	while ((node = hlist_find_key(hash_bucket(&s->rmaps, gfn)->first, gfn))) {
+		u64 *sptep = container_of(node, struct spte_ref, link)->sptep;
+		u64 *table = (u64 *)ALIGN_DOWN((uintptr_t)sptep, PAGE_SIZE);
+		drop_spte(s, page_of_table(s, virt_to_phys(table)), (unsigned)(sptep - table));
 	}
+}
+
+void shadow_zap_gfn_range(struct mmu *mmu, gfn_t base, u64 npages)
+{
+	struct mmu_shadow *s = shadow_of(mmu);
+	for (u64 i = 0; i < npages; i++) {
+		zap_leaves_of(s, base + i);
+		zap_tables_at(s, base + i);
+		if ((i + 1) % RANGE_ZAP_BATCH == 0)
+			mmu_lock_break(mmu);
+	}
+}
+
+/*
+ * A range zap tears down the slot's guest-table shadows one spte at a time; a fast zap-all
+ * drops every page whole, without visiting an spte, and the cache refills on demand. So
+ * the range zap is chosen while the slot holds at most half of the shadowed guest tables:
+ * it then keeps more of the cache than it tears down.
+ */
+bool shadow_prefers_zap_all(const struct mmu *mmu, const struct memslot *slot)
+{
+	return 2 * slot->shadowed_tables > mmu->shadow.guest_tables;
 }
 
 void shadow_destroy(struct mmu *mmu)
 {
 	struct mmu_shadow *s = shadow_of(mmu);
-	mmu_shadow_zap_all(mmu);
-	hash_free(&s->pages_by_gfn, PAGES_HASH_ORDER);
-	hash_free(&s->pages_by_hpa, PAGES_HASH_ORDER);
-	hash_free(&s->rmaps, RMAP_HASH_ORDER);
+	ASSERT(list_empty(&s->obsolete_roots));	/* the vCPUs let go of their roots first */
+	shadow_zap_all_slow(mmu);
+	free_hashes(s);
 	s->enabled = false;
 }

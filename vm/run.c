@@ -25,6 +25,17 @@ static void report_entry_failure(struct vcpu *vcpu, u32 reason)
 	vm_stop(vcpu->vm, VM_STATUS_FAULT, "VM entry failed: %s", exit_reason_name(basic));
 }
 
+/* The reload request of a zap-all (mmu/mmu.h, roots_generation) is honoured here, before
+ * every entry: no vCPU enters the guest on an obsolete root. */
+static bool mmu_before_entry(struct vcpu *vcpu)
+{
+	if (vcpu_shadow_paging(vcpu))
+		return shadow_before_entry(vcpu);
+	if (unlikely(mmu_ept_root_changed(&vcpu->vm->mmu, &vcpu->mmu)))
+		vmcs_write64(VMCS_EPT_POINTER, mmu_eptp(&vcpu->vm->mmu));
+	return true;
+}
+
 void vcpu_run(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
@@ -33,7 +44,7 @@ void vcpu_run(struct vcpu *vcpu)
 	cpu_reset_unswitched_state();
 	vm->state = VM_RUNNING;
 	while (vm->state == VM_RUNNING) {
-		if (vcpu_shadow_paging(vcpu) && !shadow_before_entry(vcpu))
+		if (!mmu_before_entry(vcpu))
 			break;
 		if (vcpu->pending.valid)
 			inject_pending_event(vcpu);

@@ -16,7 +16,7 @@
 
 #define GUEST_LINE_MAX 200	/* bytes of guest text per console line */
 
-struct vm_defaults vm_defaults = { .mmio_cache = true, .fast_mmio = true };
+struct vm_defaults vm_defaults = { .mmio_cache = true, .fast_mmio = true, .fast_zap = true };
 /* VMs run one after the other, each to its end: one VM object serves them all. */
 static struct vm the_vm;
 
@@ -133,6 +133,7 @@ static const char *build_vm(struct vm *vm, const struct guest_module *module)
 				host_cpu.phys_addr_bits) :
 		mmu_ept_init(&vm->mmu, vmx_caps.ept_vpid & EPT_CAP_2M_PAGES);
 	vm->mmu.mmio_cache = vm_defaults.mmio_cache && spte_mmio_supported();
+	vm->mmu.zap_slow = !vm_defaults.fast_zap;
 	vm->fast_mmio = vm_defaults.fast_mmio;
 	if (!error)
 		error = allocate_ram(vm);

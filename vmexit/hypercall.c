@@ -74,9 +74,27 @@ static s64 shadow_stat(const struct shadow_stats *s, u64 counter)
 	return -HC_EINVAL;
 }
 
+static s64 mmu_stat(const struct mmu *mmu, u64 counter)
+{
+	switch (counter) {
+	case HC_STAT_MMU_ZAP_ALLS: return (s64)mmu->stats.zap_alls;
+	case HC_STAT_MMU_OBSOLETE_FREED: return (s64)mmu->stats.obsolete_pages_freed;
+	case HC_STAT_MMU_ZAP_BATCHES: return (s64)mmu->stats.zap_batches;
+	case HC_STAT_MMU_LOCK_HOLD_MAX: return (s64)mmu->stats.lock_hold_max;
+	case HC_STAT_MMU_ROOT_RELOADS: return (s64)mmu->stats.root_reloads;
+	case HC_STAT_MMU_PAGES: return (s64)mmu->npages;
+	case HC_STAT_MMU_LAST_OP_HOLD_MAX: return (s64)mmu->stats.last_op_hold_max;
+	case HC_STAT_MMU_LAST_OP_TICKS: return (s64)mmu->stats.last_op_ticks;
+	case HC_STAT_MMU_ZAP_TICKS: return (s64)mmu->stats.zap_ticks;
+	}
+	return -HC_EINVAL;
+}
+
 static s64 hc_stat_read(struct vcpu *vcpu, const struct hypercall_args *a)
 {
 	u64 counter = arg(a, 0);
+	if (counter >= HC_STAT_MMU_FIRST)
+		return mmu_stat(&vcpu->vm->mmu, counter);
 	if (counter >= HC_STAT_SHADOW_FIRST)
 		return shadow_stat(&vcpu->vm->mmu.shadow.stats, counter);
 	if (counter >= HC_STAT_COUNT)
@@ -146,8 +164,17 @@ static s64 hc_set_switch(struct vcpu *vcpu, const struct hypercall_args *a)
 			return -HC_EINVAL;
 		vcpu->vm->mmu.shadow.cache = on;
 		return 0;
+	case HC_SWITCH_FAST_ZAP:
+		vcpu->vm->mmu.zap_slow = !on;
+		return 0;
 	}
 	return -HC_EINVAL;
+}
+
+static s64 hc_zap_all(struct vcpu *vcpu, const struct hypercall_args *a)
+{
+	mmu_zap_all(&vcpu->vm->mmu);
+	return 0;
 }
 
 static const hypercall_fn calls[] = {
@@ -162,6 +189,7 @@ static const hypercall_fn management_calls[] = {
 	[HC_MEMSLOT_DELETE - HC_MGMT_FIRST] = hc_memslot_delete,
 	[HC_MEMSLOT_MOVE - HC_MGMT_FIRST] = hc_memslot_move,
 	[HC_SET_SWITCH - HC_MGMT_FIRST] = hc_set_switch,
+	[HC_ZAP_ALL - HC_MGMT_FIRST] = hc_zap_all,
 };
 
 static s64 hypercall(struct vcpu *vcpu, u64 nr, const struct hypercall_args *args)

@@ -30,12 +30,14 @@
 #define HC_MEMSLOT_DELETE 0x101	/* (slot id): the gfns become MMIO (no slot) */
 #define HC_MEMSLOT_MOVE 0x102	/* (slot id, new gfn) */
 #define HC_SET_SWITCH 0x103	/* (switch HC_SWITCH_*, value 0 or 1) */
+#define HC_ZAP_ALL 0x104	/* (): drop every spte of the VM now (zap=fast or slow); returns 0 */
 
 #define HC_SLOT_READONLY 1u
 
 #define HC_SWITCH_MMIO_CACHE 1	/* mmio_cache=on|off */
 #define HC_SWITCH_FAST_MMIO 2	/* fast_mmio=on|off */
 #define HC_SWITCH_SHADOW_CACHE 3	/* shadow_cache=on|off; -HC_EINVAL when the VM runs on EPT */
+#define HC_SWITCH_FAST_ZAP 4	/* zap=fast (1) or slow (0) */
 
 /* Counters readable with HC_STAT_READ. */
 #define HC_STAT_EXITS 0			/* all VM exits of this VM */
@@ -57,6 +59,18 @@
 #define HC_STAT_SHADOW_PTES_PREFETCHED 0x45	/* of the entries written, updated in place */
 #define HC_STAT_SHADOW_FAULTS_REFLECTED 0x46	/* #PF exits that were the guest's own */
 #define HC_STAT_SHADOW_END 0x47
+
+#define HC_STAT_MMU_FIRST 0x50
+#define HC_STAT_MMU_ZAP_ALLS 0x50		/* zap-alls, either way */
+#define HC_STAT_MMU_OBSOLETE_FREED 0x51	/* pages freed by fast zap-alls */
+#define HC_STAT_MMU_ZAP_BATCHES 0x52		/* holds of the MMU lock that freed them */
+#define HC_STAT_MMU_LOCK_HOLD_MAX 0x53	/* the longest MMU-lock hold, TSC ticks */
+#define HC_STAT_MMU_ROOT_RELOADS 0x54	/* entries that found their root gone */
+#define HC_STAT_MMU_PAGES 0x55		/* table pages the MMU holds now */
+#define HC_STAT_MMU_LAST_OP_HOLD_MAX 0x56	/* the longest hold in the last zap-all or slot change */
+#define HC_STAT_MMU_LAST_OP_TICKS 0x57	/* that whole operation, TSC ticks */
+#define HC_STAT_MMU_ZAP_TICKS 0x58		/* all zap-alls' work, TSC ticks */
+#define HC_STAT_MMU_END 0x59
 
 /* Error codes (returned negated). */
 #define HC_ENOSYS 1	/* no such hypercall */

@@ -59,6 +59,24 @@ static void print_shadow(const struct vm *vm)
 	}
 }
 
+/* Zap-alls and the MMU lock; nothing when the VM never zapped. */
+static void print_mmu(const struct vm *vm)
+{
+	const struct mmu_stats *m = &vm->mmu.stats;
+	const struct { const char *name; u64 value; } rows[] = {
+		{ "zap-alls", m->zap_alls },
+		{ "  obsolete pages freed", m->obsolete_pages_freed },
+		{ "  batches (MMU-lock holds)", m->zap_batches },
+		{ "  zap-all work (ticks)", m->zap_ticks },
+		{ "longest MMU-lock hold (ticks)", m->lock_hold_max },
+		{ "root reloads", m->root_reloads },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++)
+		if (rows[i].value)
+			printk("vm %s:   %-40s %llu\n", vm->name, rows[i].name,
+			       (unsigned long long)rows[i].value);
+}
+
 void vm_print_stats(const struct vm *vm)
 {
 	printk("vm %s: statistics:\n", vm->name);
@@ -68,6 +86,7 @@ void vm_print_stats(const struct vm *vm)
 			       (unsigned long long)vm->stats.counters[c]);
 	if (vm->mmu.shadow.enabled)
 		print_shadow(vm);
+	print_mmu(vm);
 	print_exits(vm);
 	print_emulated(vm);
 }

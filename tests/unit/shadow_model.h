@@ -21,7 +21,7 @@
 #include "lib/page_alloc.h"
 #include "lib/phys.h"
 #include "mmu/mmu.h"
-#include "mmu/mmu_page.h"
+#include "mmu/internal.h"
 #include "mmu/spte.h"
 #include "tests/unit/unit.h"
 
@@ -118,9 +118,11 @@ static int no_write(void *ctx, u64 gpa, unsigned size, u64 old_value, u64 new_va
 
 static const struct guest_mem_ops host_mem = { host_read, no_write };
 
+static bool gpa_is_ram(u64 gpa);
+
 static int guest_read_only(void *ctx, u64 gpa, unsigned size, u64 *value)
 {
-	if (gpa + size > RAM_GFNS * PAGE_SIZE)
+	if (!gpa_is_ram(gpa))
 		return -1;
 	return host_read(ctx, ram_hpa + gpa, size, value);
 }
@@ -178,7 +180,12 @@ struct outcome {
 	u32 error_code;
 };
 
-static bool gpa_is_ram(u64 gpa) { return gpa < RAM_GFNS * PAGE_SIZE; }
+/* RAM is what the slots cover (a test may split, delete and re-add them, always backed
+ * at ram_hpa + gpa). */
+static bool gpa_is_ram(u64 gpa)
+{
+	return gpa < RAM_GFNS * PAGE_SIZE && memslot_find(&mmu.memslots, NULL, gpa_to_gfn(gpa));
+}
 
 static struct outcome reference(u64 gva, unsigned access)
 {

@@ -241,7 +241,7 @@ static void test_pick(void)
 static const struct vireo_options defaults = {
 	.console_port = 0x3f8, .loglevel = LOG_INFO, .exit = EXIT_HALT,
 	.mmio_cache = true, .fast_mmio = true, .fast_mmio_length = FAST_MMIO_LENGTH_AUTO,
-	.ept = true, .shadow_cache = true,
+	.ept = true, .shadow_cache = true, .fast_zap = true,
 };
 
 static int parse_options(const char *line)
@@ -260,6 +260,7 @@ static void test_vireo_defaults(void)
 	CHECK_EQ(vireo_options.fast_mmio_length, FAST_MMIO_LENGTH_AUTO);
 	CHECK(vireo_options.ept && vireo_options.shadow_cache);
 	CHECK_EQ(vireo_options.shadow_pages, 0);	/* 0: derived from each VM's RAM */
+	CHECK(vireo_options.fast_zap);
 }
 
 static void test_vireo_options(void)
@@ -306,7 +307,7 @@ static void test_vireo_unknown(void)
 {
 	CHECK_EQ(parse_options("console=ttyS1 quiet"), 1);
 	CHECK_EQ(vireo_options.console_port, 0x2f8);
-	CHECK_CONSOLE_HAS("cmdline: unknown option 'quiet' ignored; known options: console= loglevel= exit= mmio_cache= fast_mmio= fast_mmio_length= ept= shadow_cache= shadow_pages=\n");
+	CHECK_CONSOLE_HAS("cmdline: unknown option 'quiet' ignored; known options: console= loglevel= exit= mmio_cache= fast_mmio= fast_mmio_length= ept= shadow_cache= shadow_pages= zap=\n");
 	CHECK_CONSOLE_HAS("Vireo options, on the multiboot2 command line:\n");
 	CHECK_CONSOLE_HAS("  loglevel=0-3 or err, warn, info, debug");
 	CHECK_CONSOLE_HAS("  exit=halt, bochs, qemu or acpi");
@@ -336,6 +337,12 @@ static void test_mmu_switches(void)
 	CHECK_EQ(parse_options("ept=maybe shadow_cache= shadow_pages=0 shadow_pages=many"), 4);
 	CHECK(vireo_options.ept && vireo_options.shadow_cache);	/* bad values leave defaults */
 	CHECK_EQ(vireo_options.shadow_pages, 0);
+	CHECK_EQ(parse_options("zap=slow"), 0);
+	CHECK(!vireo_options.fast_zap);
+	CHECK_EQ(parse_options("zap=fast"), 0);
+	CHECK(vireo_options.fast_zap);
+	CHECK_EQ(parse_options("zap=lazy"), 1);
+	CHECK(vireo_options.fast_zap);
 }
 
 int main(void)

@@ -7,7 +7,7 @@
 
 #include "lib/page_alloc.h"
 #include "lib/phys.h"
-#include "mmu/mmu_page.h"
+#include "mmu/internal.h"
 #include "mmu/shadow_walk.h"
 #include "tests/unit/unit.h"
 
@@ -235,13 +235,13 @@ static void test_last_mmio_spte(void)
 	u64 *remembered = vcpu.last_mmio_spte;
 	CHECK(remembered != NULL);
 	CHECK_EQ(*remembered, leaf_of(gpa_to_gfn(gpa), &level));
-	u64 epoch = mmu.tables_epoch;
+	u64 generation = mmu.roots_generation;
 	mmu_zap_all(&mmu);
-	CHECK(mmu.tables_epoch != epoch);
+	CHECK(mmu.roots_generation != generation);
 	CHECK_EQ(mmu_handle_ept_violation(&mmu, &vcpu, gpa, true, true), MMU_FAULT_MMIO);
 	CHECK_EQ(mmu_handle_ept_misconfig(&mmu, &vcpu, gpa), MMU_FAULT_MMIO);
 	CHECK_EQ(*vcpu.last_mmio_spte, leaf_of(gpa_to_gfn(gpa), &level));
-	CHECK_EQ(vcpu.last_mmio_epoch, mmu.tables_epoch);
+	CHECK_EQ(vcpu.last_mmio_generation, mmu.roots_generation);
 }
 
 static void test_zap_all(void)
@@ -286,6 +286,60 @@ static void test_ept_pages(void)
 	CHECK(mmu_ept_init(&mmu, true) == NULL);
 }
 
+/* RAM all over the guest and MMIO above it: many tables. */
+static void fill_ept(void)
+{
+	for (gfn_t gfn = 0; gfn < RAM_GFNS; gfn += 37)
+		CHECK_EQ(mmu_handle_ept_violation(&mmu, &vcpu, gfn_to_gpa(gfn), true, true),
+			 MMU_FAULT_MAPPED);
+	for (u64 gpa = GiB(1); gpa < GiB(64); gpa += GiB(1) + MiB(2) + 0x3000)
+		CHECK_EQ(mmu_handle_ept_violation(&mmu, &vcpu, gpa, true, true), MMU_FAULT_MMIO);
+}
+
+/* Fast zap-all on EPT, from MMU generation start (UINT64_MAX: it wraps): a new, empty
+ * root that the vCPU is told to load before its next entry; every old table, the old
+ * root among them, freed in batches of MMU_ZAP_BATCH; memory back to what it was; faults
+ * fill the new tree. zap=slow keeps the root and frees the rest in one hold. */
+static void test_zap_all_ways(bool slow, u64 start)
+{
+	setup_vm();
+	mmu.zap_slow = slow;
+	fill_ept();
+	mmu_zap_all(&mmu);	/* once, so the slab caches hold what the tree needs */
+	mmu_ept_root_changed(&mmu, &vcpu);	/* the vCPU's entry after it */
+	mmu.generation = mmu.ept_root->generation = start;	/* only the root exists */
+	u64 free_empty = page_alloc_free_pages();
+	fill_ept();
+	u64 pages = mmu.npages, gen = mmu.generation;
+	CHECK(pages > 3 * MMU_ZAP_BATCH);
+	struct mmu_page *old_root = mmu.ept_root;
+	struct mmu_stats before = mmu.stats;
+	mmu_zap_all(&mmu);
+	CHECK_EQ(mmu.npages, 1);
+	CHECK_EQ(mmu.stats.zap_alls, before.zap_alls + 1);
+	CHECK(mmu_ept_root_changed(&mmu, &vcpu));	/* the reload request */
+	CHECK(!mmu_ept_root_changed(&mmu, &vcpu));	/* honoured once */
+	CHECK_EQ(mmu.stats.root_reloads, before.root_reloads + 1);
+	if (slow) {
+		CHECK(mmu.ept_root == old_root);
+		CHECK_EQ(mmu.generation, gen);
+	} else {
+		CHECK_EQ(mmu.generation, gen + 1);
+		CHECK_EQ(mmu.ept_root->generation, mmu.generation);
+		CHECK_EQ(mmu.stats.obsolete_pages_freed, before.obsolete_pages_freed + pages);
+		CHECK_EQ(mmu.stats.zap_batches,
+			 before.zap_batches + (pages + MMU_ZAP_BATCH - 1) / MMU_ZAP_BATCH);
+	}
+	CHECK_EQ(page_alloc_free_pages(), free_empty);
+	int level;
+	CHECK_EQ(leaf_of(37, &level), 0);
+	fill_ept();
+	CHECK_EQ(mmu.npages, pages);
+	CHECK(leaf_of(37, &level) != 0);
+	CHECK(mmu.stats.lock_hold_max > 0);
+	teardown_vm();
+}
+
 int main(void)
 {
 	arena_init();
@@ -301,5 +355,8 @@ int main(void)
 	test_zap_all();
 	test_ept_pages();
 	teardown_vm();
+	test_zap_all_ways(false, 0);
+	test_zap_all_ways(false, UINT64_MAX);
+	test_zap_all_ways(true, 0);
 	return unit_done("mmu");
 }

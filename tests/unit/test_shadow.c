@@ -10,9 +10,10 @@
 
 /* A random walk through accesses, guest table writes, CR3 switches, flag changes, INVLPG
  * and zap-alls in one paging mode. */
-static void differential(enum guest_paging_mode mode, u64 max_pages, unsigned steps)
+static void differential(enum guest_paging_mode mode, u64 max_pages, unsigned steps, bool zap_slow)
 {
 	vm_setup(max_pages, true);
+	mmu.zap_slow = zap_slow;
 	set_guest(mode, TABLE_POOL, true, true, false, false);
 	fill_tables();
 	load_root();
@@ -208,6 +209,171 @@ static void test_memory_accounting(void)
 	CHECK(free_setup < free_before);
 }
 
+/* Many pages in 4-level trees, the current one in use as the vCPU's root. */
+static void build_address_spaces(void)
+{
+	set_guest(GUEST_PAGING_4LEVEL, TABLE_POOL, true, true, false, false);
+	fill_tables();
+	load_root();
+	for (unsigned space = 0; space < 4; space++) {
+		if (space)
+			switch_cr3(GUEST_PAGING_4LEVEL);
+		for (unsigned i = 0; i < 500; i++)
+			check_access(random_gva(), random_access());
+	}
+}
+
+/* Many small VMs, each with four 4-level address spaces over random tables that alias
+ * each other (large pages among them, CR0.WP = 0 in some): two guest large pages of one
+ * guest-physical range share a direct shadow page only while they give its leaves the
+ * same rights. Found by this test: a page shared by a clean and a dirty large page (a
+ * write through the clean one set no D bit), and an MMIO spte that kept one mapping's
+ * rights for another. */
+static void test_shared_direct_pages(void)
+{
+	for (unsigned vm = 0; vm < 300; vm++) {
+		vm_setup(1000, true);
+		build_address_spaces();
+		check_write_protection();
+		vm_teardown();
+	}
+}
+
+/*
+ * Zap-all, fast or slow, from MMU generation start_generation (UINT64_MAX: it wraps).
+ * Afterwards no lookup finds a page built before (no table is shadowed), the vCPU's root
+ * waits for it and is reloaded on the entry path, fast zap-all freed every other page in
+ * batches of MMU_ZAP_BATCH without visiting their sptes, and accesses again match the
+ * reference walk; teardown gives back every page.
+ */
+static void test_zap_all(bool slow, u64 start_generation)
+{
+	u64 free_before = page_alloc_free_pages();
+	vm_setup(1000, true);
+	mmu.zap_slow = slow;
+	mmu.generation = start_generation;
+	build_address_spaces();
+	for (unsigned more = 0; more < 50 && mmu.npages <= 3 * MMU_ZAP_BATCH; more++) {
+		switch_cr3(GUEST_PAGING_4LEVEL);
+		for (unsigned i = 0; i < 500; i++)
+			check_access(random_gva(), random_access());
+	}
+	set_guest(GUEST_PAGING_4LEVEL, TABLE_POOL, true, true, false, false);
+	load_root();
+	u64 pages = mmu.npages, reloads = mmu.stats.root_reloads;
+	CHECK(pages > 3 * MMU_ZAP_BATCH);	/* several batches */
+	struct mmu_stats before = mmu.stats;
+	u64 roots_generation = mmu.roots_generation;
+	mmu_zap_all(&mmu);
+	CHECK(mmu.roots_generation != roots_generation);
+	CHECK_EQ(mmu.stats.zap_alls, before.zap_alls + 1);
+	CHECK_EQ(mmu.npages, 1);	/* the root in use */
+	for (gfn_t t = TABLE_POOL; t < TABLE_POOL + TABLE_POOL_SIZE; t++)
+		CHECK(!gfn_is_shadowed(t));
+	if (!slow) {
+		CHECK_EQ(mmu.generation, start_generation + 1);
+		CHECK(list_empty(&mmu.active_pages));
+		CHECK_EQ(mmu.stats.obsolete_pages_freed, before.obsolete_pages_freed + pages);
+		CHECK_EQ(mmu.stats.zap_batches,
+			 before.zap_batches + (pages + MMU_ZAP_BATCH - 1) / MMU_ZAP_BATCH);
+		CHECK(list_first_entry(&mmu.shadow.obsolete_roots, struct mmu_page,
+				       active_link) == vcpu.shadow.root);
+	} else {
+		CHECK_EQ(mmu.stats.obsolete_pages_freed, before.obsolete_pages_freed);
+		CHECK(vcpu.shadow.root->role.invalid);
+	}
+	before_entry();
+	CHECK_EQ(mmu.stats.root_reloads, reloads + 1);
+	CHECK(list_empty(&mmu.shadow.obsolete_roots));
+	CHECK_EQ(mmu.npages, 1);	/* the new root */
+	CHECK_EQ(vcpu.shadow.root->generation, mmu.generation);
+	for (unsigned i = 0; i < 2000; i++)
+		check_access(random_gva(), random_access());
+	check_write_protection();
+	CHECK(mmu.stats.lock_hold_max > 0);
+	vm_teardown();
+	CHECK_EQ(page_alloc_free_pages(), free_before);
+}
+
+/* Whether any present leaf maps a gfn in [base, base + n). */
+static bool leaf_maps_range(gfn_t base, u64 n)
+{
+	struct mmu_page *page;
+	list_for_each_entry(page, &mmu.active_pages, active_link) {
+		if (page->role.level != 1)
+			continue;
+		for (unsigned i = 0; i < SPTE_ENTRIES; i++)
+			if (spte_is_present(page->spt[i]) && mmu_page_leaf_gfn(page, i) - base < n)
+				return true;
+	}
+	return false;
+}
+
+static void random_accesses(unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		check_access(random_gva(), random_access());
+}
+
+static u32 add_ram_slot(gfn_t base, u64 n)
+{
+	u32 id;
+	CHECK_EQ(memslot_add(&mmu, base, n, ram_hpa + gfn_to_gpa(base), 0, &id), 0);
+	return id;
+}
+
+/*
+ * Slot changes under live shadow mappings. RAM is split in two slots: the low one holds
+ * every guest table (TABLE_POOL), the high one only data (DATA_POOL). Deleting or moving
+ * the data slot zaps its gfns through the rmaps and keeps every shadow page; deleting the
+ * table slot, which holds all the guest tables, zaps all. Re-adding a slot zaps nothing.
+ * After each change the guest's accesses agree with the reference walker, which sees the
+ * slots as they are (a deleted slot's gfns are MMIO, its tables not RAM).
+ */
+static void test_slot_changes(bool slow)
+{
+	u64 free_before = page_alloc_free_pages();
+	struct memslot gone;
+	vm_setup(1000, true);
+	mmu.zap_slow = slow;
+	CHECK_EQ(memslot_delete(&mmu, memslot_find(&mmu.memslots, NULL, 0)->id, &gone), 0);
+	u32 tables = add_ram_slot(0, DATA_POOL), data = add_ram_slot(DATA_POOL, RAM_GFNS - DATA_POOL);
+	build_address_spaces();
+	CHECK(leaf_maps_range(DATA_POOL, DATA_POOL_SIZE));
+	CHECK(memslot_find(&mmu.memslots, NULL, TABLE_POOL)->shadowed_tables > 0);
+	CHECK_EQ(memslot_find(&mmu.memslots, NULL, DATA_POOL)->shadowed_tables, 0);
+
+	u64 pages = mmu.npages, zap_alls = mmu.stats.zap_alls, reloads = mmu.stats.root_reloads;
+	CHECK_EQ(memslot_delete(&mmu, data, &gone), 0);
+	CHECK(!leaf_maps_range(DATA_POOL, RAM_GFNS - DATA_POOL));
+	CHECK_EQ(mmu.stats.zap_alls, zap_alls);
+	CHECK_EQ(mmu.npages, pages);	/* every shadow page kept */
+	CHECK(mmu.stats.last_op_hold_max > 0 && mmu.stats.last_op_ticks >= mmu.stats.last_op_hold_max);
+	random_accesses(1000);		/* the data gfns are MMIO now */
+	check_write_protection();
+
+	data = add_ram_slot(DATA_POOL, RAM_GFNS - DATA_POOL);
+	CHECK_EQ(mmu.stats.zap_alls, zap_alls);
+	random_accesses(1000);		/* RAM again: the MMIO sptes were stale */
+
+	CHECK_EQ(memslot_move(&mmu, data, 2 * RAM_GFNS), 0);
+	CHECK(!leaf_maps_range(DATA_POOL, RAM_GFNS - DATA_POOL));
+	CHECK_EQ(mmu.stats.zap_alls, zap_alls);
+	CHECK_EQ(memslot_delete(&mmu, data, &gone), 0);
+	data = add_ram_slot(DATA_POOL, RAM_GFNS - DATA_POOL);
+	CHECK_EQ(mmu.stats.root_reloads, reloads);	/* no root lived in the data slot */
+
+	CHECK_EQ(memslot_delete(&mmu, tables, &gone), 0);
+	CHECK_EQ(mmu.stats.zap_alls, zap_alls + 1);	/* it held every guest table */
+	CHECK_EQ(mmu.shadow.guest_tables, 0);
+	random_accesses(500);		/* the guest's tables are not RAM */
+	tables = add_ram_slot(0, DATA_POOL);
+	random_accesses(1000);
+	check_write_protection();
+	vm_teardown();
+	CHECK_EQ(page_alloc_free_pages(), free_before);
+}
+
 int main(void)
 {
 	arena_init();
@@ -215,12 +381,19 @@ int main(void)
 	test_write_protection();
 	test_pte_prefetch();
 	test_memory_accounting();
+	test_shared_direct_pages();
+	test_zap_all(false, 0);
+	test_zap_all(false, UINT64_MAX);
+	test_zap_all(true, 0);
+	test_slot_changes(false);
+	test_slot_changes(true);
 	static const enum guest_paging_mode modes[] = {
 		GUEST_PAGING_OFF, GUEST_PAGING_32, GUEST_PAGING_PAE, GUEST_PAGING_4LEVEL,
 	};
 	for (unsigned i = 0; i < ARRAY_SIZE(modes); i++) {
-		differential(modes[i], 1000, 20000);
-		differential(modes[i], 64, 20000);
+		differential(modes[i], 1000, 20000, false);
+		differential(modes[i], 64, 20000, false);
+		differential(modes[i], 1000, 5000, true);
 	}
 	return unit_done("shadow");
 }
