@@ -6,7 +6,7 @@
 #include "vmexit/handlers.h"
 
 #define CONSOLE_WRITE_MAX 4096
-#define SLOT_ADD_MAX_PAGES 16384	/* 64 MiB per slot */
+#define SLOT_ADD_MAX_PAGES 65536	/* 256 MiB per slot, one contiguous host block */
 #define GUEST_GFN_LIMIT (1ull << 36)	/* 48-bit guest-physical space of a 4-level EPT */
 
 /* A call's arguments: RBX, RCX, RDX, RSI, truncated to 32 bits outside 64-bit code. Each

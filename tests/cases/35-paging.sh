@@ -26,3 +26,20 @@ guest_test shadow-penryn-paging32 "$PENRYN" "$GUESTS/paging32.elf" paging32 "" \
 	--expect 'paging32: PASS: \[PAE\] two PDPTs 32 bytes apart in one page'
 guest_test shadow-skylake-paging "$SKYLAKE" "$GUESTS/paging.elf" paging "" --cmdline "ept=off"
 guest_test shadow-skylake-paging32 "$SKYLAKE" "$GUESTS/paging32.elf" paging32 "" --cmdline "ept=off"
+# Zap-all and slot changes under live mappings (the paging guest's zap mode, trusted): on
+# EPT, on the shadow MMU (penryn, and skylake with ept=off), and with zap=slow once.
+zap_expects=(
+	--expect 'paging: PASS: HC_ZAP_ALL after every address-space visit'
+	--expect 'paging: PASS: after the zap-alls every address space still reads its own pages'
+	--expect 'paging: PASS: the other address spaces kept their pages, and no slot change needed a zap-all'
+	--expect 'paging: PASS: 24 address spaces .* each reads its own pages'
+	--expect 'paging: PASS: fetch from a page with XD: #PF\(0x11\)'
+	--expect 'paging: PASS: ring-3 read of a supervisor page: #PF\(0x5\)'
+)
+guest_test zap-skylake "$SKYLAKE" "$GUESTS/paging.elf" paging "trusted -- zap" "${zap_expects[@]}"
+guest_test zap-skylake-ept-off "$SKYLAKE" "$GUESTS/paging.elf" paging "trusted -- zap" \
+	--cmdline "ept=off" "${zap_expects[@]}"
+guest_test zap-penryn "$PENRYN" "$GUESTS/paging.elf" paging "trusted -- zap" \
+	"${zap_expects[@]}" --expect 'paging: PASS: zap=fast frees every table'
+guest_test zap-penryn-slow "$PENRYN" "$GUESTS/paging.elf" paging "trusted -- zap slow" \
+	--cmdline "zap=slow" "${zap_expects[@]}" --expect 'paging: PASS: zap=slow frees no page'

@@ -5,6 +5,10 @@
  * make visible; page tables edited while in use, by several instruction forms; 2 MiB (and
  * 1 GiB) pages, split and merged; user/supervisor rights from ring 3, SMEP and SMAP.
  *
+ * With "zap" on its command line (a trusted VM) the guest also asks Vireo for a zap-all
+ * after every address-space visit and before every group of checks, so each check runs on
+ * tables rebuilt after a zap, and changes memory slots under live mappings.
+ *
  * Only what the architecture requires is asserted: after a change, the invalidation the SDM
  * asks for (Vol. 3A 4.10.4) and then the new mapping. Nothing relies on a stale TLB entry,
  * since a hypervisor may always flush more. */
@@ -333,6 +337,22 @@ static void space_enter(const struct space *s)
 #define SLOT_ALIAS 5			/* the next space's slot-0 page */
 
 static struct space spaces[SPACES];
+static u64 space_page[SPACES][SPACE_PAGES];
+
+/* ---- zap mode ------------------------------------------------------------------------- */
+
+static bool zap_mode, zap_slow;	/* "zap", "slow": Vireo runs with zap=slow */
+static unsigned zaps, zap_errors;
+
+/* In zap mode: every spte of the VM dropped now; what runs next faults its way back. */
+static void maybe_zap_all(void)
+{
+	if (!zap_mode)
+		return;
+	zaps++;
+	if (hc_zap_all() != 0)
+		zap_errors++;
+}
 
 struct first_miss {
 	unsigned count, space, slot;
@@ -351,7 +371,7 @@ static void note_miss(struct first_miss *m, unsigned space, unsigned slot, u64 v
 
 static void check_address_spaces(void)
 {
-	u64 page[SPACES][SPACE_PAGES], shared = new_page();
+	u64 (*page)[SPACE_PAGES] = space_page, shared = new_page();
 	struct first_miss own = { 0 }, edited = { 0 };
 	unsigned cr3_wrong = 0, shared_wrong = 0, alias_wrong = 0;
 	u64 shared_token = 0, alias_token = 0;
@@ -396,6 +416,7 @@ static void check_address_spaces(void)
 				alias_wrong++;
 			alias_token = 0x6000000000000000ull | (r << 16) | i;
 			*word_at(va_of(0, SLOT_ALIAS), SCRATCH_WORD) = alias_token;
+			maybe_zap_all();
 		}
 	}
 	char what[128];
@@ -1190,21 +1211,147 @@ static void check_user_supervisor(void)
 	}
 }
 
+/* ---- zap mode: what a zap-all and slot changes leave ----------------------------------- */
+
+#define SLOT_GPA 0xfd000000ull		/* unassigned: the slot checks make it RAM and back */
+#define SLOT_PAGES 2
+#define SLOT_VA_OLD 6			/* window slots that map the slot's pages */
+#define SLOT_VA_NEW 7
+#define ALL_ONES_64 (~0ull)
+
+/* Spaces 0.. of check_address_spaces() whose first pages no longer show (0 if all do). */
+static unsigned spaces_not_showing(unsigned first)
+{
+	unsigned wrong = 0;
+
+	for (unsigned i = first; i < SPACES; i++) {
+		space_enter(&spaces[i]);
+		for (unsigned j = 0; j < SLOT_EDITED; j++)
+			wrong += !va_shows(va_of(0, j), space_page[i][j]);
+	}
+	return wrong;
+}
+
+static long zap_alls(void)
+{
+	return hc_stat_read(HC_STAT_MMU_ZAP_ALLS);
+}
+
+static void check_zap_all(void)
+{
+	long before = zap_alls(), pages = hc_stat_read(HC_STAT_MMU_PAGES);
+
+	check(zap_errors == 0 && zaps > 0 && before >= zaps, "HC_ZAP_ALL after every address-"
+	      "space visit and before every group of checks", "%u calls, %u failed, %ld zap-alls "
+	      "counted", zaps, zap_errors, before);
+	long freed = hc_stat_read(HC_STAT_MMU_OBSOLETE_FREED), ret = hc_zap_all();
+	long after = hc_stat_read(HC_STAT_MMU_PAGES);
+	freed = hc_stat_read(HC_STAT_MMU_OBSOLETE_FREED) - freed;
+	check(ret == 0 && zap_alls() == before + 1 && after <= pages, "a zap-all frees the MMU's "
+	      "tables: those the guest needs come back on demand", "returned %ld; tables %ld "
+	      "before, %ld right after", ret, pages, after);
+	if (zap_slow)
+		check(freed == 0, "zap=slow frees no page by generation", "%ld freed", freed);
+	else
+		check(freed >= pages, "zap=fast frees every table of the old generation", "%ld "
+		      "freed of %ld", freed, pages);
+	check(hc_stat_read(HC_STAT_MMU_ROOT_RELOADS) > 0, "the vCPU reloaded its root after a "
+	      "zap-all", "%ld reloads", hc_stat_read(HC_STAT_MMU_ROOT_RELOADS));
+	unsigned wrong = spaces_not_showing(0);
+	check(wrong == 0, "after the zap-alls every address space still reads its own pages",
+	      "%u pages wrong", wrong);
+}
+
+/* Maps window slot `slot` of space s to pa (the entry was not present or is rewritten
+ * while s is not in CR3, so no INVLPG is owed). */
+static void map_in_space(const struct space *s, unsigned slot, u64 pa)
+{
+	s->pt[slot] = pa | PG_RW_P;
+}
+
+/* Writes through va the samples that name page pa (va_shows(va, pa) then holds). */
+static void sign_page(u64 va, u64 pa)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(sample_words); i++)
+		*word_at(va, sample_words[i]) = pattern(pa, sample_words[i]);
+}
+
+static bool va_reads_unassigned(u64 va)
+{
+	return *word_at(va, 0) == ALL_ONES_64 && *word_at(va, 1) == ALL_ONES_64;
+}
+
+/* A slot added, mapped in two spaces, moved and deleted while mapped: the mappings follow
+ * the slot, the other spaces keep their pages, and nothing needs a zap-all. */
+static void check_slots_under_mappings(void)
+{
+	const u64 gfn = SLOT_GPA >> PAGE_SHIFT, moved_gpa = SLOT_GPA + SLOT_PAGES * PAGE_SIZE;
+	long base = zap_alls(), slot = hc_memslot_add(gfn, SLOT_PAGES, 0);
+
+	if (!check(slot >= 0, "HC_MEMSLOT_ADD of two pages", "got %ld", slot))
+		return;
+	for (unsigned i = 0; i < SLOT_PAGES; i++) {
+		map_in_space(&spaces[i], SLOT_VA_OLD, SLOT_GPA + i * PAGE_SIZE);
+		space_enter(&spaces[i]);
+		sign_page(va_of(0, SLOT_VA_OLD), SLOT_GPA + i * PAGE_SIZE);
+	}
+	long ret = hc_memslot_move(slot, moved_gpa >> PAGE_SHIFT);
+	unsigned stale = 0, moved_wrong = 0;
+	for (unsigned i = 0; i < SLOT_PAGES; i++) {
+		map_in_space(&spaces[i], SLOT_VA_NEW, moved_gpa + i * PAGE_SIZE);
+		space_enter(&spaces[i]);
+		stale += !va_reads_unassigned(va_of(0, SLOT_VA_OLD));
+		moved_wrong += !va_shows(va_of(0, SLOT_VA_NEW), SLOT_GPA + i * PAGE_SIZE);
+	}
+	check(ret == 0 && stale == 0 && moved_wrong == 0, "a slot moved while two spaces map it: "
+	      "the old gpas read all-ones, the new ones show its contents", "move returned %ld; "
+	      "%u old mappings still show RAM, %u new ones wrong", ret, stale, moved_wrong);
+
+	ret = hc_memslot_delete(slot);
+	unsigned gone = 0;
+	for (unsigned i = 0; i < SLOT_PAGES; i++) {
+		space_enter(&spaces[i]);
+		*word_at(va_of(0, SLOT_VA_NEW), 0) = 1;		/* ignored: unassigned MMIO */
+		gone += va_reads_unassigned(va_of(0, SLOT_VA_NEW));
+	}
+	check(ret == 0 && gone == SLOT_PAGES, "a slot deleted while mapped: its gpas read "
+	      "all-ones, writes ignored", "delete returned %ld; %u of %u unassigned", ret, gone,
+	      SLOT_PAGES);
+
+	slot = hc_memslot_add(gfn, SLOT_PAGES, 0);
+	space_enter(&spaces[0]);
+	check(slot >= 0 && *word_at(va_of(0, SLOT_VA_OLD), 0) == 0 &&
+	      *word_at(va_of(0, SLOT_VA_OLD), 511) == 0, "a slot added again over the old gpas "
+	      "reads as new zeroed RAM through the old mapping", "add returned %ld", slot);
+	unsigned wrong = spaces_not_showing(SLOT_PAGES);
+	check(wrong == 0 && zap_alls() == base, "the other address spaces kept their pages, and "
+	      "no slot change needed a zap-all", "%u pages wrong, %ld zap-alls", wrong,
+	      zap_alls() - base);
+	hc_memslot_delete(slot);
+}
+
 int main(const struct multiboot_info *mbi)
 {
 	printf("MAXPHYADDR %u, NX %s, pool at %#lx, large-page regions from %#lx\n",
 	       max_phys_bits(), cpu_has_nx() ? "yes" : "no", pa_of(pool),
 	       ALIGN_UP(pa_of(big_space), MiB(2)));
+	zap_mode = cmdline_has_word(mb_cmdline(mbi), "zap");
+	zap_slow = cmdline_has_word(mb_cmdline(mbi), "slow");
 	check_address_spaces();
+	if (zap_mode) {
+		check_zap_all();
+		check_slots_under_mappings();
+	}
 	T = new_space();
 	space_enter(&T);
-	check_faults();
-	check_wp();
-	check_accessed_dirty();
-	check_tlb();
-	check_live_tables();
-	check_large_pages();
-	check_user_supervisor();
+	static void (*const groups[])(void) = {
+		check_faults, check_wp, check_accessed_dirty, check_tlb, check_live_tables,
+		check_large_pages, check_user_supervisor,
+	};
+	for (unsigned i = 0; i < ARRAY_SIZE(groups); i++) {
+		maybe_zap_all();
+		groups[i]();
+	}
 	cr3_put(pa_of(guest_pml4));
 	exit_test();
 }

@@ -52,6 +52,11 @@ static inline long hc_memslot_move(long slot, unsigned long new_gfn)
 	return hypercall(HC_MEMSLOT_MOVE, slot, new_gfn, 0, 0);
 }
 
+static inline long hc_zap_all(void)
+{
+	return hypercall(HC_ZAP_ALL, 0, 0, 0, 0);
+}
+
 static inline long hc_set_switch(unsigned long which, bool on)
 {
 	return hypercall(HC_SET_SWITCH, which, on, 0, 0);
