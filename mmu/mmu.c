@@ -118,6 +118,7 @@ static void zap_all_slow(struct mmu *mmu)
 	else
 		ept_zap_all_slow(mmu);
 	mmu->roots_generation++;
+	mmu_request_all(mmu);
 }
 
 /* The oldest pages sit at the tail of active_pages: free from there until a current one. */
@@ -159,6 +160,7 @@ static void zap_all_fast(struct mmu *mmu)
 		return;
 	}
 	mmu->roots_generation++;
+	mmu_request_all(mmu);
 	free_obsolete_pages(mmu);
 	if (mmu->shadow.enabled)
 		shadow_drain_rmaps(mmu);
@@ -183,13 +185,10 @@ void mmu_zap_all(struct mmu *mmu)
 	mmu_op_end(mmu, start);
 }
 
-bool mmu_ept_root_changed(struct mmu *mmu, struct mmu_vcpu *vcpu)
+void mmu_ept_reload_root(struct mmu *mmu, struct mmu_vcpu *vcpu)
 {
-	if (likely(vcpu->roots_generation == mmu->roots_generation))
-		return false;
 	vcpu->roots_generation = mmu->roots_generation;
 	mmu->stats.root_reloads++;
-	return true;
 }
 
 void mmu_destroy(struct mmu *mmu)

@@ -62,8 +62,9 @@ struct shadow_stats {
  *   (through rmaps): a guest write to it faults and is emulated, and the emulated write
  *   updates the shadow (mmu_shadow_guest_wrote()), so shadows never go out of sync;
  * - a page with root_count > 0 is never freed, only marked invalid;
- * - every spte that loses rights or goes away bumps tlb_generation before the guest runs
- *   again; a root that is zapped bumps mmu->roots_generation;
+ * - every spte that loses rights or goes away makes a request (mmu->requests) before the
+ *   guest runs again, so every vCPU flushes its TLB; a root that is zapped bumps
+ *   mmu->roots_generation;
  * - rmaps holds the leaves of current-generation pages only: a fast zap-all moves the
  *   whole table to rmaps_draining, emptied before the zap-all returns. */
 struct mmu_shadow {
@@ -77,7 +78,6 @@ struct mmu_shadow {
 	struct list_head obsolete_roots;	/* obsolete pages still some vCPU's root */
 	u64 max_pages;		/* the budget for mmu->npages */
 	u64 guest_tables;	/* current pages mirroring a guest table (not direct ones) */
-	u64 tlb_generation;	/* an spte lost rights: vCPUs flush their TLB */
 	struct shadow_stats stats;
 };
 
@@ -108,6 +108,9 @@ struct mmu_page;
  *   a zapped shadow root). This is the reload request: each vCPU compares it with the value
  *   it loaded its root under, on the entry path, before every VM entry. A vCPU's pointer
  *   into EPT tables (last_mmio_spte) is valid for one roots_generation too.
+ * And one counter that is not a generation: requests, bumped with roots_generation and
+ * whenever a shadow spte loses rights. A vCPU whose requests_seen differs has work before
+ * its next entry (reload, TLB flush): the entry path tests that one compare, nothing else.
  */
 struct mmu {
 	struct memslots memslots;
@@ -115,6 +118,7 @@ struct mmu {
 	u64 npages;		/* on active_pages or shadow.obsolete_roots */
 	u64 generation;
 	u64 roots_generation;
+	u64 requests;
 	struct mmu_page *ept_root;	/* EPT PML4 (EPT only) */
 	bool mmio_cache;	/* mmio_cache= switch: install MMIO sptes */
 	bool ept_large_pages;	/* 2M leaves where a slot allows */
@@ -132,8 +136,6 @@ struct shadow_vcpu {
 	struct mmu_page *pae_roots[4];	/* other modes: what pae_root_hpa's entries point at */
 	u64 pae_root_hpa;	/* a PAE PDPT below 4 GiB, the CPU's CR3 in those modes */
 	u64 root_hpa;		/* the CR3 the CPU runs the guest on */
-	u64 tlb_generation;	/* the MMU's, when last acted on */
-	bool tlb_flush;		/* flush before the next entry (root switch, INVLPG) */
 };
 
 /* Per-vCPU: the last slot a lookup hit, valid for one slot generation (KVM's last-used
@@ -147,8 +149,25 @@ struct mmu_vcpu {
 	u64 *last_mmio_spte;
 	u64 last_mmio_generation;
 	u64 roots_generation;
+	u64 requests_seen;	/* mmu->requests when its entry work was last done */
 	struct shadow_vcpu shadow;
 };
+
+/* Every vCPU has work before its next entry (a root reload, a TLB flush). */
+static inline void mmu_request_all(struct mmu *mmu) { mmu->requests++; }
+/* This vCPU has (its MOV CR3, INVLPG). */
+static inline void mmu_request(const struct mmu *mmu, struct mmu_vcpu *vcpu)
+{
+	vcpu->requests_seen = mmu->requests - 1;
+}
+static inline bool mmu_entry_work_pending(const struct mmu *mmu, const struct mmu_vcpu *vcpu)
+{
+	return vcpu->requests_seen != mmu->requests;
+}
+static inline void mmu_entry_work_done(const struct mmu *mmu, struct mmu_vcpu *vcpu)
+{
+	vcpu->requests_seen = mmu->requests;
+}
 
 /* What an EPT exit turned out to be. */
 enum mmu_fault_result {
@@ -221,9 +240,14 @@ u64 mmu_eptp(const struct mmu *mmu);
  * default): bumps the generation and frees the obsolete pages in batches, the MMU lock
  * released between them; zap=slow: every spte dropped one by one in one hold. */
 void mmu_zap_all(struct mmu *mmu);
-/* Before an EPT VM entry: whether the EPT root changed since this vCPU loaded it (then the
- * caller writes mmu_eptp() to the VMCS). */
-bool mmu_ept_root_changed(struct mmu *mmu, struct mmu_vcpu *vcpu);
+/* Whether no zap-all has passed since the vCPU loaded its root (checked before every
+ * entry: the reload request). */
+static inline bool mmu_root_current(const struct mmu *mmu, const struct mmu_vcpu *vcpu)
+{
+	return vcpu->roots_generation == mmu->roots_generation;
+}
+/* An EPT vCPU takes the current root (the caller writes mmu_eptp() to the VMCS). */
+void mmu_ept_reload_root(struct mmu *mmu, struct mmu_vcpu *vcpu);
 void mmu_set_mmio_cache(struct mmu *mmu, bool on);
 
 /* ---- shadow paging (mmu/shadow.c) ---- */
@@ -239,9 +263,9 @@ void mmu_shadow_vcpu_destroy(struct mmu *mmu, struct mmu_vcpu *vcpu);
  * MMU_FAULT_MAPPED or MMU_FAULT_NO_MEMORY. */
 enum mmu_fault_result mmu_shadow_load_root(struct mmu *mmu, struct mmu_vcpu *vcpu,
 					   const struct guest_paging *paging, const u64 *pdptes);
-/* Before VM entry: reloads the root if one was zapped (MMU_FAULT_RETRY: the CR3 changed),
- * and says in *flush whether the TLB must be flushed. */
-enum mmu_fault_result mmu_shadow_before_entry(struct mmu *mmu, struct mmu_vcpu *vcpu, bool *flush);
+/* The entry work of a shadow vCPU (requests pending): reloads the root if one was zapped
+ * (MMU_FAULT_RETRY: the CR3 changed); the caller then flushes the vCPU's TLB. */
+enum mmu_fault_result mmu_shadow_before_entry(struct mmu *mmu, struct mmu_vcpu *vcpu);
 
 /* What a shadow fault needs beyond MMU_FAULT_*: the gpa (MMIO, EMULATE) or the guest's
  * error code (GUEST). */

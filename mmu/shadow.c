@@ -228,7 +228,7 @@ static void write_protect_gfn(struct mmu_shadow *s, gfn_t gfn)
 	hash_for_each_possible(&s->rmaps, ref, link, gfn) {
 		if (spte_is_writable(*ref->sptep)) {
 			*ref->sptep &= ~(u64)(SPTE_WRITABLE | PT_DIRTY);
-			s->tlb_generation++;
+			mmu_request_all(mmu_of(s));
 		}
 	}
 }
@@ -246,7 +246,7 @@ static void drop_spte(struct mmu_shadow *s, struct mmu_page *page, unsigned inde
 		rmap_remove(s, mmu_page_leaf_gfn(page, index), sptep);
 	else
 		parent_remove(page_of_table(s, spte_address(spte)), sptep);
-	s->tlb_generation++;
+	mmu_request_all(mmu_of(s));
 }
 
 static void drop_all_sptes(struct mmu_shadow *s, struct mmu_page *page)
@@ -265,7 +265,7 @@ static void zap_page(struct mmu_shadow *s, struct mmu_page *page)
 		*ref->sptep = 0;
 		page->parents = ref->next;
 		kmem_cache_free(&ref_cache, ref);
-		s->tlb_generation++;
+		mmu_request_all(mmu_of(s));
 	}
 	s->stats.pages_zapped++;
 	if (page->role.invalid)
@@ -275,6 +275,7 @@ static void zap_page(struct mmu_shadow *s, struct mmu_page *page)
 	if (page->root_count) {
 		page->role.invalid = 1;
 		mmu_of(s)->roots_generation++;
+		mmu_request_all(mmu_of(s));
 		return;
 	}
 	free_page(s, page);
@@ -381,7 +382,7 @@ static void make_pages_available(struct mmu_shadow *s)
  * INVLPG) only once the vCPU has reloaded its root (mmu_shadow_before_entry()). */
 static bool root_is_stale(const struct mmu *mmu, const struct mmu_vcpu *vcpu)
 {
-	return vcpu->roots_generation != mmu->roots_generation;
+	return !mmu_root_current(mmu, vcpu);
 }
 
 /* An invalid root may have gained entries from a fault handled before its vCPU reloaded:
@@ -510,7 +511,7 @@ enum mmu_fault_result mmu_shadow_load_root(struct mmu *mmu, struct mmu_vcpu *vcp
 		sv->paging.pdptes = sv->pdptes;
 	}
 	vcpu->roots_generation = mmu->roots_generation;
-	sv->tlb_flush = true;	/* the guest's MOV CR3 or mode change flushes its TLB */
+	mmu_request(mmu, vcpu);	/* the guest's MOV CR3 or mode change flushes its TLB */
 	union mmu_page_role role = base_role(&p);
 	bool ok;
 	if (p.mode == GUEST_PAGING_4LEVEL) {
@@ -526,9 +527,8 @@ enum mmu_fault_result mmu_shadow_load_root(struct mmu *mmu, struct mmu_vcpu *vcp
 	return ok ? MMU_FAULT_MAPPED : MMU_FAULT_NO_MEMORY;
 }
 
-enum mmu_fault_result mmu_shadow_before_entry(struct mmu *mmu, struct mmu_vcpu *vcpu, bool *flush)
+enum mmu_fault_result mmu_shadow_before_entry(struct mmu *mmu, struct mmu_vcpu *vcpu)
 {
-	struct mmu_shadow *s = shadow_of(mmu);
 	struct shadow_vcpu *sv = &vcpu->shadow;
 	enum mmu_fault_result result = MMU_FAULT_MAPPED;
 	if (root_is_stale(mmu, vcpu)) {
@@ -538,9 +538,6 @@ enum mmu_fault_result mmu_shadow_before_entry(struct mmu *mmu, struct mmu_vcpu *
 		if (result == MMU_FAULT_MAPPED && sv->root_hpa != old_root)
 			result = MMU_FAULT_RETRY;
 	}
-	*flush = sv->tlb_flush || sv->tlb_generation != s->tlb_generation;
-	sv->tlb_flush = false;
-	sv->tlb_generation = s->tlb_generation;
 	return result;
 }
 
@@ -817,7 +814,7 @@ void mmu_shadow_invlpg(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva)
 	struct shadow_walk walk;
 	int top = sv->paging.mode == GUEST_PAGING_4LEVEL ? 4 : 3;
 	s->stats.invlpg++;
-	sv->tlb_flush = true;
+	mmu_request(mmu, vcpu);
 	if (root_is_stale(mmu, vcpu))
 		return;		/* the new root has no entry for gva yet */
 	for_each_shadow_entry(walk, sv->root_hpa, top, gva) {

@@ -25,15 +25,29 @@ static void report_entry_failure(struct vcpu *vcpu, u32 reason)
 	vm_stop(vcpu->vm, VM_STATUS_FAULT, "VM entry failed: %s", exit_reason_name(basic));
 }
 
-/* The reload request of a zap-all (mmu/mmu.h, roots_generation) is honoured here, before
- * every entry: no vCPU enters the guest on an obsolete root. */
+/* The MMU's requests (mmu/mmu.h): a zapped root reloaded, the shadow TLB flushed. false:
+ * the VM stopped. */
+static __attribute__((noinline)) bool mmu_entry_work(struct vcpu *vcpu)
+{
+	struct mmu *mmu = &vcpu->vm->mmu;
+	bool ok = true;
+	if (vcpu_shadow_paging(vcpu)) {
+		ok = shadow_before_entry(vcpu);
+	} else if (!mmu_root_current(mmu, &vcpu->mmu)) {
+		mmu_ept_reload_root(mmu, &vcpu->mmu);
+		vmcs_write64(VMCS_EPT_POINTER, mmu_eptp(mmu));
+	}
+	mmu_entry_work_done(mmu, &vcpu->mmu);
+	return ok;
+}
+
+/* Honoured before every entry, so no vCPU enters the guest on an obsolete root: one
+ * compare when nothing is asked. */
 static bool mmu_before_entry(struct vcpu *vcpu)
 {
-	if (vcpu_shadow_paging(vcpu))
-		return shadow_before_entry(vcpu);
-	if (unlikely(mmu_ept_root_changed(&vcpu->vm->mmu, &vcpu->mmu)))
-		vmcs_write64(VMCS_EPT_POINTER, mmu_eptp(&vcpu->vm->mmu));
-	return true;
+	if (likely(!mmu_entry_work_pending(&vcpu->vm->mmu, &vcpu->mmu)))
+		return true;
+	return mmu_entry_work(vcpu);
 }
 
 void vcpu_run(struct vcpu *vcpu)

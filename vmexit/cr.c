@@ -68,6 +68,8 @@ void cr_masks_init(void)
 		cr_forced.identity_map = true;
 		cr_forced.cr4_owned = CR4_IDENTITY_OWNED;
 	}
+	cr_forced.cr0_mask = cr_forced.cr0_on | cr_forced.cr0_off | cr_forced.cr0_owned;
+	cr_forced.cr4_mask = cr_forced.cr4_on | cr_forced.cr4_off | cr_forced.cr4_owned;
 }
 
 u64 vcpu_cr0_actual(u64 v)

@@ -315,6 +315,23 @@ static bool site_kind(const struct x86_insn *insn, enum mmio_site_kind *kind)
 	return false;
 }
 
+/* Whether a[0..n) equals b[0..n), for n <= 16 (an instruction): two overlapping loads of
+ * the widest size that fits, reading no byte outside either range. */
+static bool mem_equal_small(const void *a, const void *b, size_t n)
+{
+	const u8 *x = a, *y = b;
+#define MEM_EQUAL_AT(type, off) ({ type u_, v_; __builtin_memcpy(&u_, x + (off), sizeof(type)); \
+	__builtin_memcpy(&v_, y + (off), sizeof(type)); u_ == v_; })
+	if (n >= 8)
+		return MEM_EQUAL_AT(u64, 0) && MEM_EQUAL_AT(u64, n - 8);
+	if (n >= 4)
+		return MEM_EQUAL_AT(u32, 0) && MEM_EQUAL_AT(u32, n - 4);
+	if (n >= 2)
+		return MEM_EQUAL_AT(u16, 0) && MEM_EQUAL_AT(u16, n - 2);
+#undef MEM_EQUAL_AT
+	return n == 0 || *x == *y;
+}
+
 /* Whether the site's code is still what the guest runs at its RIP: the same control
  * registers, the same memory slots (the host pointers stay valid), the same entries along
  * the code page's walk (as in mmu/walk_cache.h), and the same bytes. Rights need no check:
@@ -329,7 +346,7 @@ static bool site_code_unchanged(const struct vcpu *vcpu, const struct mmio_site 
 	for (unsigned i = 0; i < site->levels; i++)
 		if (__atomic_load_n(site->entry[i], __ATOMIC_RELAXED) != site->value[i])
 			return false;
-	return memcmp(site->code, site->bytes, site->length) == 0;
+	return mem_equal_small(site->code, site->bytes, site->length);
 }
 
 /* Where the code the emulator just ran lives, with the walk that led there: the fetch

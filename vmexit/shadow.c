@@ -64,8 +64,7 @@ static void flush_guest_tlb(struct vcpu *vcpu)
 
 bool shadow_before_entry(struct vcpu *vcpu)
 {
-	bool flush;
-	switch (mmu_shadow_before_entry(&vcpu->vm->mmu, &vcpu->mmu, &flush)) {
+	switch (mmu_shadow_before_entry(&vcpu->vm->mmu, &vcpu->mmu)) {
 	case MMU_FAULT_MAPPED:
 		break;
 	case MMU_FAULT_RETRY:	/* a new root */
@@ -75,8 +74,7 @@ bool shadow_before_entry(struct vcpu *vcpu)
 		vm_stop(vcpu->vm, VM_STATUS_FAULT, "out of hypervisor memory for shadow page tables");
 		return false;
 	}
-	if (flush)
-		flush_guest_tlb(vcpu);
+	flush_guest_tlb(vcpu);
 	return true;
 }
 

@@ -133,20 +133,16 @@ struct cr_forced_bits {
 	/* Owned by Vireo although VMX leaves them free: CR0.PG always (EFER.LMA follows
 	 * it), and on the shadow MMU the bits it depends on. */
 	u64 cr0_owned, cr4_owned;
+	/* on | off | owned: the guest/host masks, the bits the read shadows hold. */
+	u64 cr0_mask, cr4_mask;
 	/* EPT without unrestricted guest: a guest with paging off runs on the identity map
 	 * (GUEST_IDENTITY_PD_GPA, vm/layout.h) with paging on in the CPU. */
 	bool identity_map;
 };
 extern struct cr_forced_bits cr_forced;
 
-static inline u64 vcpu_cr0_forced_mask(void)
-{
-	return cr_forced.cr0_on | cr_forced.cr0_off | cr_forced.cr0_owned;
-}
-static inline u64 vcpu_cr4_forced_mask(void)
-{
-	return cr_forced.cr4_on | cr_forced.cr4_off | cr_forced.cr4_owned;
-}
+static inline u64 vcpu_cr0_forced_mask(void) { return cr_forced.cr0_mask; }
+static inline u64 vcpu_cr4_forced_mask(void) { return cr_forced.cr4_mask; }
 /* The values the CPU runs the guest with, from the guest's own. */
 u64 vcpu_cr0_actual(u64 guest_cr0);
 u64 vcpu_cr4_actual(u64 guest_cr4, u64 guest_cr0);
@@ -198,7 +194,8 @@ void vcpu_write_guest_cr3_ept(struct vcpu *vcpu, u64 cr3);
  * root for it when anything that shapes the shadow changed, or always when force. false:
  * MOV CR3 must #GP (a PAE guest's PDPTE with reserved bits), or the VM was stopped. */
 bool shadow_paging_update(struct vcpu *vcpu, u64 cr3, bool force);
-/* Right before VM entry: a zapped root reloaded, the TLB flushed; false: the VM stopped. */
+/* The entry work of a shadow vCPU with MMU requests pending (vm/run.c): a zapped root
+ * reloaded, the TLB flushed; false: the VM stopped. */
 bool shadow_before_entry(struct vcpu *vcpu);
 void handle_shadow_page_fault(struct vcpu *vcpu);
 /* Emulates a guest store to one of its shadowed page tables; if the emulator cannot, the

@@ -168,8 +168,10 @@ static void load_root(void)
 
 static void before_entry(void)
 {
-	bool flush;
-	enum mmu_fault_result r = mmu_shadow_before_entry(&mmu, &vcpu, &flush);
+	enum mmu_fault_result r = MMU_FAULT_MAPPED;
+	if (mmu_entry_work_pending(&mmu, &vcpu))
+		r = mmu_shadow_before_entry(&mmu, &vcpu);
+	mmu_entry_work_done(&mmu, &vcpu);
 	CHECK(r == MMU_FAULT_MAPPED || r == MMU_FAULT_RETRY);
 }
 

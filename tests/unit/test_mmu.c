@@ -306,7 +306,7 @@ static void test_zap_all_ways(bool slow, u64 start)
 	mmu.zap_slow = slow;
 	fill_ept();
 	mmu_zap_all(&mmu);	/* once, so the slab caches hold what the tree needs */
-	mmu_ept_root_changed(&mmu, &vcpu);	/* the vCPU's entry after it */
+	mmu_ept_reload_root(&mmu, &vcpu);	/* the vCPU's entry after it */
 	mmu.generation = mmu.ept_root->generation = start;	/* only the root exists */
 	u64 free_empty = page_alloc_free_pages();
 	fill_ept();
@@ -317,8 +317,9 @@ static void test_zap_all_ways(bool slow, u64 start)
 	mmu_zap_all(&mmu);
 	CHECK_EQ(mmu.npages, 1);
 	CHECK_EQ(mmu.stats.zap_alls, before.zap_alls + 1);
-	CHECK(mmu_ept_root_changed(&mmu, &vcpu));	/* the reload request */
-	CHECK(!mmu_ept_root_changed(&mmu, &vcpu));	/* honoured once */
+	CHECK(!mmu_root_current(&mmu, &vcpu));	/* the reload request */
+	mmu_ept_reload_root(&mmu, &vcpu);
+	CHECK(mmu_root_current(&mmu, &vcpu));
 	CHECK_EQ(mmu.stats.root_reloads, before.root_reloads + 1);
 	if (slow) {
 		CHECK(mmu.ept_root == old_root);
