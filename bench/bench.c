@@ -2,7 +2,6 @@
 #include "bench/bench.h"
 #include "tests/guests/lib/guest.h"
 
-#define BENCH_REPEATS 3
 #define CENTI 100
 
 /* Called through the same pointer as the real operations: the loop's own cost. */
@@ -24,8 +23,11 @@ static u64 fastest_loop(bench_op op, unsigned iterations, unsigned repeats)
 {
 	u64 best = ~0ull;
 
-	for (unsigned r = 0; r < repeats; r++)
-		best = MIN(best, time_loop(op, iterations));
+	for (unsigned r = 0; r < repeats; r++) {
+		u64 ticks = time_loop(op, iterations);	/* MIN() evaluates its arguments twice */
+
+		best = MIN(best, ticks);
+	}
 	return best;
 }
 
@@ -33,11 +35,16 @@ void bench_run(const char *name, bench_op op, unsigned iterations, bool repeatab
 {
 	u64 ticks = fastest_loop(op, iterations, repeatable ? BENCH_REPEATS : 1);
 	u64 overhead = fastest_loop(empty_op, iterations, BENCH_REPEATS);
-	u64 net = ticks > overhead ? ticks - overhead : 0;
-	u64 centi_per_op = net * CENTI / iterations;
 
-	printf("BENCH %s %lu.%02lu\n", name, (unsigned long)(centi_per_op / CENTI),
-	       (unsigned long)(centi_per_op % CENTI));
+	bench_report(name, ticks > overhead ? ticks - overhead : 0, iterations);
+}
+
+void bench_report(const char *name, u64 total, unsigned count)
+{
+	u64 centi_per_count = total * CENTI / count;
+
+	printf("BENCH %s %lu.%02lu\n", name, (unsigned long)(centi_per_count / CENTI),
+	       (unsigned long)(centi_per_count % CENTI));
 }
 
 void bench_skip(const char *name, const char *why)

@@ -1,6 +1,6 @@
 /* Benchmark harness for the bench guests: times N runs of an operation with RDTSC, less the
  * cost of the timing loop itself, and prints one machine-readable line per benchmark:
- *   BENCH <name> <ticks per operation, two decimals>
+ *   BENCH <name> <ticks per operation (or a count), two decimals>
  *   BENCH-SKIP <name> <why>
  * Under Bochs with `clock: sync=none` a tick is one emulated instruction (VM exits and
  * entries included), so the numbers are deterministic; on hardware they are cycles. */
@@ -10,6 +10,7 @@
 #include "lib/types.h"
 
 #define BENCH_ITERATIONS 1000
+#define BENCH_REPEATS 3		/* timed runs of a repeatable operation */
 
 /* One operation; i counts 0..iterations-1 (for operations that need a fresh target). */
 typedef void (*bench_op)(unsigned i);
@@ -18,6 +19,9 @@ typedef void (*bench_op)(unsigned i);
  * three times and the fastest run kept (the first may include one-time costs); a
  * non-repeatable one (each i touches something new) is timed once. */
 void bench_run(const char *name, bench_op op, unsigned iterations, bool repeatable);
+/* Prints the BENCH line of a figure the guest measured itself: total / count (ticks per
+ * operation, or a count with count 1). */
+void bench_report(const char *name, u64 total, unsigned count);
 void bench_skip(const char *name, const char *why);
 
 #endif
