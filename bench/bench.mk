@@ -4,7 +4,7 @@
 
 BENCH_OUT := $(BUILD)/bench
 BENCH_GUESTS := $(BENCH_OUT)/bench_exits.elf $(BENCH_OUT)/bench_mmio.elf \
-	$(BENCH_OUT)/bench_mmio32.elf
+	$(BENCH_OUT)/bench_mmio32.elf $(BENCH_OUT)/bench_shadow.elf $(BENCH_OUT)/bench_zap.elf
 
 .PHONY: benchguests
 benchguests: $(BENCH_GUESTS)
@@ -21,5 +21,6 @@ $(BENCH_OUT)/bench_mmio32.elf: $(GUEST_OUT)/obj32/bench/bench_mmio.c.o \
 		$(GUEST_LIB32),multiboot)
 
 .SECONDARY: $(GUEST_OUT)/obj64/bench/bench_exits.c.o $(GUEST_OUT)/obj64/bench/bench_mmio.c.o \
+	$(GUEST_OUT)/obj64/bench/bench_shadow.c.o $(GUEST_OUT)/obj64/bench/bench_zap.c.o \
 	$(GUEST_OUT)/obj64/bench/bench.c.o $(GUEST_OUT)/obj32/bench/bench_mmio.c.o \
 	$(GUEST_OUT)/obj32/bench/bench.c.o

@@ -20,7 +20,10 @@
 #define PTE_PRESENT 0x1
 #define PTE_WRITABLE 0x2
 #define PTE_PWT 0x8
+#define PTE_USER 0x4
 #define PTE_PCD 0x10
+#define PTE_ACCESSED 0x20
+#define PTE_DIRTY 0x40
 #define PTE_LARGE 0x80
 
 /* Exception vectors (Intel SDM Vol. 3A 6.3.1). */
@@ -240,6 +243,11 @@ static inline unsigned long read_cr3(void)
 
 	asm volatile("mov %%cr3, %0" : "=r"(v));
 	return v;
+}
+
+static inline void write_cr3(unsigned long v)
+{
+	asm volatile("mov %0, %%cr3" : : "r"(v) : "memory");
 }
 
 static inline void invlpg(uintptr_t va)
