@@ -12,9 +12,14 @@ void mmu_core_init(struct mmu *mmu);
  * the MMU's current generation; NULL when out of memory. */
 struct mmu_page *mmu_page_alloc(struct mmu *mmu, gfn_t gfn, union mmu_page_role role);
 void mmu_page_free(struct mmu *mmu, struct mmu_page *page);
-/* Obsolete pages (or rmap buckets) freed per hold of the MMU lock by a fast zap-all. */
+/* Obsolete pages freed per hold of the MMU lock by a fast zap-all, at most. */
 #define MMU_ZAP_BATCH 10
+/* TSC ticks one hold of the MMU lock may last before a long operation (zap-all, a slot's
+ * range zap) breaks it: what the work costs per item varies (slab pages given back, parent
+ * lists), so the holds are bounded in time as well as in items. */
+#define MMU_LOCK_HOLD_BUDGET 4096
 void mmu_lock_break(struct mmu *mmu);
+bool mmu_lock_held_long(const struct mmu *mmu);
 
 int memslots_insert(struct memslots *slots, gfn_t base, u64 npages, u64 hpa, u32 flags, u32 *id_out);
 int memslots_remove(struct memslots *slots, u32 id, struct memslot *removed);
@@ -38,7 +43,7 @@ bool shadow_begin_fast_zap(struct mmu *mmu);
 void shadow_free_obsolete_page(struct mmu *mmu, struct mmu_page *page);
 void shadow_drain_rmaps(struct mmu *mmu);
 /* Drops the leaves that map [base, base + npages) and the shadow pages of the guest tables
- * there, through the rmaps and the page hash, with a lock break every few gfns. */
+ * there, through the rmaps and the page hash, with a lock break whenever a hold has lasted its budget. */
 void shadow_zap_gfn_range(struct mmu *mmu, gfn_t base, u64 npages);
 /* Whether a slot change over this slot should zap everything instead (mmu.c). */
 bool shadow_prefers_zap_all(const struct mmu *mmu, const struct memslot *slot);

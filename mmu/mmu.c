@@ -108,6 +108,11 @@ void mmu_lock_break(struct mmu *mmu)
 	mmu_lock(mmu);
 }
 
+bool mmu_lock_held_long(const struct mmu *mmu)
+{
+	return rdtsc() - mmu->lock_taken_tsc >= MMU_LOCK_HOLD_BUDGET;
+}
+
 /* ---- zap-all and teardown ----------------------------------------------------------------- */
 
 /* zap=slow: every page taken apart spte by spte, in one hold (the seed's zap-all). */
@@ -129,7 +134,7 @@ static void free_obsolete_pages(struct mmu *mmu)
 		struct mmu_page *page = list_last_entry(&mmu->active_pages, struct mmu_page, active_link);
 		if (!mmu_page_is_obsolete(mmu, page))
 			break;
-		if (in_batch == MMU_ZAP_BATCH) {
+		if (in_batch == MMU_ZAP_BATCH || (in_batch && mmu_lock_held_long(mmu))) {
 			mmu_lock_break(mmu);
 			in_batch = 0;
 		}
@@ -146,7 +151,8 @@ static void free_obsolete_pages(struct mmu *mmu)
 /*
  * Fast zap-all (KVM's kvm_mmu_zap_all_fast): one generation bump makes every page obsolete
  * at once, and the reload request makes every vCPU leave its root before its next entry;
- * then the obsolete pages are freed in batches of MMU_ZAP_BATCH, whole, without visiting
+ * then the obsolete pages are freed in batches of at most MMU_ZAP_BATCH (and at most
+ * MMU_LOCK_HOLD_BUDGET ticks), whole, without visiting
  * their sptes: EPT tables have no links, and a shadow page's rmaps go with the whole
  * rmap table and its parent links with it (every parent is obsolete too).
  */

@@ -40,8 +40,8 @@
 /* Shadow pages one fault can create: levels 3 to 1, and one spare. */
 #define PAGES_PER_FAULT 4
 #define MIN_SHADOW_PAGES 64ull
-/* Buckets visited plus entries freed per hold of the MMU lock while rmaps drain. */
-#define RMAP_DRAIN_BATCH (16 * MMU_ZAP_BATCH)
+/* Empty rmap buckets the drain visits between looks at the clock. */
+#define RMAP_DRAIN_BUCKETS_PER_CHECK 16
 
 static struct kmem_cache ref_cache = KMEM_CACHE_INIT(ref_cache, "spte_ref", sizeof(struct spte_ref));
 
@@ -328,22 +328,25 @@ void shadow_free_obsolete_page(struct mmu *mmu, struct mmu_page *page)
 	free_page(s, page);
 }
 
-/* Frees rmaps_draining's entries, RMAP_DRAIN_BATCH buckets or entries per hold. */
+static void break_lock_if_held_long(struct mmu *mmu)
+{
+	if (mmu_lock_held_long(mmu))
+		mmu_lock_break(mmu);
+}
+
+/* Frees rmaps_draining's entries, within MMU_LOCK_HOLD_BUDGET per hold whether the
+ * buckets are sparse or dense. */
 void shadow_drain_rmaps(struct mmu *mmu)
 {
 	struct hash_table *t = &shadow_of(mmu)->rmaps_draining;
-	unsigned work = 0;
 	for (u64 b = 0; b <= t->mask; b++) {
-		while (t->buckets[b].first) {
-			struct spte_ref *ref = container_of(t->buckets[b].first, struct spte_ref, link);
-			hash_del(&ref->link);
-			kmem_cache_free(&ref_cache, ref);
-			work++;
+		for (struct hlist_node *node; (node = t->buckets[b].first);) {
+			hash_del(node);
+			kmem_cache_free(&ref_cache, container_of(node, struct spte_ref, link));
+			break_lock_if_held_long(mmu);
 		}
-		if (++work >= RMAP_DRAIN_BATCH) {
-			mmu_lock_break(mmu);
-			work = 0;
-		}
+		if (b % RMAP_DRAIN_BUCKETS_PER_CHECK == 0)
+			break_lock_if_held_long(mmu);
 	}
 }
 
@@ -974,9 +977,6 @@ void mmu_shadow_unprotect(struct mmu *mmu, gfn_t gfn)
 
 /* ---- slot changes (mmu/mmu.c) ------------------------------------------------------ */
 
-/* gfns visited per hold of the MMU lock by a range zap. */
-#define RANGE_ZAP_BATCH 64
-
 /* Drops every leaf that maps gfn (its rmap empties as they go). */
 static void zap_leaves_of(struct mmu_shadow *s, gfn_t gfn)
 {
@@ -994,8 +994,7 @@ void shadow_zap_gfn_range(struct mmu *mmu, gfn_t base, u64 npages)
 	for (u64 i = 0; i < npages; i++) {
 		zap_leaves_of(s, base + i);
 		zap_tables_at(s, base + i);
-		if ((i + 1) % RANGE_ZAP_BATCH == 0)
-			mmu_lock_break(mmu);
+		break_lock_if_held_long(mmu);
 	}
 }
 

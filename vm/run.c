@@ -43,9 +43,9 @@ static __attribute__((noinline)) bool mmu_entry_work(struct vcpu *vcpu)
 
 /* Honoured before every entry, so no vCPU enters the guest on an obsolete root: one
  * compare when nothing is asked. */
-static bool mmu_before_entry(struct vcpu *vcpu)
+static bool mmu_before_entry(struct vm *vm, struct vcpu *vcpu)
 {
-	if (likely(!mmu_entry_work_pending(&vcpu->vm->mmu, &vcpu->mmu)))
+	if (likely(!mmu_entry_work_pending(&vm->mmu, &vcpu->mmu)))
 		return true;
 	return mmu_entry_work(vcpu);
 }
@@ -58,7 +58,7 @@ void vcpu_run(struct vcpu *vcpu)
 	cpu_reset_unswitched_state();
 	vm->state = VM_RUNNING;
 	while (vm->state == VM_RUNNING) {
-		if (!mmu_before_entry(vcpu))
+		if (!mmu_before_entry(vm, vcpu))
 			break;
 		if (vcpu->pending.valid)
 			inject_pending_event(vcpu);

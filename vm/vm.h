@@ -51,7 +51,6 @@ struct pending_event {
 #define EXIT_HAVE_INSTRUCTION_LENGTH BIT(1)
 #define EXIT_HAVE_RIP BIT(2)
 struct exit_info {
-	u32 reason;		/* basic exit reason */
 	u8 have;
 	u32 instruction_length;
 	u64 qualification;
@@ -74,17 +73,20 @@ struct mmio_site {
 	u8 length, size, reg;
 	u16 opcode_slot;	/* for the per-opcode statistics */
 	u8 levels;		/* walk entries kept (0: paging off) */
-	bool page_follows_ram;	/* the gfn before exit_gfn is RAM (see emulate_mmio_site) */
+	/* The data address (to tell an exit at a page's offset 0 from a crossing access):
+	 * base, index (X86_REG_NONE if absent), scale, address size in bytes, and the VMCS
+	 * field of the segment's base (0 where it is 0: 64-bit code, not FS or GS). */
+	u8 mem_base, mem_index, mem_scale, address_size;
+	u16 segment_base_field;
 	u32 cs_ar;
-	u64 exit_gfn;
-	u64 rip, next_rip, imm;
+	u64 rip, next_rip, imm, disp;
 	u64 cr0, cr3, cr4;	/* raw VMCS values when remembered: any change misses */
 	u64 generation;		/* memory slots the host pointers below were made for */
 	const u8 *code;		/* the instruction in host memory */
 	const u64 *entry[GUEST_WALK_MAX_LEVELS];	/* the code page's walk, as in walk_cache */
 	u64 value[GUEST_WALK_MAX_LEVELS];
 	u8 bytes[X86_MAX_INSN_LEN];
-};
+} __aligned(64);	/* whole cache lines; indexing by the RIP hash stays a few shifts */
 
 struct vcpu {
 	/* First, for vmx_enter(): GPRs in x86 register-number order. The VMCS holds the

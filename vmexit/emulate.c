@@ -371,9 +371,17 @@ static bool site_locate_code(struct emulation *emu, struct mmio_site *site, u64 
 	return true;
 }
 
+/* The VMCS field holding the base of the data's segment, 0 when the base is 0. */
+static u16 segment_base_field(const struct emulation *emu, enum x86_seg seg)
+{
+	if (emu->ctxt->mode == X86_MODE_LONG64 && seg != X86_SEG_FS && seg != X86_SEG_GS)
+		return 0;
+	return (u16)(VMCS_GUEST_ES_BASE + 2 * seg);
+}
+
 /* After the emulator ran a plain MOV on a cached MMIO page: remember it as this vCPU's
- * site. Excluded: RSP (it lives in the VMCS), AH-BH (high bytes), code or data crossing a
- * page. */
+ * site. Excluded: RSP (it lives in the VMCS) as the register or in the address, AH-BH
+ * (high bytes), 16-bit addressing, code or data crossing a page. */
 static void remember_site(struct emulation *emu, u64 rip)
 {
 	const struct x86_insn *insn = emu->ctxt->insn;
@@ -388,6 +396,8 @@ static void remember_site(struct emulation *emu, u64 rip)
 	if (kind != MMIO_SITE_STORE_IMMEDIATE &&
 	    (reg == X86_RSP || (insn->operand_size == 1 && !insn->rex && reg >= 4)))
 		return;
+	if (insn->mem_base == X86_RSP || insn->mem_index == X86_RSP || insn->address_size == 2)
+		return;
 	u32 cs_ar = vmcs_read32(VMCS_GUEST_CS_AR);
 	u64 linear = emu->ctxt->mode == X86_MODE_LONG64 ? rip :
 		     (u32)(vmcs_readnat(VMCS_GUEST_CS_BASE) + rip);
@@ -398,10 +408,11 @@ static void remember_site(struct emulation *emu, u64 rip)
 		.cr0 = vcpu_guest_cr0(emu->vcpu), .cr3 = vcpu_guest_cr3(emu->vcpu),
 		.cr4 = vcpu_guest_cr4(emu->vcpu),
 		.generation = emu->vcpu->vm->mmu.memslots.generation,
-		.exit_gfn = gpa_to_gfn(emu->exit_gpa),
+		.mem_base = insn->mem_base, .mem_index = insn->mem_index,
+		.mem_scale = insn->mem_scale, .address_size = insn->address_size,
+		.segment_base_field = segment_base_field(emu, (enum x86_seg)insn->segment),
+		.disp = insn->disp,
 	};
-	site->page_follows_ram = site->exit_gfn &&
-		memslot_find(&emu->vcpu->vm->mmu.memslots, &emu->vcpu->mmu, site->exit_gfn - 1);
 	memcpy(site->bytes, emu->ctxt->bytes, insn->length);
 	site->valid = site_locate_code(emu, site, linear);
 }
@@ -424,11 +435,29 @@ static void site_access(struct vcpu *vcpu, const struct mmio_site *site, u64 gpa
 	}
 }
 
+/* Whether the site's data access starts at a page boundary, from its address registers
+ * now (only the low 12 bits of the linear address matter, so no truncation is needed). */
+static bool site_access_starts_page(const struct vcpu *vcpu, const struct mmio_site *site)
+{
+	const u64 *gpr = vcpu->regs.gpr;
+	u64 linear = site->disp;
+	if (site->mem_base == X86_REG_RIP)
+		linear += site->next_rip;
+	else if (site->mem_base != X86_REG_NONE)
+		linear += gpr[site->mem_base];
+	if (site->mem_index != X86_REG_NONE)
+		linear += gpr[site->mem_index] << site->mem_scale;
+	if (site->segment_base_field)	/* a natural-width VMCS_GUEST_*_BASE */
+		linear += vmcs_read_raw(site->segment_base_field);
+	return (linear & (PAGE_SIZE - 1)) == 0;
+}
+
 /*
- * The misconfiguration names the gpa but not the linear address, so an access that starts
- * in a RAM page and crosses into this MMIO page (its exit gpa is the page's first byte)
- * looks like one that starts there. A site serves an exit at offset 0 only on its own
- * page, and only if the page before it is not RAM: then nothing can have crossed into it.
+ * The exit names the gpa of the access in this page but not where the access started: one
+ * that starts in the page before (a RAM page, in linear terms) and crosses into this one
+ * also exits at this page's first byte. So at offset 0 the site checks that its access
+ * starts there, from the instruction's address registers; at other offsets the access
+ * starts where the exit says, and must end in the page.
  */
 bool emulate_mmio_site(struct vcpu *vcpu, u64 gpa)
 {
@@ -436,8 +465,8 @@ bool emulate_mmio_site(struct vcpu *vcpu, u64 gpa)
 	const struct mmio_site *site = site_for(vcpu, rip);
 	bool page_start = !(gpa & (PAGE_SIZE - 1));
 	if (!site->valid || rip != site->rip || (gpa & (PAGE_SIZE - 1)) + site->size > PAGE_SIZE ||
-	    (page_start && (gpa_to_gfn(gpa) != site->exit_gfn || site->page_follows_ram)) ||
-	    vmcs_read32(VMCS_GUEST_CS_AR) != site->cs_ar)
+	    vmcs_read32(VMCS_GUEST_CS_AR) != site->cs_ar ||
+	    (page_start && !site_access_starts_page(vcpu, site)))
 		return false;
 	if (!site_code_unchanged(vcpu, site))
 		return false;

@@ -93,13 +93,13 @@ static s64 mmu_stat(const struct mmu *mmu, u64 counter)
 static s64 hc_stat_read(struct vcpu *vcpu, const struct hypercall_args *a)
 {
 	u64 counter = arg(a, 0);
+	if (likely(counter < HC_STAT_COUNT))	/* the exit counters: the hot case */
+		return (s64)vcpu->vm->stats.counters[counter];
 	if (counter >= HC_STAT_MMU_FIRST)
 		return mmu_stat(&vcpu->vm->mmu, counter);
 	if (counter >= HC_STAT_SHADOW_FIRST)
 		return shadow_stat(&vcpu->vm->mmu.shadow.stats, counter);
-	if (counter >= HC_STAT_COUNT)
-		return -HC_EINVAL;
-	return (s64)vcpu->vm->stats.counters[counter];
+	return -HC_EINVAL;
 }
 
 static s64 hc_memslot_add(struct vcpu *vcpu, const struct hypercall_args *a)

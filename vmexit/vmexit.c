@@ -135,7 +135,7 @@ const exit_handler exit_handlers[EXIT_REASON_COUNT] = {
 
 void exit_unhandled(struct vcpu *vcpu)
 {
-	u32 reason = vcpu->exit.reason;
+	u32 reason = vmcs_read32(VMCS_EXIT_REASON) & EXIT_REASON_BASIC_MASK;	/* a cold path */
 	printk("vm %s: unhandled exit %u (%s), qualification %#llx\n", vcpu->vm->name, reason,
 	       exit_reason_name(reason), (unsigned long long)exit_qualification(vcpu));
 	vcpu_dump_state(vcpu);

@@ -20,9 +20,8 @@ const char *vmexit_init(void);
 void vmexit_write_bitmaps(void);
 const char *exit_reason_name(u32 reason);
 
-static inline void exit_info_reset(struct vcpu *vcpu, u32 reason)
+static inline void exit_info_reset(struct vcpu *vcpu)
 {
-	vcpu->exit.reason = reason;
 	vcpu->exit.have = 0;
 }
 
@@ -105,14 +104,15 @@ void exit_unhandled(struct vcpu *vcpu);
 /* Counts the exit, then hands it to its handler. Inline: it runs on every exit. */
 static inline void vmexit_dispatch(struct vcpu *vcpu, u32 reason)
 {
-	exit_info_reset(vcpu, reason);
-	vcpu->vm->stats.counters[HC_STAT_EXITS]++;
+	struct vm_stats *stats = &vcpu->vm->stats;
+	exit_info_reset(vcpu);
+	stats->counters[HC_STAT_EXITS]++;
 	exit_handler handler = reason < EXIT_REASON_COUNT ? exit_handlers[reason] : NULL;
 	if (unlikely(!handler)) {
 		exit_unhandled(vcpu);
 		return;
 	}
-	vcpu->vm->stats.exits[reason]++;
+	stats->exits[reason]++;
 	handler(vcpu);
 }
 
