@@ -136,6 +136,14 @@ struct shadow_vcpu {
 	struct mmu_page *pae_roots[4];	/* other modes: what pae_root_hpa's entries point at */
 	u64 pae_root_hpa;	/* a PAE PDPT below 4 GiB, the CPU's CR3 in those modes */
 	u64 root_hpa;		/* the CR3 the CPU runs the guest on */
+	/* The last MMIO spte a RSVD fault found, and for which linear page. While no spte of
+	 * the MMU lost rights or went away (mmu->requests) and no root was loaded
+	 * (stats.root_loads), the path from the root to it is the one the CPU walks: a table
+	 * spte changes only by going away. Its value is checked on every use. */
+	struct {
+		u64 *sptep;
+		u64 gva_page, requests, root_loads;
+	} last_mmio;
 };
 
 /* Per-vCPU: the last slot a lookup hit, valid for one slot generation (KVM's last-used
@@ -274,10 +282,15 @@ struct shadow_fault {
 	u32 error_code;
 };
 /* A #PF exit at gva with the CPU's error code; smap_allowed: a supervisor data access
- * with EFLAGS.AC = 1. */
+ * with EFLAGS.AC = 1. RSVD = 1 goes to mmu_shadow_mmio_fault(). */
 enum mmu_fault_result mmu_shadow_page_fault(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva,
 					    u32 error_code, bool smap_allowed,
 					    struct shadow_fault *out);
+/* A #PF exit with RSVD = 1: the CPU met an MMIO spte, recognised from it alone (the
+ * vCPU's last one, or a lockless walk). MMU_FAULT_MMIO (out->gpa) or MMU_FAULT_RETRY
+ * (stale or dropped: the access faults again, to be judged by the guest's tables). */
+enum mmu_fault_result mmu_shadow_mmio_fault(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva,
+					    u32 error_code, struct shadow_fault *out);
 /* INVLPG gva: drops the leaf at gva in the current tree. */
 void mmu_shadow_invlpg(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva);
 /* Guest RAM at [gpa, gpa + len) was written by Vireo (an emulated store, a hypercall):

@@ -745,37 +745,53 @@ static bool mmio_access_allowed(const struct shadow_vcpu *sv, unsigned rights, u
 	return !(sv->paging.smap && (rights & ACC_USER));
 }
 
-/* RSVD = 1: the CPU met an MMIO spte. No guest walk, no slot search. */
-static enum mmu_fault_result rsvd_fault(struct mmu *mmu, struct shadow_vcpu *sv, u64 gva,
-					u32 error_code, struct shadow_fault *out)
+/* The spte the CPU met at gva: the vCPU's last MMIO spte if still on its path (a device
+ * polled in a loop), else a lockless walk of the shadow tree. */
+static u64 *mmio_sptep(struct mmu *mmu, struct shadow_vcpu *sv, u64 gva)
 {
+	u64 gva_page = gva & ~(u64)(PAGE_SIZE - 1);
+	if (sv->last_mmio.sptep && sv->last_mmio.gva_page == gva_page &&
+	    sv->last_mmio.requests == mmu->requests &&
+	    sv->last_mmio.root_loads == mmu->shadow.stats.root_loads)
+		return sv->last_mmio.sptep;
 	struct shadow_walk walk;
 	int top = sv->paging.mode == GUEST_PAGING_4LEVEL ? 4 : 3;
 	for_each_shadow_entry(walk, sv->root_hpa, top, gva)
 		;
-	u64 spte = *walk.sptep;
+	sv->last_mmio.sptep = walk.sptep;
+	sv->last_mmio.gva_page = gva_page;
+	sv->last_mmio.requests = mmu->requests;
+	sv->last_mmio.root_loads = mmu->shadow.stats.root_loads;
+	return walk.sptep;
+}
+
+/* RSVD = 1: the CPU met an MMIO spte. No guest walk, no slot search. */
+enum mmu_fault_result mmu_shadow_mmio_fault(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva,
+					    u32 error_code, struct shadow_fault *out)
+{
+	struct shadow_vcpu *sv = &vcpu->shadow;
+	if (root_is_stale(mmu, vcpu))
+		return MMU_FAULT_RETRY;		/* the access faults again on the new root */
+	u64 *sptep = mmio_sptep(mmu, sv, gva);
+	u64 spte = *sptep;
 	if (!spte_is_mmio(spte))
 		return MMU_FAULT_RETRY;		/* dropped since the CPU read it */
 	unsigned rights = (spte >> SHADOW_MMIO_ACCESS_SHIFT) & ACC_ALL;
 	if (spte_mmio_generation(spte) != mmio_generation_bits(mmu->memslots.generation) ||
 	    !mmio_access_allowed(sv, rights, error_code)) {
-		*walk.sptep = 0;	/* stale, or to be judged by the guest's tables */
+		*sptep = 0;	/* stale, or to be judged by the guest's tables */
 		return MMU_FAULT_RETRY;
 	}
 	out->gpa = gfn_to_gpa(spte_mmio_gfn(spte)) | (gva & (PAGE_SIZE - 1));
 	return MMU_FAULT_MMIO;
 }
 
-enum mmu_fault_result mmu_shadow_page_fault(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva,
-					    u32 error_code, bool smap_allowed,
-					    struct shadow_fault *out)
+/* RSVD = 0: the guest's tables decide. */
+static enum mmu_fault_result guest_table_fault(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva, u32 error_code,
+		  bool smap_allowed, struct shadow_fault *out)
 {
 	struct mmu_shadow *s = shadow_of(mmu);
 	struct shadow_vcpu *sv = &vcpu->shadow;
-	if (root_is_stale(mmu, vcpu))
-		return MMU_FAULT_RETRY;		/* the access faults again on the new root */
-	if (error_code & GUEST_PF_RSVD)
-		return rsvd_fault(mmu, sv, gva, error_code, out);
 	make_pages_available(s);
 	unsigned access = (error_code & (GUEST_PF_WRITE | GUEST_PF_USER | GUEST_PF_FETCH)) |
 			  (smap_allowed ? GUEST_ACCESS_SMAP_ALLOWED : 0);
@@ -808,6 +824,17 @@ enum mmu_fault_result mmu_shadow_page_fault(struct mmu *mmu, struct mmu_vcpu *vc
 		return MMU_FAULT_EMULATE;
 	}
 	return map_gva(mmu, sv, gva, &walk, slot, access);
+}
+
+enum mmu_fault_result mmu_shadow_page_fault(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva,
+					    u32 error_code, bool smap_allowed,
+					    struct shadow_fault *out)
+{
+	if (error_code & GUEST_PF_RSVD)
+		return mmu_shadow_mmio_fault(mmu, vcpu, gva, error_code, out);
+	if (root_is_stale(mmu, vcpu))
+		return MMU_FAULT_RETRY;		/* the access faults again on the new root */
+	return guest_table_fault(mmu, vcpu, gva, error_code, smap_allowed, out);
 }
 
 void mmu_shadow_invlpg(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva)

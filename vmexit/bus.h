@@ -67,4 +67,14 @@ static inline struct doorbell *fast_mmio_find(const struct fast_mmio_bus *bus, u
 	return NULL;
 }
 
+/* Whether a doorbell lives in gpa's page: such a page never gets a cached MMIO spte on EPT
+ * and never an MMIO site. */
+static inline bool fast_mmio_page_has_doorbell(const struct fast_mmio_bus *bus, u64 gpa)
+{
+	for (size_t i = 0; i < bus->count; i++)
+		if ((bus->doorbells[i]->gpa ^ gpa) >> PAGE_SHIFT == 0)
+			return true;
+	return false;
+}
+
 #endif

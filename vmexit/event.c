@@ -41,13 +41,8 @@ void inject_pending_event(struct vcpu *vcpu)
 	e->valid = false;
 }
 
-/* An exit during event delivery (e.g. an EPT violation on the guest's IDT or stack) leaves
- * the event undelivered: queue it again for the next entry (SDM Vol. 3C 28.2.4, 29.2.1). */
-bool requeue_interrupted_event(struct vcpu *vcpu)
+void requeue_event(struct vcpu *vcpu, u32 info)
 {
-	u32 info = vmcs_read32(VMCS_IDT_VECTORING_INFO);
-	if (likely(!(info & INTR_INFO_VALID)))
-		return false;
 	u32 type = info & INTR_INFO_TYPE_MASK;
 	vcpu->pending = (struct pending_event){
 		.valid = true, .vector = (u8)(info & INTR_INFO_VECTOR_MASK), .type = type,
@@ -59,7 +54,6 @@ bool requeue_interrupted_event(struct vcpu *vcpu)
 		vcpu->pending.instruction_length = exit_instruction_length(vcpu);
 	if (vcpu->pending.vector == X86_EXC_PF)
 		vcpu->pending.cr2 = read_cr2();
-	return true;
 }
 
 void vcpu_dump_state(struct vcpu *vcpu)

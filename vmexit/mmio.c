@@ -53,15 +53,6 @@ static bool try_fast_doorbell(struct vcpu *vcpu, u64 gpa)
 	return true;
 }
 
-static bool gfn_has_doorbell(const struct vm *vm, u64 gpa)
-{
-	const struct fast_mmio_bus *bus = &vm->fast_mmio_bus;
-	for (size_t i = 0; i < bus->count; i++)
-		if (gpa_to_gfn(bus->doorbells[i]->gpa) == gpa_to_gfn(gpa))
-			return true;
-	return false;
-}
-
 /* The guest's IDT, GDT or stack in MMIO: no device can take part in event delivery. */
 static void delivery_through_mmio(struct vcpu *vcpu, u64 gpa)
 {
@@ -84,7 +75,7 @@ static __attribute__((noinline)) void map_or_emulate(struct vcpu *vcpu, u64 gpa,
 {
 	bool delivering = requeue_interrupted_event(vcpu);
 	struct vm *vm = vcpu->vm;
-	bool cache = vm->mmu.mmio_cache && !gfn_has_doorbell(vm, gpa);
+	bool cache = vm->mmu.mmio_cache && !fast_mmio_page_has_doorbell(&vm->fast_mmio_bus, gpa);
 	enum mmu_fault_result result = mmu_handle_ept_violation(&vm->mmu, &vcpu->mmu, gpa, write, cache);
 	if (result == MMU_FAULT_MAPPED)
 		return;

@@ -98,43 +98,69 @@ static bool smap_allowed(void)
 	       (vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_AC);
 }
 
-/* A #PF with RSVD = 1 came through an MMIO spte (the "cached" path); MMIO sptes are
- * installed on doorbell pages too here, so the emulator must look for doorbells. Doorbell
- * writes are always decoded on the shadow MMU: a #PF's error code cannot tell a plain
- * store from a read-modify-write, as an EPT violation's qualification can. */
+/* A #PF with RSVD = 1 came through an MMIO spte (the "cached" path). MMIO sptes are
+ * installed on doorbell pages too here, so only a page without doorbells takes the MMIO
+ * site and the emulator's no-walk shortcut, as a cached page does on EPT. Doorbell writes
+ * are always decoded on the shadow MMU: a #PF's error code cannot tell a plain store from
+ * a read-modify-write, as an EPT violation's qualification can. */
 static void emulate_shadow_mmio(struct vcpu *vcpu, u64 gpa, bool via_cached_spte)
 {
-	vcpu->vm->stats.counters[via_cached_spte ? HC_STAT_MMIO_CACHED : HC_STAT_MMIO_SLOW]++;
-	emulate_mmio(vcpu, gpa, false);
+	struct vm *vm = vcpu->vm;
+	vm->stats.counters[via_cached_spte ? HC_STAT_MMIO_CACHED : HC_STAT_MMIO_SLOW]++;
+	bool no_doorbell = via_cached_spte && !fast_mmio_page_has_doorbell(&vm->fast_mmio_bus, gpa);
+	if (no_doorbell && emulate_mmio_site(vcpu, gpa))
+		return;
+	emulate_mmio(vcpu, gpa, no_doorbell);
+}
+
+static void delivery_through_mmio(struct vm *vm, u64 gpa)
+{
+	vm_stop(vm, VM_STATUS_FAULT, "delivering an exception or interrupt touches MMIO at gpa "
+		"%#llx (its IDT, GDT or stack is not in RAM)", (unsigned long long)gpa);
+}
+
+/* RSVD = 1: an MMIO spte, the shadow MMU's counterpart of an EPT misconfiguration. */
+static void handle_mmio_spte_fault(struct vcpu *vcpu, u64 gva, u32 error_code)
+{
+	struct vm *vm = vcpu->vm;
+	struct shadow_fault fault;
+	enum mmu_fault_result result = mmu_shadow_mmio_fault(&vm->mmu, &vcpu->mmu, gva, error_code,
+							     &fault);
+	bool delivering = requeue_interrupted_event(vcpu);
+	if (result != MMU_FAULT_MMIO)
+		vm->stats.counters[HC_STAT_MMIO_STALE]++;	/* retried */
+	else if (unlikely(delivering))
+		delivery_through_mmio(vm, fault.gpa);
+	else
+		emulate_shadow_mmio(vcpu, fault.gpa, true);
 }
 
 void handle_shadow_page_fault(struct vcpu *vcpu)
 {
-	u64 gva = exit_qualification(vcpu);	/* the faulting linear address (CR2 is not written) */
+	u64 gva = vmcs_readnat(VMCS_EXIT_QUALIFICATION);	/* the linear address (CR2 is not written) */
 	u32 error_code = vmcs_read32(VMCS_EXIT_INTERRUPTION_ERROR_CODE);
+	if (error_code & GUEST_PF_RSVD) {
+		handle_mmio_spte_fault(vcpu, gva, error_code);
+		return;
+	}
 	bool delivering = requeue_interrupted_event(vcpu);
 	struct shadow_fault fault;
 	struct vm *vm = vcpu->vm;
+	bool smap = vcpu->mmu.shadow.paging.smap && smap_allowed();	/* else irrelevant */
 	enum mmu_fault_result result = mmu_shadow_page_fault(&vm->mmu, &vcpu->mmu, gva, error_code,
-							     smap_allowed(), &fault);
-	bool via_cached_spte = error_code & GUEST_PF_RSVD;
+							     smap, &fault);
 	switch (result) {
 	case MMU_FAULT_MAPPED:
-		return;
 	case MMU_FAULT_RETRY:
-		if (via_cached_spte)
-			vm->stats.counters[HC_STAT_MMIO_STALE]++;
 		return;
 	case MMU_FAULT_GUEST:
 		reflect_page_fault(vcpu, delivering, gva, fault.error_code);
 		return;
 	case MMU_FAULT_MMIO:
 		if (delivering)
-			vm_stop(vm, VM_STATUS_FAULT, "delivering an exception or interrupt touches MMIO "
-				"at gpa %#llx (its IDT, GDT or stack is not in RAM)",
-				(unsigned long long)fault.gpa);
+			delivery_through_mmio(vm, fault.gpa);
 		else
-			emulate_shadow_mmio(vcpu, fault.gpa, via_cached_spte);
+			emulate_shadow_mmio(vcpu, fault.gpa, false);
 		return;
 	case MMU_FAULT_EMULATE:
 		if (!delivering)

@@ -123,8 +123,19 @@ static inline void inject_ud(struct vcpu *vcpu) { inject_exception(vcpu, X86_EXC
 void inject_page_fault(struct vcpu *vcpu, u64 address, u32 error_code);
 /* Writes the pending event into the VM-entry fields; called right before VM entry. */
 void inject_pending_event(struct vcpu *vcpu);
-/* After an exit that interrupted event delivery: queues that event again; false if none. */
-bool requeue_interrupted_event(struct vcpu *vcpu);
+/* requeue_interrupted_event()'s work, once the IDT-vectoring information is valid. */
+void requeue_event(struct vcpu *vcpu, u32 idt_vectoring_info);
+/* An exit during event delivery (e.g. an EPT violation on the guest's IDT or stack) leaves
+ * the event undelivered: queued again for the next entry (SDM Vol. 3C 28.2.4, 29.2.1).
+ * Inline: every MMIO exit asks. */
+static inline bool requeue_interrupted_event(struct vcpu *vcpu)
+{
+	u32 info = vmcs_read32(VMCS_IDT_VECTORING_INFO);
+	if (likely(!(info & INTR_INFO_VALID)))
+		return false;
+	requeue_event(vcpu, info);
+	return true;
+}
 
 /* CR0/CR4 bits VMX forces on and off; the guest sees its own values through the read
  * shadows. Set once by cr_masks_init() (vmexit/cr.c). */
