@@ -76,7 +76,8 @@ struct mmu_page {
 	gfn_t *gfns;			/* indirect level-1 pages: the gfn each leaf maps */
 	struct spte_ref *parents;	/* the entries that point here (roots have none) */
 	u32 root_count;			/* vCPUs using this page as (a quarter of) their root */
-	u32 write_count;		/* emulated guest writes since the last fault through it */
+	u32 write_count;		/* emulated guest writes since the last use through it */
+	u32 last_prefetched;		/* 1 + the index of the leaf the last write prefetched, or 0 */
 	u64 generation;			/* the MMU's when the page was created */
 };
 

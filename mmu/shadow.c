@@ -922,11 +922,20 @@ static bool prefetch_gpte(struct mmu *mmu, struct mmu_page *page, unsigned gpte_
 		return false;
 	if ((slot->flags & MEMSLOT_READONLY) || gfn_is_shadowed(s, gfn))
 		acc &= ~ACC_WRITE;
-	if (install_leaf(s, page, index, gfn,
-			 spte_make_leaf(memslot_gfn_to_hpa(slot, gfn), (unsigned)acc, false)) !=
-	    MMU_FAULT_MAPPED)
+	/* Not accessed: the CPU sets A when the guest uses the entry it wrote, which tells a
+	 * table being filled from a page written as data (guest_wrote_page()). */
+	u64 spte = spte_make_leaf(memslot_gfn_to_hpa(slot, gfn), (unsigned)acc, false) & ~PT_ACCESSED;
+	if (install_leaf(s, page, index, gfn, spte) != MMU_FAULT_MAPPED)
 		return false;
+	page->last_prefetched = index + 1;
 	return true;
+}
+
+/* Whether the guest used, since it was prefetched, the leaf its last write made: the page
+ * is in use as a page table, not written as data (KVM's last_updated_pte_accessed()). */
+static bool last_prefetch_used(const struct mmu_page *page)
+{
+	return page->last_prefetched && (page->spt[page->last_prefetched - 1] & PT_ACCESSED);
 }
 
 /* The guest value now at gpa, a naturally aligned entry of bytes bytes in a slot. */
@@ -953,6 +962,9 @@ static void guest_wrote_page(struct mmu *mmu, gfn_t gfn, unsigned offset, unsign
 		unsigned bytes = page->role.has_4_byte_gpte ? 4 : 8;
 		u64 gpte;
 		s->stats.pte_writes++;
+		if (last_prefetch_used(page))
+			page->write_count = 0;
+		page->last_prefetched = 0;
 		if (page->role.level == 1 && offset % bytes == 0 && len == bytes &&
 		    read_gpte(mmu, gfn_to_gpa(gfn) + offset, bytes, &gpte) &&
 		    prefetch_gpte(mmu, page, offset / bytes, gpte)) {

@@ -110,13 +110,25 @@ static int host_read(void *ctx, u64 hpa, unsigned size, u64 *value)
 	return 0;
 }
 
-/* The model never writes A/D into sptes: shadow leaves are made accessed and dirty. */
+/* Shadow leaves are made dirty when writable, and accessed except when prefetched: the CPU
+ * model sets A in those as the CPU does (guest memory is never written by the model). */
 static int no_write(void *ctx, u64 gpa, unsigned size, u64 old_value, u64 new_value)
 {
 	return -1;
 }
 
-static const struct guest_mem_ops host_mem = { host_read, no_write };
+static int host_cmpxchg(void *ctx, u64 hpa, unsigned size, u64 old_value, u64 new_value)
+{
+	u64 *spte = phys_to_virt(hpa);
+	if (size != 8 || (old_value ^ new_value) != PT_ACCESSED)
+		return -1;	/* only A, in an 8-byte spte */
+	if (*spte != old_value)
+		return GUEST_MEM_CHANGED;
+	*spte = new_value;
+	return 0;
+}
+
+static const struct guest_mem_ops host_mem = { host_read, host_cmpxchg };
 
 static bool gpa_is_ram(u64 gpa);
 

@@ -189,6 +189,38 @@ static void test_pte_prefetch(void)
 }
 
 /* Zap-all and destruction give every page back; the budget holds. */
+/* Write flooding: a PT the guest fills entry by entry, using each entry after writing it
+ * (through the prefetched leaf, no fault), stays shadowed; three writes with no use of
+ * what they wrote unshadow it. */
+#define WRITE_FLOOD_WRITES 3	/* mmu/shadow.c's WRITE_FLOOD_LIMIT */
+
+static void test_write_flooding(void)
+{
+	vm_setup(1000, true);
+	build_4level();
+	set_guest(GUEST_PAGING_4LEVEL, PML4, true, true, false, false);
+	load_root();
+	CHECK_EQ(access_once(0x1000, 0).kind, RAM);	/* builds PT's shadow */
+	u64 *pt = (u64 *)(ram + PT * PAGE_SIZE);
+	u64 unshadowed = mmu.shadow.stats.pages_unshadowed, fixed = mmu.shadow.stats.faults_fixed;
+	for (unsigned e = 8; e < 24; e++) {
+		pt[e] = (u64)(DATA + e % 4) << 12 | P | RW | US | GUEST_PTE_ACCESSED | GUEST_PTE_DIRTY;
+		mmu_shadow_guest_wrote(&mmu, PT * PAGE_SIZE + e * 8, 8);
+		CHECK_EQ(access_once((u64)e << 12, 0).kind, RAM);
+	}
+	CHECK_EQ(mmu.shadow.stats.faults_fixed, fixed);		/* every entry was prefetched */
+	CHECK_EQ(mmu.shadow.stats.pages_unshadowed, unshadowed);
+	CHECK(gfn_is_shadowed(PT));
+	for (unsigned e = 24; e < 24 + WRITE_FLOOD_WRITES; e++) {
+		pt[e] = (u64)DATA << 12 | P | RW | GUEST_PTE_ACCESSED | GUEST_PTE_DIRTY;
+		mmu_shadow_guest_wrote(&mmu, PT * PAGE_SIZE + e * 8, 8);
+	}
+	CHECK_EQ(mmu.shadow.stats.pages_unshadowed, unshadowed + 1);
+	CHECK(!gfn_is_shadowed(PT));
+	check_write_protection();
+	vm_teardown();
+}
+
 static void test_memory_accounting(void)
 {
 	u64 free_before = page_alloc_free_pages();
@@ -381,6 +413,7 @@ int main(void)
 	test_cache_across_cr3();
 	test_write_protection();
 	test_pte_prefetch();
+	test_write_flooding();
 	test_memory_accounting();
 	test_shared_direct_pages();
 	test_zap_all(false, 0);
