@@ -51,3 +51,16 @@ void bench_skip(const char *name, const char *why)
 {
 	printf("BENCH-SKIP %s %s\n", name, why);
 }
+
+bool bench_shadow_mmu_ready(const char *name, unsigned hc_switch)
+{
+	if (!(cpuid(VIREO_CPUID_FEATURES).eax & VIREO_FEATURE_SHADOW_MMU)) {
+		bench_skip(name, "the VM runs on EPT, not the shadow MMU");
+		return false;
+	}
+	if (hc_set_switch(hc_switch, true) != 0) {
+		bench_skip(name, "HC_SET_SWITCH refused: is the VM trusted?");
+		return false;
+	}
+	return true;
+}

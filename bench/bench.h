@@ -23,5 +23,8 @@ void bench_run(const char *name, bench_op op, unsigned iterations, bool repeatab
  * operation, or a count with count 1). */
 void bench_report(const char *name, u64 total, unsigned count);
 void bench_skip(const char *name, const char *why);
+/* Whether the VM runs on the shadow MMU and may set hc_switch (HC_SWITCH_*, set to 1 here):
+ * else the benchmarks called name are skipped, with a BENCH-SKIP line saying why. */
+bool bench_shadow_mmu_ready(const char *name, unsigned hc_switch);
 
 #endif

@@ -240,14 +240,8 @@ static void run_pte_write(void)
 
 int main(const struct multiboot_info *mbi)
 {
-	if (!(cpuid(VIREO_CPUID_FEATURES).eax & VIREO_FEATURE_SHADOW_MMU)) {
-		bench_skip("shadow", "the VM runs on EPT, not the shadow MMU");
+	if (!bench_shadow_mmu_ready("shadow", HC_SWITCH_SHADOW_CACHE))
 		return 0;
-	}
-	if (hc_set_switch(HC_SWITCH_SHADOW_CACHE, true) != 0) {
-		bench_skip("shadow", "HC_SET_SWITCH refused: is the VM trusted?");
-		return 0;
-	}
 	run_cr3_switch();
 	run_demand_fault();
 	run_demand_paging();

@@ -252,14 +252,8 @@ static bool run_count(unsigned shadow_pages)
 
 int main(const struct multiboot_info *mbi)
 {
-	if (!(cpuid(VIREO_CPUID_FEATURES).eax & VIREO_FEATURE_SHADOW_MMU)) {
-		bench_skip("zap", "the VM runs on EPT, not the shadow MMU");
+	if (!bench_shadow_mmu_ready("zap", HC_SWITCH_FAST_ZAP))
 		return 0;
-	}
-	if (hc_set_switch(HC_SWITCH_FAST_ZAP, true) != 0) {
-		bench_skip("zap", "HC_SET_SWITCH refused: is the VM trusted?");
-		return 0;
-	}
 	if (!map_probes()) {
 		bench_skip("zap", "the guest library's table pool ran out");
 		return 0;

@@ -185,7 +185,8 @@ enum mmu_fault_result {
 	MMU_FAULT_NO_MEMORY,	/* the hypervisor ran out of memory for page tables */
 	MMU_FAULT_INVALID_SPTE,	/* a misconfiguration on a non-MMIO spte: a hypervisor bug */
 	MMU_FAULT_GUEST,	/* shadow: the guest's own #PF: inject it */
-	MMU_FAULT_EMULATE,	/* shadow: a write to a guest page table: emulate it */
+	MMU_FAULT_EMULATE,	/* shadow: a write to a guest page table, or one only CR0.WP = 0
+				 * allows to a user page under SMAP: emulate it */
 	MMU_FAULT_TABLE_NOT_RAM,	/* shadow: a guest page table lies outside RAM */
 };
 
@@ -297,7 +298,7 @@ void mmu_shadow_invlpg(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva);
  * shadowed guest tables there get their sptes dropped. */
 void mmu_shadow_guest_wrote(struct mmu *mmu, u64 gpa, u64 len);
 /* Stops shadowing gfn (its pages are zapped, so the guest may write it freely); used
- * when a write to it cannot be emulated. */
-void mmu_shadow_unprotect(struct mmu *mmu, gfn_t gfn);
+ * when a write to it cannot be emulated. false: gfn held no shadowed table. */
+bool mmu_shadow_unprotect(struct mmu *mmu, gfn_t gfn);
 
 #endif

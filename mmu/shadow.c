@@ -591,7 +591,9 @@ static unsigned access_above(const struct shadow_vcpu *sv, const struct guest_wa
  * write until the guest's entry is dirty (so the first write faults and the walker sets
  * D). With CR0.WP = 0 a supervisor write may go to a read-only page: the leaf then allows
  * writes but only supervisor accesses (and no fetch with SMEP), so a user access faults
- * again and is judged afresh.
+ * again and is judged afresh. Not for a user page under SMAP, which must stay a user page
+ * for SMAP to refuse the supervisor's later accesses: each such write is emulated
+ * (write_needs_emulation()).
  */
 static unsigned guest_leaf_access(const struct shadow_vcpu *sv, const struct guest_walk_result *walk,
 				  unsigned access)
@@ -600,7 +602,7 @@ static unsigned guest_leaf_access(const struct shadow_vcpu *sv, const struct gue
 	if (sv->paging.mode == GUEST_PAGING_OFF)
 		return acc;
 	if (!sv->paging.wp && (access & GUEST_ACCESS_WRITE) && !(access & GUEST_ACCESS_USER) &&
-	    !(acc & ACC_WRITE)) {
+	    !(acc & ACC_WRITE) && !(sv->paging.smap && (acc & ACC_USER))) {
 		acc = (acc | ACC_WRITE) & ~ACC_USER;
 		if (sv->paging.smep)
 			acc &= ~ACC_EXEC;
@@ -786,6 +788,16 @@ enum mmu_fault_result mmu_shadow_mmio_fault(struct mmu *mmu, struct mmu_vcpu *vc
 	return MMU_FAULT_MMIO;
 }
 
+/* A supervisor write to a read-only user page, allowed by CR0.WP = 0 while CR4.SMAP is on:
+ * no leaf can allow it and keep the page a user page (guest_leaf_access()). */
+static bool write_needs_emulation(const struct shadow_vcpu *sv, const struct guest_walk_result *walk,
+				  unsigned access)
+{
+	unsigned acc = guest_access(sv, walk);
+	return sv->paging.smap && !sv->paging.wp && !(access & GUEST_ACCESS_USER) &&
+	       (acc & ACC_USER) && !(acc & ACC_WRITE);
+}
+
 /* RSVD = 0: the guest's tables decide. */
 static enum mmu_fault_result guest_table_fault(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva, u32 error_code,
 		  bool smap_allowed, struct shadow_fault *out)
@@ -823,6 +835,8 @@ static enum mmu_fault_result guest_table_fault(struct mmu *mmu, struct mmu_vcpu 
 		s->stats.write_protect_faults++;
 		return MMU_FAULT_EMULATE;
 	}
+	if (write && write_needs_emulation(sv, &walk, access))
+		return MMU_FAULT_EMULATE;
 	return map_gva(mmu, sv, gva, &walk, slot, access);
 }
 
@@ -1008,10 +1022,12 @@ static unsigned zap_tables_at(struct mmu_shadow *s, gfn_t gfn)
 	return zapped;
 }
 
-void mmu_shadow_unprotect(struct mmu *mmu, gfn_t gfn)
+bool mmu_shadow_unprotect(struct mmu *mmu, gfn_t gfn)
 {
 	struct mmu_shadow *s = shadow_of(mmu);
-	s->stats.pages_unshadowed += zap_tables_at(s, gfn);
+	unsigned zapped = zap_tables_at(s, gfn);
+	s->stats.pages_unshadowed += zapped;
+	return zapped;
 }
 
 /* ---- slot changes (mmu/mmu.c) ------------------------------------------------------ */

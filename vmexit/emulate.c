@@ -96,6 +96,9 @@ static int translate(struct emulation *emu, u64 linear, unsigned access, u64 *gp
 		return X86_EMUL_OK;
 	}
 	access |= emu->cpl == 3 ? GUEST_ACCESS_USER : 0;
+	/* An explicit supervisor data access with EFLAGS.AC = 1 is exempt from SMAP. */
+	if (!(access & (GUEST_ACCESS_USER | GUEST_ACCESS_FETCH)) && (emu->vcpu->regs.rflags & RFLAGS_AC))
+		access |= GUEST_ACCESS_SMAP_ALLOWED;
 	struct walk_cache *cache = &emu->vcpu->walk_cache[!!(access & GUEST_ACCESS_FETCH)];
 	u64 generation = emu->vcpu->vm->mmu.memslots.generation;
 	if (walk_cache_lookup(cache, &emu->paging, generation, linear, access, gpa, page_hva))
@@ -490,10 +493,9 @@ static void count_emulated(struct vm *vm, const struct x86_insn *insn)
 static void emulation_unhandled(struct emulation *emu)
 {
 	struct vcpu *vcpu = emu->vcpu;
-	if (emu->page_table_write && !emu->fetch_hit_mmio) {
-		mmu_shadow_unprotect(&vcpu->vm->mmu, gpa_to_gfn(emu->page_table_gpa));
-		return;
-	}
+	if (emu->page_table_write && !emu->fetch_hit_mmio &&
+	    mmu_shadow_unprotect(&vcpu->vm->mmu, gpa_to_gfn(emu->page_table_gpa)))
+		return;		/* the guest runs the store itself */
 	if (emu->fetch_hit_mmio) {
 		vm_stop(vcpu->vm, VM_STATUS_FAULT, "executes code from MMIO at gpa %#llx (no RAM there)",
 			(unsigned long long)emu->fetch_gpa);

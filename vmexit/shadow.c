@@ -5,7 +5,6 @@
 #include "lib/log.h"
 #include "vmexit/handlers.h"
 
-#define RFLAGS_AC BIT(18)
 /* PAE PDPTE bits that must be 0 (SDM Vol. 3A 4.4.1, table 4-8): 2:1, 8:5 and 63:MAXPHYADDR. */
 #define PAE_PDPTE_RESERVED_LOW (BITS(2, 1) | BITS(8, 5))
 #define CR3_PAE_TABLE_MASK BITS(31, 5)
@@ -146,7 +145,8 @@ void handle_shadow_page_fault(struct vcpu *vcpu)
 	bool delivering = requeue_interrupted_event(vcpu);
 	struct shadow_fault fault;
 	struct vm *vm = vcpu->vm;
-	bool smap = vcpu->mmu.shadow.paging.smap && smap_allowed();	/* else irrelevant */
+	/* EFLAGS.AC counts for explicit accesses only: event delivery's are implicit. */
+	bool smap = !delivering && vcpu->mmu.shadow.paging.smap && smap_allowed();
 	enum mmu_fault_result result = mmu_shadow_page_fault(&vm->mmu, &vcpu->mmu, gva, error_code,
 							     smap, &fault);
 	switch (result) {
@@ -165,8 +165,10 @@ void handle_shadow_page_fault(struct vcpu *vcpu)
 	case MMU_FAULT_EMULATE:
 		if (!delivering)
 			emulate_page_table_write(vcpu, fault.gpa);
-		else	/* event delivery wrote a page table (its stack is one): stop shadowing it */
-			mmu_shadow_unprotect(&vm->mmu, gpa_to_gfn(fault.gpa));
+		else if (!mmu_shadow_unprotect(&vm->mmu, gpa_to_gfn(fault.gpa)))
+			vm_stop(vm, VM_STATUS_FAULT, "event delivery writes gpa %#llx in a way Vireo "
+				"cannot emulate", (unsigned long long)fault.gpa);
+		/* else event delivery wrote a page table (its stack is one): no longer shadowed */
 		return;
 	case MMU_FAULT_TABLE_NOT_RAM:
 		vm_stop(vm, VM_STATUS_FAULT, "a guest page table at gpa %#llx is not in RAM",

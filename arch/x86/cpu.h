@@ -86,6 +86,7 @@
 #define RFLAGS_OF BIT(11)
 #define RFLAGS_RF BIT(16)
 #define RFLAGS_VM BIT(17)
+#define RFLAGS_AC BIT(18)
 
 /* CPUID feature bits used here (SDM Vol. 2A, CPUID). */
 #define CPUID_1_ECX_VMX BIT(5)

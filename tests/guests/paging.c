@@ -1022,6 +1022,28 @@ static void check_large_pages(void)
 
 /* ---- 8. user and supervisor ------------------------------------------------------------ */
 
+/* CR0.WP = 0 lets ring 0 write a read-only user page (EFLAGS.AC = 1 for SMAP); the page
+ * stays a user page all the same, so SMAP still refuses a read of it with AC = 0. */
+static void check_smap_with_wp_clear(u64 cr4)
+{
+	u64 va = slot_va(SLOT_U_RO) + 8 * SCRATCH_WORD, cr0 = cr0_get();
+	u64 value = 0x5eedf00d5eedf00dull;
+	cr4_put(cr4 | CR4_BIT_SMAP);
+	cr0_put(cr0 & ~(u64)CR0_WP);
+	int write_vector = catch_exception(asm volatile("stac; movq %1, (%0); clac"
+							: : "r"(va), "r"(value) : "memory"));
+	asm volatile("clac");
+	int read_vector = try_read(va);
+	cr0_put(cr0);
+	cr4_put(cr4);
+	expect_no_fault("CR0.WP=0, CR4.SMAP=1, EFLAGS.AC=1: ring-0 write to a read-only user "
+			"page", write_vector);
+	check(*word_at(slot_va(SLOT_U_DATA), SCRATCH_WORD) == value, "... the value landed",
+	      "the page's other mapping reads %#lx", *word_at(slot_va(SLOT_U_DATA), SCRATCH_WORD));
+	expect_pf("... and an EFLAGS.AC=0 read of the page still faults (SMAP)", read_vector, va,
+		  PF_P);
+}
+
 /* Ring 3 needs user segments and a TSS for the stack of exceptions from ring 3; the
  * library's GDT has neither, so this test loads its own (same kernel selectors). */
 #define USER_DATA_SELECTOR 0x1b		/* GDT entry 3, RPL 3 */
@@ -1206,6 +1228,7 @@ static void check_user_supervisor(void)
 		asm volatile("clac");
 		cr4_put(cr4);
 		expect_no_fault("CR4.SMAP=1 with EFLAGS.AC=1 (STAC): the read succeeds", vector);
+		check_smap_with_wp_clear(cr4);
 	} else {
 		report_skip("SMAP: CPUID shows none");
 	}

@@ -128,17 +128,23 @@ static void test_write_protection(void)
 	vm_teardown();
 }
 
-/* An aligned full-width guest PTE write is mapped in place, so the next access needs no
- * fault; a partial write, or a PTE the walker must see first (A clear), is dropped; a
- * prefetched leaf of a shadowed table is read-only like one a fault installs. */
-static void test_pte_prefetch(void)
+/* A VM on build_4level()'s guest with its PT shadowed; returns the PT. */
+static u64 *setup_shadowed_pt(void)
 {
 	vm_setup(1000, true);
 	build_4level();
 	set_guest(GUEST_PAGING_4LEVEL, PML4, true, true, false, false);
 	load_root();
 	CHECK_EQ(access_once(0x1000, 0).kind, RAM);	/* builds PT's shadow */
-	u64 *pt = (u64 *)(ram + PT * PAGE_SIZE);
+	return (u64 *)(ram + PT * PAGE_SIZE);
+}
+
+/* An aligned full-width guest PTE write is mapped in place, so the next access needs no
+ * fault; a partial write, or a PTE the walker must see first (A clear), is dropped; a
+ * prefetched leaf of a shadowed table is read-only like one a fault installs. */
+static void test_pte_prefetch(void)
+{
+	u64 *pt = setup_shadowed_pt();
 
 	pt[4] = (u64)(DATA + 2) << 12 | P | RW | US | GUEST_PTE_ACCESSED | GUEST_PTE_DIRTY;
 	u64 prefetched = mmu.shadow.stats.ptes_prefetched, fixed = mmu.shadow.stats.faults_fixed;
@@ -196,12 +202,7 @@ static void test_pte_prefetch(void)
 
 static void test_write_flooding(void)
 {
-	vm_setup(1000, true);
-	build_4level();
-	set_guest(GUEST_PAGING_4LEVEL, PML4, true, true, false, false);
-	load_root();
-	CHECK_EQ(access_once(0x1000, 0).kind, RAM);	/* builds PT's shadow */
-	u64 *pt = (u64 *)(ram + PT * PAGE_SIZE);
+	u64 *pt = setup_shadowed_pt();
 	u64 unshadowed = mmu.shadow.stats.pages_unshadowed, fixed = mmu.shadow.stats.faults_fixed;
 	for (unsigned e = 8; e < 24; e++) {
 		pt[e] = (u64)(DATA + e % 4) << 12 | P | RW | US | GUEST_PTE_ACCESSED | GUEST_PTE_DIRTY;
