@@ -198,6 +198,26 @@ static void test_pte_prefetch(void)
 /* Write flooding: a PT the guest fills entry by entry, using each entry after writing it
  * (through the prefetched leaf, no fault), stays shadowed; three writes with no use of
  * what they wrote unshadow it. */
+/* CR0.WP = 0 with SMAP: a supervisor write (EFLAGS.AC = 1) to a read-only user page is
+ * emulated, never mapped by a supervisor-only leaf, so a later supervisor read with AC = 0
+ * still meets SMAP. (Found by fuzz_shadow: the leaf trick of WP = 0 hid the user page.) */
+static void test_wp_clear_with_smap(void)
+{
+	u64 *pt = setup_shadowed_pt();
+	pt[3] = (u64)(DATA + 1) << 12 | P | US | GUEST_PTE_ACCESSED | GUEST_PTE_DIRTY;
+	set_guest(GUEST_PAGING_4LEVEL, PML4, false, true, false, true);	/* WP = 0, SMAP */
+	load_root();
+	unsigned write_with_ac = GUEST_ACCESS_WRITE | GUEST_ACCESS_SMAP_ALLOWED;
+	for (int round = 0; round < 2; round++) {
+		struct outcome o = access_once(0x3000, write_with_ac);
+		CHECK(o.kind == EMULATED && o.gpa == (DATA + 1) * PAGE_SIZE);
+		o = access_once(0x3000, 0);
+		CHECK(o.kind == PAGE_FAULT && o.error_code == GUEST_PF_PRESENT);
+		CHECK_EQ(access_once(0x3000, GUEST_ACCESS_SMAP_ALLOWED).kind, RAM);
+	}
+	vm_teardown();
+}
+
 #define WRITE_FLOOD_WRITES 3	/* mmu/shadow.c's WRITE_FLOOD_LIMIT */
 
 static void test_write_flooding(void)
@@ -415,6 +435,7 @@ int main(void)
 	test_write_protection();
 	test_pte_prefetch();
 	test_write_flooding();
+	test_wp_clear_with_smap();
 	test_memory_accounting();
 	test_shared_direct_pages();
 	test_zap_all(false, 0);
