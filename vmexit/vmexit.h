@@ -96,7 +96,7 @@ static inline void finish_by_skipping(struct vcpu *vcpu)
 }
 
 typedef void (*exit_handler)(struct vcpu *vcpu);
-/* Indexed by basic exit reason; NULL: no handler. */
+/* Indexed by basic exit reason; exit_unhandled() where Vireo has no handler. */
 extern const exit_handler exit_handlers[EXIT_REASON_COUNT];
 /* Reports an exit nobody handles and stops the VM. */
 void exit_unhandled(struct vcpu *vcpu);
@@ -107,13 +107,12 @@ static inline void vmexit_dispatch(struct vcpu *vcpu, u32 reason)
 	struct vm_stats *stats = &vcpu->vm->stats;
 	exit_info_reset(vcpu);
 	stats->counters[HC_STAT_EXITS]++;
-	exit_handler handler = reason < EXIT_REASON_COUNT ? exit_handlers[reason] : NULL;
-	if (unlikely(!handler)) {
+	if (unlikely(reason >= EXIT_REASON_COUNT)) {
 		exit_unhandled(vcpu);
 		return;
 	}
 	stats->exits[reason]++;
-	handler(vcpu);
+	exit_handlers[reason](vcpu);
 }
 
 /* Event injection at the next VM entry. */
