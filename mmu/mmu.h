@@ -139,10 +139,13 @@ struct shadow_vcpu {
 	/* The last MMIO spte a RSVD fault found, and for which linear page. While no spte of
 	 * the MMU lost rights or went away (mmu->requests) and no root was loaded
 	 * (stats.root_loads), the path from the root to it is the one the CPU walks: a table
-	 * spte changes only by going away. Its value is checked on every use. */
+	 * spte changes only by going away. Its value is checked on every use; the last one
+	 * that passed, with the slot generation and error code it passed for, passes again. */
 	struct {
 		u64 *sptep;
 		u64 gva_page, requests, root_loads;
+		u64 passed_spte, passed_slot_generation;
+		u32 passed_error_code;
 	} last_mmio;
 };
 

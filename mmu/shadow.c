@@ -764,7 +764,18 @@ static u64 *mmio_sptep(struct mmu *mmu, struct shadow_vcpu *sv, u64 gva)
 	sv->last_mmio.gva_page = gva_page;
 	sv->last_mmio.requests = mmu->requests;
 	sv->last_mmio.root_loads = mmu->shadow.stats.root_loads;
+	sv->last_mmio.passed_spte = 0;		/* never an MMIO spte: nothing passed yet */
 	return walk.sptep;
+}
+
+/* Whether this spte value, under this slot generation, already passed the checks below for
+ * this error code (a device polled in a loop). The paging settings the rights check reads
+ * (SMAP) change only with a root load, which refills last_mmio and forgets what passed. */
+static bool mmio_spte_passed_before(const struct mmu *mmu, const struct shadow_vcpu *sv,
+				    u64 spte, u32 error_code)
+{
+	return spte == sv->last_mmio.passed_spte && error_code == sv->last_mmio.passed_error_code &&
+	       mmu->memslots.generation == sv->last_mmio.passed_slot_generation;
 }
 
 /* RSVD = 1: the CPU met an MMIO spte. No guest walk, no slot search. */
@@ -776,13 +787,18 @@ enum mmu_fault_result mmu_shadow_mmio_fault(struct mmu *mmu, struct mmu_vcpu *vc
 		return MMU_FAULT_RETRY;		/* the access faults again on the new root */
 	u64 *sptep = mmio_sptep(mmu, sv, gva);
 	u64 spte = *sptep;
-	if (!spte_is_mmio(spte))
-		return MMU_FAULT_RETRY;		/* dropped since the CPU read it */
-	unsigned rights = (spte >> SHADOW_MMIO_ACCESS_SHIFT) & ACC_ALL;
-	if (spte_mmio_generation(spte) != mmio_generation_bits(mmu->memslots.generation) ||
-	    !mmio_access_allowed(sv, rights, error_code)) {
-		*sptep = 0;	/* stale, or to be judged by the guest's tables */
-		return MMU_FAULT_RETRY;
+	if (!mmio_spte_passed_before(mmu, sv, spte, error_code)) {
+		if (!spte_is_mmio(spte))
+			return MMU_FAULT_RETRY;		/* dropped since the CPU read it */
+		unsigned rights = (spte >> SHADOW_MMIO_ACCESS_SHIFT) & ACC_ALL;
+		if (spte_mmio_generation(spte) != mmio_generation_bits(mmu->memslots.generation) ||
+		    !mmio_access_allowed(sv, rights, error_code)) {
+			*sptep = 0;	/* stale, or to be judged by the guest's tables */
+			return MMU_FAULT_RETRY;
+		}
+		sv->last_mmio.passed_spte = spte;
+		sv->last_mmio.passed_slot_generation = mmu->memslots.generation;
+		sv->last_mmio.passed_error_code = error_code;
 	}
 	out->gpa = gfn_to_gpa(spte_mmio_gfn(spte)) | (gva & (PAGE_SIZE - 1));
 	return MMU_FAULT_MMIO;
