@@ -19,6 +19,12 @@ void mmu_page_free(struct mmu *mmu, struct mmu_page *page);
  * lists), so the holds are bounded in time as well as in items. */
 #define MMU_LOCK_HOLD_BUDGET 4096
 void mmu_lock_break(struct mmu *mmu);
+/* Pages a vCPU's tree reached may be freed: every vCPU reloads its root before entering. */
+static inline void mmu_request_root_reloads(struct mmu *mmu)
+{
+	mmu->roots_generation++;
+	mmu_request_all(mmu);
+}
 bool mmu_lock_held_long(const struct mmu *mmu);
 
 int memslots_insert(struct memslots *slots, gfn_t base, u64 npages, u64 hpa, u32 flags, u32 *id_out);

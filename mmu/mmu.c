@@ -122,8 +122,7 @@ static void zap_all_slow(struct mmu *mmu)
 		shadow_zap_all_slow(mmu);
 	else
 		ept_zap_all_slow(mmu);
-	mmu->roots_generation++;
-	mmu_request_all(mmu);
+	mmu_request_root_reloads(mmu);
 }
 
 /* The oldest pages sit at the tail of active_pages: free from there until a current one. */
@@ -152,9 +151,9 @@ static void free_obsolete_pages(struct mmu *mmu)
  * Fast zap-all (KVM's kvm_mmu_zap_all_fast): one generation bump makes every page obsolete
  * at once, and the reload request makes every vCPU leave its root before its next entry;
  * then the obsolete pages are freed in batches of at most MMU_ZAP_BATCH (and at most
- * MMU_LOCK_HOLD_BUDGET ticks), whole, without visiting
- * their sptes: EPT tables have no links, and a shadow page's rmaps go with the whole
- * rmap table and its parent links with it (every parent is obsolete too).
+ * MMU_LOCK_HOLD_BUDGET ticks), whole, without visiting their sptes: EPT tables have no
+ * links, and a shadow page's rmaps go with the whole rmap table and its parent links with
+ * it (every parent is obsolete too).
  */
 static void zap_all_fast(struct mmu *mmu)
 {
@@ -165,8 +164,7 @@ static void zap_all_fast(struct mmu *mmu)
 		zap_all_slow(mmu);
 		return;
 	}
-	mmu->roots_generation++;
-	mmu_request_all(mmu);
+	mmu_request_root_reloads(mmu);
 	free_obsolete_pages(mmu);
 	if (mmu->shadow.enabled)
 		shadow_drain_rmaps(mmu);

@@ -274,8 +274,7 @@ static void zap_page(struct mmu_shadow *s, struct mmu_page *page)
 	count_guest_table(s, page, -1);
 	if (page->root_count) {
 		page->role.invalid = 1;
-		mmu_of(s)->roots_generation++;
-		mmu_request_all(mmu_of(s));
+		mmu_request_root_reloads(mmu_of(s));
 		return;
 	}
 	free_page(s, page);
@@ -595,14 +594,21 @@ static unsigned access_above(const struct shadow_vcpu *sv, const struct guest_wa
  * for SMAP to refuse the supervisor's later accesses: each such write is emulated
  * (write_needs_emulation()).
  */
+/* A supervisor write to a page the guest's entries make read-only (rights acc): allowed
+ * only because CR0.WP = 0. */
+static bool write_allowed_by_wp_clear(const struct shadow_vcpu *sv, unsigned acc, unsigned access)
+{
+	return !sv->paging.wp && (access & GUEST_ACCESS_WRITE) && !(access & GUEST_ACCESS_USER) &&
+	       !(acc & ACC_WRITE);
+}
+
 static unsigned guest_leaf_access(const struct shadow_vcpu *sv, const struct guest_walk_result *walk,
 				  unsigned access)
 {
 	unsigned acc = guest_access(sv, walk);
 	if (sv->paging.mode == GUEST_PAGING_OFF)
 		return acc;
-	if (!sv->paging.wp && (access & GUEST_ACCESS_WRITE) && !(access & GUEST_ACCESS_USER) &&
-	    !(acc & ACC_WRITE) && !(sv->paging.smap && (acc & ACC_USER))) {
+	if (write_allowed_by_wp_clear(sv, acc, access) && !(sv->paging.smap && (acc & ACC_USER))) {
 		acc = (acc | ACC_WRITE) & ~ACC_USER;
 		if (sv->paging.smep)
 			acc &= ~ACC_EXEC;
@@ -810,8 +816,7 @@ static bool write_needs_emulation(const struct shadow_vcpu *sv, const struct gue
 				  unsigned access)
 {
 	unsigned acc = guest_access(sv, walk);
-	return sv->paging.smap && !sv->paging.wp && !(access & GUEST_ACCESS_USER) &&
-	       (acc & ACC_USER) && !(acc & ACC_WRITE);
+	return write_allowed_by_wp_clear(sv, acc, access) && sv->paging.smap && (acc & ACC_USER);
 }
 
 /* RSVD = 0: the guest's tables decide. */

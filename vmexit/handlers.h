@@ -14,6 +14,10 @@ void handle_ept_violation(struct vcpu *vcpu);
 void handle_ept_misconfig(struct vcpu *vcpu);
 void handle_invlpg(struct vcpu *vcpu);
 
+/* Stops the VM whose event delivery (IDT, GDT or stack) touched MMIO at gpa: no device
+ * can take part in it. Both MMUs' MMIO paths use it. */
+void delivery_through_mmio(struct vcpu *vcpu, u64 gpa);
+
 /* Computes the CR0/CR4 bits VMX forces on this CPU; before any vCPU is created. */
 void cr_masks_init(void);
 

@@ -53,8 +53,7 @@ static bool try_fast_doorbell(struct vcpu *vcpu, u64 gpa)
 	return true;
 }
 
-/* The guest's IDT, GDT or stack in MMIO: no device can take part in event delivery. */
-static void delivery_through_mmio(struct vcpu *vcpu, u64 gpa)
+void delivery_through_mmio(struct vcpu *vcpu, u64 gpa)
 {
 	vm_stop(vcpu->vm, VM_STATUS_FAULT, "delivering an exception or interrupt touches MMIO "
 		"at gpa %#llx (its IDT, GDT or stack is not in RAM)", (unsigned long long)gpa);

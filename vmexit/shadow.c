@@ -112,12 +112,6 @@ static void emulate_shadow_mmio(struct vcpu *vcpu, u64 gpa, bool via_cached_spte
 	emulate_mmio(vcpu, gpa, no_doorbell);
 }
 
-static void delivery_through_mmio(struct vm *vm, u64 gpa)
-{
-	vm_stop(vm, VM_STATUS_FAULT, "delivering an exception or interrupt touches MMIO at gpa "
-		"%#llx (its IDT, GDT or stack is not in RAM)", (unsigned long long)gpa);
-}
-
 /* RSVD = 1: an MMIO spte, the shadow MMU's counterpart of an EPT misconfiguration. */
 static void handle_mmio_spte_fault(struct vcpu *vcpu, u64 gva, u32 error_code)
 {
@@ -129,7 +123,7 @@ static void handle_mmio_spte_fault(struct vcpu *vcpu, u64 gva, u32 error_code)
 	if (result != MMU_FAULT_MMIO)
 		vm->stats.counters[HC_STAT_MMIO_STALE]++;	/* retried */
 	else if (unlikely(delivering))
-		delivery_through_mmio(vm, fault.gpa);
+		delivery_through_mmio(vcpu, fault.gpa);
 	else
 		emulate_shadow_mmio(vcpu, fault.gpa, true);
 }
@@ -158,7 +152,7 @@ void handle_shadow_page_fault(struct vcpu *vcpu)
 		return;
 	case MMU_FAULT_MMIO:
 		if (delivering)
-			delivery_through_mmio(vm, fault.gpa);
+			delivery_through_mmio(vcpu, fault.gpa);
 		else
 			emulate_shadow_mmio(vcpu, fault.gpa, false);
 		return;
