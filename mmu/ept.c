@@ -32,19 +32,13 @@ const char *mmu_ept_init(struct mmu *mmu, bool large_pages)
 	return mmu->ept_root ? NULL : "no memory for the EPT root";
 }
 
-static void clear_entries(struct mmu_page *page)
-{
-	for (unsigned i = 0; i < SPTE_ENTRIES; i++)
-		page->spt[i] = 0;
-}
-
 /* zap=slow: every table but the root emptied entry by entry and freed, in one hold; the
  * root is emptied. The flush comes last, once no entry points at a freed table. */
 void ept_zap_all_slow(struct mmu *mmu)
 {
 	struct mmu_page *page, *tmp;
 	list_for_each_entry_safe(page, tmp, &mmu->active_pages, active_link) {
-		clear_entries(page);
+		memset(page->spt, 0, PAGE_SIZE);
 		if (page != mmu->ept_root)
 			mmu_page_free(mmu, page);
 	}
