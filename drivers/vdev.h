@@ -53,6 +53,27 @@ struct io_device_ops;
 #define VDEV_PM_TIMER_PORTS 4
 #define VDEV_PCI_CONFIG_PORT 0xcf8	/* config address 0xcf8, data 0xcfc-0xcff */
 #define VDEV_PCI_CONFIG_PORTS 8
+#define VDEV_PIT_PORT 0x40		/* i8254: channels 0-2 at 0x40-0x42, command 0x43 */
+#define VDEV_PIT_PORTS 4
+#define VDEV_PORT_B 0x61		/* system control port B: PIT channel 2 gate and output */
+#define VDEV_PORT_B_PORTS 1
+#define VDEV_I8042_DATA_PORT 0x60
+#define VDEV_I8042_COMMAND_PORT 0x64	/* status on reads */
+#define VDEV_RTC_PORT 0x70		/* CMOS index 0x70, data 0x71 */
+#define VDEV_RTC_PORTS 2
+#define VDEV_RESET_CONTROL_PORT 0xcf9	/* PIIX reset control register */
+
+/* Interrupt lines: ISA IRQs 0-15 reach both the PIC pair and the I/O APIC; the I/O APIC
+ * has 24 inputs (GSIs), GSI n = ISA IRQ n except the PIT's IRQ 0, which the MADT
+ * overrides to GSI 2, as on every PC since the ACPI era. */
+#define VDEV_ISA_IRQS 16
+#define VDEV_IOAPIC_PINS 24
+#define VDEV_IRQ_PIT 0
+#define VDEV_IRQ_KEYBOARD 1
+#define VDEV_IRQ_UART 4
+#define VDEV_IRQ_RTC 8
+#define VDEV_IRQ_SCI 9			/* ACPI system control interrupt */
+#define VDEV_GSI_PIT 2
 
 /*
  * The Vireo test device: one MMIO page of 8-byte registers.
@@ -74,12 +95,15 @@ struct io_device_ops;
 #define VDEV_TESTDEV_SCRATCH 0x20
 #define VDEV_TESTDEV_MATCH_VALUE 0x5a
 
+#define VDEV_IOAPIC_GPA 0xfec00000ull	/* I/O APIC: IOREGSEL at +0, IOWIN at +0x10 */
+#define VDEV_IOAPIC_BYTES 0x1000ull
 #define VDEV_LAPIC_GPA 0xfee00000ull	/* xAPIC registers (SDM Vol. 3A 11.4.1) */
 #define VDEV_LAPIC_BYTES 0x1000ull
 #define VDEV_PC_TESTDEV_MMIO_GPA 0xff000000ull	/* QEMU pc-testdev memory-like region */
 #define VDEV_PC_TESTDEV_MMIO_BYTES 0x10000ull
 
 static_assert(VDEV_RAM_MAX_BYTES <= VDEV_TESTDEV_GPA && VDEV_RAM_MAX_BYTES <= VDEV_LAPIC_GPA &&
+	      VDEV_RAM_MAX_BYTES <= VDEV_IOAPIC_GPA &&
 	      VDEV_RAM_MAX_BYTES <= VDEV_PC_TESTDEV_MMIO_GPA, "guest RAM would hide an MMIO device");
 static_assert(VDEV_ACPI_RSDP_GPA >= VDEV_RAM_LOW_END && VDEV_ACPI_AREA_END <= VDEV_RAM_HIGH_BASE,
 	      "the ACPI tables must lie in the reserved range so guests leave them alone");
@@ -153,6 +177,111 @@ struct vtestdev *vtestdev_create(struct vm *vm);
 void vtestdev_destroy(struct vtestdev *testdev);
 /* Writes the ACPI tables at VDEV_ACPI_RSDP_GPA; NULL or why not. */
 const char *vacpi_write_tables(struct vm *vm);
+
+/*
+ * ---- Time and interrupts: the contract between the device models and the platform. ----
+ *
+ * The guest's clock is its TSC: vdev_now() ticks at tsc_hz (drivers/drivers.h), and every
+ * timer device (PIT, RTC, local APIC timer, PM timer) derives its time from it, so they
+ * all agree with each other and with the guest's RDTSC.
+ */
+u64 vdev_now(const struct vm *vm);
+/* Converts between a device's clock at hz and guest TSC ticks, without overflow for any
+ * count below 2^64 / hz (muldiv through 128 bits). */
+u64 vdev_ticks_to_tsc(u64 ticks, u64 hz);
+u64 vdev_tsc_to_ticks(u64 tsc, u64 hz);
+
+/*
+ * A device's one-shot timer: expire() runs, at a VM exit or scheduling point at or after
+ * deadline (guest TSC), once per arming; it may re-arm the timer. The platform ends the
+ * guest's run no later than the earliest armed deadline (the VMX preemption timer), and a
+ * halted vCPU sleeps until then. Invariant: at most VM_TIMERS_MAX timers per VM, each
+ * registered once by vtimer_init() while the VM's devices are created.
+ */
+#define VTIMER_IDLE UINT64_MAX
+struct vtimer {
+	u64 deadline;			/* VTIMER_IDLE while not armed */
+	void (*expire)(struct vtimer *timer, u64 now);
+	void *opaque;
+};
+bool vtimer_init(struct vm *vm, struct vtimer *timer,
+		 void (*expire)(struct vtimer *timer, u64 now), void *opaque);
+void vtimer_arm(struct vtimer *timer, u64 deadline);
+void vtimer_cancel(struct vtimer *timer);
+/* Runs every expired timer of vm; returns the earliest deadline still armed. */
+u64 vtimers_run(struct vm *vm, u64 now);
+
+/* Drives interrupt line gsi (0 to VDEV_IOAPIC_PINS - 1; ISA IRQs are GSIs 0-15 before
+ * the PIT's override) to level high or low: the PIC sees ISA lines, the I/O APIC all of
+ * them. An edge-triggered device pulses (high then low); a level one holds it. */
+void vdev_set_irq(struct vm *vm, unsigned line, bool high);
+
+/* An interrupt message for the local APIC (from the I/O APIC or an MSI): delivery mode
+ * as in the I/O APIC redirection entry and the ICR (fixed 0, lowest priority 1, SMI 2,
+ * NMI 4, INIT 5, ExtINT 7), destination as there (physical APIC ID or logical MDA). */
+struct vapic_message {
+	u8 vector;
+	u8 delivery_mode;
+	bool logical;
+	bool level_triggered;
+	u32 destination;
+};
+#define VAPIC_DELIVERY_FIXED 0
+#define VAPIC_DELIVERY_LOWEST 1
+#define VAPIC_DELIVERY_SMI 2
+#define VAPIC_DELIVERY_NMI 4
+#define VAPIC_DELIVERY_INIT 5
+#define VAPIC_DELIVERY_EXTINT 7
+void vdev_deliver_to_lapic(struct vm *vm, const struct vapic_message *message);
+/* The local APIC's EOI of a level-triggered vector: the I/O APIC clears Remote IRR. */
+void vdev_lapic_eoi(struct vm *vm, u8 vector);
+/* An NMI for the vCPU (LINT1 or an NMI message). */
+void vdev_raise_nmi(struct vm *vm);
+
+/* i8259 pair: lines 0-15 (2 is the cascade); edge or level per the ELCR. */
+void vpic_set_irq(struct vpic *pic, unsigned irq, bool high);
+/* The master's INT output: an unmasked request above what is in service. */
+bool vpic_interrupt_pending(const struct vpic *pic);
+/* The CPU's INTA cycles: the vector, moving the request to in-service (or the spurious
+ * IRQ 7 / 15 vector if the request went away). */
+u8 vpic_acknowledge(struct vpic *pic);
+
+struct vioapic;
+struct vioapic *vioapic_create(struct vm *vm);
+void vioapic_destroy(struct vioapic *ioapic);
+void vioapic_set_irq(struct vioapic *ioapic, unsigned gsi, bool high);
+void vioapic_eoi(struct vioapic *ioapic, u8 vector);
+
+/* Local APIC as the interrupt target of the vCPU. */
+bool vlapic_accepts_message(const struct vlapic *lapic, const struct vapic_message *message);
+void vlapic_accept_fixed(struct vlapic *lapic, u8 vector, bool level_triggered);
+/* The highest requested vector the processor priority lets through, or -1. */
+int vlapic_pending_vector(const struct vlapic *lapic);
+/* The vCPU took vector (IRR to ISR, as the CPU does when it delivers it). */
+void vlapic_acknowledge(struct vlapic *lapic, u8 vector);
+/* Whether PIC interrupts reach the vCPU: the APIC is disabled (APIC_BASE or SPIV), or
+ * LINT0 is an unmasked ExtINT entry (SDM 10.5.1). */
+bool vlapic_accepts_pic_interrupts(const struct vlapic *lapic);
+/* IA32_TSC_DEADLINE (MSR 0x6e0). */
+u64 vlapic_tsc_deadline(const struct vlapic *lapic);
+void vlapic_set_tsc_deadline(struct vlapic *lapic, u64 deadline);
+
+struct vpit;
+struct vpit *vpit_create(struct vm *vm);
+void vpit_destroy(struct vpit *pit);
+
+struct vrtc;
+/* The RTC starts at epoch_seconds (wall-clock time, seconds since 1970-01-01 UTC) and
+ * advances with vdev_now() from its creation. */
+struct vrtc *vrtc_create(struct vm *vm, u64 epoch_seconds);
+void vrtc_destroy(struct vrtc *rtc);
+
+struct vi8042;
+struct vi8042 *vi8042_create(struct vm *vm);
+void vi8042_destroy(struct vi8042 *kbc);
+
+/* A byte typed for the guest: into the UART's receive FIFO (false when it is full). */
+bool vuart_receive(struct vuart *uart, u8 byte);
 
 /* Fills io and registers it on bus; false if its range is taken or the bus is full. */
 bool vdev_attach(struct io_bus *bus, struct io_device *io, const char *name, u64 base,

@@ -19,6 +19,14 @@
 
 enum vm_state { VM_RUNNING, VM_STOPPED };
 
+/* The device timers of a VM (drivers/vdev.h, struct vtimer). */
+#define VM_TIMERS_MAX 8
+struct vtimer;
+struct vm_timers {
+	struct vtimer *timer[VM_TIMERS_MAX];
+	unsigned count;
+};
+
 /* The exit status of a VM stopped for something its guest did wrong (a triple fault, an
  * unhandled exit...), as opposed to a status the guest chose (debug exit, hypercall). */
 #define VM_STATUS_FAULT 255
@@ -134,6 +142,7 @@ struct vm {
 	struct fast_mmio_bus fast_mmio_bus;
 	bool fast_mmio;			/* fast_mmio= switch: doorbells skip decoding */
 	struct vm_devices *devices;	/* the virtual platform (drivers/vdev.h) */
+	struct vm_timers timers;	/* its devices' timers */
 	struct vcpu vcpu;		/* one vCPU per VM */
 	struct vm_stats stats;
 };

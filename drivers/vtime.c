@@ -1,0 +1,54 @@
+/* The guest's clock as the device models see it: unit conversions and the device timers
+ * (drivers/vdev.h). Timers are few (one per timer device), so a scan is all they need. */
+#include "drivers/drivers.h"
+#include "drivers/vdev.h"
+#include "lib/panic.h"
+#include "vm/vm.h"
+
+u64 vdev_ticks_to_tsc(u64 ticks, u64 hz)
+{
+	return (u64)((unsigned __int128)ticks * tsc_hz / hz);
+}
+
+u64 vdev_tsc_to_ticks(u64 tsc, u64 hz)
+{
+	return (u64)((unsigned __int128)tsc * hz / tsc_hz);
+}
+
+bool vtimer_init(struct vm *vm, struct vtimer *timer,
+		 void (*expire)(struct vtimer *timer, u64 now), void *opaque)
+{
+	struct vm_timers *timers = &vm->timers;
+
+	if (timers->count == VM_TIMERS_MAX)
+		return false;
+	*timer = (struct vtimer){ .deadline = VTIMER_IDLE, .expire = expire, .opaque = opaque };
+	timers->timer[timers->count++] = timer;
+	return true;
+}
+
+void vtimer_arm(struct vtimer *timer, u64 deadline)
+{
+	timer->deadline = deadline;
+}
+
+void vtimer_cancel(struct vtimer *timer)
+{
+	timer->deadline = VTIMER_IDLE;
+}
+
+u64 vtimers_run(struct vm *vm, u64 now)
+{
+	struct vm_timers *timers = &vm->timers;
+	u64 earliest = VTIMER_IDLE;
+
+	for (unsigned i = 0; i < timers->count; i++) {
+		struct vtimer *t = timers->timer[i];
+		if (t->deadline <= now) {
+			t->deadline = VTIMER_IDLE;	/* one-shot: expire() may re-arm it */
+			t->expire(t, now);
+		}
+		earliest = MIN(earliest, t->deadline);
+	}
+	return earliest;
+}
