@@ -186,8 +186,8 @@ const char *vacpi_write_tables(struct vm *vm);
  * all agree with each other and with the guest's RDTSC.
  */
 u64 vdev_now(const struct vm *vm);
-/* Converts between a device's clock at hz and guest TSC ticks, without overflow for any
- * count below 2^64 / hz (muldiv through 128 bits). */
+/* Converts between a device's clock at hz and guest TSC ticks (the product in 128 bits;
+ * a result past 64 bits saturates). */
 u64 vdev_ticks_to_tsc(u64 ticks, u64 hz);
 u64 vdev_tsc_to_ticks(u64 tsc, u64 hz);
 

@@ -2,17 +2,17 @@
  * (drivers/vdev.h). Timers are few (one per timer device), so a scan is all they need. */
 #include "drivers/drivers.h"
 #include "drivers/vdev.h"
-#include "lib/panic.h"
+#include "lib/muldiv.h"
 #include "vm/vm.h"
 
 u64 vdev_ticks_to_tsc(u64 ticks, u64 hz)
 {
-	return (u64)((unsigned __int128)ticks * tsc_hz / hz);
+	return mul_div_u64(ticks, tsc_hz, hz);
 }
 
 u64 vdev_tsc_to_ticks(u64 tsc, u64 hz)
 {
-	return (u64)((unsigned __int128)tsc * hz / tsc_hz);
+	return mul_div_u64(tsc, hz, tsc_hz);
 }
 
 bool vtimer_init(struct vm *vm, struct vtimer *timer,
