@@ -131,9 +131,12 @@ const char *vdev_platform_create(struct vm *vm);
 void vdev_platform_destroy(struct vm *vm);
 
 /* Local APIC registers by xAPIC offset, for the x2APIC MSRs (MSR 0x800 + n is offset
- * n << 4). The ICR (0x300) is read and written whole: destination in bits 63:32. */
-u64 vlapic_read(struct vm *vm, u32 offset);
-void vlapic_write(struct vm *vm, u32 offset, u64 value);
+ * n << 4). The ICR (0x300) is read and written whole: destination in bits 63:32. false
+ * where x2APIC mode raises #GP (SDM 10.12.1.2): a reserved register, a read of a
+ * write-only one (EOI, self IPI), a write to a read-only one (ID, version, PPR, LDR,
+ * ISR/TMR/IRR, current count), reserved bits set where the SDM says they fault. */
+bool vlapic_read(struct vm *vm, u32 offset, u64 *value);
+bool vlapic_write(struct vm *vm, u32 offset, u64 value);
 
 /* Prints the UART's unfinished output line (the VM is stopping). */
 void vuart_flush(struct vm *vm);
@@ -169,8 +172,8 @@ struct vpci *vpci_create(struct vm *vm);
 void vpci_destroy(struct vpci *pci);
 struct vlapic *vlapic_create(struct vm *vm);
 void vlapic_destroy(struct vlapic *lapic);
-u64 vlapic_msr_read(const struct vlapic *lapic, u32 offset);
-void vlapic_msr_write(struct vlapic *lapic, u32 offset, u64 value);
+bool vlapic_msr_read(const struct vlapic *lapic, u32 offset, u64 *value);
+bool vlapic_msr_write(struct vlapic *lapic, u32 offset, u64 value);
 struct vpc_testdev *vpc_testdev_create(struct vm *vm);
 void vpc_testdev_destroy(struct vpc_testdev *testdev);
 struct vtestdev *vtestdev_create(struct vm *vm);

@@ -134,21 +134,21 @@ static void register_write(struct vlapic *lapic, u64 offset, u32 value)
 		mask_all_lvts(lapic);
 }
 
-u64 vlapic_msr_read(const struct vlapic *lapic, u32 offset)
+bool vlapic_msr_read(const struct vlapic *lapic, u32 offset, u64 *value)
 {
-	u64 value = register_read(lapic, offset);
-
+	*value = register_read(lapic, offset);
 	if (offset == APIC_ICR_LOW)
-		value |= (u64)register_read(lapic, APIC_ICR_HIGH) << 32;
-	return value;
+		*value |= (u64)register_read(lapic, APIC_ICR_HIGH) << 32;
+	return true;
 }
 
 /* In x2APIC mode the ICR is one 64-bit MSR with a 32-bit destination. */
-void vlapic_msr_write(struct vlapic *lapic, u32 offset, u64 value)
+bool vlapic_msr_write(struct vlapic *lapic, u32 offset, u64 value)
 {
 	if (offset == APIC_ICR_LOW)
 		*reg(lapic, APIC_ICR_HIGH) = (u32)(value >> 32);
 	register_write(lapic, offset, (u32)value);
+	return true;
 }
 
 /* The SDM only defines aligned 32-bit accesses. Reads elsewhere return the bytes of the

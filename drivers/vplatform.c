@@ -91,15 +91,14 @@ void vdev_platform_destroy(struct vm *vm)
 
 /* The LAPIC and UART entry points may come before the platform exists or after it is
  * gone (a VM that failed to start): reads are then 0 and writes dropped. */
-u64 vlapic_read(struct vm *vm, u32 offset)
+bool vlapic_read(struct vm *vm, u32 offset, u64 *value)
 {
-	return vm->devices ? vlapic_msr_read(vm->devices->lapic, offset) : 0;
+	return vm->devices && vlapic_msr_read(vm->devices->lapic, offset, value);
 }
 
-void vlapic_write(struct vm *vm, u32 offset, u64 value)
+bool vlapic_write(struct vm *vm, u32 offset, u64 value)
 {
-	if (vm->devices)
-		vlapic_msr_write(vm->devices->lapic, offset, value);
+	return vm->devices && vlapic_msr_write(vm->devices->lapic, offset, value);
 }
 
 void vuart_flush(struct vm *vm)

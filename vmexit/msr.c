@@ -99,10 +99,8 @@ static bool read_msr(struct vcpu *vcpu, u32 msr, u64 *value)
 		*value = 0;	/* no MTRRs: MTRRcap reports 0 variable ranges */
 		return true;
 	}
-	if (is_x2apic_msr(vcpu, msr)) {
-		*value = vlapic_read(vcpu->vm, x2apic_offset(msr));
-		return true;
-	}
+	if (is_x2apic_msr(vcpu, msr))
+		return vlapic_read(vcpu->vm, x2apic_offset(msr), value);
 	return false;
 }
 
@@ -169,10 +167,8 @@ static bool write_msr(struct vcpu *vcpu, u32 msr, u64 value)
 	}
 	if (msr >= MSR_MTRR_FIRST && msr <= MSR_MTRR_LAST)
 		return true;
-	if (is_x2apic_msr(vcpu, msr)) {
-		vlapic_write(vcpu->vm, x2apic_offset(msr), value);
-		return true;
-	}
+	if (is_x2apic_msr(vcpu, msr))
+		return vlapic_write(vcpu->vm, x2apic_offset(msr), value);
 	return false;
 }
 

@@ -679,19 +679,27 @@ static void test_lapic_xapic(void)
 	stop_vm();
 }
 
+static u64 x2apic_read(u32 offset)
+{
+	u64 value = ~0ull;
+
+	CHECK(vlapic_read(&vm, offset, &value));
+	return value;
+}
+
 static void test_lapic_x2apic(void)
 {
-	CHECK_EQ(vlapic_read(&vm, 0x30), 0);			/* no platform: 0 */
-	vlapic_write(&vm, 0x80, 1);				/* and dropped */
+	u64 value;
+
+	CHECK(!vlapic_read(&vm, 0x30, &value));		/* no platform: #GP */
+	CHECK(!vlapic_write(&vm, 0x80, 1));
 	start_vm();
-	CHECK_EQ(vlapic_read(&vm, 0x30), 0x50014);
-	CHECK_EQ(vlapic_read(&vm, 0x20), 0);
-	vlapic_write(&vm, 0x300, 0x0000000300004000ull | 0x0fd);	/* fixed IPI to x2APIC 3 */
-	CHECK_EQ(vlapic_read(&vm, 0x300), 0x00000003000040fdull);
-	vlapic_write(&vm, 0x80, 0x1234);
-	CHECK_EQ(vlapic_read(&vm, 0x80), 0x34);
-	CHECK_EQ(vlapic_read(&vm, 0xff0), 0);			/* past the registers */
-	vlapic_write(&vm, 0xff0, 1);
+	CHECK_EQ(x2apic_read(0x30), 0x50014);
+	CHECK_EQ(x2apic_read(0x20), 0);
+	CHECK(vlapic_write(&vm, 0x300, 0x0000000300004000ull | 0x0fd));	/* IPI to x2APIC 3 */
+	CHECK_EQ(x2apic_read(0x300), 0x00000003000040fdull);
+	CHECK(vlapic_write(&vm, 0x80, 0x34));
+	CHECK_EQ(x2apic_read(0x80), 0x34);
 	stop_vm();
 }
 
@@ -768,8 +776,9 @@ static void test_any_access_is_safe(void)
 		bell->signal(bell, 0, false);
 	}
 	for (u32 offset = 0; offset < 0x2000; offset++) {
-		vlapic_write(&vm, offset, ~0ull);
-		(void)vlapic_read(&vm, offset);
+		u64 value;
+		(void)vlapic_write(&vm, offset, ~0ull);
+		(void)vlapic_read(&vm, offset, &value);
 	}
 	CHECK(vm.state == VM_STOPPED);			/* debug exit and S5 were hit */
 	CHECK(stop_calls > 1);
