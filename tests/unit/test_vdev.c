@@ -2,7 +2,7 @@
  * local array, the VM's output and stop requests are recorded, accesses go through the
  * real buses (vmexit/bus.c). Device state comes from the C library's allocator, so ASan
  * sees any access outside it (and LeakSanitizer any device not freed).
- * unit-sources: drivers/vplatform.c drivers/vuart.c drivers/vdebug_exit.c drivers/vpic.c drivers/vpmtimer.c drivers/vfw_cfg.c drivers/vpci.c drivers/vlapic.c drivers/vacpi.c drivers/vtestdev.c vmexit/bus.c lib/page_alloc.c lib/bitmap.c lib/panic.c lib/log.c lib/printf.c lib/string.c
+ * unit-sources: drivers/vplatform.c drivers/vregs.c drivers/vtime.c drivers/vuart.c drivers/vdebug_exit.c drivers/vpic.c drivers/vpmtimer.c drivers/vfw_cfg.c drivers/vpci.c drivers/vlapic.c drivers/vacpi.c drivers/vtestdev.c vmexit/bus.c lib/page_alloc.c lib/bitmap.c lib/panic.c lib/log.c lib/printf.c lib/string.c
  */
 #include <sanitizer/asan_interface.h>
 #include <stdarg.h>
