@@ -1,7 +1,8 @@
 /* The platform a single device model sees in a unit test: a fake VM whose clock the test
  * sets (fake_now), interrupt lines, APIC messages, EOIs and NMIs recorded, output and stop
  * requests recorded. Device state comes from the C library's allocator, so ASan sees any
- * access outside it. Include once, in the test's .c file; link drivers/vtime.c and
+ * access outside it. Include once, in the test's .c file; link drivers/vregs.c (vdev_attach
+ * and the byte-register helpers), drivers/vtime.c and
  * vmexit/bus.c (and lib/log.c lib/printf.c lib/string.c lib/panic.c) with the model. */
 #ifndef VIREO_TESTS_FAKE_PLATFORM_H
 #define VIREO_TESTS_FAKE_PLATFORM_H
