@@ -186,8 +186,8 @@ u8 vpic_acknowledge(struct vpic *pic)
 		return acknowledge_chip(master);
 	accept(master, PIC_CASCADE_IRQ);
 	vector = acknowledge_chip(&pic->slave);
-	/* The slave's INT drops for its INTA cycles; if it still has a request (auto-EOI put
-	 * nothing in service), it rises again: a new edge on IR2. */
+	/* Taken as the slave's INT dropping during its INTA cycles: if the slave still has a
+	 * request (auto-EOI put nothing in service), INT rises again, a new edge on IR2. */
 	master->line &= ~irq_bit(PIC_CASCADE_IRQ);
 	cascade_follow_slave(pic);
 	return vector;
