@@ -13,11 +13,11 @@
  * aligned 32-bit accesses (what other accesses do: see ioapic_mmio_read/write). */
 #define IOAPIC_IOREGSEL 0x00		/* bits 7:0 select the indirect register */
 #define IOAPIC_IOWIN 0x10		/* the selected indirect register */
-#define IOAPIC_EOI 0x40			/* write-only: bits 7:0 a vector (ICH, version 0x20) */
+#define IOAPIC_EOI 0x40			/* write-only: a vector in bits 7:0 (ICH) */
 #define IOAPIC_DIRECT_STRIDE 0x10
 #define IOAPIC_REGISTER_BYTES 4
 
-/* Indirect registers (82093AA, table 2). */
+/* Indirect registers (82093AA, 3.2). */
 #define IOAPIC_REG_ID 0x00
 #define IOAPIC_REG_VERSION 0x01
 #define IOAPIC_REG_ARBITRATION 0x02
@@ -35,6 +35,8 @@
  *   63:56 destination   55:17 reserved (read 0)   16 mask   15 trigger mode (1 level)
  *   14 Remote IRR (ro)  13 polarity (1 active low)  12 delivery status (ro, always 0)
  *   11 destination mode (1 logical)   10:8 delivery mode   7:0 vector
+ * The 82093AA decodes a 4-bit physical destination (59:56); like the ICH's I/O APICs and
+ * xAPIC, this one passes all 8 bits on.
  * Invariant: reserved bits and Delivery Status are 0, and Remote IRR is only ever set on
  * an entry that entry_is_level().
  */
@@ -61,7 +63,7 @@ struct vioapic {
 	struct vm *vm;
 	u8 select;			/* IOREGSEL */
 	u32 id;				/* ID register: bits 27:24 only */
-	u32 line_high;			/* bit n: GSI n's level as vioapic_set_irq() left it */
+	u32 line_high;			/* bit n: GSI n as vioapic_set_irq() set it */
 	u64 redirection[VDEV_IOAPIC_PINS];
 };
 
@@ -290,7 +292,8 @@ static const struct io_device_ops ioapic_mmio_ops = {
 	.write = ioapic_mmio_write,
 };
 
-/* 82093AA, 3.0: after reset every entry is masked and everything else is 0. */
+/* Every entry comes out of reset masked (82093AA, 3.2.4); the rest, which the datasheet
+ * leaves undefined, is 0. */
 static void reset(struct vioapic *ioapic)
 {
 	ioapic->select = 0;
