@@ -217,8 +217,9 @@ static void keyboard_reply(struct vi8042 *kbc, u8 byte)
 
 static void keyboard_parameter(struct vi8042 *kbc, u8 command, u8 value)
 {
+	/* The LED state and the typematic rate have nothing to show them on. */
 	if (command != KBD_SCANCODE_SET) {
-		keyboard_reply(kbc, KBD_REPLY_ACK);	/* LEDs, typematic rate: nothing shows them */
+		keyboard_reply(kbc, KBD_REPLY_ACK);
 		return;
 	}
 	if (value > 3) {
