@@ -51,6 +51,7 @@ static void apply_vm_options(void)
 	vm_defaults.shadow_cache = o->shadow_cache;
 	vm_defaults.fast_zap = o->fast_zap;
 	vm_defaults.shadow_pages = o->shadow_pages;
+	vm_defaults.slice_ms = o->slice_ms;
 	/* The VM-exit instruction length is reliable for EPT exits on hardware; a hypervisor
 	 * running Vireo nested may leave it unset, so nested Vireo decodes instead. */
 	bool nested = cpuid(1, 0).ecx & CPUID_1_ECX_HYPERVISOR;
@@ -122,6 +123,7 @@ void main(u64 mbi_hpa)
 	host_interrupts_quiesce();
 	tsc_calibrate();
 	vmx_init();
+	run_bounds_init();
 	apply_vm_options();
 	bool all_ok = run_guests(&boot_info);
 	printk("vireo: all VMs have stopped%s\n", all_ok ? "" : "; at least one failed");

@@ -20,6 +20,7 @@ struct vireo_options vireo_options = {
 	.ept = true,
 	.shadow_cache = true,
 	.fast_zap = true,
+	.slice_ms = 10,
 };
 
 /* "ttyS1" with prefix "ttyS" and first '0', or "com2" with "com" and '1': the second port. */
@@ -138,6 +139,17 @@ static bool set_shadow_pages(void *ctx, const char *value, size_t len)
 	return true;
 }
 
+#define SLICE_MAX_MS 1000
+
+static bool set_slice(void *ctx, const char *value, size_t len)
+{
+	u64 ms;
+	if (!parse_u64(value, len, &ms) || ms == 0 || ms > SLICE_MAX_MS)
+		return false;
+	((struct vireo_options *)ctx)->slice_ms = ms;
+	return true;
+}
+
 static const struct cmdline_choice fast_mmio_lengths[] = {
 	{ "auto", FAST_MMIO_LENGTH_AUTO }, { "exit", FAST_MMIO_LENGTH_EXIT },
 	{ "decode", FAST_MMIO_LENGTH_DECODE },
@@ -178,6 +190,8 @@ static const struct cmdline_option option_table[] = {
 	{ "zap", "fast or slow (how a zap-all drops every page table: fast obsoletes them all "
 		 "with one generation bump and frees them in short batches; slow takes them "
 		 "apart entry by entry in one go, for comparison; default fast)", set_zap },
+	{ "slice", "milliseconds, 1 to 1000 (how long a VM runs before the next one that can "
+		   "run gets the CPU; default 10)", set_slice },
 };
 
 int options_parse(const char *cmdline)

@@ -26,6 +26,7 @@ struct vireo_options {
 	bool shadow_cache;		/* keep shadow page tables across CR3 switches */
 	bool fast_zap;			/* zap=fast|slow */
 	u64 shadow_pages;		/* shadow-page budget per VM; 0: from its RAM */
+	u64 slice_ms;			/* scheduler time slice */
 };
 
 /* The options in effect: defaults (COM1, info, halt) until options_parse() changes them. */

@@ -9,6 +9,13 @@ void uart_console_init(u16 port);
 
 /* Masks the legacy PICs and software-disables the local APIC: no device interrupts. */
 void host_interrupts_quiesce(void);
+/* The host APIC timer, for CPUs without the VMX-preemption timer: one-shot interrupts on
+ * HOST_TIMER_VECTOR (seen as external-interrupt exits). init: false if there is no
+ * usable local APIC. arm: an interrupt after tsc_ticks (replacing any armed one). */
+#define HOST_TIMER_VECTOR 0xf0
+bool host_timer_init(void);
+void host_timer_arm(u64 tsc_ticks);
+void host_timer_eoi(void);
 
 /* The host TSC frequency in Hz, measured by tsc_calibrate() at boot. */
 extern u64 tsc_hz;

@@ -1,6 +1,7 @@
 /* The guest's ACPI tables (ACPI 6.4 chapter 5), written below 1 MiB when the VM is
  * created: RSDP -> RSDT/XSDT -> FADT (-> DSDT) and MADT. They describe the devices of
- * drivers/v*.c: PM timer and PM1 registers, one enabled local APIC, S5 for soft-off. */
+ * drivers/v*.c: PM timer and PM1 registers, one enabled local APIC, the I/O APIC with the
+ * PC's interrupt source overrides, S5 for soft-off. */
 #include "drivers/acpi_tables.h"
 #include "drivers/vdev.h"
 #include "lib/string.h"
@@ -68,7 +69,7 @@ static_assert(offsetof(struct acpi_fadt, pm_tmr_blk) == 76 &&
 	      offsetof(struct acpi_fadt, flags) == 112 && offsetof(struct acpi_fadt, x_dsdt) == 140 &&
 	      offsetof(struct acpi_fadt, x_pm_tmr_blk) == 208, "FADT field offsets (table 5.9)");
 #define ACPI_FADT_REVISION 3
-#define ACPI_SCI_IRQ 9			/* where PC firmware routes it; never raised here */
+#define ACPI_SCI_IRQ VDEV_IRQ_SCI	/* where PC firmware routes it; never raised here */
 #define ACPI_P_LVL2_NONE 101		/* latency > 100: C2 not supported */
 #define ACPI_P_LVL3_NONE 1001		/* latency > 1000: C3 not supported */
 #define ACPI_BOOT_ARCH_NO_VGA BIT(2)	/* 5.2.9.3 */
@@ -92,7 +93,9 @@ struct acpi_dsdt {
 	u8 aml[sizeof(dsdt_aml)];
 } __packed;
 
-/* 5.2.12: one Processor Local APIC structure (5.2.12.2), no I/O APIC. */
+/* 5.2.12: one Processor Local APIC structure (5.2.12.2), one I/O APIC (5.2.12.3) and the
+ * interrupt source overrides (5.2.12.5) every PC has: IRQ 0 is the I/O APIC's input 2,
+ * and the SCI (IRQ 9) is level-triggered, active high. */
 struct acpi_madt_local_apic {
 	u8 type, length;
 	u8 processor_uid, apic_id;
@@ -101,7 +104,30 @@ struct acpi_madt_local_apic {
 static_assert(sizeof(struct acpi_madt_local_apic) == 8, "MADT local APIC entry is 8 bytes");
 #define ACPI_MADT_TYPE_LOCAL_APIC 0
 #define ACPI_MADT_LOCAL_APIC_ENABLED 1
-#define ACPI_MADT_PCAT_COMPAT 1		/* dual 8259s present (they are, masked) */
+#define ACPI_MADT_PCAT_COMPAT 1		/* dual 8259s present */
+#define ACPI_MADT_TYPE_IO_APIC 1
+#define ACPI_MADT_TYPE_OVERRIDE 2
+#define ACPI_MADT_IO_APIC_ID 1		/* after the local APIC's 0 */
+#define ACPI_MADT_BUS_ISA 0
+#define ACPI_MPS_INTI_ACTIVE_HIGH 0x1	/* MPS INTI flags (table 5.50): polarity bits 1:0 */
+#define ACPI_MPS_INTI_EDGE 0x4		/* trigger mode bits 3:2 */
+#define ACPI_MPS_INTI_LEVEL 0xc
+
+struct acpi_madt_io_apic {
+	u8 type, length;
+	u8 io_apic_id, reserved;
+	u32 address;
+	u32 gsi_base;
+} __packed;
+static_assert(sizeof(struct acpi_madt_io_apic) == 12, "MADT I/O APIC entry is 12 bytes");
+
+struct acpi_madt_override {
+	u8 type, length;
+	u8 bus, source;
+	u32 gsi;
+	u16 flags;
+} __packed;
+static_assert(sizeof(struct acpi_madt_override) == 10, "MADT override entry is 10 bytes");
 #define ACPI_MADT_REVISION 3
 
 struct acpi_madt {
@@ -109,6 +135,8 @@ struct acpi_madt {
 	u32 local_apic_address;
 	u32 flags;
 	struct acpi_madt_local_apic cpu0;
+	struct acpi_madt_io_apic io_apic;
+	struct acpi_madt_override timer_override, sci_override;
 } __packed;
 
 /* Everything, in the order it lands in guest memory from VDEV_ACPI_RSDP_GPA. */
@@ -226,6 +254,20 @@ static void build_madt(struct acpi_madt *madt)
 	madt->cpu0 = (struct acpi_madt_local_apic){
 		.type = ACPI_MADT_TYPE_LOCAL_APIC, .length = sizeof(madt->cpu0),
 		.processor_uid = 0, .apic_id = 0, .flags = ACPI_MADT_LOCAL_APIC_ENABLED,
+	};
+	madt->io_apic = (struct acpi_madt_io_apic){
+		.type = ACPI_MADT_TYPE_IO_APIC, .length = sizeof(madt->io_apic),
+		.io_apic_id = ACPI_MADT_IO_APIC_ID, .address = (u32)VDEV_IOAPIC_GPA, .gsi_base = 0,
+	};
+	madt->timer_override = (struct acpi_madt_override){
+		.type = ACPI_MADT_TYPE_OVERRIDE, .length = sizeof(madt->timer_override),
+		.bus = ACPI_MADT_BUS_ISA, .source = VDEV_IRQ_PIT, .gsi = VDEV_GSI_PIT,
+		.flags = ACPI_MPS_INTI_ACTIVE_HIGH | ACPI_MPS_INTI_EDGE,
+	};
+	madt->sci_override = (struct acpi_madt_override){
+		.type = ACPI_MADT_TYPE_OVERRIDE, .length = sizeof(madt->sci_override),
+		.bus = ACPI_MADT_BUS_ISA, .source = VDEV_IRQ_SCI, .gsi = VDEV_IRQ_SCI,
+		.flags = ACPI_MPS_INTI_ACTIVE_HIGH | ACPI_MPS_INTI_LEVEL,
 	};
 	seal(&madt->header);
 }

@@ -72,6 +72,7 @@ struct io_device_ops;
 #define VDEV_IRQ_KEYBOARD 1
 #define VDEV_IRQ_UART 4
 #define VDEV_IRQ_RTC 8
+#define VDEV_IRQ_AUX 12			/* the i8042's aux (mouse) port */
 #define VDEV_IRQ_SCI 9			/* ACPI system control interrupt */
 #define VDEV_GSI_PIT 2
 
@@ -203,6 +204,7 @@ u64 vdev_tsc_to_ticks(u64 tsc, u64 hz);
  */
 #define VTIMER_IDLE UINT64_MAX
 struct vtimer {
+	struct vm *vm;
 	u64 deadline;			/* VTIMER_IDLE while not armed */
 	void (*expire)(struct vtimer *timer, u64 now);
 	void *opaque;
@@ -211,8 +213,11 @@ bool vtimer_init(struct vm *vm, struct vtimer *timer,
 		 void (*expire)(struct vtimer *timer, u64 now), void *opaque);
 void vtimer_arm(struct vtimer *timer, u64 deadline);
 void vtimer_cancel(struct vtimer *timer);
-/* Runs every expired timer of vm; returns the earliest deadline still armed. */
+/* Runs every expired timer of vm; returns the earliest deadline still armed (and keeps
+ * it in vm->timers.earliest). */
 u64 vtimers_run(struct vm *vm, u64 now);
+/* A VM's devices are gone: forget their timers. */
+void vtimers_clear(struct vm *vm);
 
 /* Drives interrupt line gsi (0 to VDEV_IOAPIC_PINS - 1; ISA IRQs are GSIs 0-15 before
  * the PIT's override) to level high or low: the PIC sees ISA lines, the I/O APIC all of
@@ -240,6 +245,16 @@ void vdev_deliver_to_lapic(struct vm *vm, const struct vapic_message *message);
 void vdev_lapic_eoi(struct vm *vm, u8 vector);
 /* An NMI for the vCPU (LINT1 or an NMI message). */
 void vdev_raise_nmi(struct vm *vm);
+/* A model changed what its interrupt output could deliver (a mask, an EOI, the TPR, an
+ * acceptance): the vCPU decides again what to inject before it next enters the guest.
+ * vdev_set_irq(), vdev_deliver_to_lapic() and vdev_raise_nmi() imply it. */
+void vdev_interrupts_changed(struct vm *vm);
+
+/* For the vCPU (vmexit/event.c): whether an external interrupt is pending for it (PIC
+ * through LINT0 first, as the PIC's ExtINT bypasses the APIC's priorities, then the local
+ * APIC), and its vector, acknowledged (the INTA cycle, or IRR to ISR). */
+bool vdev_interrupt_pending(struct vm *vm);
+u8 vdev_acknowledge_interrupt(struct vm *vm);
 
 /* i8259 pair: lines 0-15 (2 is the cascade); edge or level per the ELCR. */
 void vpic_set_irq(struct vpic *pic, unsigned irq, bool high);
@@ -278,6 +293,13 @@ struct vrtc;
  * advances with vdev_now() from its creation. */
 struct vrtc *vrtc_create(struct vm *vm, u64 epoch_seconds);
 void vrtc_destroy(struct vrtc *rtc);
+
+/* The PIIX reset control register (0xcf9), reached through drivers/vpci.c's ports. */
+struct vreset;
+struct vreset *vreset_create(struct vm *vm);
+void vreset_destroy(struct vreset *reset);
+u8 vreset_control_read(const struct vreset *reset);
+void vreset_control_write(struct vreset *reset, u8 value);
 
 struct vi8042;
 struct vi8042 *vi8042_create(struct vm *vm);

@@ -108,12 +108,6 @@ static const struct output_byte *output_buffer(const struct vi8042 *kbc)
 	return kbc->queue_count ? &kbc->queue[kbc->queue_head] : NULL;
 }
 
-/* For now, until drivers/vplatform.c defines the contract's vdev_set_irq() (which replaces
- * this weak one): the kernel links, and the edge is lost. Remove it then. */
-__attribute__((weak)) void vdev_set_irq(struct vm *vm, unsigned line, bool high)
-{
-}
-
 static void pulse_irq(struct vm *vm, unsigned line)
 {
 	vdev_set_irq(vm, line, true);

@@ -99,15 +99,6 @@ static bool mode_is_deliverable(unsigned mode)
 	       mode == VAPIC_DELIVERY_EXTINT;
 }
 
-/* For now, until drivers/vplatform.c defines the contract's vdev_deliver_to_lapic() (which
- * replaces this weak one): the kernel links, and a message is dropped. Remove it then. */
-__attribute__((weak)) void vdev_deliver_to_lapic(struct vm *vm,
-						 const struct vapic_message *message)
-{
-	pr_debug("vioapic: vm %s: vector %#x dropped: no local APIC delivery yet\n", vm->name,
-		 message->vector);
-}
-
 /* Sends pin's interrupt message; false if its delivery mode is one Vireo drops. */
 static bool deliver(struct vioapic *ioapic, unsigned pin)
 {

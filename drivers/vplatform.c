@@ -1,6 +1,9 @@
 /* The virtual platform as a whole: creates and frees a VM's devices, answers for its
  * memory map, and routes the platform-wide entry points to the device that owns them. */
+#include "arch/x86/cpu.h"
+#include "drivers/drivers.h"
 #include "drivers/vdev.h"
+#include "lib/log.h"
 #include "lib/slab.h"
 #include "lib/string.h"
 #include "vm/vm.h"
@@ -17,6 +20,10 @@ struct vm_devices {
 	struct vlapic *lapic;
 	struct vpc_testdev *pc_testdev;
 	struct vtestdev *testdev;
+	struct vioapic *ioapic;
+	struct vpit *pit;
+	struct vrtc *rtc;
+	struct vi8042 *i8042;
 };
 
 size_t vdev_guest_memory_map(const struct vm *vm, struct guest_e820 *out, size_t max)
@@ -54,6 +61,14 @@ static const char *create_devices(struct vm *vm, struct vm_devices *d)
 		return "cannot create its pc-testdev";
 	if (!(d->testdev = vtestdev_create(vm)))
 		return "cannot create its Vireo test device";
+	if (!(d->ioapic = vioapic_create(vm)))
+		return "cannot create its I/O APIC";
+	if (!(d->pit = vpit_create(vm)))
+		return "cannot create its 8254 PIT";
+	if (!(d->rtc = vrtc_create(vm, rtc_host_epoch_seconds())))
+		return "cannot create its CMOS RTC";
+	if (!(d->i8042 = vi8042_create(vm)))
+		return "cannot create its i8042 keyboard controller";
 	return vacpi_write_tables(vm);
 }
 
@@ -85,8 +100,13 @@ void vdev_platform_destroy(struct vm *vm)
 	vlapic_destroy(d->lapic);
 	vpc_testdev_destroy(d->pc_testdev);
 	vtestdev_destroy(d->testdev);
+	vioapic_destroy(d->ioapic);
+	vpit_destroy(d->pit);
+	vrtc_destroy(d->rtc);
+	vi8042_destroy(d->i8042);
 	kfree(d);
 	vm->devices = NULL;
+	vtimers_clear(vm);
 }
 
 /* The LAPIC and UART entry points may come before the platform exists or after it is
@@ -105,4 +125,86 @@ void vuart_flush(struct vm *vm)
 {
 	if (vm->devices)
 		vuart_flush_line(vm->devices->uart);
+}
+
+/* ---- Time and interrupt routing (the contract in drivers/vdev.h). ---- */
+
+u64 vdev_now(const struct vm *vm)
+{
+	return rdtsc() + vm->vcpu.tsc_offset;
+}
+
+void vdev_interrupts_changed(struct vm *vm)
+{
+	vm->vcpu.requests |= VCPU_REQ_EVENTS;
+}
+
+/* ISA lines reach the PIC and the I/O APIC alike; the MADT tells guests that IRQ 0 is the
+ * I/O APIC's input 2 (drivers/vacpi.c). */
+void vdev_set_irq(struct vm *vm, unsigned line, bool high)
+{
+	struct vm_devices *d = vm->devices;
+
+	if (line < VDEV_ISA_IRQS)
+		vpic_set_irq(d->pic, line, high);
+	vioapic_set_irq(d->ioapic, line == VDEV_IRQ_PIT ? VDEV_GSI_PIT : line, high);
+	vdev_interrupts_changed(vm);
+}
+
+/* One vCPU: a message either targets its APIC or nobody. */
+void vdev_deliver_to_lapic(struct vm *vm, const struct vapic_message *message)
+{
+	struct vlapic *lapic = vm->devices->lapic;
+
+	if (!vlapic_accepts_message(lapic, message))
+		return;
+	switch (message->delivery_mode) {
+	case VAPIC_DELIVERY_FIXED:
+	case VAPIC_DELIVERY_LOWEST:
+		vlapic_accept_fixed(lapic, message->vector, message->level_triggered);
+		break;
+	case VAPIC_DELIVERY_NMI:
+		vdev_raise_nmi(vm);
+		break;
+	default:	/* SMI, INIT, ExtINT through the I/O APIC: not part of this platform */
+		pr_debug("vm %s: APIC message with delivery mode %u dropped\n", vm->name,
+			 message->delivery_mode);
+		return;
+	}
+	vdev_interrupts_changed(vm);
+}
+
+void vdev_lapic_eoi(struct vm *vm, u8 vector)
+{
+	vioapic_eoi(vm->devices->ioapic, vector);
+	vdev_interrupts_changed(vm);
+}
+
+void vdev_raise_nmi(struct vm *vm)
+{
+	vm->vcpu.nmi_pending = true;
+	vdev_interrupts_changed(vm);
+}
+
+static bool pic_interrupt_pending(const struct vm_devices *d)
+{
+	return vlapic_accepts_pic_interrupts(d->lapic) && vpic_interrupt_pending(d->pic);
+}
+
+bool vdev_interrupt_pending(struct vm *vm)
+{
+	struct vm_devices *d = vm->devices;
+
+	return d && (pic_interrupt_pending(d) || vlapic_pending_vector(d->lapic) >= 0);
+}
+
+u8 vdev_acknowledge_interrupt(struct vm *vm)
+{
+	struct vm_devices *d = vm->devices;
+
+	if (pic_interrupt_pending(d))
+		return vpic_acknowledge(d->pic);
+	u8 vector = (u8)vlapic_pending_vector(d->lapic);
+	vlapic_acknowledge(d->lapic, vector);
+	return vector;
 }

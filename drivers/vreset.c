@@ -6,13 +6,6 @@
 #include "lib/slab.h"
 #include "vm/vm.h"
 
-/* Until drivers/vdev.h declares them. */
-struct vreset;
-struct vreset *vreset_create(struct vm *vm);
-void vreset_destroy(struct vreset *reset);
-u8 vreset_control_read(const struct vreset *reset);
-void vreset_control_write(struct vreset *reset, u8 value);
-
 #define RESET_CONTROL_SYS_RST 0x02	/* the kind of reset: 1 hard (system), 0 soft (INIT) */
 #define RESET_CONTROL_RST_CPU 0x04	/* 0 -> 1 starts the reset; reads back 0 */
 

@@ -22,14 +22,20 @@ bool vtimer_init(struct vm *vm, struct vtimer *timer,
 
 	if (timers->count == VM_TIMERS_MAX)
 		return false;
-	*timer = (struct vtimer){ .deadline = VTIMER_IDLE, .expire = expire, .opaque = opaque };
+	if (timers->count == 0)
+		timers->earliest = VTIMER_IDLE;
+	*timer = (struct vtimer){ .vm = vm, .deadline = VTIMER_IDLE, .expire = expire,
+				  .opaque = opaque };
 	timers->timer[timers->count++] = timer;
 	return true;
 }
 
 void vtimer_arm(struct vtimer *timer, u64 deadline)
 {
+	struct vm_timers *timers = &timer->vm->timers;
+
 	timer->deadline = deadline;
+	timers->earliest = MIN(timers->earliest, deadline);
 }
 
 void vtimer_cancel(struct vtimer *timer)
@@ -42,6 +48,7 @@ u64 vtimers_run(struct vm *vm, u64 now)
 	struct vm_timers *timers = &vm->timers;
 	u64 earliest = VTIMER_IDLE;
 
+	timers->earliest = VTIMER_IDLE;	/* lowered by any vtimer_arm() an expire() makes */
 	for (unsigned i = 0; i < timers->count; i++) {
 		struct vtimer *t = timers->timer[i];
 		if (t->deadline <= now) {
@@ -50,5 +57,11 @@ u64 vtimers_run(struct vm *vm, u64 now)
 		}
 		earliest = MIN(earliest, t->deadline);
 	}
-	return earliest;
+	timers->earliest = MIN(earliest, timers->earliest);
+	return timers->earliest;
+}
+
+void vtimers_clear(struct vm *vm)
+{
+	vm->timers = (struct vm_timers){ .earliest = VTIMER_IDLE };
 }

@@ -1,7 +1,11 @@
-/* The vCPU run loop: inject what is pending, enter the guest, dispatch the exit; until the
- * VM stops. A failed VM entry is reported readably and stops the VM. */
+/* The vCPU run loop: run the device timers that expired, decide what to inject, bound the
+ * run by the next timer deadline or the end of the slice, enter the guest, dispatch the
+ * exit; until the VM stops, halts or its slice ends (the scheduler, vm/sched.c, decides
+ * what runs next). A failed VM entry is reported readably and stops the VM. */
 #include "arch/x86/cpu.h"
 #include "arch/x86/x86.h"
+#include "drivers/drivers.h"
+#include "drivers/vdev.h"
 #include "lib/log.h"
 #include "vm/vm_internal.h"
 #include "vmexit/vmexit.h"
@@ -50,16 +54,136 @@ static bool mmu_before_entry(struct vm *vm, struct vcpu *vcpu)
 	return mmu_entry_work(vcpu);
 }
 
-void vcpu_run(struct vcpu *vcpu)
+static u64 guest_now(const struct vcpu *vcpu)
+{
+	return rdtsc() + vcpu->tsc_offset;
+}
+
+
+/*
+ * What ends a guest's run at the next device-timer deadline: the VMX-preemption timer, or
+ * on CPUs without it (Core 2) the host's APIC timer, whose interrupt exits (acknowledged on
+ * exit). Without either, a run ends only at the guest's own exits.
+ */
+static enum { RUN_BOUND_NONE, RUN_BOUND_PREEMPTION_TIMER, RUN_BOUND_HOST_TIMER } run_bound;
+static u64 host_timer_deadline = VTIMER_IDLE;	/* host TSC the host timer is armed for */
+
+void run_bounds_init(void)
+{
+	if (vmx_controls.pin & PIN_BASED_PREEMPTION_TIMER)
+		run_bound = RUN_BOUND_PREEMPTION_TIMER;
+	else if ((vmx_controls.exit & EXIT_ACK_INTERRUPT) && host_timer_init())
+		run_bound = RUN_BOUND_HOST_TIMER;
+	else
+		pr_warn("vm: no VMX-preemption timer and no host APIC timer: a guest that loops "
+			"without exits keeps the CPU, and its timers fire late\n");
+}
+
+void run_bound_expired(u8 host_vector)
+{
+	if (host_vector == HOST_TIMER_VECTOR) {
+		host_timer_eoi();
+		host_timer_deadline = VTIMER_IDLE;
+	}
+}
+
+static void bound_by_preemption_timer(u64 earliest, u64 now)
+{
+	u64 ticks = PREEMPTION_TIMER_MAX;
+	if (earliest != VTIMER_IDLE)
+		ticks = earliest <= now ? 0 : (earliest - now) >>
+			(vmx_caps.misc & VMX_MISC_PREEMPTION_RATE_MASK);
+	vmcs_write32(VMCS_PREEMPTION_TIMER_VALUE, (u32)MIN(ticks, PREEMPTION_TIMER_MAX));
+}
+
+/* The host timer runs in real time (host TSC): armed again only when the deadline moved
+ * earlier. */
+static void bound_by_host_timer(u64 earliest, u64 now, u64 tsc_offset)
+{
+	if (earliest == VTIMER_IDLE || earliest - tsc_offset >= host_timer_deadline)
+		return;
+	host_timer_deadline = earliest - tsc_offset;
+	host_timer_arm(earliest > now ? earliest - now : 0);
+}
+
+/* Ends the guest's next run no later than earliest (guest TSC). */
+static void bound_run(const struct vcpu *vcpu, u64 earliest, u64 now)
+{
+	if (run_bound == RUN_BOUND_PREEMPTION_TIMER)
+		bound_by_preemption_timer(earliest, now);
+	else if (run_bound == RUN_BOUND_HOST_TIMER)
+		bound_by_host_timer(earliest, now, vcpu->tsc_offset);
+}
+
+/* The earliest moment the current run must end at: a device timer or the slice's end. */
+static u64 run_deadline(const struct vcpu *vcpu)
+{
+	return MIN(vcpu->vm->timers.earliest, vcpu->slice_end);
+}
+
+/* Expired timers run (they may raise interrupts), and the next run is bounded by the next
+ * deadline. Skipped while no timer is armed and no slice ends: one compare on the hot
+ * path. false: the slice is over. */
+static bool timer_work(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
+	if (run_deadline(vcpu) == VTIMER_IDLE)
+		return true;
+	u64 now = guest_now(vcpu);
+	if (now >= vm->timers.earliest)
+		vtimers_run(vm, now);
+	if (now >= vcpu->slice_end)
+		return false;
+	bound_run(vcpu, run_deadline(vcpu), now);
+	return true;
+}
+
+bool vcpu_wake_check(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	u64 now = guest_now(vcpu);
+	if (now >= vm->timers.earliest)
+		vtimers_run(vm, now);
+	if (!vcpu_has_wake_event(vcpu))
+		return false;
+	vcpu->halted = false;
+	vcpu->requests |= VCPU_REQ_EVENTS;
+	return true;
+}
+
+/* The CPU holds the unswitched state of this vCPU (NULL: of none, or of one destroyed). */
+static struct vcpu *unswitched_owner;
+
+static void take_cpu(struct vcpu *vcpu)
+{
 	vmcs_load(vcpu->vmcs_hpa);
-	msr_reset_passthrough();
-	cpu_reset_unswitched_state();
-	vm->state = VM_RUNNING;
+	if (unswitched_owner == vcpu)
+		return;
+	if (unswitched_owner)
+		unswitched_state_save(&unswitched_owner->unswitched);
+	unswitched_state_load(&vcpu->unswitched);
+	unswitched_owner = vcpu;
+}
+
+void vcpu_forget_cpu(struct vcpu *vcpu)
+{
+	if (unswitched_owner == vcpu)
+		unswitched_owner = NULL;
+}
+
+enum vcpu_run_end vcpu_run(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	take_cpu(vcpu);
 	while (vm->state == VM_RUNNING) {
 		if (!mmu_before_entry(vm, vcpu))
 			break;
+		if (unlikely(vcpu->halted))
+			return VCPU_HALTED;
+		if (!timer_work(vcpu))
+			return VCPU_SLICE_OVER;
+		if (unlikely(vcpu->requests & VCPU_REQ_EVENTS))
+			deliver_events(vcpu);
 		if (vcpu->pending.valid)
 			inject_pending_event(vcpu);
 		if (unlikely(vmx_enter(vcpu->regs.gpr, vcpu->launched))) {
@@ -74,4 +198,5 @@ void vcpu_run(struct vcpu *vcpu)
 		}
 		vmexit_dispatch(vcpu, reason & EXIT_REASON_BASIC_MASK);
 	}
+	return VCPU_STOPPED;
 }

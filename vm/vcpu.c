@@ -2,6 +2,7 @@
  * asks for (multiboot v1: 32-bit protected mode, paging off; ELF64: long mode). */
 #include "arch/x86/cpu.h"
 #include "arch/x86/x86.h"
+#include "drivers/vdev.h"
 #include "lib/string.h"
 #include "vm/layout.h"
 #include "vm/vm_internal.h"
@@ -78,8 +79,11 @@ static bool write_control_registers(struct vcpu *vcpu, bool long_mode)
 static void write_controls(struct vcpu *vcpu, bool long_mode)
 {
 	const struct vmx_controls *c = &vmx_controls;
-	vmcs_write32(VMCS_PIN_CONTROLS, c->pin & ~PIN_BASED_PREEMPTION_TIMER);
-	vmcs_write32(VMCS_PROC_CONTROLS, c->proc | (vcpu_shadow_paging(vcpu) ? SHADOW_PROC_EXITS : 0));
+	vmcs_write32(VMCS_PIN_CONTROLS, c->pin);
+	if (c->pin & PIN_BASED_PREEMPTION_TIMER)	/* bounded once a device timer is armed */
+		vmcs_write32(VMCS_PREEMPTION_TIMER_VALUE, (u32)PREEMPTION_TIMER_MAX);
+	vcpu->proc_controls = c->proc | (vcpu_shadow_paging(vcpu) ? SHADOW_PROC_EXITS : 0);
+	vmcs_write32(VMCS_PROC_CONTROLS, vcpu->proc_controls);
 	vmcs_write32(VMCS_PROC_CONTROLS2, c->proc2);
 	vmcs_write32(VMCS_EXIT_CONTROLS, c->exit);
 	vmcs_write32(VMCS_ENTRY_CONTROLS, c->entry | (long_mode ? ENTRY_IA32E_MODE_GUEST : 0));
@@ -154,6 +158,8 @@ const char *vcpu_create(struct vcpu *vcpu, struct vm *vm, const struct guest_ent
 	if (!vcpu->vmcs_hpa)
 		return "no memory for its VMCS";
 	vcpu->apic_base = APIC_BASE_DEFAULT;
+	vcpu->slice_end = VTIMER_IDLE;
+	unswitched_state_reset(&vcpu->unswitched);
 	vmcs_write_host_state();
 	write_controls(vcpu, entry->mode == GUEST_ENTRY_LONG64);
 	if (!write_guest_state(vcpu, entry))
@@ -163,6 +169,7 @@ const char *vcpu_create(struct vcpu *vcpu, struct vm *vm, const struct guest_ent
 
 void vcpu_destroy(struct vcpu *vcpu)
 {
+	vcpu_forget_cpu(vcpu);
 	if (vcpu->vm && vcpu_shadow_paging(vcpu))
 		mmu_shadow_vcpu_destroy(&vcpu->vm->mmu, &vcpu->mmu);
 	if (vcpu->vmcs_hpa)

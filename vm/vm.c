@@ -1,7 +1,8 @@
 /* VM lifecycle: one VM per multiboot module, created from the module's options (name=,
- * mem=, trusted; the rest of the line is the guest's own command line), run one after
- * the other, and torn down when they stop. */
+ * mem=, trusted; the rest of the line is the guest's own command line), all run side by
+ * side (vm/sched.c), each torn down when it stops. */
 #include <stdarg.h>
+#include "drivers/drivers.h"
 #include "drivers/vdev.h"
 #include "lib/cmdline.h"
 #include "lib/log.h"
@@ -16,9 +17,10 @@
 
 #define GUEST_LINE_MAX 200	/* bytes of guest text per console line */
 
-struct vm_defaults vm_defaults = { .mmio_cache = true, .fast_mmio = true, .fast_zap = true };
-/* VMs run one after the other, each to its end: one VM object serves them all. */
-static struct vm the_vm;
+struct vm_defaults vm_defaults = { .mmio_cache = true, .fast_mmio = true, .fast_zap = true,
+				   .slice_ms = 10 };
+#define VMS_MAX 16
+static struct vm vm_table[VMS_MAX];
 
 static bool set_name(void *ctx, const char *value, size_t len)
 {
@@ -50,10 +52,24 @@ static bool set_trusted(void *ctx, const char *value, size_t len)
 	return true;
 }
 
+#define VM_TIMEOUT_MAX_SECONDS 86400
+
+static bool set_timeout(void *ctx, const char *value, size_t len)
+{
+	struct vm *vm = ctx;
+	u64 seconds;
+	if (!parse_u64(value, len, &seconds) || seconds == 0 || seconds > VM_TIMEOUT_MAX_SECONDS)
+		return false;
+	vm->timeout_seconds = seconds;
+	return true;
+}
+
 static const struct cmdline_option module_options[] = {
 	{ "name", "a name of 1-15 characters (the guest's output prefix; default vmN)", set_name },
 	{ "mem", "RAM size, whole MiB, 2M to 3G (default 32M)", set_mem },
 	{ "trusted", "(bare word: the VM may use management hypercalls)", set_trusted },
+	{ "timeout", "seconds, 1 to 86400 (the VM is stopped once it has existed that long; "
+		     "default none)", set_timeout },
 };
 
 /* Guest RAM: the largest naturally aligned buddy blocks first, one slot each, so 2M and
@@ -160,7 +176,7 @@ static void parse_module_line(struct vm *vm, const char *line)
  * returns NULL. */
 static struct vm *vm_create(const struct guest_module *module, unsigned id)
 {
-	struct vm *vm = &the_vm;
+	struct vm *vm = &vm_table[id];
 	memset(vm, 0, sizeof(*vm));
 	vm->id = id;
 	snprintf(vm->name, sizeof(vm->name), "vm%u", vm->id);
@@ -172,29 +188,40 @@ static struct vm *vm_create(const struct guest_module *module, unsigned id)
 		vm_destroy(vm);
 		return NULL;
 	}
+	vm->end_tsc = vm->timeout_seconds ? rdtsc() + vm->timeout_seconds * tsc_hz : VTIMER_IDLE;
 	pr_info("vm %s: created: %llu MiB RAM%s, command line \"%s\"\n", vm->name,
 		(unsigned long long)(vm->ram_bytes >> 20), vm->trusted ? ", trusted" : "",
 		vm->cmdline);
 	return vm;
 }
 
+static bool all_ok;
+
+static void vm_ended(struct vm *vm)
+{
+	vm_print_stats(vm);
+	printk("vm %s: exit status %d\n", vm->name, vm->exit_status);
+	all_ok &= vm->exit_status == 0;
+	vm_destroy(vm);
+}
+
 bool vms_run(const struct guest_module *modules, size_t count)
 {
-	bool all_ok = true;
+	struct vm *vms[VMS_MAX];
+	all_ok = true;
 	if (count == 0)
 		pr_info("vireo: no guest modules given: nothing to run\n");
-	for (size_t i = 0; i < count; i++) {
-		struct vm *vm = vm_create(&modules[i], (unsigned)i);
-		if (!vm) {
-			all_ok = false;
-			continue;
-		}
-		vcpu_run(&vm->vcpu);
-		vm_print_stats(vm);
-		printk("vm %s: exit status %d\n", vm->name, vm->exit_status);
-		all_ok &= vm->exit_status == 0;
-		vm_destroy(vm);
+	if (count > VMS_MAX) {
+		pr_err("vireo: %zu guest modules, but at most %d VMs run at once: the modules after "
+		       "the %dth are not started\n", count, VMS_MAX, VMS_MAX);
+		all_ok = false;
+		count = VMS_MAX;
 	}
+	for (size_t i = 0; i < count; i++) {
+		vms[i] = vm_create(&modules[i], (unsigned)i);
+		all_ok &= vms[i] != NULL;
+	}
+	sched_run(vms, count, vm_ended);
 	return all_ok;
 }
 

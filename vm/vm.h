@@ -4,6 +4,7 @@
 
 #include "arch/x86/emulate.h"
 #include "arch/x86/vmx.h"
+#include "arch/x86/x86.h"
 #include "lib/types.h"
 #include "mmu/mmu.h"
 #include "mmu/walk_cache.h"
@@ -25,6 +26,9 @@ struct vtimer;
 struct vm_timers {
 	struct vtimer *timer[VM_TIMERS_MAX];
 	unsigned count;
+	/* No armed timer expires before it (VTIMER_IDLE: none is armed); a cancelled timer
+	 * may leave it early, which only costs a look at the timers. */
+	u64 earliest;
 };
 
 /* The exit status of a VM stopped for something its guest did wrong (a triple fault, an
@@ -39,8 +43,13 @@ struct vm_defaults {
 	bool shadow_cache;	/* shadow_cache=on|off */
 	bool fast_zap;		/* zap=fast|slow */
 	u64 shadow_pages;	/* shadow_pages=; 0: from the VM's RAM */
+	u64 slice_ms;		/* slice=: the scheduler's time slice */
 };
 extern struct vm_defaults vm_defaults;
+
+/* vcpu->requests: the interrupt sources changed (a line, a mask, an EOI, a window
+ * opened): decide again what to inject. */
+#define VCPU_REQ_EVENTS BIT(0)
 
 /* An exception or interrupt waiting to be injected at the next VM entry. */
 struct pending_event {
@@ -115,6 +124,14 @@ struct vcpu {
 	u64 apic_base;
 	u64 pat;
 	u64 tsc_offset;
+	/* Interrupt and timer state that asks for work before the next entry: VCPU_REQ_*
+	 * bits, so the entry path tests one word. */
+	u32 requests;
+	bool halted;		/* in HLT, until an interrupt or NMI can be delivered */
+	bool nmi_pending;
+	u32 proc_controls;	/* what VMCS_PROC_CONTROLS holds (window exiting toggles) */
+	u64 slice_end;		/* guest TSC at which the scheduler takes the CPU back */
+	struct unswitched_state unswitched;	/* while another vCPU holds the CPU */
 	struct mmu_vcpu mmu;		/* per-vCPU MMU state (last memslot hit, ...) */
 	struct walk_cache walk_cache[2];	/* the emulator's last walks: [0] data, [1] fetch */
 	struct x86_emu_ctxt emulator;		/* its decode cache lives across exits */
@@ -131,6 +148,8 @@ struct vm {
 	char name[VM_NAME_MAX];
 	unsigned id;
 	bool trusted;
+	u64 timeout_seconds;		/* timeout= (0: none) */
+	u64 end_tsc;			/* host TSC at which the timeout stops it, or VTIMER_IDLE */
 	enum vm_state state;
 	int exit_status;		/* 0 = success */
 	char cmdline[VM_CMDLINE_MAX];
@@ -158,6 +177,11 @@ struct guest_module {
 /* Creates one VM per module and runs them one after the other, each to its end; true if
  * every VM ended with status 0. */
 bool vms_run(const struct guest_module *modules, size_t count);
+
+/* Chooses what bounds guest runs by device-timer deadlines (after vmx_init()). */
+void run_bounds_init(void);
+/* An external-interrupt exit for host vector: the host timer's, acknowledged here. */
+void run_bound_expired(u8 host_vector);
 
 /* Stops the VM: the run loop leaves it at the next exit and the hypervisor goes on with
  * the next VM. The message is printed once as "vm NAME: stopped: <why>". */

@@ -21,7 +21,23 @@ const char *guest_load_image(struct vm *vm, const u8 *image, u64 size, struct gu
 
 const char *vcpu_create(struct vcpu *vcpu, struct vm *vm, const struct guest_entry *entry);
 void vcpu_destroy(struct vcpu *vcpu);
-void vcpu_run(struct vcpu *vcpu);
+/* How a vCPU's run ended. */
+enum vcpu_run_end {
+	VCPU_STOPPED,		/* the VM stopped */
+	VCPU_SLICE_OVER,	/* its time slice (vcpu->slice_end) is over */
+	VCPU_HALTED,		/* in HLT with nothing to wake it yet */
+};
+/* Runs the vCPU (its VMCS loaded, its unswitched state in the CPU) until one of those. */
+enum vcpu_run_end vcpu_run(struct vcpu *vcpu);
+/* Runs vm's expired device timers at guest time now; whether its halted vCPU now has an
+ * event to wake for. */
+bool vcpu_wake_check(struct vcpu *vcpu);
+/* Runs the VMs (NULL entries are skipped) until each has stopped; ended(vm) reports and
+ * frees each one as it stops. */
+void sched_run(struct vm **vms, size_t count, void (*ended)(struct vm *vm));
+
+/* The vCPU is going away: the CPU's unswitched state is no longer anyone's to save. */
+void vcpu_forget_cpu(struct vcpu *vcpu);
 /* After an invalid-guest-state entry failure: which checks the guest state fails. */
 void vmcs_report_guest_state_checks(struct vcpu *vcpu);
 

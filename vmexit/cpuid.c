@@ -2,6 +2,7 @@
  * hidden, the hypervisor bit set, leaf 0x40000000 names Vireo, and features whose
  * instructions or state Vireo does not virtualize are cleared. */
 #include "arch/x86/cpu.h"
+#include "drivers/drivers.h"
 #include "vmexit/handlers.h"
 
 #define LEAF_HYPERVISOR_BASE 0x40000000u
@@ -15,7 +16,7 @@
 #define CPUID_1_ECX_HIDDEN (BIT(3) /* MONITOR */ | BIT(5) /* VMX */ | BIT(6) /* SMX */ | \
 			    BIT(12) /* FMA */ | BIT(29) /* F16C: both need AVX */ | \
 			    BIT(7) /* EIST */ | BIT(8) /* TM2 */ | BIT(15) /* PDCM */ | \
-			    BIT(18) /* DCA */ | BIT(24) /* TSC deadline */ | BIT(26) /* XSAVE */ | \
+			    BIT(18) /* DCA */ | BIT(26) /* XSAVE */ | \
 			    BIT(27) /* OSXSAVE */ | BIT(28) /* AVX */)
 #define CPUID_1_EDX_HIDDEN (BIT(7) /* MCE */ | BIT(14) /* MCA */ | BIT(21) /* DS */ | \
 			    BIT(22) /* ACPI thermal */ | BIT(29) /* TM */ | BIT(31) /* PBE */)
@@ -77,6 +78,25 @@ static bool leaf_is_hidden(u32 leaf)
 	       leaf == 0xf || leaf == 0x10 || leaf == 0x12 || leaf == 0x14 || leaf == 0x1f;
 }
 
+/*
+ * The TSC and its clocks as the guest sees them (SDM Vol. 2A, CPUID leaves 0x15, 0x16):
+ * the TSC ticks at tsc_hz, the frequency Vireo measured, whatever the model's table says
+ * (a Bochs model's TSC ticks at its ips setting, not its nominal GHz). The "crystal" is
+ * the TSC itself (ratio 1/1): Linux takes it for the local APIC timer's clock as well,
+ * which drivers/vlapic.c runs at tsc_hz too. Only where the CPU has the leaves.
+ */
+#define LEAF_TSC_CRYSTAL 0x15
+#define LEAF_FREQUENCY 0x16
+#define BUS_MHZ 100
+
+static struct cpuid_regs tsc_leaf(u32 leaf)
+{
+	u32 mhz = (u32)(tsc_hz / 1000000);
+	if (leaf == LEAF_TSC_CRYSTAL)
+		return (struct cpuid_regs){ 1, 1, (u32)tsc_hz, 0 };
+	return (struct cpuid_regs){ mhz, mhz, BUS_MHZ, 0 };
+}
+
 static struct cpuid_regs guest_cpuid(u32 leaf, u32 subleaf)
 {
 	if (leaf >= LEAF_HYPERVISOR_BASE && leaf <= LEAF_HYPERVISOR_LAST)
@@ -93,6 +113,11 @@ static struct cpuid_regs guest_cpuid(u32 leaf, u32 subleaf)
 		break;
 	case 0x7:
 		filter_leaf_7(&r, subleaf);
+		break;
+	case LEAF_TSC_CRYSTAL:
+	case LEAF_FREQUENCY:
+		if (leaf <= cpuid(0, 0).eax)
+			r = tsc_leaf(leaf);
 		break;
 	case 0x80000001u:
 		if (!(vmx_controls.proc2 & SECONDARY_RDTSCP))

@@ -97,15 +97,14 @@ static bool cpu_pages_for_the_guest(void)
 
 void vcpu_write_guest_cr3_ept(struct vcpu *vcpu, u64 cr3)
 {
-	u32 proc = vmcs_read32(VMCS_PROC_CONTROLS) & ~(u32)CR3_EXITS;
-	if (vcpu_on_identity_map(vcpu)) {
+	bool identity_map = vcpu_on_identity_map(vcpu);
+	if (identity_map) {
 		vcpu->cr3_paging_off = cr3;
 		vmcs_writenat(VMCS_GUEST_CR3, GUEST_IDENTITY_PD_GPA);
-		proc |= CR3_EXITS;
 	} else {
 		vmcs_writenat(VMCS_GUEST_CR3, cr3);
 	}
-	vmcs_write32(VMCS_PROC_CONTROLS, proc);
+	vcpu_update_proc_controls(vcpu, identity_map ? CR3_EXITS : 0, identity_map ? 0 : CR3_EXITS);
 }
 
 /*

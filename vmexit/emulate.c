@@ -291,7 +291,7 @@ static void emulation_commit(struct emulation *emu, u64 old_rflags, u64 old_rsp)
 {
 	struct x86_regs *regs = &emu->vcpu->regs;
 	set_guest_rip(emu->vcpu, regs->rip);
-	end_interrupt_shadow();
+	instruction_completed(old_rflags);
 	if (regs->rflags != old_rflags)
 		vmcs_writenat(VMCS_GUEST_RFLAGS, regs->rflags);
 	if (regs->gpr[X86_RSP] != old_rsp)

@@ -1,7 +1,12 @@
-/* Event injection and the guest-state report printed when a VM is stopped. */
+/* Event injection: exceptions, NMIs and external interrupts (deciding when the guest can
+ * take them, with the window exits that tell), and the guest-state report printed when a
+ * VM is stopped. */
 #include "arch/x86/cpu.h"
+#include "drivers/vdev.h"
 #include "lib/log.h"
 #include "vmexit/handlers.h"
+
+#define NMI_VECTOR 2
 
 void inject_exception(struct vcpu *vcpu, u8 vector, bool has_error_code, u32 error_code)
 {
@@ -39,6 +44,73 @@ void inject_pending_event(struct vcpu *vcpu)
 		write_cr2(e->cr2);	/* the guest's CR2 is the real one while it runs */
 	vmcs_write32(VMCS_ENTRY_INTERRUPTION_INFO, info);
 	e->valid = false;
+}
+
+void vcpu_update_proc_controls(struct vcpu *vcpu, u32 set, u32 clear)
+{
+	u32 proc = (vcpu->proc_controls | set) & ~clear;
+	if (proc == vcpu->proc_controls)
+		return;
+	vcpu->proc_controls = proc;
+	vmcs_write32(VMCS_PROC_CONTROLS, proc);
+}
+
+static bool guest_can_take_interrupt(u32 interruptibility)
+{
+	return (vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+	       !(interruptibility & INTERRUPTIBILITY_STI_MOVSS);
+}
+
+/* NMIs need the virtual-NMI control: with it the CPU tracks NMI blocking (until IRET) in
+ * the interruptibility state and offers NMI-window exits. */
+static bool nmis_supported(void)
+{
+	return vmx_controls.pin & PIN_BASED_VIRTUAL_NMIS;
+}
+
+static bool guest_can_take_nmi(u32 interruptibility)
+{
+	return !(interruptibility & (INTERRUPTIBILITY_STI_MOVSS | INTERRUPTIBILITY_NMI));
+}
+
+static void queue_event(struct vcpu *vcpu, u32 type, u8 vector)
+{
+	vcpu->pending = (struct pending_event){ .valid = true, .type = type, .vector = vector };
+}
+
+/* A vCPU halts only with interrupts on (handle_hlt()), and nothing changes its RFLAGS
+ * while it sleeps: no VMCS access needed, so the scheduler asks with any VMCS loaded. */
+bool vcpu_has_wake_event(struct vcpu *vcpu)
+{
+	return (vcpu->nmi_pending && nmis_supported()) || vdev_interrupt_pending(vcpu->vm);
+}
+
+void deliver_events(struct vcpu *vcpu)
+{
+	vcpu->requests &= ~VCPU_REQ_EVENTS;
+	if (vcpu->nmi_pending && !nmis_supported()) {
+		pr_debug("vm %s: NMI dropped: this CPU has no virtual NMIs\n", vcpu->vm->name);
+		vcpu->nmi_pending = false;
+	}
+	bool want_nmi = vcpu->nmi_pending;
+	bool want_interrupt = vdev_interrupt_pending(vcpu->vm);
+	if (!vcpu->pending.valid && (want_nmi || want_interrupt)) {
+		u32 interruptibility = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+		if (want_nmi && guest_can_take_nmi(interruptibility)) {
+			queue_event(vcpu, INTR_TYPE_NMI, NMI_VECTOR);
+			vcpu->nmi_pending = want_nmi = false;
+		} else if (want_interrupt && guest_can_take_interrupt(interruptibility)) {
+			queue_event(vcpu, INTR_TYPE_EXTERNAL, vdev_acknowledge_interrupt(vcpu->vm));
+			want_interrupt = vdev_interrupt_pending(vcpu->vm);
+		}
+	}
+	/* Window exits come at the first instruction boundary where the guest can take the
+	 * event; the handlers ask for this decision again. */
+	vcpu_update_proc_controls(vcpu,
+				  (want_interrupt ? CPU_BASED_INTERRUPT_WINDOW : 0) |
+				  (want_nmi ? CPU_BASED_NMI_WINDOW : 0),
+				  (want_interrupt ? 0 : CPU_BASED_INTERRUPT_WINDOW) |
+				  (want_nmi ? 0 : CPU_BASED_NMI_WINDOW));
 }
 
 void requeue_event(struct vcpu *vcpu, u32 info)

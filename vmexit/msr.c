@@ -29,8 +29,8 @@
 #define APIC_BASE_ENABLE BIT(11)
 #define EFER_WRITABLE (EFER_SCE | EFER_LME | EFER_NXE)
 
-/* Switched by VMX itself (guest-state area) or unused by the host (syscall MSRs, whose
- * host values are reset for each VM so nothing leaks from the VM before). */
+/* Switched by VMX itself (guest-state area) or unused by the host (the syscall MSRs, which
+ * each vCPU keeps in its struct unswitched_state: arch/x86/guest_state.c). */
 static const u32 passthrough_msrs[] = {
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
 	MSR_IA32_FS_BASE, MSR_IA32_GS_BASE, MSR_IA32_KERNEL_GS_BASE,
@@ -52,16 +52,6 @@ void msr_bitmap_init(u8 *bitmap)
 		allow_msr(bitmap, passthrough_msrs[i]);
 	if (vmx_controls.proc2 & SECONDARY_RDTSCP)
 		allow_msr(bitmap, MSR_IA32_TSC_AUX);
-}
-
-void msr_reset_passthrough(void)
-{
-	static const u32 unswitched[] = { MSR_IA32_KERNEL_GS_BASE, MSR_IA32_STAR, MSR_IA32_LSTAR,
-					  MSR_IA32_CSTAR, MSR_IA32_FMASK };
-	for (size_t i = 0; i < ARRAY_SIZE(unswitched); i++)
-		wrmsr(unswitched[i], 0);
-	if (vmx_controls.proc2 & SECONDARY_RDTSCP)
-		wrmsr(MSR_IA32_TSC_AUX, 0);
 }
 
 /* x2APIC mode has no DFR and a single 64-bit ICR: their xAPIC-era MSR numbers do not

@@ -54,8 +54,13 @@ static void handle_triple_fault(struct vcpu *vcpu)
 /* The host takes no device interrupts: the PICs are masked and the local APIC disabled
  * at boot. One that still arrives was acknowledged on exit (acknowledge-interrupt-on-exit),
  * so it cannot fire again at the next entry: resume. */
+/* Acknowledged on exit (the host takes no interrupts otherwise): only the host timer
+ * sends any. */
 static void handle_external_interrupt(struct vcpu *vcpu)
 {
+	u32 info = vmcs_read32(VMCS_EXIT_INTERRUPTION_INFO);
+	if (info & INTR_INFO_VALID)
+		run_bound_expired((u8)(info & INTR_INFO_VECTOR_MASK));
 }
 
 static void handle_exception_or_nmi(struct vcpu *vcpu)
@@ -70,13 +75,27 @@ static void handle_exception_or_nmi(struct vcpu *vcpu)
 	exit_unhandled(vcpu);
 }
 
+/* With interrupts on the vCPU sleeps until one comes (vm/run.c); with them off only an
+ * NMI could end the HLT, and guests halt that way when they are done. */
 static void handle_hlt(struct vcpu *vcpu)
 {
 	bool interrupts_on = vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF;
 	skip_instruction(vcpu);
-	vm_stop(vcpu->vm, 0, interrupts_on ?
-		"HLT: the guest waits for an interrupt, and no device of this platform raises one" :
-		"HLT with interrupts disabled: the guest is done");
+	if (interrupts_on)
+		vcpu->halted = true;
+	else
+		vm_stop(vcpu->vm, 0, "HLT with interrupts disabled: the guest is done");
+}
+
+/* The guest can now take the interrupt or NMI it was waiting for. */
+static void handle_event_window(struct vcpu *vcpu)
+{
+	vcpu->requests |= VCPU_REQ_EVENTS;
+}
+
+/* A device timer's deadline came: the run loop runs it before the next entry. */
+static void handle_preemption_timer(struct vcpu *vcpu)
+{
 }
 
 /* Instructions the guest may not use here fault as they would on a CPU without them. */
@@ -110,6 +129,9 @@ const exit_handler exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_REASON_CPUID] = handle_cpuid,
 	[EXIT_REASON_GETSEC] = handle_undefined,
 	[EXIT_REASON_HLT] = handle_hlt,
+	[EXIT_REASON_INTERRUPT_WINDOW] = handle_event_window,
+	[EXIT_REASON_NMI_WINDOW] = handle_event_window,
+	[EXIT_REASON_PREEMPTION_TIMER] = handle_preemption_timer,
 	[EXIT_REASON_INVLPG] = handle_invlpg,
 	[EXIT_REASON_INVD] = handle_cache_flush,
 	[EXIT_REASON_WBINVD] = handle_cache_flush,

@@ -60,25 +60,31 @@ static inline void set_guest_rip(struct vcpu *vcpu, u64 rip)
 }
 
 #define INTERRUPTIBILITY_STI_MOVSS (BIT(0) | BIT(1))
+#define INTERRUPTIBILITY_NMI BIT(3)
+#define PENDING_DEBUG_BS BIT(14)	/* single step (SDM Vol. 3C 25.4.2, table 25-4) */
 
 /*
- * Blocking by STI or MOV SS lasts one instruction: skipping that instruction should end it
- * (SDM Vol. 3C 25.4.2). The shadow blocks only external interrupts and NMIs, which Vireo
- * never injects, so on the exit handlers' hot skip it would cost a VMREAD for nothing; the
- * emulator's commit ends it. When interrupt injection arrives, skips must end it too.
+ * After an instruction Vireo completed for the guest (skipped or emulated), what the CPU
+ * would have done at its end: blocking by STI or MOV SS, which lasts one instruction,
+ * ends; and if RFLAGS.TF was set when it began, the single-step trap is made pending, so
+ * the CPU delivers #DB with DR6.BS right after VM entry (SDM Vol. 3C 25.4.2).
  */
-static inline void end_interrupt_shadow(void)
+static inline void instruction_completed(u64 rflags_before)
 {
 	u32 interruptibility = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
 	if (unlikely(interruptibility & INTERRUPTIBILITY_STI_MOVSS))
 		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY,
 			     interruptibility & ~INTERRUPTIBILITY_STI_MOVSS);
+	if (unlikely(rflags_before & RFLAGS_TF))
+		vmcs_writenat(VMCS_GUEST_PENDING_DEBUG,
+			      vmcs_readnat(VMCS_GUEST_PENDING_DEBUG) | PENDING_DEBUG_BS);
 }
 
 /* Moves past the exiting instruction. */
 static inline void skip_instruction_by(struct vcpu *vcpu, u32 length)
 {
 	set_guest_rip(vcpu, guest_rip(vcpu) + length);
+	instruction_completed(vmcs_readnat(VMCS_GUEST_RFLAGS));
 }
 
 static inline void skip_instruction(struct vcpu *vcpu)
@@ -93,6 +99,7 @@ static inline void finish_by_skipping(struct vcpu *vcpu)
 	u64 rip = vmcs_readnat(VMCS_GUEST_RIP);
 	vmcs_writenat(VMCS_GUEST_RIP, rip + vmcs_read32(VMCS_EXIT_INSTRUCTION_LENGTH));
 	vcpu->exit.have = 0;
+	instruction_completed(vmcs_readnat(VMCS_GUEST_RFLAGS));
 }
 
 typedef void (*exit_handler)(struct vcpu *vcpu);
@@ -122,6 +129,14 @@ static inline void inject_ud(struct vcpu *vcpu) { inject_exception(vcpu, X86_EXC
 void inject_page_fault(struct vcpu *vcpu, u64 address, u32 error_code);
 /* Writes the pending event into the VM-entry fields; called right before VM entry. */
 void inject_pending_event(struct vcpu *vcpu);
+/* Decides what the next entry delivers (VCPU_REQ_EVENTS was set): a pending exception
+ * first, then an NMI, then an external interrupt, each when the guest can take it, and
+ * the window exits that tell when it can. Wakes a halted vCPU that has something. */
+void deliver_events(struct vcpu *vcpu);
+/* Whether a halted vCPU has something that ends its HLT (any VMCS may be loaded). */
+bool vcpu_has_wake_event(struct vcpu *vcpu);
+/* Sets and clears bits of the primary processor-based controls. */
+void vcpu_update_proc_controls(struct vcpu *vcpu, u32 set, u32 clear);
 /* requeue_interrupted_event()'s work, once the IDT-vectoring information is valid. */
 void requeue_event(struct vcpu *vcpu, u32 idt_vectoring_info);
 /* An exit during event delivery (e.g. an EPT violation on the guest's IDT or stack) leaves
@@ -217,9 +232,6 @@ static inline void vcpu_wrote_guest_ram(struct vm *vm, u64 gpa, u64 len)
 	if (unlikely(vm->mmu.shadow.enabled))
 		mmu_shadow_guest_wrote(&vm->mmu, gpa, len);
 }
-
-/* Resets the MSRs guests reach without exits that VMX does not switch, before a VM runs. */
-void msr_reset_passthrough(void);
 
 /* Prints the guest's registers and control state on the console (for stop reports). */
 void vcpu_dump_state(struct vcpu *vcpu);

@@ -63,8 +63,11 @@ const char *vmx_controls_init(void)
 	const struct vmx_caps *c = &vmx_caps;
 	const char *missing = NULL;
 	struct vmx_controls *v = &vmx_controls;
+	/* Virtual NMIs give NMI blocking and NMI-window exits: without them guests get no
+	 * NMIs. Without the preemption timer, the host's APIC timer ends guest runs. */
 	v->pin = adjust(c->pin, PIN_BASED_EXTERNAL_INTERRUPT | PIN_BASED_NMI_EXITING,
-			PIN_BASED_PREEMPTION_TIMER, pin_names, ARRAY_SIZE(pin_names), &missing);
+			PIN_BASED_PREEMPTION_TIMER | PIN_BASED_VIRTUAL_NMIS, pin_names,
+			ARRAY_SIZE(pin_names), &missing);
 	v->proc = adjust(c->proc, CPU_BASED_HLT_EXITING | CPU_BASED_USE_IO_BITMAPS |
 			 CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_MWAIT_EXITING |
 			 CPU_BASED_MONITOR_EXITING | CPU_BASED_RDPMC_EXITING,

@@ -29,6 +29,7 @@
 #define CPU_BASED_CR3_STORE_EXITING BIT(16)
 #define CPU_BASED_CR8_LOAD_EXITING BIT(19)
 #define CPU_BASED_CR8_STORE_EXITING BIT(20)
+#define CPU_BASED_NMI_WINDOW BIT(22)
 #define CPU_BASED_MOV_DR_EXITING BIT(23)
 #define CPU_BASED_UNCOND_IO_EXITING BIT(24)
 #define CPU_BASED_USE_IO_BITMAPS BIT(25)
@@ -120,6 +121,10 @@ struct vmx_allowed {
 	u32 must_be_one;
 	u32 may_be_one;
 };
+
+/* VMX-preemption timer ticks per TSC tick: 2^-rate (SDM Vol. 3C 26.5.1, IA32_VMX_MISC). */
+#define VMX_MISC_PREEMPTION_RATE_MASK 0x1f
+#define PREEMPTION_TIMER_MAX 0xffffffffull
 
 struct vmx_caps {
 	u64 basic;

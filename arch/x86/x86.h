@@ -30,8 +30,33 @@ struct mem_range;
 void host_paging_init(const struct mem_range *ram, size_t nram);
 u64 host_cr3(void);
 
-/* Resets the CPU state VMX does not switch (x87/SSE, DR0-3, DR6, CR2) before a VM runs. */
-void cpu_reset_unswitched_state(void);
+/*
+ * The CPU state VMX does not switch and the host never uses: x87/SSE registers, DR0-DR3
+ * and DR6, CR2, and the syscall MSRs the guest reaches without exits. Each vCPU keeps its
+ * own copy; the CPU holds the copy of the vCPU that ran last (vm/sched.c switches them).
+ */
+struct fxsave_area {
+	u16 fcw, fsw;
+	u8 ftw, reserved0;
+	u16 fop;
+	u64 fip, fdp;
+	u32 mxcsr, mxcsr_mask;
+	u8 x87_registers[128];
+	u8 xmm_registers[256];
+	u8 reserved[96];
+} __packed __aligned(16);
+static_assert(sizeof(struct fxsave_area) == 512, "FXSAVE area is 512 bytes");
+
+#define UNSWITCHED_MSRS 6
+struct unswitched_state {
+	struct fxsave_area fpu;
+	u64 dr[4], dr6, cr2;
+	u64 msr[UNSWITCHED_MSRS];
+};
+/* Architectural reset values (what a new vCPU starts with). */
+void unswitched_state_reset(struct unswitched_state *state);
+void unswitched_state_save(struct unswitched_state *state);
+void unswitched_state_load(const struct unswitched_state *state);
 
 /* Host CPU features read once at boot. */
 struct host_cpu {

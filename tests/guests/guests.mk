@@ -20,8 +20,8 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,$(GUEST_LD) -Wl,-z,max-page-si
 	-Wl,-z,noexecstack -Wl,--build-id=none
 
 GUEST_TESTS := cpuid uart debug_exit hypercall msr exceptions triple_fault outside_ram \
-	platform demo mmio paging
-GUEST_PLAIN_ELF64 := cpuid64 mmio64
+	platform demo mmio paging interrupts spin
+GUEST_PLAIN_ELF64 := cpuid64 mmio64 interrupts64
 GUEST_TESTS32 := paging32
 GUEST_BAD := not_elf.bin high_load.elf bad_checksum.elf
 
@@ -30,7 +30,8 @@ GUEST_LIB_COMMON := tests/guests/lib/console.c tests/guests/lib/report.c \
 	tests/guests/lib/multiboot.c tests/guests/lib/cpu.c tests/guests/lib/start.c \
 	lib/printf.c lib/string.c lib/cmdline.c lib/log.c
 GUEST_LIB64_SRCS := $(GUEST_LIB_COMMON) tests/guests/lib/except.c tests/guests/lib/paging.c \
-	tests/guests/lib/trap.S tests/guests/lib/tables64.S
+	tests/guests/lib/trap.S tests/guests/lib/tables64.S \
+	tests/guests/lib/irq.c tests/guests/lib/irq.S
 GUEST_LIB32_SRCS := $(GUEST_LIB_COMMON) tests/guests/lib/div64.c
 
 GUEST_LIB64 := $(GUEST_OUT)/libguest64.a

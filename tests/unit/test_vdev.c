@@ -474,21 +474,41 @@ static void check_fadt(const u8 *fadt)
 	}
 }
 
+/* One enabled local APIC (ID 0), one I/O APIC at 0xfec00000 from GSI 0, and the overrides
+ * of IRQ 0 (to GSI 2, edge) and IRQ 9 (the SCI, level, active high). */
 static void check_madt(const u8 *madt)
 {
 	u32 length = le32_at(madt + 4);
-	int local_apics = 0;
+	int local_apics = 0, io_apics = 0, overrides = 0;
 
 	CHECK_EQ(le32_at(madt + 36), 0xfee00000);
 	CHECK_EQ(le32_at(madt + 40) & 1, 1);		/* PCAT_COMPAT */
 	for (u32 off = 44; off + 2 <= length && madt[off + 1] >= 2; off += madt[off + 1]) {
-		if (madt[off] != 0)
-			continue;
-		local_apics++;
-		CHECK_EQ(madt[off + 3], 0);		/* APIC ID */
-		CHECK_EQ(le32_at(madt + off + 4) & 1, 1);	/* enabled */
+		const u8 *e = madt + off;
+		switch (e[0]) {
+		case 0:
+			local_apics++;
+			CHECK_EQ(e[3], 0);			/* APIC ID */
+			CHECK_EQ(le32_at(e + 4) & 1, 1);	/* enabled */
+			break;
+		case 1:
+			io_apics++;
+			CHECK_EQ(e[1], 12);
+			CHECK_EQ(le32_at(e + 4), 0xfec00000);
+			CHECK_EQ(le32_at(e + 8), 0);		/* GSI base */
+			break;
+		case 2:
+			overrides++;
+			CHECK_EQ(e[1], 10);
+			CHECK_EQ(e[2], 0);			/* ISA */
+			CHECK_EQ(le32_at(e + 4), e[3] == 0 ? 2 : e[3]);
+			CHECK_EQ(e[8], e[3] == 9 ? 0xd : 0x5);
+			break;
+		}
 	}
 	CHECK_EQ(local_apics, 1);
+	CHECK_EQ(io_apics, 1);
+	CHECK_EQ(overrides, 2);
 }
 
 static void test_acpi(void)

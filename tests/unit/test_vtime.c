@@ -44,6 +44,31 @@ static void test_one_shot_and_periodic(void)
 	CHECK_EQ(b.fired, 2);
 }
 
+/* An expiry that arms another timer, one already looked at in the same scan. */
+static struct counting_timer chained_first, chained_second;
+
+static void arm_first(struct vtimer *t, u64 now)
+{
+	count_expiry(t, now);
+	vtimer_arm(&chained_first.timer, now + 5);
+}
+
+static void test_expiry_arms_another(void)
+{
+	fake_platform_reset();
+	CHECK(vtimer_init(&vm, &chained_first.timer, count_expiry, &chained_first));
+	CHECK(vtimer_init(&vm, &chained_second.timer, arm_first, &chained_second));
+	vtimer_arm(&chained_second.timer, 10);
+	CHECK_EQ(vm.timers.earliest, 10);
+	CHECK_EQ(vtimers_run(&vm, 10), 15);
+	CHECK_EQ(vm.timers.earliest, 15);
+	CHECK_EQ(vtimers_run(&vm, 15), VTIMER_IDLE);
+	CHECK_EQ(chained_first.fired, 1);
+	vtimers_clear(&vm);
+	CHECK_EQ(vm.timers.count, 0);
+	CHECK_EQ(vm.timers.earliest, VTIMER_IDLE);
+}
+
 static void test_capacity(void)
 {
 	struct counting_timer t[VM_TIMERS_MAX + 1];
@@ -67,6 +92,7 @@ static void test_conversions(void)
 int main(void)
 {
 	test_one_shot_and_periodic();
+	test_expiry_arms_another();
 	test_capacity();
 	test_conversions();
 	return unit_done("test_vtime");

@@ -35,12 +35,13 @@ struct trap_frame {
 static_assert(offsetof(struct catch_point, rip) == 56, "lib/trap.S uses these offsets");
 
 extern const u64 trap_stubs[EXCEPTION_COUNT];
+extern const u64 irq_stubs[IDT_VECTORS - EXCEPTION_COUNT];	/* lib/irq.S */
 void exception_handler(struct trap_frame *frame) __noreturn;
 __noreturn void catch_longjmp(const struct catch_point *cp);
 
 struct exception_record last_exception = { .vector = NO_EXCEPTION };
 static struct catch_point *armed_catch;
-static struct idt_gate idt[EXCEPTION_COUNT] __aligned(16);
+static struct idt_gate idt[IDT_VECTORS] __aligned(16);
 
 static const char *const exception_names[EXCEPTION_COUNT] = {
 	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "vector 9",
@@ -60,8 +61,8 @@ void idt_init(void)
 {
 	struct descriptor_pointer idtr = { sizeof(idt) - 1, (uintptr_t)idt };
 
-	for (int v = 0; v < EXCEPTION_COUNT; v++) {
-		u64 handler = trap_stubs[v];
+	for (int v = 0; v < IDT_VECTORS; v++) {
+		u64 handler = v < EXCEPTION_COUNT ? trap_stubs[v] : irq_stubs[v - EXCEPTION_COUNT];
 
 		idt[v] = (struct idt_gate){
 			.offset_low = (u16)handler,

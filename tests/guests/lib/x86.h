@@ -31,6 +31,7 @@
 #define GP_VECTOR 13
 #define PF_VECTOR 14
 #define EXCEPTION_COUNT 32
+#define IDT_VECTORS 256
 /* Vectors whose exceptions push an error code: 8, 10-14, 17, 21, 29, 30. */
 #define ERROR_CODE_VECTORS 0x60227d00
 

@@ -1,0 +1,27 @@
+# tests/cases/45-interrupts.sh: device interrupts and timers (tests/guests/interrupts.c) on
+# every MMU and CPU class: the PIT through the 8259 and through the I/O APIC, the RTC's
+# periodic interrupt, the APIC timer's three modes, HLT until an interrupt, STI's shadow,
+# TF over an exiting instruction, a self NMI. Sourced by tests/run (see tests/lib.sh).
+
+guest_test interrupts-skylake "$SKYLAKE" "$GUESTS/interrupts.elf" irq
+guest_test interrupts-skylake-ept-off "$SKYLAKE" "$GUESTS/interrupts.elf" irq "" \
+	--cmdline "ept=off"
+guest_test interrupts-lynnfield "$LYNNFIELD" "$GUESTS/interrupts64.elf" irq
+guest_test interrupts-penryn "$PENRYN" "$GUESTS/interrupts.elf" irq
+
+# VMs side by side: a VM that spins with interrupts off and never exits shares the CPU
+# with two that sleep on their timers; both finish, and the spinner's timeout= ends it.
+boot_test sched-spinner-skylake "bochs:$SKYLAKE" --expect-exit failure \
+	--module "$GUESTS/spin.elf name=spin timeout=3" \
+	--module "$GUESTS/interrupts.elf name=irq1" \
+	--module "$GUESTS/interrupts.elf name=irq2" \
+	--expect 'irq1: SUMMARY: [0-9]+ passed, 0 failed' --expect 'vm irq1: exit status 0' \
+	--expect 'irq2: SUMMARY: [0-9]+ passed, 0 failed' --expect 'vm irq2: exit status 0' \
+	--expect 'vm spin: stopped: its timeout of 3 s is over' \
+	--expect-order 'vm irq1: exit status 0' 'vm spin: stopped' \
+	--reject 'irq[12]: FAIL'
+boot_test sched-spinner-penryn "bochs:$PENRYN" --expect-exit failure \
+	--module "$GUESTS/spin.elf name=spin timeout=3" \
+	--module "$GUESTS/interrupts.elf name=irq1" \
+	--expect 'irq1: SUMMARY: [0-9]+ passed, 0 failed' --expect 'vm irq1: exit status 0' \
+	--expect 'vm spin: stopped: its timeout of 3 s is over' --reject 'irq1: FAIL'

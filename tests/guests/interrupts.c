@@ -1,0 +1,342 @@
+/* interrupts: device interrupts reach the guest, from each controller and timer, at the
+ * rate the guest programmed, and the CPU-side rules hold: HLT sleeps until an interrupt,
+ * STI's shadow ends after an instruction Vireo completed for the guest, TF single-steps
+ * over an exiting instruction, an NMI arrives. Rates are measured against the ACPI PM timer
+ * (3.579545 MHz), the guest's own reference for its TSC. */
+#include "tests/guests/lib/guest.h"
+#include "tests/guests/lib/irq.h"
+
+#define PM_TIMER_PORT 0x608		/* as QEMU places it (Vireo's FADT says so too) */
+#define PM_TIMER_HZ 3579545ull
+#define PM_TIMER_MASK 0xffffffu
+
+#define PIC_MASTER 0x20
+#define PIC_SLAVE 0xa0
+#define PIC_EOI 0x20
+#define PIT_CHANNEL0 0x40
+#define PIT_COMMAND 0x43
+#define PIT_CH0_RATE_GENERATOR 0x34	/* channel 0, LSB then MSB, mode 2 */
+#define PIT_HZ 1193182ull
+#define RTC_INDEX 0x70
+#define RTC_DATA 0x71
+#define RTC_REG_A 0x0a
+#define RTC_REG_B 0x0b
+#define RTC_REG_C 0x0c
+#define RTC_B_PIE 0x40
+#define RTC_A_1024HZ 0x26		/* 32.768 kHz time base, rate 6 */
+
+#define APIC_EOI 0x0b0
+#define APIC_SPIV 0x0f0
+#define APIC_ICR_LOW 0x300
+#define APIC_LVT_TIMER 0x320
+#define APIC_TIMER_INITIAL 0x380
+#define APIC_TIMER_CURRENT 0x390
+#define APIC_TIMER_DIVIDE 0x3e0
+#define APIC_SPIV_ENABLE 0x1ff
+#define APIC_LVT_MASKED (1u << 16)
+#define APIC_TIMER_PERIODIC (1u << 17)
+#define APIC_TIMER_TSC_DEADLINE (2u << 17)
+#define APIC_DIVIDE_BY_1 0xb
+#define APIC_ICR_SELF (1u << 18)
+#define APIC_ICR_NMI (4u << 8)
+#define MSR_TSC_DEADLINE 0x6e0
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+
+#define IOAPIC_BASE 0xfec00000u
+#define IOAPIC_WINDOW 0x10
+#define IOAPIC_REDIRECTION(pin) (0x10 + 2 * (pin))
+#define IOAPIC_MASKED (1u << 16)
+
+#define VECTOR_PIC_BASE 0x20
+#define VECTOR_APIC_TIMER 0x40
+#define VECTOR_IOAPIC_PIT 0x50
+#define VECTOR_IOAPIC_RTC 0x58
+#define VECTOR_SELF_IPI 0x60
+
+#define TICKS 10
+#define RATE_TOLERANCE_PERCENT 3
+
+static u64 tsc_hz;
+
+static u32 pm_timer(void)
+{
+	return inl(PM_TIMER_PORT) & PM_TIMER_MASK;
+}
+
+/* The guest TSC's rate, against 20 ms of PM timer. */
+static u64 measure_tsc_hz(void)
+{
+	u32 ticks = (u32)(PM_TIMER_HZ / 50), start = pm_timer();
+	u64 tsc_start = rdtsc();
+	while (((pm_timer() - start) & PM_TIMER_MASK) < ticks)
+		;
+	return (rdtsc() - tsc_start) * 50;
+}
+
+static bool within_tolerance(u64 measured, u64 expected)
+{
+	u64 diff = measured > expected ? measured - expected : expected - measured;
+	return diff * 100 <= expected * RATE_TOLERANCE_PERCENT;
+}
+
+/* Sleeps with HLT until vector has seen `count` more interrupts; returns the TSC ticks
+ * that took and counts the HLTs that returned. */
+static u64 wait_for_interrupts(unsigned vector, u64 count, unsigned *halts)
+{
+	u64 target = irq_counts[vector] + count, start = rdtsc();
+	*halts = 0;
+	while (irq_counts[vector] < target) {
+		safe_halt();
+		++*halts;
+	}
+	irq_disable();
+	return rdtsc() - start;
+}
+
+static u32 apic_read(u32 reg)
+{
+	return mmio_read32(XAPIC_BASE + reg);
+}
+
+static void apic_write(u32 reg, u32 value)
+{
+	mmio_write32(XAPIC_BASE + reg, value);
+}
+
+static void apic_eoi(unsigned vector, u64 rip)
+{
+	apic_write(APIC_EOI, 0);
+}
+
+static void pic_eoi(unsigned vector, u64 rip)
+{
+	outb(PIC_MASTER, PIC_EOI);
+}
+
+static void pic_init(u8 master_mask)
+{
+	outb(PIC_MASTER, 0x11);		/* ICW1: edge, cascade, ICW4 follows */
+	outb(PIC_MASTER + 1, VECTOR_PIC_BASE);
+	outb(PIC_MASTER + 1, 1 << 2);	/* slave on IRQ 2 */
+	outb(PIC_MASTER + 1, 0x01);	/* 8086 mode */
+	outb(PIC_SLAVE, 0x11);
+	outb(PIC_SLAVE + 1, VECTOR_PIC_BASE + 8);
+	outb(PIC_SLAVE + 1, 2);
+	outb(PIC_SLAVE + 1, 0x01);
+	outb(PIC_MASTER + 1, master_mask);
+	outb(PIC_SLAVE + 1, 0xff);
+}
+
+static void pit_periodic(u64 hz)
+{
+	u16 count = (u16)(PIT_HZ / hz);
+	outb(PIT_COMMAND, PIT_CH0_RATE_GENERATOR);
+	outb(PIT_CHANNEL0, (u8)count);
+	outb(PIT_CHANNEL0, (u8)(count >> 8));
+}
+
+static void check_rate(const char *what, u64 tsc_ticks, u64 events, u64 hz, unsigned halts)
+{
+	u64 expected = events * tsc_hz / hz;
+	reportf(within_tolerance(tsc_ticks, expected), "%s: %lu interrupts in %lu TSC ticks "
+		"(expected %lu, within %d%%)", what, events, tsc_ticks, expected,
+		RATE_TOLERANCE_PERCENT);
+	reportf(halts >= events, "%s: HLT slept until each interrupt (%u HLTs returned)", what,
+		halts);
+}
+
+static void test_pit_through_pic(void)
+{
+	unsigned halts;
+	irq_set_handler(VECTOR_PIC_BASE, pic_eoi);
+	pic_init(0xfe);			/* IRQ 0 only */
+	pit_periodic(1000);
+	wait_for_interrupts(VECTOR_PIC_BASE, 1, &halts);	/* in phase */
+	u64 ticks = wait_for_interrupts(VECTOR_PIC_BASE, TICKS, &halts);
+	check_rate("PIT through the 8259", ticks, TICKS, 1000, halts);
+
+	outb(PIC_MASTER + 1, 0xff);	/* masked: nothing more arrives */
+	u64 before = irq_counts[VECTOR_PIC_BASE];
+	irq_enable();
+	for (u64 end = rdtsc() + tsc_hz / 200; rdtsc() < end;)
+		(void)inb(PIC_MASTER + 1);	/* exits, so timers run on every CPU model */
+	irq_disable();
+	reportf(irq_counts[VECTOR_PIC_BASE] == before, "a masked IRQ 0 is not delivered");
+}
+
+static void ioapic_route(unsigned pin, u32 low)
+{
+	mmio_write32(IOAPIC_BASE, IOAPIC_REDIRECTION(pin) + 1);
+	mmio_write32(IOAPIC_BASE + IOAPIC_WINDOW, 0);	/* destination: APIC ID 0 */
+	mmio_write32(IOAPIC_BASE, IOAPIC_REDIRECTION(pin));
+	mmio_write32(IOAPIC_BASE + IOAPIC_WINDOW, low);
+}
+
+static void test_pit_through_ioapic(void)
+{
+	unsigned halts;
+	irq_set_handler(VECTOR_IOAPIC_PIT, apic_eoi);
+	ioapic_route(2, VECTOR_IOAPIC_PIT);	/* the MADT's override of IRQ 0 */
+	pit_periodic(1000);
+	wait_for_interrupts(VECTOR_IOAPIC_PIT, 1, &halts);
+	u64 ticks = wait_for_interrupts(VECTOR_IOAPIC_PIT, TICKS, &halts);
+	check_rate("PIT through the I/O APIC", ticks, TICKS, 1000, halts);
+	ioapic_route(2, IOAPIC_MASKED | VECTOR_IOAPIC_PIT);
+}
+
+static void rtc_ack(unsigned vector, u64 rip)
+{
+	outb(RTC_INDEX, RTC_REG_C);
+	(void)inb(RTC_DATA);
+	apic_write(APIC_EOI, 0);
+}
+
+static void test_rtc_periodic(void)
+{
+	unsigned halts;
+	irq_set_handler(VECTOR_IOAPIC_RTC, rtc_ack);
+	ioapic_route(8, VECTOR_IOAPIC_RTC);
+	outb(RTC_INDEX, RTC_REG_A);
+	outb(RTC_DATA, RTC_A_1024HZ);
+	outb(RTC_INDEX, RTC_REG_B);
+	u8 b = inb(RTC_DATA);
+	outb(RTC_INDEX, RTC_REG_B);
+	outb(RTC_DATA, b | RTC_B_PIE);
+	wait_for_interrupts(VECTOR_IOAPIC_RTC, 1, &halts);
+	u64 ticks = wait_for_interrupts(VECTOR_IOAPIC_RTC, TICKS, &halts);
+	check_rate("RTC periodic interrupt (1024 Hz)", ticks, TICKS, 1024, halts);
+	outb(RTC_INDEX, RTC_REG_B);
+	outb(RTC_DATA, b);
+	ioapic_route(8, IOAPIC_MASKED | VECTOR_IOAPIC_RTC);
+}
+
+/* The APIC timer's rate as the guest would calibrate it: its count against the TSC. */
+static u64 measure_apic_timer_hz(void)
+{
+	apic_write(APIC_TIMER_DIVIDE, APIC_DIVIDE_BY_1);
+	apic_write(APIC_LVT_TIMER, APIC_LVT_MASKED | VECTOR_APIC_TIMER);
+	apic_write(APIC_TIMER_INITIAL, 0xffffffffu);
+	u64 start = rdtsc();
+	u32 count_start = apic_read(APIC_TIMER_CURRENT);
+	while (rdtsc() - start < tsc_hz / 100)
+		;
+	u32 count_end = apic_read(APIC_TIMER_CURRENT);
+	u64 elapsed = rdtsc() - start;
+	apic_write(APIC_TIMER_INITIAL, 0);
+	return (u64)(count_start - count_end) * tsc_hz / elapsed;
+}
+
+static void test_apic_timer(void)
+{
+	unsigned halts;
+	irq_set_handler(VECTOR_APIC_TIMER, apic_eoi);
+	u64 apic_hz = measure_apic_timer_hz();
+	reportf(apic_hz > 1000000, "the APIC timer counts (%lu Hz)", apic_hz);
+
+	apic_write(APIC_LVT_TIMER, APIC_TIMER_PERIODIC | VECTOR_APIC_TIMER);
+	apic_write(APIC_TIMER_INITIAL, (u32)(apic_hz / 1000));
+	wait_for_interrupts(VECTOR_APIC_TIMER, 1, &halts);
+	u64 ticks = wait_for_interrupts(VECTOR_APIC_TIMER, TICKS, &halts);
+	check_rate("APIC timer, periodic", ticks, TICKS, 1000, halts);
+
+	apic_write(APIC_LVT_TIMER, VECTOR_APIC_TIMER);	/* one-shot */
+	apic_write(APIC_TIMER_INITIAL, (u32)(apic_hz / 1000));
+	ticks = wait_for_interrupts(VECTOR_APIC_TIMER, 1, &halts);
+	u64 before = irq_counts[VECTOR_APIC_TIMER];
+	irq_enable();
+	for (u64 end = rdtsc() + tsc_hz / 200; rdtsc() < end;)
+		(void)apic_read(APIC_TIMER_CURRENT);
+	irq_disable();
+	reportf(irq_counts[VECTOR_APIC_TIMER] == before && apic_read(APIC_TIMER_CURRENT) == 0,
+		"APIC timer, one-shot: fires once, then reads 0");
+
+	if (!(cpuid(1).ecx & CPUID_1_ECX_TSC_DEADLINE)) {
+		report_skip("APIC timer, TSC deadline: not in CPUID");
+		return;
+	}
+	apic_write(APIC_LVT_TIMER, APIC_TIMER_TSC_DEADLINE | VECTOR_APIC_TIMER);
+	u64 deadline = rdtsc() + tsc_hz / 500;
+	wrmsr(MSR_TSC_DEADLINE, deadline);
+	wait_for_interrupts(VECTOR_APIC_TIMER, 1, &halts);
+	u64 arrived = rdtsc();
+	reportf(arrived >= deadline && arrived - deadline < tsc_hz / 1000,
+		"APIC timer, TSC deadline: fires at its deadline (%lu ticks late)",
+		arrived - deadline);
+	reportf(rdmsr(MSR_TSC_DEADLINE) == 0, "IA32_TSC_DEADLINE reads 0 once it fired");
+}
+
+/* The self IPI is pending while IF is 0; STI's shadow covers CPUID, which exits: once
+ * Vireo skipped it the shadow is over, so the interrupt arrives before the next
+ * instruction, as on hardware. */
+static volatile u64 self_ipi_rip;
+
+static void note_rip(unsigned vector, u64 rip)
+{
+	self_ipi_rip = rip;
+	apic_write(APIC_EOI, 0);
+}
+
+static void test_sti_shadow(void)
+{
+	u64 after_cpuid;
+	irq_set_handler(VECTOR_SELF_IPI, note_rip);
+	apic_write(APIC_ICR_LOW, APIC_ICR_SELF | VECTOR_SELF_IPI);
+	asm volatile("lea 1f(%%rip), %0\n\t"
+		     "sti\n\t"
+		     "cpuid\n"
+		     "1:\tnop\n\t"
+		     "cli"
+		     : "=&r"(after_cpuid) : "a"(0), "c"(0) : "rbx", "rdx", "memory");
+	reportf(self_ipi_rip == after_cpuid, "STI's shadow ends with the instruction Vireo "
+		"skipped: the interrupt arrives right after CPUID (rip %#lx, expected %#lx)",
+		self_ipi_rip, after_cpuid);
+}
+
+/* TF set before CPUID: the single-step #DB comes right after it, with DR6.BS. */
+extern const char after_single_step[];
+
+static void test_single_step(void)
+{
+	int vector = catch_exception(asm volatile(
+		"pushfq\n\t"
+		"orq $0x100, (%%rsp)\n\t"
+		"popfq\n\t"
+		"cpuid\n"
+		".global after_single_step\n"
+		"after_single_step:\n\t"
+		"pushfq\n\t"
+		"andq $~0x100, (%%rsp)\n\t"
+		"popfq"
+		: : "a"(0), "c"(0) : "rbx", "rdx", "memory"));
+	u64 dr6;
+	asm volatile("mov %%dr6, %0" : "=r"(dr6));
+	reportf(vector == 1 && last_exception.rip == (u64)after_single_step && (dr6 & (1 << 14)),
+		"TF over CPUID: #DB after it with DR6.BS (vector %d, rip %#lx, dr6 %#lx)", vector,
+		last_exception.rip, dr6);
+}
+
+static void test_self_nmi(void)
+{
+	int vector = catch_exception({
+		apic_write(APIC_ICR_LOW, APIC_ICR_SELF | APIC_ICR_NMI);
+		for (int i = 0; i < 100; i++)
+			asm volatile("pause");
+	});
+	reportf(vector == 2, "an NMI sent to self arrives (vector %d)", vector);
+}
+
+int main(const struct multiboot_info *mbi)
+{
+	tsc_hz = measure_tsc_hz();
+	printf("guest TSC: %lu Hz\n", tsc_hz);
+	test_pit_through_pic();
+	pic_init(0xff);
+	apic_write(APIC_SPIV, APIC_SPIV_ENABLE);
+	test_pit_through_ioapic();
+	test_rtc_periodic();
+	test_apic_timer();
+	test_sti_shadow();
+	test_single_step();
+	test_self_nmi();
+	return 0;
+}
