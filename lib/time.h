@@ -32,12 +32,29 @@ u64 time_to_seconds(const struct civil_time *time);
 void time_from_seconds(u64 seconds, struct civil_time *time);
 
 /*
- * The MC146818A's date and time registers (datasheet, "Time, calendar and alarm
- * locations"), in the format register B chooses: BCD unless CMOS_FORMAT_BINARY (DM, bit
+ * The MC146818A's registers (datasheet, "Address map"), at these CMOS indices. The date
+ * and time are in the format register B chooses: BCD unless CMOS_FORMAT_BINARY (DM, bit
  * 2), 12-hour unless CMOS_FORMAT_24_HOUR (bit 1), where the hour's bit 7 means PM. The
  * weekday counts 1 (Sunday) to 7. The century is the PC's byte at CMOS 0x32, in the same
  * format.
  */
+#define CMOS_SECONDS 0x00
+#define CMOS_SECONDS_ALARM 0x01
+#define CMOS_MINUTES 0x02
+#define CMOS_MINUTES_ALARM 0x03
+#define CMOS_HOURS 0x04
+#define CMOS_HOURS_ALARM 0x05
+#define CMOS_WEEKDAY 0x06
+#define CMOS_DAY 0x07
+#define CMOS_MONTH 0x08
+#define CMOS_YEAR 0x09
+#define CMOS_STATUS_A 0x0a
+#define CMOS_STATUS_B 0x0b
+#define CMOS_STATUS_C 0x0c
+#define CMOS_STATUS_D 0x0d
+#define CMOS_CENTURY 0x32
+#define CMOS_INDEX_NMI_DISABLE 0x80	/* bit 7 of the byte written to the index port */
+#define CMOS_A_UIP BIT(7)		/* an update is in progress or due within 244 us */
 #define CMOS_FORMAT_24_HOUR BIT(1)
 #define CMOS_FORMAT_BINARY BIT(2)
 #define CMOS_HOUR_PM 0x80
