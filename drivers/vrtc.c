@@ -157,11 +157,12 @@ static bool load_alarm(const struct vrtc *rtc, struct alarm *alarm)
 	       alarm->second != ALARM_NEVER;
 }
 
-/* The first value in [from, limit) that the alarm field matches, or limit. */
+/* The first value in [from, limit) that the alarm field matches, or limit (from <=
+ * limit). */
 static unsigned first_match(int field, unsigned from, unsigned limit)
 {
 	if (field == ALARM_ANY)
-		return MIN(from, limit);
+		return from;
 	return (unsigned)field >= from && (unsigned)field < limit ? (unsigned)field : limit;
 }
 
