@@ -28,6 +28,10 @@ enum exit_method { EXIT_HALT, EXIT_BOCHS, EXIT_QEMU, EXIT_ACPI };
  * statuses; on hardware (EXIT_ACPI) both power off; EXIT_HALT stops the CPU. */
 __noreturn void machine_exit(enum exit_method method, bool success);
 
+/* The host's CMOS clock, read now: seconds since 1970-01-01 (the clock is taken to keep
+ * UTC), or 0 if there seems to be no clock. */
+u64 rtc_host_epoch_seconds(void);
+
 /* The ACPI root pointer the loader gave us (or 0), for table lookups. */
 void acpi_set_rsdp(const void *rsdp);
 /* Finds the ACPI table with this signature through the RSDT/XSDT; NULL if absent. */
