@@ -350,7 +350,8 @@ static void write_ier(struct vuart *uart, u8 value)
 }
 
 /* Entering or leaving FIFO mode empties the FIFOs; the other bits count only when bit 0 is
- * set in the same write. Clearing the TX FIFO changes nothing: it is always empty. */
+ * set in the same write. Clearing the TX FIFO changes nothing: it is always empty. Bit 3
+ * (DMA mode) only changes the RXRDY/TXRDY pins, which the PC leaves unconnected. */
 static void write_fcr(struct vuart *uart, u8 value)
 {
 	static const u8 trigger_bytes[4] = { 1, 4, 8, 14 };
@@ -447,7 +448,8 @@ bool vuart_receive(struct vuart *uart, u8 byte)
 }
 
 /* The reset state (PC16550D table III): FIFOs off, no interrupt enabled or pending, the
- * line low. */
+ * line low. Should the attach fail, the timer stays registered but never armed, until the
+ * failed platform forgets the VM's timers. */
 struct vuart *vuart_create(struct vm *vm)
 {
 	struct vuart *uart = kmalloc(sizeof(*uart));
