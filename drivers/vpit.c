@@ -80,7 +80,8 @@ struct pit_channel {
 	bool count_latched, status_latched;
 	u16 latched_count;
 	u8 latched_status;
-	bool counting;			/* CE holds a count */
+	bool counting;			/* CE counts */
+	u16 stopped_count;		/* what CE holds while it does not */
 	u32 period;			/* the count CE was loaded with: 1 to the modulus */
 	u32 phase;
 	u64 origin, frozen_elapsed;
@@ -229,11 +230,11 @@ static u32 counting_element(const struct pit_channel *ch, u64 pulse)
 	}
 }
 
-/* What a read of the counter shows; with no count loaded, CR. */
+/* What a read of the counter shows. */
 static u16 current_count(const struct pit_channel *ch, u64 pulse)
 {
 	if (!ch->counting)
-		return ch->count_register;
+		return ch->stopped_count;
 	u32 count = counting_element(ch, pulse);
 	return channel_bcd(ch) ? binary_to_bcd(count) : (u16)count;
 }
@@ -261,52 +262,62 @@ static bool channel_out(const struct pit_channel *ch, u64 pulse)
 	}
 }
 
-/* The pulse after `pulse` at which OUT next rises, or PIT_NEVER. */
-static u64 next_rising_edge(const struct pit_channel *ch, u64 pulse)
+/* The first pulse of the next period of mode 2 or 3 (OUT's rising edge), or PIT_NEVER.
+ * A pending reload comes first: at the end of a period, or in mode 3 of a high half,
+ * after which the new pattern's low half runs. */
+static u64 next_period_start(const struct pit_channel *ch, u64 pulse)
 {
-	enum pit_mode mode = channel_mode(ch);
-
-	if (!ch->counting || counting_paused(ch))
-		return PIT_NEVER;
-	if (!periodic(mode)) {
-		u64 rise = ch->period + (mode == PIT_MODE_INTERRUPT_ON_TC ||
-					 mode == PIT_MODE_ONE_SHOT ? 0 : 1);
-		return elapsed(ch, pulse) < rise ? ch->origin + rise : PIT_NEVER;
+	if (ch->reload_pulse != PIT_NEVER) {
+		u32 low_first = ch->reload_phase ? ch->reload_period - ch->reload_phase : 0;
+		return ch->reload_pulse + low_first;
 	}
-	if (ch->reload_pulse != PIT_NEVER)	/* the pattern changes first */
-		return ch->reload_pulse + (ch->reload_phase ? ch->reload_period - ch->reload_phase : 0);
 	if (ch->period < 2)
 		return PIT_NEVER;
 	u64 from = MAX(pulse, ch->origin);
 	return from + ch->period - pattern_position(ch, from);
 }
 
+/* The pulse after `pulse` at which OUT next rises, or PIT_NEVER: at terminal count in
+ * modes 0 and 1, one pulse after it for the strobes. */
+static u64 next_rising_edge(const struct pit_channel *ch, u64 pulse)
+{
+	enum pit_mode mode = channel_mode(ch);
+
+	if (!ch->counting || counting_paused(ch))
+		return PIT_NEVER;
+	if (periodic(mode))
+		return next_period_start(ch, pulse);
+	bool strobe = mode == PIT_MODE_SOFTWARE_STROBE || mode == PIT_MODE_HARDWARE_STROBE;
+	u64 rise = ch->period + (strobe ? 1 : 0);
+	return elapsed(ch, pulse) < rise ? ch->origin + rise : PIT_NEVER;
+}
+
 /* ---- Programming a channel. ---- */
 
-static void channel_program(struct pit_channel *ch, u8 control)
+/* A control word resets the channel's logic; CE stops, holding its count, until a count
+ * is written (or, in modes 1 and 5, a trigger comes). */
+static void channel_program(struct pit_channel *ch, u8 control, u64 pulse)
 {
-	bool gate = ch->gate;
+	u16 held = current_count(ch, pulse);
 
-	*ch = (struct pit_channel){ .control = control & PIT_CONTROL_PROGRAMMED, .gate = gate,
-				    .cr_to_ce_pulse = PIT_NEVER, .reload_pulse = PIT_NEVER };
+	*ch = (struct pit_channel){ .control = control & PIT_CONTROL_PROGRAMMED, .gate = ch->gate,
+				    .stopped_count = held, .cr_to_ce_pulse = PIT_NEVER,
+				    .reload_pulse = PIT_NEVER };
 }
 
 /* A count written while mode 2 or 3 counts waits for the end of the period, or in mode 3
  * of the half-period, under way; the new pattern starts there, high or low. */
 static void schedule_reload(struct pit_channel *ch, u64 pulse)
 {
-	u32 position = pattern_position(ch, pulse), high = ch->period;
-	u32 new_period = initial_count(ch);
+	u32 position = pattern_position(ch, pulse), boundary = ch->period;
+	u32 new_period = initial_count(ch), high = square_wave_high_pulses(ch->period);
 
 	ch->reload_phase = 0;
-	if (channel_mode(ch) == PIT_MODE_SQUARE_WAVE) {
-		high = square_wave_high_pulses(ch->period);
-		if (position < high)
-			ch->reload_phase = square_wave_high_pulses(new_period);
-		else
-			high = ch->period;
+	if (channel_mode(ch) == PIT_MODE_SQUARE_WAVE && position < high) {
+		boundary = high;	/* the falling edge: the new pattern starts low */
+		ch->reload_phase = square_wave_high_pulses(new_period);
 	}
-	ch->reload_pulse = pulse + high - position;
+	ch->reload_pulse = pulse + boundary - position;
 	ch->reload_period = new_period;
 	ch->cr_to_ce_pulse = ch->reload_pulse;
 }
@@ -327,7 +338,8 @@ static void count_written(struct pit_channel *ch, u16 count, u64 pulse)
 		ch->cr_to_ce_pulse = PIT_NEVER;	/* the gate's rising edge reloads */
 }
 
-/* In mode 0 the first byte of a two-byte count stops counting and sets OUT low. */
+/* In mode 0 the first byte of a two-byte count stops counting (CE holds its count) and
+ * sets OUT low. */
 static void write_count_byte(struct pit_channel *ch, u8 value, u64 pulse)
 {
 	switch (channel_access(ch)) {
@@ -345,8 +357,10 @@ static void write_count_byte(struct pit_channel *ch, u8 value, u64 pulse)
 		}
 		ch->write_lsb = value;
 		ch->write_msb_next = true;
-		if (channel_mode(ch) == PIT_MODE_INTERRUPT_ON_TC)
+		if (channel_mode(ch) == PIT_MODE_INTERRUPT_ON_TC) {
+			ch->stopped_count = current_count(ch, pulse);
 			ch->counting = false;
+		}
 		break;
 	}
 }
@@ -505,7 +519,7 @@ static void write_control(struct vpit *pit, u8 value, u64 pulse)
 		latch_count(&pit->channel[select], pulse);
 		return;
 	}
-	channel_program(&pit->channel[select], value);
+	channel_program(&pit->channel[select], value, pulse);
 	if (select == 0)
 		channel0_changed(pit, pulse);
 }
@@ -587,7 +601,7 @@ struct vpit *vpit_create(struct vm *vm)
 	*pit = (struct vpit){ .vm = vm };
 	for (unsigned i = 0; i < PIT_CHANNELS; i++) {
 		pit->channel[i].gate = i != 2;
-		channel_program(&pit->channel[i], PIT_RESET_CONTROL);
+		channel_program(&pit->channel[i], PIT_RESET_CONTROL, 0);
 	}
 	if (!vtimer_init(vm, &pit->irq0_timer, irq0_timer_expired, pit) ||
 	    !vdev_attach(&vm->pio_bus, &pit->pit_io, "8254 PIT", VDEV_PIT_PORT, VDEV_PIT_PORTS,

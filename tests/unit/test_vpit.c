@@ -164,6 +164,7 @@ static void test_mode0_first_byte_stops_counting(void)
 	pio_out(CH0, 1, 0x20);
 	at_pulse(300);			/* past the old terminal count */
 	CHECK(!out(0));
+	CHECK_EQ(latched_count(0), 51);	/* CE holds the count it had at pulse 50 */
 	CHECK_EQ(irq_rising_edges[0], 0);
 	pio_out(CH0, 1, 0x00);
 	at_pulse(332);
@@ -460,9 +461,11 @@ static void test_counter_latch(void)
 	/* A control word drops an unread latch. */
 	pio_out(PIT_CONTROL, 1, SELECT(1));
 	program(1, 0);
+	at_pulse(305);
+	CHECK_EQ(read_count(1), 700);		/* CE stopped, holding its count */
 	write_count(1, 50);
 	at_pulse(311);
-	CHECK_EQ(read_count(1), 41);
+	CHECK_EQ(read_count(1), 45);
 	teardown();
 }
 
@@ -498,6 +501,12 @@ static void test_read_back(void)
 	program(2, 4);
 	CHECK_EQ(status(2), STATUS_OUT | STATUS_NULL_COUNT | RW_LSB_MSB | MODE(4));
 	CHECK_EQ(pio_in(PIT_CONTROL, 1), 0xff);		/* the control word is write-only */
+	at_pulse(500);			/* mode 6 is mode 2: OUT low at count 1, then reload */
+	CHECK(!out(1));
+	CHECK_EQ(read_count(1), 0x0001);
+	at_pulse(501);
+	CHECK(out(1));
+	CHECK_EQ(read_count(1), 0x0500);
 	teardown();
 }
 
