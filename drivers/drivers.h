@@ -6,6 +6,9 @@
 
 /* Port 0 means no console. */
 void uart_console_init(u16 port);
+/* A byte typed on the console, or -1 when none is waiting. */
+int uart_console_getc(void);
+bool uart_console_present(void);
 
 /* Masks the legacy PICs and software-disables the local APIC: no device interrupts. */
 void host_interrupts_quiesce(void);

@@ -1,11 +1,12 @@
-/* Host 16550 UART console: polled output, no interrupts (the hypervisor never takes
- * device interrupts). Registered as the log console sink. */
+/* Host 16550 UART console: polled output and input, no interrupts (the hypervisor never
+ * takes device interrupts). Registered as the log console sink. */
 #include "arch/x86/cpu.h"
 #include "drivers/drivers.h"
 #include "lib/log.h"
 
 /* 16550 register offsets and bits (National Semiconductor PC16550D datasheet). */
 #define UART_THR 0
+#define UART_RBR 0
 #define UART_IER 1
 #define UART_DLL 0
 #define UART_DLM 1
@@ -17,6 +18,7 @@
 #define UART_LCR_DLAB 0x80
 #define UART_FCR_ENABLE_CLEAR 0x07
 #define UART_MCR_DTR_RTS 0x03
+#define UART_LSR_DATA_READY 0x01
 #define UART_LSR_THRE 0x20
 #define UART_DIVISOR_115200 1
 /* Bound on polling a transmitter that never empties (absent UART on real hardware). */
@@ -58,4 +60,16 @@ void uart_console_init(u16 port)
 	outb(port + UART_FCR, UART_FCR_ENABLE_CLEAR);
 	outb(port + UART_MCR, UART_MCR_DTR_RTS);
 	console_register(uart_write);
+}
+
+int uart_console_getc(void)
+{
+	if (!uart_port || !(inb(uart_port + UART_LSR) & UART_LSR_DATA_READY))
+		return -1;
+	return inb(uart_port + UART_RBR);
+}
+
+bool uart_console_present(void)
+{
+	return uart_port != 0;
 }

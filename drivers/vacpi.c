@@ -72,7 +72,9 @@ static_assert(offsetof(struct acpi_fadt, pm_tmr_blk) == 76 &&
 #define ACPI_SCI_IRQ VDEV_IRQ_SCI	/* where PC firmware routes it; never raised here */
 #define ACPI_P_LVL2_NONE 101		/* latency > 100: C2 not supported */
 #define ACPI_P_LVL3_NONE 1001		/* latency > 1000: C3 not supported */
-#define ACPI_BOOT_ARCH_NO_VGA BIT(2)	/* 5.2.9.3 */
+#define ACPI_BOOT_ARCH_8042 BIT(1)	/* 5.2.9.3: an i8042 at 0x60/0x64 */
+#define ACPI_BOOT_ARCH_NO_VGA BIT(2)
+#define ACPI_RTC_CENTURY_INDEX 0x32	/* the CMOS byte holding the century (drivers/vrtc.c) */
 /* FADT flags (table 5.10): WBINVD works, C1 on all CPUs, no fixed power or sleep button,
  * RTC wake status not in PM1; TMR_VAL_EXT clear (24-bit PM timer). */
 #define ACPI_FADT_FLAGS (BIT(0) | BIT(2) | BIT(4) | BIT(5) | BIT(6))
@@ -234,7 +236,8 @@ static void build_fadt(struct acpi_fadt *fadt)
 					 ACPI_GAS_ACCESS_DWORD);
 	fadt->p_lvl2_lat = ACPI_P_LVL2_NONE;
 	fadt->p_lvl3_lat = ACPI_P_LVL3_NONE;
-	fadt->iapc_boot_arch = ACPI_BOOT_ARCH_NO_VGA;
+	fadt->century = ACPI_RTC_CENTURY_INDEX;
+	fadt->iapc_boot_arch = ACPI_BOOT_ARCH_NO_VGA | ACPI_BOOT_ARCH_8042;
 	fadt->flags = ACPI_FADT_FLAGS;
 	seal(&fadt->header);
 }

@@ -139,6 +139,8 @@ void vdev_platform_destroy(struct vm *vm);
 bool vlapic_read(struct vm *vm, u32 offset, u64 *value);
 bool vlapic_write(struct vm *vm, u32 offset, u64 value);
 
+/* A byte typed for the VM: into its UART's receive FIFO (false when full or absent). */
+bool vuart_input(struct vm *vm, u8 byte);
 /* Prints the UART's unfinished output line (the VM is stopping). */
 void vuart_flush(struct vm *vm);
 

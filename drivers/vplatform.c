@@ -121,6 +121,11 @@ bool vlapic_write(struct vm *vm, u32 offset, u64 value)
 	return vm->devices && vlapic_msr_write(vm->devices->lapic, offset, value);
 }
 
+bool vuart_input(struct vm *vm, u8 byte)
+{
+	return vm->devices && vuart_receive(vm->devices->uart, byte);
+}
+
 void vuart_flush(struct vm *vm)
 {
 	if (vm->devices)

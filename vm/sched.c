@@ -7,14 +7,17 @@
  *
  * A VM's timeout= ends it like a slice that never comes back.
  *
- * A VM running alone gets no slice (no preemption costs it anything), but its run still
- * ends at the earliest timer of any halted VM, so that one wakes on time.
+ * A VM running alone gets no slice, but its run still ends at the earliest timer of any
+ * halted VM, so that one wakes on time, and every CONSOLE_POLL_MS for the console input
+ * (vm/console.c), so typed keys reach a busy guest.
  */
 #include "arch/x86/cpu.h"
 #include "drivers/drivers.h"
 #include "drivers/vdev.h"
 #include "lib/log.h"
 #include "vm/vm_internal.h"
+
+#define CONSOLE_POLL_MS 10
 
 struct sched {
 	struct vm **vms;
@@ -32,7 +35,7 @@ static u64 host_deadline(const struct vm *vm)
 /* When the vCPU about to run must give the CPU back (guest TSC; VTIMER_IDLE: never). */
 static u64 slice_end(const struct sched *s, const struct vm *running, u64 now)
 {
-	u64 end = VTIMER_IDLE;
+	u64 end = now + CONSOLE_POLL_MS * tsc_hz / 1000;
 	for (size_t i = 0; i < s->count; i++) {
 		const struct vm *vm = s->vms[i];
 		if (!vm || vm == running)
@@ -41,8 +44,7 @@ static u64 slice_end(const struct sched *s, const struct vm *running, u64 now)
 			    now + vm_defaults.slice_ms * tsc_hz / 1000;
 		end = MIN(end, other);
 	}
-	end = MIN(end, running->end_tsc);
-	return end == VTIMER_IDLE ? VTIMER_IDLE : end + running->vcpu.tsc_offset;
+	return MIN(end, running->end_tsc) + running->vcpu.tsc_offset;
 }
 
 static void end_vm(struct sched *s, size_t i)
@@ -56,6 +58,7 @@ static void end_vm(struct sched *s, size_t i)
 static bool run_round(struct sched *s)
 {
 	bool ran = false;
+	console_poll(s->vms, s->count);
 	for (size_t i = 0; i < s->count; i++) {
 		struct vm *vm = s->vms[i];
 		if (!vm)
@@ -75,7 +78,8 @@ static bool run_round(struct sched *s)
 }
 
 /* Every vCPU is halted: wait for the first timer to wake one. A VM with no timer armed
- * can never be woken (no device raises interrupts by itself): it is stopped. */
+ * can never be woken (no device raises interrupts by itself) unless typed input can reach
+ * it: it is stopped. */
 static void idle(struct sched *s)
 {
 	u64 next = VTIMER_IDLE;
@@ -83,7 +87,8 @@ static void idle(struct sched *s)
 		struct vm *vm = s->vms[i];
 		if (!vm)
 			continue;
-		if (vm->timers.earliest == VTIMER_IDLE && !vcpu_wake_check(&vm->vcpu)) {
+		if (vm->timers.earliest == VTIMER_IDLE && !console_may_wake(vm) &&
+		    !vcpu_wake_check(&vm->vcpu)) {
 			vm_stop(vm, 0, "HLT: the guest waits for an interrupt, and no timer or device "
 				"of this platform will raise one");
 			end_vm(s, i);
@@ -91,7 +96,9 @@ static void idle(struct sched *s)
 		}
 		next = MIN(next, MIN(host_deadline(vm), vm->end_tsc));
 	}
-	while (next != VTIMER_IDLE && rdtsc() < next)
+	/* Back to the round at the next console poll too: typed input may wake a VM. */
+	next = MIN(next, rdtsc() + CONSOLE_POLL_MS * tsc_hz / 1000);
+	while (rdtsc() < next)
 		cpu_relax();
 }
 

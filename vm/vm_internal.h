@@ -36,6 +36,11 @@ bool vcpu_wake_check(struct vcpu *vcpu);
  * frees each one as it stops. */
 void sched_run(struct vm **vms, size_t count, void (*ended)(struct vm *vm));
 
+/* Hands what was typed on the console to the focused VM (vm/console.c). */
+void console_poll(struct vm **vms, size_t count);
+/* Whether typed input could still wake vm (it has the focus of a console). */
+bool console_may_wake(const struct vm *vm);
+
 /* The vCPU is going away: the CPU's unswitched state is no longer anyone's to save. */
 void vcpu_forget_cpu(struct vcpu *vcpu);
 /* After an invalid-guest-state entry failure: which checks the guest state fails. */

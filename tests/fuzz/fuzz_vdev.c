@@ -1,7 +1,7 @@
 /* libFuzzer target for the virtual platform devices (drivers/v*.c): each input builds a
  * platform on a fake VM and drives it with guest port I/O, MMIO, doorbell and x2APIC
  * accesses; aborts on a crash, a leak, a stray guest-memory access or a broken invariant.
- * unit-sources: drivers/vplatform.c drivers/vregs.c drivers/vtime.c drivers/vuart.c drivers/vdebug_exit.c drivers/vpic.c drivers/vpmtimer.c drivers/vfw_cfg.c drivers/vpci.c drivers/vlapic.c drivers/vacpi.c drivers/vtestdev.c vmexit/bus.c lib/page_alloc.c lib/bitmap.c lib/panic.c lib/log.c lib/printf.c lib/string.c
+ * unit-sources: drivers/vplatform.c drivers/vregs.c drivers/vtime.c drivers/vioapic.c drivers/vpit.c drivers/vrtc.c drivers/vi8042.c drivers/vreset.c lib/time.c drivers/vuart.c drivers/vdebug_exit.c drivers/vpic.c drivers/vpmtimer.c drivers/vfw_cfg.c drivers/vpci.c drivers/vlapic.c drivers/vacpi.c drivers/vtestdev.c vmexit/bus.c lib/page_alloc.c lib/bitmap.c lib/panic.c lib/log.c lib/printf.c lib/string.c
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -88,6 +88,12 @@ static_assert(ARRAY_SIZE(ram_sizes) == 8, "the config byte picks one of 8 RAM si
 void arch_halt_after_panic(void)
 {
 	abort();
+}
+
+/* The host's wall clock, where the RTC starts: a fixed moment. */
+u64 rtc_host_epoch_seconds(void)
+{
+	return 1767225600;	/* 2026-01-01 00:00 UTC */
 }
 
 /* kmalloc zeroes, as lib/slab.c does; the input may make one call fail (fail_kmalloc_at

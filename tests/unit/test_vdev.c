@@ -2,7 +2,7 @@
  * local array, the VM's output and stop requests are recorded, accesses go through the
  * real buses (vmexit/bus.c). Device state comes from the C library's allocator, so ASan
  * sees any access outside it (and LeakSanitizer any device not freed).
- * unit-sources: drivers/vplatform.c drivers/vregs.c drivers/vtime.c drivers/vuart.c drivers/vdebug_exit.c drivers/vpic.c drivers/vpmtimer.c drivers/vfw_cfg.c drivers/vpci.c drivers/vlapic.c drivers/vacpi.c drivers/vtestdev.c vmexit/bus.c lib/page_alloc.c lib/bitmap.c lib/panic.c lib/log.c lib/printf.c lib/string.c
+ * unit-sources: drivers/vplatform.c drivers/vregs.c drivers/vtime.c drivers/vioapic.c drivers/vpit.c drivers/vrtc.c drivers/vi8042.c drivers/vreset.c lib/time.c drivers/vuart.c drivers/vdebug_exit.c drivers/vpic.c drivers/vpmtimer.c drivers/vfw_cfg.c drivers/vpci.c drivers/vlapic.c drivers/vacpi.c drivers/vtestdev.c vmexit/bus.c lib/page_alloc.c lib/bitmap.c lib/panic.c lib/log.c lib/printf.c lib/string.c
  */
 #include <sanitizer/asan_interface.h>
 #include <stdarg.h>
@@ -72,19 +72,12 @@ void vm_stop(struct vm *v, int status, const char *fmt, ...)
 	v->exit_status = status;
 }
 
-/* The UART's interrupt line and receive timer use these entry points of drivers/vdev.h,
- * which drivers/vplatform.c does not provide yet: the clock stands still, the line levels
- * are recorded. (Delete both when vplatform.c routes interrupts.) */
-static bool irq_level[VDEV_IOAPIC_PINS];
+/* The host's wall clock, which the RTC starts from: a fixed moment, 2026-01-01 00:00 UTC. */
+#define FAKE_HOST_EPOCH 1767225600ull
 
-u64 vdev_now(const struct vm *v)
+u64 rtc_host_epoch_seconds(void)
 {
-	return 0;
-}
-
-void vdev_set_irq(struct vm *v, unsigned line, bool high)
-{
-	irq_level[line] = high;
+	return FAKE_HOST_EPOCH;
 }
 
 void *vm_gpa_to_hva(struct vm *v, u64 gpa, size_t len)
@@ -220,11 +213,14 @@ static void test_uart_registers(void)
 
 	out(VDEV_UART_PORT + 4, 1, 0x1a);		/* loopback, OUT2, RTS */
 	CHECK_EQ(in(VDEV_UART_PORT + 6, 1) & 0xf0, 0x90);	/* DCD, CTS */
-	CHECK(!irq_level[VDEV_IRQ_UART]);
+	out(VDEV_PIC_MASTER_PORT, 1, 0x0a);		/* OCW3: read the IRR */
+	CHECK_EQ(in(VDEV_PIC_MASTER_PORT, 1) & BIT(VDEV_IRQ_UART), 0);
 	out_string("looped\n");
 	CHECK_STR(console, "");				/* it went to the receiver */
 	CHECK_EQ(in(COM1_LSR, 1), 0x61);		/* data ready */
-	CHECK(irq_level[VDEV_IRQ_UART]);		/* IER asked for it, OUT2 is set */
+	/* IER asked for it and OUT2 is set: IRQ 4 reached the PIC. */
+	CHECK_EQ(in(VDEV_PIC_MASTER_PORT, 1) & BIT(VDEV_IRQ_UART), BIT(VDEV_IRQ_UART));
+	CHECK(vm.vcpu.requests & VCPU_REQ_EVENTS);
 	CHECK_EQ(in(VDEV_UART_PORT, 1), 'l');
 	stop_vm();
 }
