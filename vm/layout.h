@@ -9,6 +9,9 @@
 #define GUEST_GDT_GPA 0x7000ull
 #define GUEST_GDT_BYTES (3 * 8)			/* null, 64-bit code, data */
 #define GUEST_BOOT_INFO_GPA 0x8000ull		/* multiboot v1 information block */
+/* A bzImage's zero page and command line take the same area (one loader runs per VM). */
+#define GUEST_ZERO_PAGE_GPA GUEST_BOOT_INFO_GPA
+#define GUEST_CMDLINE_GPA 0x9000ull
 #define GUEST_BOOT_INFO_END 0x10000ull
 #define GUEST_IMAGE_MIN_GPA 0x100000ull		/* 1 MiB: below it live the ACPI tables */
 #define GUEST_RAM_MIN_BYTES (2ull << 20)

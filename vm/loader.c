@@ -1,6 +1,6 @@
-/* Guest images: recognises the format (multiboot v1 ELF, else plain ELF64), checks every
- * loadable segment against the VM's RAM and copies it in. Formats: loader_multiboot.c,
- * loader_elf64.c. Every check treats the image as hostile: sizes and offsets come from it. */
+/* Guest images: recognises the format (Linux bzImage, multiboot v1 ELF, else plain ELF64),
+ * checks every loadable segment against the VM's RAM and copies it in. Formats:
+ * loader_bzimage.c, loader_multiboot.c, loader_elf64.c. Every check treats the image as hostile: sizes and offsets come from it. */
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "vm/elf.h"
@@ -132,8 +132,12 @@ const char *elf_load(struct vm *vm, const struct elf_image *elf, u64 entry)
 	return NULL;
 }
 
-const char *guest_load_image(struct vm *vm, const u8 *image, u64 size, struct guest_entry *entry)
+const char *guest_load_image(struct vm *vm, const u8 *image, u64 size, const char *cmdline,
+			     const u8 *initrd, u64 initrd_size, struct guest_entry *entry)
 {
+	/* First: a bzImage's compressed kernel may hold the multiboot magic by chance. */
+	if (bzimage_detect(image, size))
+		return bzimage_load(vm, image, size, cmdline, initrd, initrd_size, entry);
 	const struct multiboot1_header *mb;
 	const char *error = multiboot1_find_header(image, size, &mb);
 	if (error)

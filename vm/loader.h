@@ -38,6 +38,15 @@ const char *multiboot1_load(struct vm *vm, const struct elf_image *elf,
 /* Writes the multiboot v1 information block at GUEST_BOOT_INFO_GPA; returns its gpa. */
 u64 multiboot1_write_info(struct vm *vm);
 const char *elf64_load(struct vm *vm, const struct elf_image *elf, struct guest_entry *entry);
+/* The long-mode entry's page tables (an identity map of the first 4 GiB, 2 MiB pages) and
+ * flat GDT, at GUEST_PML4_GPA..GUEST_GDT_GPA + GUEST_GDT_BYTES. */
+void loader_build_identity_tables(struct vm *vm);
+
+/* A Linux bzImage: the boot flag 0xAA55 at 0x1fe and "HdrS" at 0x202. */
+bool bzimage_detect(const u8 *image, u64 size);
+/* Loads it for the 64-bit boot protocol with cmdline and the initrd (initrd_size 0: none). */
+const char *bzimage_load(struct vm *vm, const u8 *image, u64 size, const char *cmdline,
+			 const u8 *initrd, u64 initrd_size, struct guest_entry *entry);
 
 /* Formats an error message into a static buffer (one VM is created at a time). */
 const char *loader_error(const char *fmt, ...) __printf(1, 2);

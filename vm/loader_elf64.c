@@ -11,7 +11,7 @@
 #define GDT_CODE64 0x00af9b000000ffffull	/* accessed, so the CPU never writes it */
 #define GDT_DATA 0x00cf93000000ffffull
 
-static void build_identity_tables(struct vm *vm)
+void loader_build_identity_tables(struct vm *vm)
 {
 	u64 pml4e = GUEST_PDPT_GPA | PTE_P_RW;
 	vm_write_gpa(vm, GUEST_PML4_GPA, &pml4e, sizeof(pml4e));
@@ -32,7 +32,7 @@ const char *elf64_load(struct vm *vm, const struct elf_image *elf, struct guest_
 	const char *error = elf_load(vm, elf, elf->entry);
 	if (error)
 		return error;
-	build_identity_tables(vm);
+	loader_build_identity_tables(vm);
 	*entry = (struct guest_entry){
 		.mode = GUEST_ENTRY_LONG64,
 		.rip = elf->entry,

@@ -1,5 +1,5 @@
 /* vCPU creation: the VMCS control fields for this VM and the guest state each entry mode
- * asks for (multiboot v1: 32-bit protected mode, paging off; ELF64: long mode). */
+ * asks for (multiboot v1: 32-bit protected mode, paging off; ELF64, bzImage: long mode). */
 #include "arch/x86/cpu.h"
 #include "arch/x86/x86.h"
 #include "drivers/vdev.h"
@@ -128,6 +128,7 @@ static bool write_guest_state(struct vcpu *vcpu, const struct guest_entry *entry
 	vcpu->regs.gpr[X86_RAX] = entry->rax;
 	vcpu->regs.gpr[X86_RBX] = entry->rbx;
 	vcpu->regs.gpr[X86_RDI] = entry->rdi;
+	vcpu->regs.gpr[X86_RSI] = entry->rsi;
 	return true;
 }
 

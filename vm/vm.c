@@ -159,7 +159,8 @@ static const char *build_vm(struct vm *vm, const struct guest_module *module)
 		error = vdev_platform_create(vm);
 	struct guest_entry entry;
 	if (!error)
-		error = guest_load_image(vm, module->image, module->size, &entry);
+		error = guest_load_image(vm, module->image, module->size, vm->cmdline, NULL, 0,
+					 &entry);
 	if (!error)
 		error = vcpu_create(&vm->vcpu, vm, &entry);
 	return error;

@@ -13,11 +13,14 @@ enum guest_entry_mode {
 struct guest_entry {
 	enum guest_entry_mode mode;
 	u64 rip;
-	u64 rax, rbx, rdi;
+	u64 rax, rbx, rdi, rsi;
 };
 
-/* Validates and loads an image into guest RAM; NULL or why the image is refused. */
-const char *guest_load_image(struct vm *vm, const u8 *image, u64 size, struct guest_entry *entry);
+/* Validates and loads an image into guest RAM; NULL or why the image is refused. cmdline
+ * and the initrd (NULL, 0 for none) are for a bzImage; the multiboot information block
+ * of the other formats carries vm->cmdline. */
+const char *guest_load_image(struct vm *vm, const u8 *image, u64 size, const char *cmdline,
+			     const u8 *initrd, u64 initrd_size, struct guest_entry *entry);
 
 const char *vcpu_create(struct vcpu *vcpu, struct vm *vm, const struct guest_entry *entry);
 void vcpu_destroy(struct vcpu *vcpu);

@@ -1,118 +1,9 @@
-/* Unit tests of the guest image loaders (vm/loader*.c) on crafted images, over a fake VM
- * whose RAM is one heap array cut into slots the way vm/vm.c allocates it.
- * unit-sources: vm/loader.c vm/loader_multiboot.c vm/loader_elf64.c lib/printf.c lib/string.c lib/panic.c lib/log.c
+/* Unit tests of the guest image loaders (vm/loader*.c) on crafted ELF images, over the fake
+ * VM of tests/unit/loader_fake.h (bzImages: test_bzimage.c).
+ * unit-sources: vm/loader.c vm/loader_bzimage.c vm/loader_multiboot.c vm/loader_elf64.c lib/printf.c lib/string.c lib/panic.c lib/log.c
  */
-#include <stdlib.h>
-
-#include "drivers/vdev.h"
-#include "lib/string.h"
 #include "vm/elf.h"
-#include "vm/layout.h"
-#include "vm/vm_internal.h"
-#include "tests/unit/unit.h"
-
-/* A loader ASSERT is a hypervisor bug: fail loudly. */
-void arch_halt_after_panic(void) { abort(); }
-
-/* ---- The fake VM: guest RAM and the vm/vm.c and drivers/ functions the loaders call. ---- */
-
-#define TEST_RAM_BYTES MiB(4)
-#define SLOT_ORDER_MAX 18u		/* lib/page_alloc.h PAGE_ORDER_MAX: 1 GiB blocks */
-
-static struct vm vm;
-static u8 *ram;			/* exactly vm.ram_bytes long, so ASan sees any overrun */
-
-/* The end of the RAM slot holding gpa: vm/vm.c allocate_ram() takes the largest naturally
- * aligned power-of-two blocks first, one slot each. */
-static u64 slot_end(u64 gpa)
-{
-	u64 base = 0;
-	while (base < vm.ram_bytes) {
-		unsigned order = MIN(SLOT_ORDER_MAX,
-				     63 - (unsigned)__builtin_clzll((vm.ram_bytes - base) >> PAGE_SHIFT));
-		while (order && base % (PAGE_SIZE << order))
-			order--;
-		u64 end = base + (PAGE_SIZE << order);
-		if (gpa < end)
-			return end;
-		base = end;
-	}
-	return 0;
-}
-
-void *vm_gpa_to_hva(struct vm *v, u64 gpa, size_t len)
-{
-	if (v != &vm || len == 0 || gpa + len < gpa || gpa >= vm.ram_bytes)
-		return NULL;
-	return gpa + len <= slot_end(gpa) ? ram + gpa : NULL;
-}
-
-/* Page by page, like vm/vm.c: a range may span slots. */
-static bool copy_gpa(struct vm *v, u64 gpa, u8 *buf, size_t len, bool to_guest)
-{
-	while (len) {
-		size_t chunk = MIN(len, PAGE_SIZE - (gpa & (PAGE_SIZE - 1)));
-		u8 *hva = vm_gpa_to_hva(v, gpa, chunk);
-		if (!hva)
-			return false;
-		if (to_guest)
-			memcpy(hva, buf, chunk);
-		else
-			memcpy(buf, hva, chunk);
-		gpa += chunk;
-		buf += chunk;
-		len -= chunk;
-	}
-	return true;
-}
-
-bool vm_read_gpa(struct vm *v, u64 gpa, void *buf, size_t len)
-{
-	return copy_gpa(v, gpa, buf, len, false);
-}
-
-bool vm_write_gpa(struct vm *v, u64 gpa, const void *buf, size_t len)
-{
-	return copy_gpa(v, gpa, (void *)buf, len, true);
-}
-
-#define EBDA_GPA 0x9fc00ull
-static struct guest_e820 memory_map[4];
-static size_t memory_map_count;
-
-size_t vdev_guest_memory_map(const struct vm *v, struct guest_e820 *out, size_t max)
-{
-	memory_map_count = 0;
-	memory_map[memory_map_count++] = (struct guest_e820){ 0, EBDA_GPA, GUEST_E820_RAM };
-	memory_map[memory_map_count++] =
-		(struct guest_e820){ EBDA_GPA, GUEST_IMAGE_MIN_GPA - EBDA_GPA, GUEST_E820_RESERVED };
-	memory_map[memory_map_count++] = (struct guest_e820){ GUEST_IMAGE_MIN_GPA,
-		v->ram_bytes - GUEST_IMAGE_MIN_GPA, GUEST_E820_RAM };
-	size_t n = MIN(max, memory_map_count);
-	memcpy(out, memory_map, n * sizeof(*out));
-	return n;
-}
-
-#define STALE_BYTE 0xa5
-
-/* A fresh VM with ram_bytes of RAM. vm/vm.c hands the loader zeroed RAM; stale RAM above
- * 1 MiB checks that the loader zeroes bss itself. */
-static void vm_reset_ram(u64 ram_bytes, bool stale)
-{
-	free(ram);
-	memset(&vm, 0, sizeof(vm));
-	str_copy(vm.name, "test", sizeof(vm.name));
-	str_copy(vm.cmdline, "console=ttyS0 quiet", sizeof(vm.cmdline));
-	vm.ram_bytes = ram_bytes;
-	ram = calloc(1, ram_bytes);
-	if (stale)
-		memset(ram + GUEST_IMAGE_MIN_GPA, STALE_BYTE, ram_bytes - GUEST_IMAGE_MIN_GPA);
-}
-
-static void vm_reset(u64 ram_bytes)
-{
-	vm_reset_ram(ram_bytes, true);
-}
+#include "tests/unit/loader_fake.h"
 
 /* ---- Crafted images ---- */
 
@@ -213,60 +104,10 @@ static void build_elf64(struct image *img)
 	build_image(img, true, EM_X86_64, ENTRY_GPA, two_segments, ARRAY_SIZE(two_segments));
 }
 
-/* Loads an exact-size heap copy of the image's first size bytes (ASan sees over-reads). */
-static const char *load_bytes(const u8 *bytes, u64 size, struct guest_entry *entry)
-{
-	u8 *copy = malloc(size ? size : 1);
-	memcpy(copy, bytes, size);
-	const char *error = guest_load_image(&vm, copy, size, entry);
-	free(copy);
-	return error;
-}
-
-static const char *load(const struct image *img, struct guest_entry *entry)
-{
-	return load_bytes(img->bytes, img->size, entry);
-}
-
-/* Checks that the image is refused with a message containing want. */
-#define CHECK_REFUSED(img, want) check_refused(img, want, __LINE__)
-static void check_refused(const struct image *img, const char *want, int line)
-{
-	struct guest_entry entry;
-	const char *error = load(img, &entry);
-	unit_checks++;
-	if (!error || !strstr(error, want)) {
-		unit_failures++;
-		fprintf(stderr, "line %d: expected a refusal containing \"%s\", got \"%s\"\n",
-			line, want, error ? error : "(loaded)");
-	}
-}
-
-/* Checks that the image loads, printing why it did not. */
-#define CHECK_LOADED(img, entry) check_loaded(img, entry, __LINE__)
-static void check_loaded(const struct image *img, struct guest_entry *entry, int line)
-{
-	const char *error = load(img, entry);
-	unit_checks++;
-	if (error) {
-		unit_failures++;
-		fprintf(stderr, "line %d: expected a load, got \"%s\"\n", line, error);
-	}
-}
-
-static u32 guest_u32(u64 gpa)
-{
-	u32 v = 0;
-	CHECK(vm_read_gpa(&vm, gpa, &v, sizeof(v)));
-	return v;
-}
-
-static u64 guest_u64(u64 gpa)
-{
-	u64 v = 0;
-	CHECK(vm_read_gpa(&vm, gpa, &v, sizeof(v)));
-	return v;
-}
+#define CHECK_REFUSED(img, want) \
+	check_bytes_refused((img)->bytes, (img)->size, NULL, 0, want, __LINE__)
+#define CHECK_LOADED(img, entry) \
+	check_bytes_loaded((img)->bytes, (img)->size, NULL, 0, entry, __LINE__)
 
 /* ---- Successful loads ---- */
 
@@ -363,53 +204,6 @@ static void test_multiboot_aout_entry(void)
 	put_multiboot_header(&img, MB_HEADER_OFFSET, MB1_FLAG_AOUT_KLUDGE, LOAD_GPA + 0x2010);
 	CHECK_LOADED(&img, &entry);
 	CHECK_EQ(entry.rip, LOAD_GPA + 0x2010);
-}
-
-#define PTE_PRESENT BIT(0)
-#define PTE_WRITABLE BIT(1)
-#define PDE_PAGE_SIZE BIT(7)
-#define PTE_ADDR_MASK 0x000ffffffffff000ull
-#define IDENTITY_MAP_PDS 4		/* 4 GiB of 1 GiB page directories */
-/* Segment descriptor bits (SDM Vol. 3A 3.4.5). */
-#define DESC_WRITABLE BIT(41)
-#define DESC_CODE BIT(43)
-#define DESC_S BIT(44)
-#define DESC_PRESENT BIT(47)
-#define DESC_LONG BIT(53)
-
-/* Walks the identity tables for every 2 MiB page below 4 GiB. */
-static void check_identity_tables(void)
-{
-	u64 pml4e = guest_u64(GUEST_PML4_GPA);
-	CHECK_EQ(pml4e & (PTE_PRESENT | PTE_WRITABLE), PTE_PRESENT | PTE_WRITABLE);
-	u64 pdpt = pml4e & PTE_ADDR_MASK;
-	CHECK_EQ(pdpt, GUEST_PDPT_GPA);
-	unsigned bad = 0;
-	for (u64 gib = 0; gib < IDENTITY_MAP_PDS; gib++) {
-		u64 pdpte = guest_u64(pdpt + gib * 8);
-		CHECK_EQ(pdpte & (PTE_PRESENT | PTE_WRITABLE), PTE_PRESENT | PTE_WRITABLE);
-		CHECK(!(pdpte & PDE_PAGE_SIZE));
-		u64 pd = pdpte & PTE_ADDR_MASK;
-		CHECK(pd >= GUEST_PD_GPA && pd < GUEST_GDT_GPA);
-		for (u64 i = 0; i < 512; i++) {
-			u64 pde = guest_u64(pd + i * 8);
-			u64 want_addr = (gib << 30) | (i << 21);
-			bad += (pde & PTE_ADDR_MASK) != want_addr ||
-			       (pde & (PTE_PRESENT | PTE_WRITABLE | PDE_PAGE_SIZE)) !=
-				       (PTE_PRESENT | PTE_WRITABLE | PDE_PAGE_SIZE);
-		}
-	}
-	CHECK_EQ(bad, 0);
-}
-
-static void check_gdt(void)
-{
-	CHECK_EQ(guest_u64(GUEST_GDT_GPA), 0);
-	u64 code = guest_u64(GUEST_GDT_GPA + 8), data = guest_u64(GUEST_GDT_GPA + 16);
-	u64 code_bits = DESC_PRESENT | DESC_S | DESC_CODE | DESC_LONG;
-	CHECK_EQ(code & code_bits, code_bits);
-	CHECK_EQ(data & (DESC_PRESENT | DESC_S | DESC_CODE | DESC_WRITABLE),
-		 DESC_PRESENT | DESC_S | DESC_WRITABLE);
 }
 
 static void test_elf64(void)
@@ -649,7 +443,7 @@ static void test_refuse_truncated_multiboot_header(void)
 	img.bytes[MB_HEADER_OFFSET] = 0;	/* only the truncated header below counts */
 	put_multiboot_header(&img, header, MB1_FLAG_AOUT_KLUDGE, ENTRY_GPA);
 	img.size = header + 12;			/* magic, flags, checksum only */
-	const char *error = guest_load_image(&vm, img.bytes, img.size, &entry);
+	const char *error = guest_load_image(&vm, img.bytes, img.size, vm.cmdline, NULL, 0, &entry);
 	CHECK(error != NULL);
 	CHECK(error == NULL || strstr(error, "multiboot header"));
 }
