@@ -74,6 +74,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $$(call unit_sources,tests/fuzz/%.c)
 fuzz: $(FUZZ_BINS)
 
 -include tests/guests/guests.mk
+-include tests/linux/linux.mk
 -include bench/bench.mk
 
 # The ISO boots Vireo with the demo guest; VIREO_CMDLINE sets Vireo's command line.
@@ -89,13 +90,13 @@ setup:
 
 run:
 	@tools/setup --check || tools/setup
-	@$(MAKE) --no-print-directory all guests
-	tools/run
+	@$(MAKE) --no-print-directory all guests linux
+	LINUX_KERNEL=$(LINUX_KERNEL) tools/run
 
 test:
 	@tools/setup --check || tools/setup
-	@$(MAKE) --no-print-directory all unit guests fuzz
-	tests/run
+	@$(MAKE) --no-print-directory all unit guests fuzz linux
+	LINUX_KERNEL=$(LINUX_KERNEL) tests/run
 
 bench:
 	@tools/setup --check || tools/setup

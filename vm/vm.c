@@ -141,7 +141,8 @@ static const char *map_identity_pd(struct vm *vm)
 	return NULL;
 }
 
-static const char *build_vm(struct vm *vm, const struct guest_module *module)
+static const char *build_vm(struct vm *vm, const struct guest_module *module,
+			    const struct guest_module *initrd)
 {
 	const char *error = vm_defaults.shadow_paging ?
 		mmu_shadow_init(&vm->mmu, vm_defaults.shadow_pages ? vm_defaults.shadow_pages :
@@ -159,7 +160,8 @@ static const char *build_vm(struct vm *vm, const struct guest_module *module)
 		error = vdev_platform_create(vm);
 	struct guest_entry entry;
 	if (!error)
-		error = guest_load_image(vm, module->image, module->size, vm->cmdline, NULL, 0,
+		error = guest_load_image(vm, module->image, module->size, vm->cmdline,
+					 initrd ? initrd->image : NULL, initrd ? initrd->size : 0,
 					 &entry);
 	if (!error)
 		error = vcpu_create(&vm->vcpu, vm, &entry);
@@ -175,7 +177,8 @@ static void parse_module_line(struct vm *vm, const char *line)
 
 /* Creates the VM for one module; on failure says why, leaves nothing behind, and
  * returns NULL. */
-static struct vm *vm_create(const struct guest_module *module, unsigned id)
+static struct vm *vm_create(const struct guest_module *module,
+			    const struct guest_module *initrd, unsigned id)
 {
 	struct vm *vm = &vm_table[id];
 	memset(vm, 0, sizeof(*vm));
@@ -183,7 +186,7 @@ static struct vm *vm_create(const struct guest_module *module, unsigned id)
 	snprintf(vm->name, sizeof(vm->name), "vm%u", vm->id);
 	vm->ram_bytes = GUEST_RAM_DEFAULT_BYTES;
 	parse_module_line(vm, module->line);
-	const char *error = build_vm(vm, module);
+	const char *error = build_vm(vm, module, initrd);
 	if (error) {
 		pr_err("vm %s: cannot start: %s\n", vm->name, error);
 		vm_destroy(vm);
@@ -197,6 +200,11 @@ static struct vm *vm_create(const struct guest_module *module, unsigned id)
 }
 
 static bool all_ok;
+
+static bool is_initrd(const struct guest_module *module)
+{
+	return strcmp(module->line, "initrd") == 0;
+}
 
 static void vm_ended(struct vm *vm)
 {
@@ -212,17 +220,27 @@ bool vms_run(const struct guest_module *modules, size_t count)
 	all_ok = true;
 	if (count == 0)
 		pr_info("vireo: no guest modules given: nothing to run\n");
-	if (count > VMS_MAX) {
-		pr_err("vireo: %zu guest modules, but at most %d VMs run at once: the modules after "
-		       "the %dth are not started\n", count, VMS_MAX, VMS_MAX);
-		all_ok = false;
-		count = VMS_MAX;
-	}
+	size_t nvms = 0;
 	for (size_t i = 0; i < count; i++) {
-		vms[i] = vm_create(&modules[i], (unsigned)i);
-		all_ok &= vms[i] != NULL;
+		if (is_initrd(&modules[i])) {
+			pr_err("vireo: module %zu is an initrd with no kernel module before it: "
+			       "put its line right after its kernel's\n", i);
+			all_ok = false;
+			continue;
+		}
+		if (nvms == VMS_MAX) {
+			pr_err("vireo: at most %d VMs run at once: module %zu and those after it "
+			       "are not started\n", VMS_MAX, i);
+			all_ok = false;
+			break;
+		}
+		const struct guest_module *initrd = i + 1 < count && is_initrd(&modules[i + 1]) ?
+						    &modules[i + 1] : NULL;
+		vms[nvms] = vm_create(&modules[i], initrd, (unsigned)nvms);
+		all_ok &= vms[nvms++] != NULL;
+		i += initrd != NULL;
 	}
-	sched_run(vms, count, vm_ended);
+	sched_run(vms, nvms, vm_ended);
 	return all_ok;
 }
 

@@ -174,8 +174,9 @@ struct guest_module {
 	const char *line;
 };
 
-/* Creates one VM per module and runs them one after the other, each to its end; true if
- * every VM ended with status 0. */
+/* Creates one VM per kernel module and runs them side by side, each to its end; true if
+ * every VM ended with status 0. A module whose line is the word "initrd" is not a VM: it
+ * is the initial RAM disk of the kernel module right before it. */
 bool vms_run(const struct guest_module *modules, size_t count);
 
 /* Chooses what bounds guest runs by device-timer deadlines (after vmx_init()). */

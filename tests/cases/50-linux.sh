@@ -1,0 +1,29 @@
+# tests/cases/50-linux.sh: Debian's cloud kernel (LINUX_KERNEL, set by the Makefile) with the
+# busybox initramfs (tests/linux/init in check mode) on every MMU and CPU class: it boots
+# with its default command line plus the console, runs its checks (/proc, timer and serial
+# interrupts, the clock's rate, fork+exec, a pipeline) and powers off through ACPI.
+# Each boot costs tens of seconds under Bochs: one per configuration.
+
+LINUX_INITRAMFS=build/linux/initramfs.cpio.gz
+LINUX_CMDLINE="console=ttyS0,115200 quiet cryptomgr.notests=1 vireo_check=1"
+
+# linux_test TEST MODEL [BOOT_TEST_OPTIONS...]: one Linux VM that must pass its checks.
+linux_test() {
+	local test=$1 model=$2
+	shift 2
+	boot_test "$test" "bochs:$model" --megs 512 --timeout 600 \
+		--module "$LINUX_KERNEL name=linux mem=192M $LINUX_CMDLINE" \
+		--module "$LINUX_INITRAMFS initrd" \
+		--expect 'linux: SUMMARY: [0-9]+ passed, 0 failed' \
+		--expect 'vm linux: stopped: ACPI soft-off' --expect 'vm linux: exit status 0' \
+		--reject 'linux: FAIL' "$@"
+}
+
+if [[ -z ${LINUX_KERNEL:-} || ! -f $LINUX_KERNEL ]]; then
+	test_selected linux && report_fail linux "no Linux kernel (LINUX_KERNEL='${LINUX_KERNEL:-}'): run tools/setup"
+else
+	linux_test linux-skylake "$SKYLAKE"
+	linux_test linux-skylake-ept-off "$SKYLAKE" --cmdline "ept=off"
+	linux_test linux-lynnfield "$LYNNFIELD"
+	linux_test linux-penryn "$PENRYN"
+fi
