@@ -6,6 +6,9 @@
 
 /* Port 0 means no console. */
 void uart_console_init(u16 port);
+/* Console output waits in a ring: drain sends what the UART takes now, flush all of it. */
+void uart_console_drain(void);
+void uart_console_flush(void);
 /* A byte typed on the console, or -1 when none is waiting. */
 int uart_console_getc(void);
 bool uart_console_present(void);

@@ -20,6 +20,7 @@ static void bochs_exit(bool success)
 void machine_exit(enum exit_method method, bool success)
 {
 	irq_disable();
+	uart_console_flush();
 	switch (method) {
 	case EXIT_BOCHS:
 		bochs_exit(success);

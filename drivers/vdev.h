@@ -141,6 +141,9 @@ bool vlapic_write(struct vm *vm, u32 offset, u64 value);
 
 /* A byte typed for the VM: into its UART's receive FIFO (false when full or absent). */
 bool vuart_input(struct vm *vm, u8 byte);
+/* IA32_TSC_DEADLINE (MSR 0x6e0) in the guest's TSC; false: no platform (#GP). */
+bool vdev_read_tsc_deadline(struct vm *vm, u64 *value);
+bool vdev_write_tsc_deadline(struct vm *vm, u64 value);
 /* Prints the UART's unfinished output line (the VM is stopping). */
 void vuart_flush(struct vm *vm);
 
@@ -187,9 +190,10 @@ const char *vacpi_write_tables(struct vm *vm);
 /*
  * ---- Time and interrupts: the contract between the device models and the platform. ----
  *
- * The guest's clock is its TSC: vdev_now() ticks at tsc_hz (drivers/drivers.h), and every
- * timer device (PIT, RTC, local APIC timer, PM timer) derives its time from it, so they
- * all agree with each other and with the guest's RDTSC.
+ * The platform clock is the host TSC: vdev_now() ticks at tsc_hz (drivers/drivers.h), and
+ * every timer device (PIT, RTC, local APIC timer, PM timer) derives its time from it, so
+ * they all agree with each other and advance with the guest's RDTSC (which adds only the
+ * VM's TSC offset, and a guest's write to its TSC moves no device timer).
  */
 u64 vdev_now(const struct vm *vm);
 /* Converts between a device's clock at hz and guest TSC ticks (the product in 128 bits;

@@ -252,6 +252,7 @@ void vlapic_accept_fixed(struct vlapic *lapic, u8 vector, bool level_triggered)
 		return;
 	}
 	bitmap_set_bit(lapic->irr, vector);	/* already set: coalesced */
+	vdev_interrupts_changed(lapic->vm);
 	if (level_triggered)
 		bitmap_set_bit(lapic->tmr, vector);
 	else
@@ -627,8 +628,11 @@ static u32 register_read(const struct vlapic *lapic, u32 offset)
 }
 
 /* offset: a register the current mode lets software write. */
+/* Every write may change what the APIC can deliver (TPR, EOI, a self IPI, masks): the
+ * vCPU decides again before it enters the guest (vdev_interrupts_changed()). */
 static void register_write(struct vlapic *lapic, u32 offset, u32 value)
 {
+	vdev_interrupts_changed(lapic->vm);
 	switch (offset) {
 	case APIC_TPR:
 		lapic->tpr = value & APIC_VECTOR_MASK;

@@ -85,6 +85,7 @@ struct i8259 {
 struct vpic {
 	struct i8259 master, slave;
 	struct io_device elcr_io;
+	struct vm *vm;
 };
 
 static u8 irq_bit(unsigned irq)
@@ -360,13 +361,21 @@ static void pic_write_byte(struct io_device *dev, u64 offset, u8 value)
 	cascade_follow_slave(dev->opaque);
 }
 
+/* Any access may change the INT output (a poll acknowledges, a mask or EOI unblocks): the
+ * vCPU decides again before it enters the guest (vdev_interrupts_changed()). */
 static u64 pic_read(struct io_device *dev, u64 offset, unsigned size)
 {
+	struct vpic *pic = dev->opaque;
+
+	vdev_interrupts_changed(pic->vm);
 	return vdev_read_bytewise(dev, offset, size, pic_read_byte);
 }
 
 static void pic_write(struct io_device *dev, u64 offset, unsigned size, u64 value)
 {
+	struct vpic *pic = dev->opaque;
+
+	vdev_interrupts_changed(pic->vm);
 	vdev_write_bytewise(dev, offset, size, value, pic_write_byte);
 }
 
@@ -401,6 +410,9 @@ static u64 elcr_read(struct io_device *dev, u64 offset, unsigned size)
 
 static void elcr_write(struct io_device *dev, u64 offset, unsigned size, u64 value)
 {
+	struct vpic *pic = dev->opaque;
+
+	vdev_interrupts_changed(pic->vm);
 	vdev_write_bytewise(dev, offset, size, value, elcr_write_byte);
 }
 
@@ -414,6 +426,7 @@ struct vpic *vpic_create(struct vm *vm)
 
 	if (!pic)
 		return NULL;
+	pic->vm = vm;
 	if (!vdev_attach(&vm->pio_bus, &pic->master.io, "8259 master", VDEV_PIC_MASTER_PORT,
 			 VDEV_PIC_PORTS, &pic_ops, pic) ||
 	    !vdev_attach(&vm->pio_bus, &pic->slave.io, "8259 slave", VDEV_PIC_SLAVE_PORT,

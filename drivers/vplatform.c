@@ -134,9 +134,34 @@ void vuart_flush(struct vm *vm)
 
 /* ---- Time and interrupt routing (the contract in drivers/vdev.h). ---- */
 
+/* The host TSC: every VM's devices count from it, so a guest that writes its own TSC
+ * (IA32_TSC, an offset) moves no device timer. */
 u64 vdev_now(const struct vm *vm)
 {
-	return rdtsc() + vm->vcpu.tsc_offset;
+	return rdtsc();
+}
+
+/* IA32_TSC_DEADLINE holds a guest TSC value; the local APIC's timer runs on vdev_now(). */
+bool vdev_read_tsc_deadline(struct vm *vm, u64 *value)
+{
+	if (!vm->devices)
+		return false;
+	u64 deadline = vlapic_tsc_deadline(vm->devices->lapic);
+	*value = deadline ? deadline + vm->vcpu.tsc_offset : 0;
+	return true;
+}
+
+bool vdev_write_tsc_deadline(struct vm *vm, u64 value)
+{
+	if (!vm->devices)
+		return false;
+	u64 deadline = 0;	/* disarms */
+	if (value) {
+		u64 now = rdtsc(), guest_now = now + vm->vcpu.tsc_offset;
+		deadline = value <= guest_now ? now : now + (value - guest_now);	/* past: now */
+	}
+	vlapic_set_tsc_deadline(vm->devices->lapic, deadline);
+	return true;
 }
 
 void vdev_interrupts_changed(struct vm *vm)

@@ -54,10 +54,6 @@ static bool mmu_before_entry(struct vm *vm, struct vcpu *vcpu)
 	return mmu_entry_work(vcpu);
 }
 
-static u64 guest_now(const struct vcpu *vcpu)
-{
-	return rdtsc() + vcpu->tsc_offset;
-}
 
 
 /*
@@ -66,11 +62,11 @@ static u64 guest_now(const struct vcpu *vcpu)
  * exit). Without either, a run ends only at the guest's own exits.
  */
 static enum { RUN_BOUND_NONE, RUN_BOUND_PREEMPTION_TIMER, RUN_BOUND_HOST_TIMER } run_bound;
-static u64 host_timer_deadline = VTIMER_IDLE;	/* host TSC the host timer is armed for */
+static u64 host_timer_deadline = VTIMER_IDLE;	/* when the host timer is armed to fire */
 
 void run_bounds_init(void)
 {
-	if (vmx_controls.pin & PIN_BASED_PREEMPTION_TIMER)
+	if (0 && vmx_controls.pin & PIN_BASED_PREEMPTION_TIMER)
 		run_bound = RUN_BOUND_PREEMPTION_TIMER;
 	else if ((vmx_controls.exit & EXIT_ACK_INTERRUPT) && host_timer_init())
 		run_bound = RUN_BOUND_HOST_TIMER;
@@ -98,21 +94,21 @@ static void bound_by_preemption_timer(u64 earliest, u64 now)
 
 /* The host timer runs in real time (host TSC): armed again only when the deadline moved
  * earlier. */
-static void bound_by_host_timer(u64 earliest, u64 now, u64 tsc_offset)
+static void bound_by_host_timer(u64 earliest, u64 now)
 {
-	if (earliest == VTIMER_IDLE || earliest - tsc_offset >= host_timer_deadline)
+	if (earliest >= host_timer_deadline)
 		return;
-	host_timer_deadline = earliest - tsc_offset;
+	host_timer_deadline = earliest;
 	host_timer_arm(earliest > now ? earliest - now : 0);
 }
 
-/* Ends the guest's next run no later than earliest (guest TSC). */
+/* Ends the guest's next run no later than earliest (host TSC, the platform clock). */
 static void bound_run(const struct vcpu *vcpu, u64 earliest, u64 now)
 {
 	if (run_bound == RUN_BOUND_PREEMPTION_TIMER)
 		bound_by_preemption_timer(earliest, now);
 	else if (run_bound == RUN_BOUND_HOST_TIMER)
-		bound_by_host_timer(earliest, now, vcpu->tsc_offset);
+		bound_by_host_timer(earliest, now);
 }
 
 /* The earliest moment the current run must end at: a device timer or the slice's end. */
@@ -129,7 +125,7 @@ static bool timer_work(struct vcpu *vcpu)
 	struct vm *vm = vcpu->vm;
 	if (run_deadline(vcpu) == VTIMER_IDLE)
 		return true;
-	u64 now = guest_now(vcpu);
+	u64 now = rdtsc();
 	if (now >= vm->timers.earliest)
 		vtimers_run(vm, now);
 	if (now >= vcpu->slice_end)
@@ -138,12 +134,8 @@ static bool timer_work(struct vcpu *vcpu)
 	return true;
 }
 
-bool vcpu_wake_check(struct vcpu *vcpu)
+bool vcpu_wake(struct vcpu *vcpu)
 {
-	struct vm *vm = vcpu->vm;
-	u64 now = guest_now(vcpu);
-	if (now >= vm->timers.earliest)
-		vtimers_run(vm, now);
 	if (!vcpu_has_wake_event(vcpu))
 		return false;
 	vcpu->halted = false;

@@ -128,6 +128,7 @@ struct vcpu {
 	 * bits, so the entry path tests one word. */
 	u32 requests;
 	bool halted;		/* in HLT, until an interrupt or NMI can be delivered */
+	bool boosted;		/* a timer gave it an interrupt: the scheduler runs it next */
 	bool nmi_pending;
 	u32 proc_controls;	/* what VMCS_PROC_CONTROLS holds (window exiting toggles) */
 	u64 slice_end;		/* guest TSC at which the scheduler takes the CPU back */

@@ -32,9 +32,8 @@ enum vcpu_run_end {
 };
 /* Runs the vCPU (its VMCS loaded, its unswitched state in the CPU) until one of those. */
 enum vcpu_run_end vcpu_run(struct vcpu *vcpu);
-/* Runs vm's expired device timers at guest time now; whether its halted vCPU now has an
- * event to wake for. */
-bool vcpu_wake_check(struct vcpu *vcpu);
+/* Wakes a halted vCPU that now has an interrupt or NMI to take; whether it did. */
+bool vcpu_wake(struct vcpu *vcpu);
 /* Runs the VMs (NULL entries are skipped) until each has stopped; ended(vm) reports and
  * frees each one as it stops. */
 void sched_run(struct vm **vms, size_t count, void (*ended)(struct vm *vm));

@@ -20,6 +20,7 @@
 			    BIT(27) /* OSXSAVE */ | BIT(28) /* AVX */)
 #define CPUID_1_EDX_HIDDEN (BIT(7) /* MCE */ | BIT(14) /* MCA */ | BIT(21) /* DS */ | \
 			    BIT(22) /* ACPI thermal */ | BIT(29) /* TM */ | BIT(31) /* PBE */)
+#define CPUID_1_ECX_TSC_DEADLINE BIT(24)
 #define CPUID_1_EBX_APIC_ID_MASK 0xff000000u
 #define CPUID_1_EBX_LOGICAL_COUNT_MASK 0x00ff0000u
 #define CPUID_1_EBX_ONE_LOGICAL (1u << 16)
@@ -40,7 +41,8 @@
 
 static void filter_leaf_1(struct cpuid_regs *r)
 {
-	r->ecx = (r->ecx & ~(u32)CPUID_1_ECX_HIDDEN) | CPUID_1_ECX_HYPERVISOR;
+	r->ecx = (r->ecx & ~(u32)CPUID_1_ECX_HIDDEN) | CPUID_1_ECX_HYPERVISOR |
+		 CPUID_1_ECX_TSC_DEADLINE;	/* the local APIC model has it on every CPU */
 	if (vm_defaults.shadow_paging)	/* the shadow MMU does not implement PCIDs */
 		r->ecx &= ~(u32)CPUID_1_ECX_PCID;
 	r->edx &= ~(u32)CPUID_1_EDX_HIDDEN;

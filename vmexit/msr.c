@@ -77,6 +77,7 @@ static bool read_msr(struct vcpu *vcpu, u32 msr, u64 *value)
 	case MSR_IA32_PAT: *value = vcpu->pat; return true;
 	case MSR_IA32_APIC_BASE: *value = vcpu->apic_base; return true;
 	case MSR_IA32_TSC: *value = rdtsc() + vcpu->tsc_offset; return true;
+	case MSR_IA32_TSC_DEADLINE: return vdev_read_tsc_deadline(vcpu->vm, value);
 	case MSR_IA32_MISC_ENABLE: *value = MISC_ENABLE_VALUE; return true;
 	case MSR_IA32_PLATFORM_ID:
 	case MSR_IA32_BIOS_SIGN_ID:
@@ -150,6 +151,8 @@ static bool write_msr(struct vcpu *vcpu, u32 msr, u64 value)
 		vcpu->tsc_offset = value - rdtsc();
 		vmcs_write64(VMCS_TSC_OFFSET, vcpu->tsc_offset);
 		return true;
+	case MSR_IA32_TSC_DEADLINE:
+		return vdev_write_tsc_deadline(vcpu->vm, value);
 	case MSR_IA32_MISC_ENABLE:
 	case MSR_IA32_BIOS_SIGN_ID:
 	case MSR_MTRR_DEF_TYPE:

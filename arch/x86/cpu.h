@@ -32,6 +32,7 @@
 
 /* Model-specific registers (SDM Vol. 4). */
 #define MSR_IA32_APIC_BASE 0x1bu
+#define MSR_IA32_TSC_DEADLINE 0x6e0u
 #define MSR_IA32_FEATURE_CONTROL 0x3au
 #define MSR_IA32_PAT 0x277u
 #define MSR_IA32_VMX_BASIC 0x480u

@@ -9,19 +9,27 @@ guest_test interrupts-skylake-ept-off "$SKYLAKE" "$GUESTS/interrupts.elf" irq ""
 guest_test interrupts-lynnfield "$LYNNFIELD" "$GUESTS/interrupts64.elf" irq
 guest_test interrupts-penryn "$PENRYN" "$GUESTS/interrupts.elf" irq
 
-# VMs side by side: a VM that spins with interrupts off and never exits shares the CPU
-# with two that sleep on their timers; both finish, and the spinner's timeout= ends it.
+# VMs side by side. A VM that spins with interrupts off and never exits shares the CPU
+# with two that do their own work: both finish, and the spinner's timeout= ends it.
 boot_test sched-spinner-skylake "bochs:$SKYLAKE" --expect-exit failure \
-	--module "$GUESTS/spin.elf name=spin timeout=3" \
-	--module "$GUESTS/interrupts.elf name=irq1" \
-	--module "$GUESTS/interrupts.elf name=irq2" \
+	--module "$GUESTS/spin.elf name=spin timeout=2" \
+	--module "$GUESTS/cpuid.elf name=cpuid" --module "$GUESTS/msr.elf name=msr" \
+	--expect 'cpuid: SUMMARY: [0-9]+ passed, 0 failed' --expect 'vm cpuid: exit status 0' \
+	--expect 'msr: SUMMARY: [0-9]+ passed, 0 failed' --expect 'vm msr: exit status 0' \
+	--expect 'vm spin: stopped: its timeout of 2 s is over' --reject '(cpuid|msr): FAIL'
+# Interrupts keep coming to VMs that share the CPU with a spinner ("shared": rates are not
+# checked, a VM gets a part of the time). The spinner has interrupts on: Bochs 2.7 holds
+# back both the preemption timer's and external interrupts' exits while a guest runs with
+# IF=0, against the SDM (../shared/notes). On Core 2 the host's APIC timer ends the runs.
+boot_test sched-interrupts-skylake "bochs:$SKYLAKE" --expect-exit failure \
+	--module "$GUESTS/spin.elf name=spin timeout=3 -- interrupts-on" \
+	--module "$GUESTS/interrupts.elf name=irq1 -- shared" \
+	--module "$GUESTS/interrupts.elf name=irq2 -- shared" \
 	--expect 'irq1: SUMMARY: [0-9]+ passed, 0 failed' --expect 'vm irq1: exit status 0' \
 	--expect 'irq2: SUMMARY: [0-9]+ passed, 0 failed' --expect 'vm irq2: exit status 0' \
-	--expect 'vm spin: stopped: its timeout of 3 s is over' \
-	--expect-order 'vm irq1: exit status 0' 'vm spin: stopped' \
-	--reject 'irq[12]: FAIL'
-boot_test sched-spinner-penryn "bochs:$PENRYN" --expect-exit failure \
-	--module "$GUESTS/spin.elf name=spin timeout=3" \
-	--module "$GUESTS/interrupts.elf name=irq1" \
+	--expect 'vm spin: stopped: its timeout of 3 s is over' --reject 'irq[12]: FAIL'
+boot_test sched-interrupts-penryn "bochs:$PENRYN" --expect-exit failure \
+	--module "$GUESTS/spin.elf name=spin timeout=3 -- interrupts-on" \
+	--module "$GUESTS/interrupts.elf name=irq1 -- shared" \
 	--expect 'irq1: SUMMARY: [0-9]+ passed, 0 failed' --expect 'vm irq1: exit status 0' \
 	--expect 'vm spin: stopped: its timeout of 3 s is over' --reject 'irq1: FAIL'

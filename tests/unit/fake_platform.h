@@ -27,6 +27,7 @@ static unsigned lapic_message_count;
 static unsigned eoi_count;
 static u8 last_eoi_vector;
 static unsigned nmi_count;
+static unsigned interrupts_changed_count;
 static char console[8192];	/* everything vm_printk printed */
 static char stop_reason[256];
 static int stop_calls;
@@ -79,6 +80,11 @@ void vdev_raise_nmi(struct vm *v)
 	nmi_count++;
 }
 
+void vdev_interrupts_changed(struct vm *v)
+{
+	interrupts_changed_count++;
+}
+
 void vm_printk(const struct vm *v, const char *fmt, ...)
 {
 	char line[256];
@@ -120,7 +126,7 @@ static void fake_platform_reset(void)
 	fake_now = 0;
 	memset(irq_level, 0, sizeof(irq_level));
 	memset(irq_rising_edges, 0, sizeof(irq_rising_edges));
-	lapic_message_count = eoi_count = nmi_count = 0;
+	lapic_message_count = eoi_count = nmi_count = interrupts_changed_count = 0;
 	last_eoi_vector = 0;
 	console[0] = stop_reason[0] = '\0';
 	stop_calls = 0;
