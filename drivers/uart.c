@@ -25,6 +25,7 @@
 #define UART_MCR_DTR_RTS 0x03
 #define UART_LSR_DATA_READY 0x01
 #define UART_LSR_THRE 0x20
+#define UART_LSR_TEMT 0x40		/* transmitter empty: the last byte is out */
 #define UART_DIVISOR_115200 1
 /* Bound on polling a transmitter that never empties (absent UART on real hardware). */
 #define UART_TX_SPINS (1 << 24)
@@ -75,10 +76,17 @@ static void wait_until_sent(u32 count)
 	}
 }
 
+/* Everything sent, the last byte off the wire too (LSR.TEMT), before the machine ends. */
 void uart_console_flush(void)
 {
-	if (uart_port)
-		wait_until_sent(0);
+	if (!uart_port)
+		return;
+	wait_until_sent(0);
+	for (int spins = 0; spins < UART_TX_SPINS; spins++) {
+		if (inb(uart_port + UART_LSR) & UART_LSR_TEMT)
+			return;
+		cpu_relax();
+	}
 }
 
 static void ring_put(char c)

@@ -66,7 +66,7 @@ static u64 host_timer_deadline = VTIMER_IDLE;	/* when the host timer is armed to
 
 void run_bounds_init(void)
 {
-	if (0 && vmx_controls.pin & PIN_BASED_PREEMPTION_TIMER)
+	if (vmx_controls.pin & PIN_BASED_PREEMPTION_TIMER)
 		run_bound = RUN_BOUND_PREEMPTION_TIMER;
 	else if ((vmx_controls.exit & EXIT_ACK_INTERRUPT) && host_timer_init())
 		run_bound = RUN_BOUND_HOST_TIMER;
