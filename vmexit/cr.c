@@ -218,12 +218,12 @@ void handle_cr_access(struct vcpu *vcpu)
 	bool ok;
 	switch (CR_QUAL_ACCESS(q)) {
 	case CR_MOV_TO:
-		ok = mov_to_cr(vcpu, cr, vcpu->regs.gpr[CR_QUAL_GPR(q)]);
+		ok = mov_to_cr(vcpu, cr, exit_gpr_read(vcpu, CR_QUAL_GPR(q)));
 		break;
 	case CR_MOV_FROM:
 		ok = cr == 3;
 		if (ok)
-			vcpu->regs.gpr[CR_QUAL_GPR(q)] = vcpu_guest_cr3(vcpu);
+			exit_gpr_write(vcpu, CR_QUAL_GPR(q), vcpu_guest_cr3(vcpu));
 		break;
 	case CR_CLTS:
 		ok = write_guest_cr0(vcpu, vcpu_guest_cr0(vcpu) & ~CR0_TS);

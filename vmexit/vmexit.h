@@ -59,6 +59,21 @@ static inline void set_guest_rip(struct vcpu *vcpu, u64 rip)
 	vcpu->exit.have |= EXIT_HAVE_RIP;
 }
 
+/* A GPR an exit names (MOV CR, MOV DR): RSP lives in the VMCS while the guest runs, not
+ * in vcpu->regs (which holds it only around instruction emulation). */
+static inline u64 exit_gpr_read(const struct vcpu *vcpu, unsigned reg)
+{
+	return reg == X86_RSP ? vmcs_readnat(VMCS_GUEST_RSP) : vcpu->regs.gpr[reg];
+}
+
+static inline void exit_gpr_write(struct vcpu *vcpu, unsigned reg, u64 value)
+{
+	if (reg == X86_RSP)
+		vmcs_writenat(VMCS_GUEST_RSP, value);
+	else
+		vcpu->regs.gpr[reg] = value;
+}
+
 #define INTERRUPTIBILITY_STI_MOVSS (BIT(0) | BIT(1))
 #define INTERRUPTIBILITY_NMI BIT(3)
 #define PENDING_DEBUG_BS BIT(14)	/* single step (SDM Vol. 3C 25.4.2, table 25-4) */
