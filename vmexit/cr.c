@@ -112,8 +112,8 @@ void vcpu_write_guest_cr3_ept(struct vcpu *vcpu, u64 cr3)
  * use XD), and there and on the identity map LME follows LMA (the CPU pages even while
  * the guest does not, so LME without LMA would be an inconsistent state for it). Without the VMX EFER controls (Core 2) the
  * CPU runs the guest with the host's EFER, LMA and LME set from the IA-32e mode entry
- * control (SDM Vol. 3C 26.3.2.1); the guest sees vcpu->efer either way (EFER accesses
- * exit).
+ * control (SDM Vol. 3C 26.3.2.1), and SCE put there by hand (the host's NXE is on, which
+ * the shadow MMU wants anyway); the guest sees vcpu->efer either way (EFER accesses exit).
  */
 void vcpu_write_efer(struct vcpu *vcpu, u64 efer)
 {
@@ -125,6 +125,8 @@ void vcpu_write_efer(struct vcpu *vcpu, u64 efer)
 		cpu_efer = (cpu_efer & ~(u64)EFER_LME) | (efer & EFER_LMA ? EFER_LME : 0);
 	if (vmx_controls.entry & ENTRY_LOAD_EFER)
 		vmcs_write64(VMCS_GUEST_EFER, cpu_efer);
+	else
+		unswitched_efer_sce_write(&vcpu->unswitched, efer);
 	u32 entry = vmcs_read32(VMCS_ENTRY_CONTROLS) & ~ENTRY_IA32E_MODE_GUEST;
 	vmcs_write32(VMCS_ENTRY_CONTROLS, entry | (efer & EFER_LMA ? ENTRY_IA32E_MODE_GUEST : 0));
 }

@@ -1,5 +1,6 @@
 /* CPU state that VMX does not switch between guests and the host never uses (x86.h):
- * saved and loaded whole, so nothing one VM leaves in the CPU reaches another. */
+ * saved and loaded whole, so nothing one VM leaves in the CPU reaches another. (EFER.SCE
+ * is saved when the guest writes EFER: unswitched_efer_sce_write().) */
 #include "arch/x86/cpu.h"
 #include "arch/x86/vmx.h"
 #include "arch/x86/x86.h"
@@ -19,6 +20,19 @@ static const u32 unswitched_msrs[UNSWITCHED_MSRS] = {
 static unsigned msr_count(void)
 {
 	return vmx_controls.proc2 & SECONDARY_RDTSCP ? UNSWITCHED_MSRS : UNSWITCHED_MSRS - 1;
+}
+
+static bool efer_unswitched(void)
+{
+	return !(vmx_controls.entry & ENTRY_LOAD_EFER);
+}
+
+void unswitched_efer_sce_write(struct unswitched_state *state, u64 sce)
+{
+	if (!efer_unswitched())
+		return;
+	state->efer_sce = sce & EFER_SCE;
+	wrmsr(MSR_IA32_EFER, (rdmsr(MSR_IA32_EFER) & ~(u64)EFER_SCE) | state->efer_sce);
 }
 
 void unswitched_state_reset(struct unswitched_state *state)
@@ -57,4 +71,6 @@ void unswitched_state_load(const struct unswitched_state *state)
 	write_cr2(state->cr2);
 	for (unsigned i = 0; i < msr_count(); i++)
 		wrmsr(unswitched_msrs[i], state->msr[i]);
+	if (efer_unswitched())
+		wrmsr(MSR_IA32_EFER, (rdmsr(MSR_IA32_EFER) & ~(u64)EFER_SCE) | state->efer_sce);
 }

@@ -52,11 +52,15 @@ struct unswitched_state {
 	struct fxsave_area fpu;
 	u64 dr[4], dr6, cr2;
 	u64 msr[UNSWITCHED_MSRS];
+	u64 efer_sce;	/* EFER.SCE, on CPUs whose VMX cannot switch EFER (Core 2) */
 };
 /* Architectural reset values (what a new vCPU starts with). */
 void unswitched_state_reset(struct unswitched_state *state);
 void unswitched_state_save(struct unswitched_state *state);
 void unswitched_state_load(const struct unswitched_state *state);
+/* EFER.SCE as the guest set it, into the CPU's own EFER where VMX cannot switch EFER (the
+ * host never executes SYSCALL, so the bit can stay with the guest across exits). */
+void unswitched_efer_sce_write(struct unswitched_state *state, u64 sce);
 
 /* Host CPU features read once at boot. */
 struct host_cpu {
