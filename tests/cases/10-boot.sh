@@ -17,8 +17,10 @@ done
 boot_test boot-unknown-option bochs:corei7_skylake_x --cmdline "bogus=1" \
 	--expect "unknown option 'bogus'" --expect '^Vireo [0-9]'
 
-# Modules are listed with their command line, in the loader's order, then run.
+# Modules are listed with their command line, in the loader's order, then created in that
+# order, then run side by side.
 boot_test boot-modules bochs:corei7_skylake_x --module "build/guests/cpuid.elf name=first" \
 	--module "build/guests/cpuid64.elf name=second mem=8M" \
 	--expect-order 'boot: module 0 .*"name=first"' 'boot: module 1 .*"name=second mem=8M"' \
-	'vm first: exit status 0' 'vm second: created: 8 MiB RAM' 'vm second: exit status 0'
+	'vm first: created' 'vm second: created: 8 MiB RAM' 'vm first: exit status 0' \
+	--expect 'vm second: exit status 0'
