@@ -96,6 +96,8 @@ static u32 x2apic_offset(u32 msr)
 #define MCG_CAP_VALUE VCPU_MCA_BANKS		/* bits 7:0: the bank count */
 #define MCG_STATUS_WRITABLE (BIT(0) | BIT(1) | BIT(2))	/* RIPV, EIPV, MCIP (16.3.1.2) */
 #define MCI_CTL_ALL ~0ull
+#define MSR_MCA_BANK_SPACE_LAST 0x47fu	/* 32 banks at most: IA32_VMX_BASIC follows */
+static_assert(MSR_MCA_BANKS_LAST <= MSR_MCA_BANK_SPACE_LAST, "the banks fit their MSR range");
 
 void msr_vcpu_reset(struct vcpu *vcpu)
 {
