@@ -159,6 +159,7 @@ const char *vcpu_create(struct vcpu *vcpu, struct vm *vm, const struct guest_ent
 	if (!vcpu->vmcs_hpa)
 		return "no memory for its VMCS";
 	vcpu->apic_base = APIC_BASE_DEFAULT;
+	msr_vcpu_reset(vcpu);
 	vcpu->slice_end = VTIMER_IDLE;
 	unswitched_state_reset(&vcpu->unswitched);
 	vmcs_write_host_state();

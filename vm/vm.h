@@ -105,6 +105,15 @@ struct mmio_site {
 	u8 bytes[X86_MAX_INSN_LEN];
 } __aligned(64);	/* whole cache lines; indexing by the RIP hash stays a few shifts */
 
+/* The MSRs vmexit/msr.c keeps for each vCPU (their rules are there). */
+#define VCPU_MCA_BANKS 2
+struct vcpu_msrs {
+	u64 misc_enable;	/* IA32_MISC_ENABLE */
+	u64 mtrr_def_type;	/* IA32_MTRR_DEF_TYPE */
+	u64 mcg_status;		/* IA32_MCG_STATUS */
+	u64 mc_ctl[VCPU_MCA_BANKS];	/* IA32_MCi_CTL */
+};
+
 struct vcpu {
 	/* First, for vmx_enter(): GPRs in x86 register-number order. The VMCS holds the
 	 * live RSP, RIP and RFLAGS; regs.rip/rflags/gpr[X86_RSP] are synced only around
@@ -124,6 +133,7 @@ struct vcpu {
 	u64 apic_base;
 	u64 pat;
 	u64 tsc_offset;
+	struct vcpu_msrs msrs;
 	/* Interrupt and timer state that asks for work before the next entry: VCPU_REQ_*
 	 * bits, so the entry path tests one word. */
 	u32 requests;

@@ -18,8 +18,10 @@
 			    BIT(7) /* EIST */ | BIT(8) /* TM2 */ | BIT(15) /* PDCM */ | \
 			    BIT(18) /* DCA */ | BIT(26) /* XSAVE */ | \
 			    BIT(27) /* OSXSAVE */ | BIT(28) /* AVX */)
-#define CPUID_1_EDX_HIDDEN (BIT(7) /* MCE */ | BIT(14) /* MCA */ | BIT(21) /* DS */ | \
-			    BIT(22) /* ACPI thermal */ | BIT(29) /* TM */ | BIT(31) /* PBE */)
+#define CPUID_1_EDX_HIDDEN (BIT(21) /* DS */ | BIT(22) /* ACPI thermal */ | BIT(29) /* TM */ | \
+			    BIT(31) /* PBE */)
+/* The machine-check MSRs vmexit/msr.c emulates, whatever the host has. */
+#define CPUID_1_EDX_SHOWN (BIT(7) /* MCE */ | BIT(14) /* MCA */)
 #define CPUID_1_ECX_TSC_DEADLINE BIT(24)
 #define CPUID_1_EBX_APIC_ID_MASK 0xff000000u
 #define CPUID_1_EBX_LOGICAL_COUNT_MASK 0x00ff0000u
@@ -33,8 +35,9 @@
 #define CPUID_7_EBX_INVPCID BIT(10)
 #define CPUID_1_ECX_PCID BIT(17)
 #define CPUID_7_ECX_HIDDEN (BIT(1) | BIT(6) | BIT(11) | BIT(12) | BIT(14) /* AVX-512 */ | \
-			    BIT(3) /* PKU */ | BIT(4) /* OSPKE */ | BIT(7) /* CET shadow stacks */ | \
-			    BIT(16) /* LA57 */ | BIT(5) /* WAITPKG */ | BIT(30) /* SGX launch control */)
+			    BIT(3) /* PKU */ | BIT(4) /* OSPKE */ | \
+			    BIT(7) /* CET shadow stacks */ | BIT(16) /* LA57 */ | \
+			    BIT(5) /* WAITPKG */ | BIT(30) /* SGX launch control */)
 #define CPUID_80000001_EDX_RDTSCP BIT(27)
 #define CPUID_4_CORES_MASK 0xfc000000u
 #define CPUID_4_SHARING_MASK 0x03ffc000u
@@ -45,7 +48,7 @@ static void filter_leaf_1(struct cpuid_regs *r)
 		 CPUID_1_ECX_TSC_DEADLINE;	/* the local APIC model has it on every CPU */
 	if (vm_defaults.shadow_paging)	/* the shadow MMU does not implement PCIDs */
 		r->ecx &= ~(u32)CPUID_1_ECX_PCID;
-	r->edx &= ~(u32)CPUID_1_EDX_HIDDEN;
+	r->edx = (r->edx & ~(u32)CPUID_1_EDX_HIDDEN) | CPUID_1_EDX_SHOWN;
 	r->ebx &= ~(CPUID_1_EBX_APIC_ID_MASK | CPUID_1_EBX_LOGICAL_COUNT_MASK);
 	r->ebx |= CPUID_1_EBX_ONE_LOGICAL;
 }
@@ -60,6 +63,10 @@ static void filter_leaf_7(struct cpuid_regs *r, u32 subleaf)
 	if (!(vmx_controls.proc2 & SECONDARY_INVPCID) || vm_defaults.shadow_paging)
 		r->ebx &= ~(u32)CPUID_7_EBX_INVPCID;
 	r->ecx &= ~(u32)CPUID_7_ECX_HIDDEN;
+	/* All hidden, the speculation controls among them (IBRS/IBPB 26, STIBP 27, L1D_FLUSH
+	 * 28, ARCH_CAPABILITIES 29, SSBD 31): Vireo does not switch IA32_SPEC_CTRL between
+	 * guests and itself, so a kept value would be a mitigation the guest only believes
+	 * in. Their MSRs raise #GP, as KVM's do for a guest whose CPUID lacks them. */
 	r->edx = 0;
 }
 
@@ -69,7 +76,8 @@ static struct cpuid_regs hypervisor_leaf(u32 leaf)
 		return (struct cpuid_regs){ LEAF_HYPERVISOR_FEATURES, SIGNATURE_EBX,
 					    SIGNATURE_ECX, SIGNATURE_EDX };
 	/* 0x40000001 */
-	return (struct cpuid_regs){ vm_defaults.shadow_paging ? VIREO_FEATURE_SHADOW_MMU : 0, 0, 0, 0 };
+	u32 features = vm_defaults.shadow_paging ? VIREO_FEATURE_SHADOW_MMU : 0;
+	return (struct cpuid_regs){ features, 0, 0, 0 };
 }
 
 /* Leaves about power management, performance monitoring, caches shared between cores,

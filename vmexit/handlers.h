@@ -10,6 +10,7 @@ void handle_cr_access(struct vcpu *vcpu);
 void handle_io(struct vcpu *vcpu);
 void handle_rdmsr(struct vcpu *vcpu);
 void handle_wrmsr(struct vcpu *vcpu);
+void handle_rdpmc(struct vcpu *vcpu);
 void handle_ept_violation(struct vcpu *vcpu);
 void handle_ept_misconfig(struct vcpu *vcpu);
 void handle_invlpg(struct vcpu *vcpu);

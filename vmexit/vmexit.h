@@ -137,6 +137,9 @@ static inline void vmexit_dispatch(struct vcpu *vcpu, u32 reason)
 	exit_handlers[reason](vcpu);
 }
 
+/* Puts the MSRs vmexit/msr.c emulates (struct vcpu_msrs) in their reset state. */
+void msr_vcpu_reset(struct vcpu *vcpu);
+
 /* Event injection at the next VM entry. */
 void inject_exception(struct vcpu *vcpu, u8 vector, bool has_error_code, u32 error_code);
 static inline void inject_gp(struct vcpu *vcpu) { inject_exception(vcpu, X86_EXC_GP, true, 0); }
