@@ -141,6 +141,8 @@ bool vlapic_write(struct vm *vm, u32 offset, u64 value);
 
 /* A byte typed for the VM: into its UART's receive FIFO (false when full or absent). */
 bool vuart_input(struct vm *vm, u8 byte);
+/* Shows the VM's unfinished output line (a prompt) once it has been quiet for a moment. */
+void vuart_show_prompt(struct vm *vm);
 /* IA32_TSC_DEADLINE (MSR 0x6e0) in the guest's TSC; false: no platform (#GP). */
 bool vdev_read_tsc_deadline(struct vm *vm, u64 *value);
 bool vdev_write_tsc_deadline(struct vm *vm, u64 value);
@@ -165,6 +167,7 @@ struct vtestdev;
 struct vuart *vuart_create(struct vm *vm);
 void vuart_destroy(struct vuart *uart);
 void vuart_flush_line(struct vuart *uart);
+void vuart_show_unfinished_line(struct vuart *uart);
 struct vdebug_exit *vdebug_exit_create(struct vm *vm);
 void vdebug_exit_destroy(struct vdebug_exit *debug_exit);
 struct vpic *vpic_create(struct vm *vm);

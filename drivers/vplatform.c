@@ -126,6 +126,12 @@ bool vuart_input(struct vm *vm, u8 byte)
 	return vm->devices && vuart_receive(vm->devices->uart, byte);
 }
 
+void vuart_show_prompt(struct vm *vm)
+{
+	if (vm->devices)
+		vuart_show_unfinished_line(vm->devices->uart);
+}
+
 void vuart_flush(struct vm *vm)
 {
 	if (vm->devices)

@@ -4,6 +4,7 @@
  * reaches the host console a line at a time, prefixed by the VM's name; vuart_receive()
  * feeds the receiver. There is no wire: transmission is instantaneous, the modem inputs are
  * up (CTS, DSR, DCD) and parity, framing and break errors never happen. */
+#include "drivers/drivers.h"
 #include "drivers/vdev.h"
 #include "lib/slab.h"
 #include "vm/vm.h"
@@ -98,6 +99,7 @@ struct vuart {
 	u8 modem_lines;			/* MSR bits 7:4 as they are now */
 	u8 modem_deltas;		/* MSR bits 3:0 */
 	bool irq_high;
+	u64 last_output;		/* vdev_now() of the last byte transmitted */
 	size_t line_len;
 	char line[VUART_LINE_MAX];
 };
@@ -114,8 +116,22 @@ void vuart_flush_line(struct vuart *uart)
 		emit_line(uart);
 }
 
+/* A line the guest left unfinished for PROMPT_QUIET_MS (a shell prompt, the echo of what
+ * a person types) is shown as it is. */
+#define PROMPT_QUIET_MS 50
+
+void vuart_show_unfinished_line(struct vuart *uart)
+{
+	u64 quiet = PROMPT_QUIET_MS * tsc_hz / 1000;
+	if (!uart->line_len || vdev_now(uart->vm) - uart->last_output < quiet)
+		return;
+	vm_console_partial(uart->vm, uart->line, uart->line_len);
+	uart->line_len = 0;
+}
+
 static void console_put(struct vuart *uart, u8 c)
 {
+	uart->last_output = vdev_now(uart->vm);
 	if (c == '\n') {
 		emit_line(uart);
 		return;

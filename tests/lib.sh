@@ -16,6 +16,7 @@
 #         --expect-order RE1 RE2...  lines matching these, in this order (the list ends at
 #                                  the next option)
 #         --timeout SEC (default 60)  --cpus N (default 1)  --megs M (default 256)
+#         --typing SCRIPT (Bochs: type into COM1 as the tools/serial-client script says)
 #   summary                     print "N passed, N failed"; nonzero status if any failed
 #
 # Each test prints one line: `PASS  name  (1.8s)` or `FAIL  name  (reason)`, the failure
@@ -149,7 +150,7 @@ fuzz_test() {
 # parse_boot_options OPTIONS...: set the bt_* variables, the options of the boot test being
 # run, to the given values or their defaults; on bad usage, set bt_error and fail.
 parse_boot_options() {
-	bt_cmdline="" bt_expect_exit=success bt_timeout=60 bt_cpus=1 bt_megs=256
+	bt_cmdline="" bt_expect_exit=success bt_timeout=60 bt_cpus=1 bt_megs=256 bt_typing=""
 	bt_modules=() bt_expects=() bt_rejects=() bt_order=() bt_error=""
 	while [[ $# -gt 0 ]]; do
 		local option=$1
@@ -174,6 +175,7 @@ parse_boot_options() {
 		--timeout)     bt_timeout=$1 ;;
 		--cpus)        bt_cpus=$1 ;;
 		--megs)        bt_megs=$1 ;;
+		--typing)      bt_typing=$1 ;;
 		*)             bt_error="unknown option '$option'"; return 1 ;;
 		esac
 		shift
@@ -197,12 +199,30 @@ write_desc() {
 	done
 }
 
+# run_bochs_typing MODEL ISO LOGDIR: a Bochs boot whose COM1 is a TCP port that
+# tools/serial-client drives with the script bt_typing (typed input), logging serial.log.
+run_bochs_typing() {
+	local model=$1 iso=$2 logdir=$3 port status=0
+	port=$((20000 + RANDOM % 20000))
+	tools/serial-client "$port" "$logdir/serial.log" --script "$bt_typing" \
+		>"$logdir/typing.log" 2>&1 &
+	local client=$!
+	tools/run-bochs --model "$model" --iso "$iso" --logdir "$logdir" --timeout "$bt_timeout" \
+		--cpus "$bt_cpus" --megs "$bt_megs" --serial-port "$port" || status=$?
+	wait "$client" || true
+	return "$status"
+}
+
 # run_emulator EMU ISO LOGDIR: boot ISO; the status is the runner's (tools/run-bochs or
 # tools/run-qemu): 0 success, 1 failure, 2 QEMU poweroff/reset, 124 timeout, other: problem.
 run_emulator() {
 	local emu=$1 iso=$2 logdir=$3
 	case $emu in
 	bochs:*)
+		if [[ -n $bt_typing ]]; then
+			run_bochs_typing "${emu#bochs:}" "$iso" "$logdir"
+			return
+		fi
 		tools/run-bochs --model "${emu#bochs:}" --iso "$iso" --logdir "$logdir" \
 			--timeout "$bt_timeout" --cpus "$bt_cpus" --megs "$bt_megs" ;;
 	qemu:*)

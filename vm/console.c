@@ -70,6 +70,8 @@ void console_poll(struct vm **vms, size_t count)
 {
 	int key;
 	check_focus(vms, count);
+	if (focus)
+		vuart_show_prompt(focus);
 	while ((key = uart_console_getc()) >= 0) {
 		if (after_escape) {
 			after_escape = false;

@@ -259,23 +259,56 @@ void vm_stop(struct vm *vm, int status, const char *fmt, ...)
 	printk("vm %s: stopped: %s\n", vm->name, why);
 }
 
-/* One line of guest text on the host console, prefixed by the VM's name. Control
- * characters become '.': an escape sequence from a guest must not rewrite the operator's
- * terminal or a test log. Long lines are cut in pieces, each with the prefix. */
+/* Guest text made safe for the console: control characters become '.' (an escape
+ * sequence from a guest must not rewrite the operator's terminal or a test log), but for
+ * a backspace, which a shell's line editing echoes. */
+static size_t sanitize(char *out, const char *text, size_t len)
+{
+	size_t n = MIN(len, (size_t)GUEST_LINE_MAX);
+	for (size_t i = 0; i < n; i++) {
+		u8 c = (u8)text[i];
+		out[i] = ((c < ' ' && c != '\t' && c != '\b') || c == 0x7f) ? '.' : (char)c;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/* The VM whose partial line (a shell prompt, vm_console_partial()) is on the console
+ * without its newline: its next text continues that line; any other text ends it first. */
+static const struct vm *open_line_vm;
+
+/* Starts vm's text on the console: after its own open line, or on a new line. */
+static void begin_text(const struct vm *vm)
+{
+	if (open_line_vm != vm) {
+		if (open_line_vm)
+			printk("\n");
+		printk("%s: ", vm->name);
+	}
+	open_line_vm = NULL;
+}
+
+/* One line of guest text on the host console, prefixed by the VM's name. Long lines are
+ * cut in pieces, each with the prefix. */
 static void print_guest_line(const struct vm *vm, const char *text, size_t len)
 {
 	char piece[GUEST_LINE_MAX + 1];
 	do {
-		size_t n = MIN(len, (size_t)GUEST_LINE_MAX);
-		for (size_t i = 0; i < n; i++) {
-			u8 c = (u8)text[i];
-			piece[i] = (c < ' ' && c != '\t') || c == 0x7f ? '.' : (char)c;
-		}
-		piece[n] = '\0';
-		printk("%s: %s\n", vm->name, piece);
+		size_t n = sanitize(piece, text, len);
+		begin_text(vm);
+		printk("%s\n", piece);
 		text += n;
 		len -= n;
 	} while (len);
+}
+
+void vm_console_partial(const struct vm *vm, const char *text, size_t len)
+{
+	char piece[GUEST_LINE_MAX + 1];
+	sanitize(piece, text, len);
+	begin_text(vm);
+	printk("%s", piece);
+	open_line_vm = vm;
 }
 
 void vm_printk(const struct vm *vm, const char *fmt, ...)

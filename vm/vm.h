@@ -210,6 +210,9 @@ void *vm_gpa_to_hva(struct vm *vm, u64 gpa, size_t len);
 void vm_printk(const struct vm *vm, const char *fmt, ...) __printf(2, 3);
 /* Guest text for the console: each line prefixed by the VM's name. */
 void vm_console_write(const struct vm *vm, const char *text, size_t len);
+/* The start of a line the guest has not ended (a prompt): shown now, without a newline;
+ * the VM's next text continues it. */
+void vm_console_partial(const struct vm *vm, const char *text, size_t len);
 
 
 #endif

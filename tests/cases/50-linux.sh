@@ -27,3 +27,13 @@ else
 	linux_test linux-lynnfield "$LYNNFIELD"
 	linux_test linux-penryn "$PENRYN"
 fi
+
+# Typed input: Vireo's console is a TCP port here; a script types a command into the
+# shell of the VM in focus and reads its answer, then powers it off.
+if [[ -n ${LINUX_KERNEL:-} && -f $LINUX_KERNEL ]]; then
+	boot_test linux-typed-input "bochs:$SKYLAKE" --megs 512 --timeout 300 \
+		--module "$LINUX_KERNEL name=linux mem=192M console=ttyS0,115200 quiet cryptomgr.notests=1" \
+		--module "$LINUX_INITRAMFS initrd" --typing tests/linux/typing.script \
+		--expect 'linux: typed-42' --expect 'vm linux: stopped: ACPI soft-off' \
+		--expect 'vm linux: exit status 0'
+fi

@@ -103,6 +103,12 @@ void vm_console_write(const struct vm *v, const char *text, size_t len)
 	snprintf(console + used, sizeof(console) - used, "%.*s", (int)len, text);
 }
 
+void vm_console_partial(const struct vm *v, const char *text, size_t len)
+{
+	size_t used = strlen(console);
+	snprintf(console + used, sizeof(console) - used, "%s: %.*s", v->name, (int)len, text);
+}
+
 void vm_stop(struct vm *v, int status, const char *fmt, ...)
 {
 	va_list ap;

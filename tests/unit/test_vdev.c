@@ -58,6 +58,12 @@ void vm_printk(const struct vm *v, const char *fmt, ...)
 	snprintf(console + used, sizeof(console) - used, "%s: %s\n", v->name, line);
 }
 
+void vm_console_partial(const struct vm *v, const char *text, size_t len)
+{
+	size_t used = strlen(console);
+	snprintf(console + used, sizeof(console) - used, "%s: %.*s", v->name, (int)len, text);
+}
+
 void vm_stop(struct vm *v, int status, const char *fmt, ...)
 {
 	va_list ap;

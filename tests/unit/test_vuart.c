@@ -562,6 +562,25 @@ static void test_console_output(void)
 	CHECK_STR(console + strlen(console) - 8, "t1: bye\n");
 }
 
+/* A prompt (a line without its newline) is shown once the guest has been quiet 50 ms. */
+static void test_unfinished_line_shown(void)
+{
+	start_uart();
+	fake_advance_to(1000000);
+	out_string("/ # ");
+	fake_advance_to(1000000 + 49 * 1000000);	/* 49 ms at the fake 1 GHz */
+	vuart_show_unfinished_line(uart);
+	CHECK_STR(console, "");
+	fake_advance_to(1000000 + 50 * 1000000);
+	vuart_show_unfinished_line(uart);
+	CHECK_STR(console, "t1: / # ");
+	vuart_show_unfinished_line(uart);		/* nothing new: nothing printed */
+	CHECK_STR(console, "t1: / # ");
+	out_string("ls\n");
+	CHECK_STR(console, "t1: / # t1: ls\n");	/* the fake's console has no open line */
+	stop_uart();
+}
+
 /* What serial8250_handle_irq() does: IIR, then LSR and the RBR while DR is set, the MSR,
  * and up to 16 bytes into the THR when the LSR says it is empty and ETBEI is set. */
 static const char *tx_pending;
@@ -647,6 +666,7 @@ int main(void)
 	test_msr_in_loopback();
 	test_divisor_latch();
 	test_console_output();
+	test_unfinished_line_shown();
 	test_linux_interrupt_driven_tty();
 	test_timer_capacity();
 	return unit_done("test_vuart");
