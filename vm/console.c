@@ -70,7 +70,9 @@ void console_poll(struct vm **vms, size_t count)
 {
 	int key;
 	check_focus(vms, count);
-	if (focus)
+	/* A prompt waits for input in HLT; a VM that is only between two slices is not shown
+	 * half a line (its other lines would be cut where another VM's came between). */
+	if (focus && focus->vcpu.halted)
 		vuart_show_prompt(focus);
 	while ((key = uart_console_getc()) >= 0) {
 		if (after_escape) {
