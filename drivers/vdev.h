@@ -143,6 +143,9 @@ bool vlapic_write(struct vm *vm, u32 offset, u64 value);
 bool vuart_input(struct vm *vm, u8 byte);
 /* Shows the VM's unfinished output line (a prompt) once it has been quiet for a moment. */
 void vuart_show_prompt(struct vm *vm);
+/* MOV to and from CR8: the local APIC's task priority; false: #GP. */
+bool vdev_read_cr8(struct vm *vm, u64 *value);
+bool vdev_write_cr8(struct vm *vm, u64 value);
 /* IA32_TSC_DEADLINE (MSR 0x6e0) in the guest's TSC; false: no platform (#GP). */
 bool vdev_read_tsc_deadline(struct vm *vm, u64 *value);
 bool vdev_write_tsc_deadline(struct vm *vm, u64 value);
@@ -289,6 +292,9 @@ void vlapic_acknowledge(struct vlapic *lapic, u8 vector);
 /* Whether PIC interrupts reach the vCPU: the APIC is disabled (APIC_BASE or SPIV), or
  * LINT0 is an unmasked ExtINT entry (SDM 10.5.1). */
 bool vlapic_accepts_pic_interrupts(const struct vlapic *lapic);
+/* The TPR in any mode of the APIC (CR8's view of it). */
+u32 vlapic_tpr(const struct vlapic *lapic);
+void vlapic_set_tpr(struct vlapic *lapic, u32 tpr);
 /* IA32_TSC_DEADLINE (MSR 0x6e0). */
 u64 vlapic_tsc_deadline(const struct vlapic *lapic);
 void vlapic_set_tsc_deadline(struct vlapic *lapic, u64 deadline);

@@ -684,6 +684,16 @@ static bool x2apic_allows(const struct vlapic *lapic, u32 offset, u8 access)
 	       offset % APIC_REGISTER_STRIDE == 0 && (register_access[REG(offset)] & access);
 }
 
+u32 vlapic_tpr(const struct vlapic *lapic)
+{
+	return lapic->tpr;
+}
+
+void vlapic_set_tpr(struct vlapic *lapic, u32 tpr)
+{
+	register_write(lapic, APIC_TPR, tpr);
+}
+
 bool vlapic_msr_read(const struct vlapic *lapic, u32 offset, u64 *value)
 {
 	if (!x2apic_allows(lapic, offset, X2APIC_READ))

@@ -147,6 +147,25 @@ u64 vdev_now(const struct vm *vm)
 	return rdtsc();
 }
 
+/* CR8 is TPR[7:4] (SDM Vol. 3A 11.8.6); reserved bits set in a write raise #GP. */
+#define CR8_BITS 0xfull
+
+bool vdev_read_cr8(struct vm *vm, u64 *value)
+{
+	if (!vm->devices)
+		return false;
+	*value = vlapic_tpr(vm->devices->lapic) >> 4;
+	return true;
+}
+
+bool vdev_write_cr8(struct vm *vm, u64 value)
+{
+	if (!vm->devices || (value & ~CR8_BITS))
+		return false;
+	vlapic_set_tpr(vm->devices->lapic, (u32)(value << 4));
+	return true;
+}
+
 /* IA32_TSC_DEADLINE holds a guest TSC value; the local APIC's timer runs on vdev_now(). */
 bool vdev_read_tsc_deadline(struct vm *vm, u64 *value)
 {

@@ -2,6 +2,7 @@
  * guest); those are owned by the host through the guest/host masks and the guest sees its
  * own values in the read shadows. A guest write that touches an owned bit exits here. */
 #include "arch/x86/cpu.h"
+#include "drivers/vdev.h"
 #include "vm/layout.h"
 #include "vmexit/handlers.h"
 
@@ -209,8 +210,23 @@ static bool mov_to_cr(struct vcpu *vcpu, unsigned cr, u64 v)
 		vcpu_write_guest_cr3_ept(vcpu, v);
 		return load_pae_pdptes(vcpu);
 	case 4: return write_guest_cr4(vcpu, v);
+	case 8: return vdev_write_cr8(vcpu->vm, v);
 	}
 	return false;
+}
+
+/* MOV from CR3 exits for the shadow MMU and the identity map, from CR8 always. */
+static bool mov_from_cr(struct vcpu *vcpu, unsigned cr, unsigned reg)
+{
+	if (cr == 3) {
+		exit_gpr_write(vcpu, reg, vcpu_guest_cr3(vcpu));
+		return true;
+	}
+	u64 cr8;
+	if (cr != 8 || !vdev_read_cr8(vcpu->vm, &cr8))
+		return false;
+	exit_gpr_write(vcpu, reg, cr8);
+	return true;
 }
 
 void handle_cr_access(struct vcpu *vcpu)
@@ -223,9 +239,7 @@ void handle_cr_access(struct vcpu *vcpu)
 		ok = mov_to_cr(vcpu, cr, exit_gpr_read(vcpu, CR_QUAL_GPR(q)));
 		break;
 	case CR_MOV_FROM:
-		ok = cr == 3;
-		if (ok)
-			exit_gpr_write(vcpu, CR_QUAL_GPR(q), vcpu_guest_cr3(vcpu));
+		ok = mov_from_cr(vcpu, cr, CR_QUAL_GPR(q));
 		break;
 	case CR_CLTS:
 		ok = write_guest_cr0(vcpu, vcpu_guest_cr0(vcpu) & ~CR0_TS);

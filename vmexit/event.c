@@ -28,12 +28,26 @@ static bool is_software_event(u32 type)
 	       type == INTR_TYPE_SOFT_EXCEPTION;
 }
 
+/* Exceptions that are faults (SDM Vol. 3A table 6-1): all but the traps #DB, #BP and #OF
+ * and the aborts #DF and #MC. */
+#define TRAP_OR_ABORT_VECTORS (BIT(X86_EXC_DB) | BIT(X86_EXC_BP) | BIT(X86_EXC_OF) | \
+			       BIT(X86_EXC_DF) | BIT(X86_EXC_MC))
+
+static bool is_fault(const struct pending_event *e)
+{
+	return e->type == INTR_TYPE_HARD_EXCEPTION && !(TRAP_OR_ABORT_VECTORS & BIT(e->vector));
+}
+
 /* In real mode exceptions push no error code, and VM entry refuses to deliver one
- * (SDM Vol. 3C 26.2.1.3): a #GP injected there goes without it. */
+ * (SDM Vol. 3C 26.2.1.3): a #GP injected there goes without it. A fault's RFLAGS image
+ * has RF set, as the CPU pushes it (SDM Vol. 3A 17.3.1.1), so that an instruction
+ * breakpoint does not fire again when the handler returns to the instruction. */
 void inject_pending_event(struct vcpu *vcpu)
 {
 	struct pending_event *e = &vcpu->pending;
 	u32 info = INTR_INFO_VALID | e->type | e->vector;
+	if (is_fault(e))
+		vmcs_writenat(VMCS_GUEST_RFLAGS, vmcs_readnat(VMCS_GUEST_RFLAGS) | RFLAGS_RF);
 	if (e->has_error_code && (vcpu_guest_cr0(vcpu) & CR0_PE)) {
 		info |= INTR_INFO_DELIVER_ERROR_CODE;
 		vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR_CODE, e->error_code);

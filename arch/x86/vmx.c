@@ -27,6 +27,8 @@ static const struct named_bit proc_names[] = {
 	{ CPU_BASED_MWAIT_EXITING, "MWAIT exiting" },
 	{ CPU_BASED_MONITOR_EXITING, "MONITOR exiting" },
 	{ CPU_BASED_RDPMC_EXITING, "RDPMC exiting" },
+	{ CPU_BASED_CR8_LOAD_EXITING, "CR8-load exiting" },
+	{ CPU_BASED_CR8_STORE_EXITING, "CR8-store exiting" },
 	{ CPU_BASED_CR3_LOAD_EXITING, "CR3-load exiting" },
 	{ CPU_BASED_CR3_STORE_EXITING, "CR3-store exiting" },
 	{ CPU_BASED_USE_IO_BITMAPS, "I/O bitmaps" },
@@ -36,6 +38,10 @@ static const struct named_bit proc_names[] = {
 };
 static const struct named_bit exit_names[] = {
 	{ EXIT_HOST_ADDRESS_SPACE_64, "64-bit host" },
+	{ EXIT_SAVE_DEBUG_CONTROLS, "save debug controls" },
+};
+static const struct named_bit entry_names[] = {
+	{ ENTRY_LOAD_DEBUG_CONTROLS, "load debug controls" },
 };
 
 static const char *first_missing(u32 missing, const struct named_bit *names, size_t n)
@@ -68,9 +74,11 @@ const char *vmx_controls_init(void)
 	v->pin = adjust(c->pin, PIN_BASED_EXTERNAL_INTERRUPT | PIN_BASED_NMI_EXITING,
 			PIN_BASED_PREEMPTION_TIMER | PIN_BASED_VIRTUAL_NMIS, pin_names,
 			ARRAY_SIZE(pin_names), &missing);
+	/* CR8 is the local APIC's TPR (the guest's, drivers/vlapic.c), not the host's. */
 	v->proc = adjust(c->proc, CPU_BASED_HLT_EXITING | CPU_BASED_USE_IO_BITMAPS |
 			 CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_MWAIT_EXITING |
-			 CPU_BASED_MONITOR_EXITING | CPU_BASED_RDPMC_EXITING,
+			 CPU_BASED_MONITOR_EXITING | CPU_BASED_RDPMC_EXITING |
+			 CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING,
 			 CPU_BASED_SECONDARY_CONTROLS | CPU_BASED_TSC_OFFSETTING, proc_names, ARRAY_SIZE(proc_names), &missing);
 	if (v->proc & CPU_BASED_SECONDARY_CONTROLS)
 		v->proc2 = adjust(c->proc2, 0, SECONDARY_EPT | SECONDARY_VPID |
@@ -78,9 +86,13 @@ const char *vmx_controls_init(void)
 				  SECONDARY_INVPCID | SECONDARY_XSAVES, NULL, 0, &missing);
 	/* EFER switching is what EPT guests need (vcpu_create() checks it per VM); older CPUs
 	 * such as Core 2 lack it, and Vireo must still boot and report on them. */
-	v->exit = adjust(c->exit, EXIT_HOST_ADDRESS_SPACE_64, EXIT_SAVE_EFER | EXIT_LOAD_EFER |
-			 EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_ACK_INTERRUPT, exit_names, ARRAY_SIZE(exit_names), &missing);
-	v->entry = adjust(c->entry, 0, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT, NULL, 0, &missing);
+	/* DR7 and IA32_DEBUGCTL are the guest's: saved at exit, loaded at entry (VMX clears
+	 * the host's DR7 to 0x400 at every exit). Every VMX CPU has these controls. */
+	v->exit = adjust(c->exit, EXIT_HOST_ADDRESS_SPACE_64 | EXIT_SAVE_DEBUG_CONTROLS,
+			 EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT |
+			 EXIT_ACK_INTERRUPT, exit_names, ARRAY_SIZE(exit_names), &missing);
+	v->entry = adjust(c->entry, ENTRY_LOAD_DEBUG_CONTROLS, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT,
+			  entry_names, ARRAY_SIZE(entry_names), &missing);
 	return missing;
 }
 

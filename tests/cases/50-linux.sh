@@ -20,7 +20,9 @@ linux_test() {
 }
 
 if [[ -z ${LINUX_KERNEL:-} || ! -f $LINUX_KERNEL ]]; then
-	test_selected linux && report_fail linux "no Linux kernel (LINUX_KERNEL='${LINUX_KERNEL:-}'): run tools/setup"
+	if test_selected linux; then
+		report_fail linux "no Linux kernel (LINUX_KERNEL='${LINUX_KERNEL:-}'): run tools/setup"
+	fi
 else
 	linux_test linux-skylake "$SKYLAKE"
 	linux_test linux-skylake-ept-off "$SKYLAKE" --cmdline "ept=off"

@@ -376,6 +376,52 @@ static void test_single_step(void)
 		last_exception.rip, dr6);
 }
 
+/* CR8 is the APIC's task priority (SDM Vol. 3A 11.8.6): it blocks the lower classes. */
+static void note_interrupt(unsigned vector, u64 rip)
+{
+	apic_write(APIC_EOI, 0);
+}
+
+static void test_cr8_is_tpr(void)
+{
+	irq_set_handler(VECTOR_APIC_TIMER, note_interrupt);
+	irq_enable();		/* a caught exception leaves them off (no IRET) */
+	asm volatile("mov %0, %%cr8" : : "r"(5ul));
+	u64 cr8;
+	asm volatile("mov %%cr8, %0" : "=r"(cr8));
+	reportf(cr8 == 5 && apic_read(0x80) == 0x50, "CR8 is TPR[7:4] (CR8 %lu, TPR %#x)", cr8,
+		apic_read(0x80));
+	u64 before = irq_counts[VECTOR_APIC_TIMER];
+	apic_write(APIC_ICR_LOW, APIC_ICR_SELF | VECTOR_APIC_TIMER);	/* class 4 < 5 */
+	drain_interrupts();
+	u64 held = irq_counts[VECTOR_APIC_TIMER] - before;
+	asm volatile("mov %0, %%cr8" : : "r"(0ul));
+	drain_interrupts();
+	u64 released = irq_counts[VECTOR_APIC_TIMER] - before;
+	reportf(held == 0 && released == 1, "CR8 = 5 holds back vector %#x until CR8 = 0 "
+		"(%lu delivered while held, %lu after)", VECTOR_APIC_TIMER, held, released);
+}
+
+/* A fault Vireo injects (#GP for an MSR that does not exist) pushes RFLAGS with RF set. */
+static void test_fault_sets_rf(void)
+{
+	int vector = catch_exception((void)rdmsr(0x12345678u));
+	reportf(vector == GP_VECTOR && (last_exception.rflags & (1u << 16)),
+		"an injected #GP pushes RFLAGS with RF (vector %d, rflags %#lx)", vector,
+		last_exception.rflags);
+}
+
+/* DR7 is the guest's across exits (VMX clears the CPU's at every exit). */
+static void test_dr7_survives_exits(void)
+{
+	u64 dr7 = 0x402, seen;		/* G0: a breakpoint enabled, on DR0 = 0 */
+	asm volatile("mov %0, %%dr0\n\tmov %1, %%dr7" : : "r"(0ul), "r"(dr7));
+	(void)cpuid(0);			/* an exit */
+	asm volatile("mov %%dr7, %0" : "=r"(seen));
+	asm volatile("mov %0, %%dr7" : : "r"(0x400ul));
+	reportf(seen == dr7, "DR7 is kept across an exit (wrote %#lx, read %#lx)", dr7, seen);
+}
+
 static void test_self_nmi(void)
 {
 	int vector = catch_exception({
@@ -400,6 +446,9 @@ int main(const struct multiboot_info *mbi)
 	test_apic_timer();
 	test_sti_shadow();
 	test_single_step();
+	test_cr8_is_tpr();
+	test_fault_sets_rf();
+	test_dr7_survives_exits();
 	test_self_nmi();
 	return 0;
 }

@@ -117,6 +117,7 @@ void exception_handler(struct trap_frame *f)
 		.error_code = f->error_code,
 		.rip = f->rip,
 		.cr2 = read_cr2(),
+		.rflags = f->rflags,
 	};
 	armed_catch = NULL;
 	catch_longjmp(cp);

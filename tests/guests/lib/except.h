@@ -13,6 +13,7 @@ struct exception_record {
 	u64 error_code;		/* 0 for vectors without one */
 	u64 rip;		/* of the faulting instruction (or the next, for traps) */
 	u64 cr2;		/* read at the exception, meaningful for #PF */
+	u64 rflags;		/* the RFLAGS image the CPU pushed */
 };
 
 /* The last exception caught by catch_exception(); reset when a catch is armed. */
