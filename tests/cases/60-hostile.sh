@@ -7,7 +7,7 @@
 HOSTILE=$GUESTS/hostile.elf
 # What no hostile guest may cause.
 HOSTILE_REJECTS=(--reject 'panic|PANIC|assert' --reject 'VM entry failed'
-	--reject 'vm after: stopped' --reject 'after: FAIL')
+	--reject 'vm after: stopped: [^d]' --reject 'after: FAIL')
 
 # hostile_boot TEST MODEL ENDING VM... [-- BOOT_TEST_OPTIONS...]: one boot with a VM per
 # "NAME:ARGS" word (the hostile guest with module arguments ARGS, ':' for spaces), then the
@@ -30,15 +30,23 @@ hostile_boot() {
 }
 
 # Scenarios that end by themselves, with checks of the architectural answers.
-hostile_boot hostile-survivors-skylake "$SKYLAKE" success \
+# random-code seed 1 stops on an instruction the emulator cannot run (deterministic).
+hostile_boot hostile-survivors-skylake "$SKYLAKE" failure \
 	rcode:timeout=20:--:scenario=random-code:seed=1 \
 	wild:timeout=20:--:scenario=wild-writes:seed=2 \
 	hcall:trusted:timeout=20:--:scenario=hypercalls:seed=3 \
 	ports:timeout=20:--:scenario=ports \
 	msrs:timeout=20:--:scenario=msrs:seed=5 \
 	vmx:--:scenario=vmx cr:--:scenario=cr-bits movss:timeout=20:--:scenario=mov-ss \
-	-- --timeout 240 --reject '(vmx|cr): FAIL'
+	-- --timeout 240 --reject '(vmx|cr|movss): FAIL' --expect 'vmx: SUMMARY: 15 passed, 0 failed' \
+	--expect 'cr: SUMMARY: [0-9]+ passed, 0 failed' --expect 'vm rcode: stopped: ' \
+	--expect 'wild: hostile: wild writes: survived' --expect 'ports: .*: survived' \
+	--expect 'hcall: .*: survived' --expect 'msrs: .*: survived' --expect 'movss: .*: survived'
 
+# Scenarios that end their VM (exit status 77 = 0x40 + #GP: the 32-bit routines report the
+# exception they took through the debug-exit port). Not asserted, being wrong today: a
+# read through page tables in MMIO (pt: FAIL, the emulator takes the exit's gpa, which is
+# the table entry's, for the data's), and an IDT in MMIO (idt0 runs to its timeout).
 # Scenarios that end their VM: broken descriptor tables, execution from MMIO, page tables
 # in MMIO, huge REP on MMIO, spinning, #DB and #AC loops, 32-bit PAE and task switches.
 hostile_boot hostile-enders-skylake "$SKYLAKE" failure \
@@ -51,4 +59,12 @@ hostile_boot hostile-enders-skylake "$SKYLAKE" failure \
 	rep2:timeout=3:--:scenario=rep-mmio:variant=2 spin:timeout=2:--:scenario=spin \
 	dbist:timeout=3:--:scenario=db-ist pae:timeout=3:--:scenario=pae-pdpte \
 	ts:timeout=3:--:scenario=task-switch ac:timeout=3:--:scenario=ac-loop \
-	-- --timeout 150
+	-- --timeout 150 --expect 'vm idt1: stopped: triple fault' \
+	--expect 'vm gdt: stopped: triple fault' --expect 'vm idtirq: stopped: triple fault' \
+	--expect 'exec0: PASS: a jump to an unmapped address raises #PF' \
+	--expect 'vm exec[01]: stopped: executes code from MMIO' \
+	--expect 'pt: PASS: a PML4 that maps itself' --expect 'pt: PASS: a write through it' \
+	--expect 'vm rep0: stopped: its timeout' --expect 'vm spin: stopped: its timeout of 2 s' \
+	--expect 'vm dbist: exit status 0' --expect 'vm pae: exit status 77' \
+	--expect 'vm ts: stopped: unhandled exit 9 \(task switch\)' \
+	--expect 'vm ac: stopped: #AC while delivering #AC'
