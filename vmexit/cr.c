@@ -132,22 +132,46 @@ void vcpu_write_efer(struct vcpu *vcpu, u64 efer)
 	vmcs_write32(VMCS_ENTRY_CONTROLS, entry | (efer & EFER_LMA ? ENTRY_IA32E_MODE_GUEST : 0));
 }
 
-/* PAE paging under EPT: VM entry takes the PDPTEs from the VMCS, so a CR write that the
- * CPU did not perform itself must load them from the guest's CR3 (SDM Vol. 3C 26.3.2.4). */
-static bool load_pae_pdptes(struct vcpu *vcpu)
+/* Bits of a present PAE PDPTE that must be 0: 2:1, 8:5 and MAXPHYADDR up (SDM Vol. 3A
+ * 4.4.1; the guest's MAXPHYADDR is the host's, vmexit/cpuid.c). */
+#define PDPTE_RESERVED_LOW (BITS(2, 1) | BITS(8, 5))
+
+/* The PDPTEs a CR write makes the CPU use; used is false where it uses none. */
+struct pae_pdptes {
+	bool used;
+	u64 entry[4];
+};
+
+/*
+ * PAE paging under EPT: VM entry takes the PDPTEs from the VMCS, so a CR write that the
+ * CPU did not perform itself must load them from the new CR3 (SDM Vol. 3C 26.3.2.4).
+ * Read before the write changes anything: PDPTEs with reserved bits set make the MOV
+ * raise #GP and leave every register as it was (SDM Vol. 3A 4.4.1); false then.
+ */
+static bool fetch_pae_pdptes(struct vcpu *vcpu, u64 cr0, u64 cr4, u64 cr3,
+			     struct pae_pdptes *p)
 {
-	if (!(vcpu_guest_cr0(vcpu) & CR0_PG) || !(vcpu_guest_cr4(vcpu) & CR4_PAE) ||
-	    (vcpu_guest_efer(vcpu) & EFER_LME))
+	p->used = !vcpu_shadow_paging(vcpu) && (cr0 & CR0_PG) && (cr4 & CR4_PAE) &&
+		  !(vcpu_guest_efer(vcpu) & EFER_LME);
+	if (!p->used)
 		return true;
-	u64 pdpte[4];
-	u64 cr3 = vmcs_readnat(VMCS_GUEST_CR3) & ~CR3_PAE_IGNORED_BITS;
-	if (!vm_read_gpa(vcpu->vm, cr3, pdpte, sizeof(pdpte)))
+	if (!vm_read_gpa(vcpu->vm, cr3 & ~CR3_PAE_IGNORED_BITS, p->entry, sizeof(p->entry)))
 		return false;
-	vmcs_write64(VMCS_GUEST_PDPTE0, pdpte[0]);
-	vmcs_write64(VMCS_GUEST_PDPTE1, pdpte[1]);
-	vmcs_write64(VMCS_GUEST_PDPTE2, pdpte[2]);
-	vmcs_write64(VMCS_GUEST_PDPTE3, pdpte[3]);
+	u64 reserved = PDPTE_RESERVED_LOW | ~(BIT(host_cpu.phys_addr_bits) - 1);
+	for (int i = 0; i < 4; i++)
+		if ((p->entry[i] & GUEST_PTE_PRESENT) && (p->entry[i] & reserved))
+			return false;
 	return true;
+}
+
+static void load_pae_pdptes(const struct pae_pdptes *p)
+{
+	if (!p->used)
+		return;
+	vmcs_write64(VMCS_GUEST_PDPTE0, p->entry[0]);
+	vmcs_write64(VMCS_GUEST_PDPTE1, p->entry[1]);
+	vmcs_write64(VMCS_GUEST_PDPTE2, p->entry[2]);
+	vmcs_write64(VMCS_GUEST_PDPTE3, p->entry[3]);
 }
 
 /* SDM Vol. 3A 2.5 and 9.8.5: the #GP cases of MOV to CR0, paging turned off in 64-bit
@@ -163,20 +187,23 @@ static bool cr0_is_valid(const struct vcpu *vcpu, u64 v, u64 efer)
 }
 
 /* After a CR write: the PDPTEs under EPT, the shadow root on the shadow MMU. */
-static bool paging_changed(struct vcpu *vcpu)
+static bool paging_changed(struct vcpu *vcpu, const struct pae_pdptes *pdptes)
 {
 	if (vcpu_shadow_paging(vcpu))
 		return shadow_paging_update(vcpu, vcpu_guest_cr3(vcpu), false);
-	return load_pae_pdptes(vcpu);
+	load_pae_pdptes(pdptes);
+	return true;
 }
 
 static bool write_guest_cr0(struct vcpu *vcpu, u64 v)
 {
 	u64 efer = vcpu_guest_efer(vcpu);
-	if (!cr0_is_valid(vcpu, v, efer))
+	u64 cr3 = vcpu_guest_cr3(vcpu);
+	struct pae_pdptes pdptes;
+	if (!cr0_is_valid(vcpu, v, efer) ||
+	    !fetch_pae_pdptes(vcpu, v, vcpu_guest_cr4(vcpu), cr3, &pdptes))
 		return false;
 	bool pg_changed = (v ^ vcpu_guest_cr0(vcpu)) & CR0_PG;
-	u64 cr3 = vcpu_guest_cr3(vcpu);
 	vcpu->cr0_shadow = v;
 	vmcs_writenat(VMCS_CR0_READ_SHADOW, v);
 	vmcs_writenat(VMCS_GUEST_CR0, vcpu_cr0_actual(v));
@@ -187,17 +214,29 @@ static bool write_guest_cr0(struct vcpu *vcpu, u64 v)
 		if (cr_forced.identity_map)	/* onto or off the identity map */
 			vcpu_write_guest_cr3_ept(vcpu, cr3);
 	}
-	return paging_changed(vcpu);
+	return paging_changed(vcpu, &pdptes);
 }
 
 static bool write_guest_cr4(struct vcpu *vcpu, u64 v)
 {
-	if ((v & cr_forced.cr4_off) || ((vcpu_guest_efer(vcpu) & EFER_LMA) && !(v & CR4_PAE)))
+	struct pae_pdptes pdptes;
+	if ((v & cr_forced.cr4_off) || ((vcpu_guest_efer(vcpu) & EFER_LMA) && !(v & CR4_PAE)) ||
+	    !fetch_pae_pdptes(vcpu, vcpu_guest_cr0(vcpu), v, vcpu_guest_cr3(vcpu), &pdptes))
 		return false;
 	vcpu->cr4_shadow = v;
 	vmcs_writenat(VMCS_CR4_READ_SHADOW, v);
 	vmcs_writenat(VMCS_GUEST_CR4, vcpu_cr4_actual(v, vcpu_guest_cr0(vcpu)));
-	return paging_changed(vcpu);
+	return paging_changed(vcpu, &pdptes);
+}
+
+static bool write_guest_cr3_ept(struct vcpu *vcpu, u64 v)
+{
+	struct pae_pdptes pdptes;
+	if (!fetch_pae_pdptes(vcpu, vcpu_guest_cr0(vcpu), vcpu_guest_cr4(vcpu), v, &pdptes))
+		return false;
+	vcpu_write_guest_cr3_ept(vcpu, v);
+	load_pae_pdptes(&pdptes);
+	return true;
 }
 
 static bool mov_to_cr(struct vcpu *vcpu, unsigned cr, u64 v)
@@ -207,8 +246,7 @@ static bool mov_to_cr(struct vcpu *vcpu, unsigned cr, u64 v)
 	case 3:
 		if (vcpu_shadow_paging(vcpu))
 			return shadow_paging_update(vcpu, v, true);
-		vcpu_write_guest_cr3_ept(vcpu, v);
-		return load_pae_pdptes(vcpu);
+		return write_guest_cr3_ept(vcpu, v);
 	case 4: return write_guest_cr4(vcpu, v);
 	case 8: return vdev_write_cr8(vcpu->vm, v);
 	}

@@ -63,11 +63,33 @@ static void handle_external_interrupt(struct vcpu *vcpu)
 		run_bound_expired((u8)(info & INTR_INFO_VECTOR_MASK));
 }
 
+/*
+ * An #AC (intercepted, vm/vcpu.c) is the guest's own and goes back to it, with its error
+ * code (always 0, SDM Vol. 3A 6.15). One raised while an #AC was being delivered comes
+ * from pushes that are themselves misaligned ring-3 accesses: benign on benign, the CPU
+ * would deliver it again forever (SDM Vol. 3A table 6-5), so the VM is stopped instead.
+ */
+static void handle_alignment_check(struct vcpu *vcpu)
+{
+	u32 vectoring = vmcs_read32(VMCS_IDT_VECTORING_INFO);
+	if ((vectoring & INTR_INFO_VALID) &&
+	    (vectoring & INTR_INFO_VECTOR_MASK) == X86_EXC_AC) {
+		vm_stop(vcpu->vm, VM_STATUS_FAULT, "#AC while delivering #AC: the guest's "
+			"alignment-check handler can never be reached");
+		return;
+	}
+	inject_exception(vcpu, X86_EXC_AC, true, vmcs_read32(VMCS_EXIT_INTERRUPTION_ERROR_CODE));
+}
+
 static void handle_exception_or_nmi(struct vcpu *vcpu)
 {
 	u32 info = vmcs_read32(VMCS_EXIT_INTERRUPTION_INFO);
 	if ((info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI)
 		return;
+	if ((info & INTR_INFO_VECTOR_MASK) == X86_EXC_AC) {
+		handle_alignment_check(vcpu);
+		return;
+	}
 	if ((info & INTR_INFO_VECTOR_MASK) == X86_EXC_PF && vcpu_shadow_paging(vcpu)) {
 		handle_shadow_page_fault(vcpu);
 		return;
