@@ -87,10 +87,11 @@ static void write_controls(struct vcpu *vcpu, bool long_mode)
 	vmcs_write32(VMCS_PROC_CONTROLS2, c->proc2);
 	vmcs_write32(VMCS_EXIT_CONTROLS, c->exit);
 	vmcs_write32(VMCS_ENTRY_CONTROLS, c->entry | (long_mode ? ENTRY_IA32E_MODE_GUEST : 0));
-	/* #AC always exits: one whose delivery raises #AC again would otherwise loop inside
-	 * the CPU, where no timer or interrupt ends it (CVE-2015-5307; vmexit/vmexit.c). */
-	vmcs_write32(VMCS_EXCEPTION_BITMAP,
-		     BIT(X86_EXC_AC) | (vcpu_shadow_paging(vcpu) ? BIT(X86_EXC_PF) : 0));
+	/* #AC and #DB always exit: one whose delivery raises it again would otherwise loop
+	 * inside the CPU, where no timer or interrupt ends it (CVE-2015-5307, CVE-2015-8104;
+	 * vmexit/vmexit.c). */
+	vmcs_write32(VMCS_EXCEPTION_BITMAP, BIT(X86_EXC_AC) | BIT(X86_EXC_DB) |
+		     (vcpu_shadow_paging(vcpu) ? BIT(X86_EXC_PF) : 0));
 	vmcs_write32(VMCS_PF_ERROR_CODE_MASK, 0);
 	vmcs_write32(VMCS_PF_ERROR_CODE_MATCH, 0);
 	vmcs_write32(VMCS_CR3_TARGET_COUNT, 0);

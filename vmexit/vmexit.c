@@ -81,6 +81,24 @@ static void handle_alignment_check(struct vcpu *vcpu)
 	inject_exception(vcpu, X86_EXC_AC, true, vmcs_read32(VMCS_EXIT_INTERRUPTION_ERROR_CODE));
 }
 
+/*
+ * A #DB (intercepted, vm/vcpu.c): the exit qualification holds what the CPU would have
+ * put in DR6 (B0-B3, BD, BS; SDM Vol. 3C 28.2.1), DR6 itself is untouched, so it is
+ * written here as the CPU would have before the #DB goes back to the guest. A #DB whose
+ * delivery raises #DB again (a data breakpoint on the handler's IST stack) now exits each
+ * time round, so the scheduler and timeout= can still end that VM.
+ */
+#define DR6_CAUSE_BITS (0xfull | BIT(13) | BIT(14))	/* B0-B3, BD, BS */
+
+static void handle_debug_exception(struct vcpu *vcpu)
+{
+	u64 dr6;
+	asm volatile("mov %%dr6, %0" : "=r"(dr6));
+	dr6 = (dr6 & ~DR6_CAUSE_BITS) | (exit_qualification(vcpu) & DR6_CAUSE_BITS);
+	asm volatile("mov %0, %%dr6" : : "r"(dr6));
+	inject_exception(vcpu, X86_EXC_DB, false, 0);
+}
+
 static void handle_exception_or_nmi(struct vcpu *vcpu)
 {
 	u32 info = vmcs_read32(VMCS_EXIT_INTERRUPTION_INFO);
@@ -88,6 +106,10 @@ static void handle_exception_or_nmi(struct vcpu *vcpu)
 		return;
 	if ((info & INTR_INFO_VECTOR_MASK) == X86_EXC_AC) {
 		handle_alignment_check(vcpu);
+		return;
+	}
+	if ((info & INTR_INFO_VECTOR_MASK) == X86_EXC_DB) {
+		handle_debug_exception(vcpu);
 		return;
 	}
 	if ((info & INTR_INFO_VECTOR_MASK) == X86_EXC_PF && vcpu_shadow_paging(vcpu)) {
