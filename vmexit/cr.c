@@ -199,7 +199,7 @@ static bool write_guest_cr4(struct vcpu *vcpu, u64 v)
 	return paging_changed(vcpu);
 }
 
-static bool mov_to_cr(struct vcpu *vcpu, unsigned cr, u64 v)
+bool vcpu_mov_to_cr(struct vcpu *vcpu, unsigned cr, u64 v)
 {
 	switch (cr) {
 	case 0: return write_guest_cr0(vcpu, v);
@@ -220,7 +220,7 @@ void handle_cr_access(struct vcpu *vcpu)
 	bool ok;
 	switch (CR_QUAL_ACCESS(q)) {
 	case CR_MOV_TO:
-		ok = mov_to_cr(vcpu, cr, exit_gpr_read(vcpu, CR_QUAL_GPR(q)));
+		ok = vcpu_mov_to_cr(vcpu, cr, exit_gpr_read(vcpu, CR_QUAL_GPR(q)));
 		break;
 	case CR_MOV_FROM:
 		ok = cr == 3;
