@@ -751,7 +751,7 @@ static int emulate_setcc(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
 
 	if (r != X86_EMUL_OK)
 		return r;
-	return operand_write(ctxt, insn, &dst, condition_holds(insn->opcode, ctxt->regs->rflags));
+	return operand_write(ctxt, insn, &dst, condition_holds(insn->opcode & 0xf, ctxt->regs->rflags));
 }
 
 /* The source is read whatever the condition, and a 32-bit destination has bits 63:32
@@ -764,7 +764,7 @@ static int emulate_cmovcc(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn
 	if (r != X86_EMUL_OK)
 		return r;
 	return operand_write(ctxt, insn, &dst,
-			     condition_holds(insn->opcode, ctxt->regs->rflags) ? src.val : dst.val);
+			     condition_holds(insn->opcode & 0xf, ctxt->regs->rflags) ? src.val : dst.val);
 }
 
 /* --- shifts and rotates (SDM Vol. 2B, SAL/SAR/SHL/SHR and RCL/RCR/ROL/ROR) --- */
