@@ -116,7 +116,7 @@ static const u16 two_byte_layout[256] = {
  * (SDM Vol. 2D table A-6).
  */
 struct op_entry {
-	u8 op;		/* enum x86_op, enum op_group with SEM_GROUP, enum sse_row with SEM_SSE */
+	u8 op;		/* enum x86_op; enum op_group (SEM_GROUP); enum sse_row (SEM_SSE) */
 	u8 dst, src;	/* enum x86_operand_kind */
 	u16 flags;
 };
@@ -127,7 +127,7 @@ struct op_entry {
 #define SEM_UD BIT(4)		/* #UD: UD0, UD1, reserved group members */
 #define SEM_ONLY64 BIT(5)	/* this meaning only in 64-bit mode (63: MOVSXD, else ARPL) */
 #define SEM_NO66 BIT(6)		/* the 66 prefix is #UD (MOVNTI has no 16-bit form) */
-#define SEM_SSE BIT(7)		/* the mandatory prefix picks the instruction: a row of sse_ops */
+#define SEM_SSE BIT(7)		/* the mandatory prefix picks the row's member */
 #define SEM_MEM_ONLY BIT(8)	/* the register form is another instruction, not emulated */
 #define SEM_DEFAULT64 BIT(9)	/* 64-bit operand size by default in 64-bit mode ("d64") */
 
@@ -226,7 +226,7 @@ static const struct op_entry two_byte_ops[256] = {
 	[0x23] = OP(MOV_DR, NONE, NONE, 0),
 	[0x28] = SSE(SSE_0F28),
 	[0x29] = SSE(SSE_0F29),
-	[0x40 ... 0x4f] = OP(CMOVCC, REG, RM, 0),	/* the condition is the opcode's low nibble */
+	[0x40 ... 0x4f] = OP(CMOVCC, REG, RM, 0),	/* condition: the low nibble */
 	[0x6e] = SSE(SSE_0F6E),
 	[0x6f] = SSE(SSE_0F6F),
 	[0x7e] = SSE(SSE_0F7E),

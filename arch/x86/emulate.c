@@ -748,10 +748,9 @@ static int emulate_setcc(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
 {
 	struct operand dst;
 	int r = operand_locate(ctxt, insn, insn->dst, &dst);
+	bool holds = condition_holds(insn->opcode & 0xf, ctxt->regs->rflags);
 
-	if (r != X86_EMUL_OK)
-		return r;
-	return operand_write(ctxt, insn, &dst, condition_holds(insn->opcode & 0xf, ctxt->regs->rflags));
+	return r == X86_EMUL_OK ? operand_write(ctxt, insn, &dst, holds) : r;
 }
 
 /* The source is read whatever the condition, and a 32-bit destination has bits 63:32
@@ -759,12 +758,13 @@ static int emulate_setcc(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
 static int emulate_cmovcc(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
 {
 	struct operand dst, src;
+	bool holds;
 	int r = fetch_source_then_destination(ctxt, insn, &src, &dst);
 
 	if (r != X86_EMUL_OK)
 		return r;
-	return operand_write(ctxt, insn, &dst,
-			     condition_holds(insn->opcode & 0xf, ctxt->regs->rflags) ? src.val : dst.val);
+	holds = condition_holds(insn->opcode & 0xf, ctxt->regs->rflags);
+	return operand_write(ctxt, insn, &dst, holds ? src.val : dst.val);
 }
 
 /* --- shifts and rotates (SDM Vol. 2B, SAL/SAR/SHL/SHR and RCL/RCR/ROL/ROR) --- */

@@ -91,7 +91,7 @@ enum x86_sysreg {
 	X86_SYSREG_GDTR_BASE, X86_SYSREG_GDTR_LIMIT, X86_SYSREG_IDTR_BASE, X86_SYSREG_IDTR_LIMIT,
 	X86_SYSREG_LDTR, X86_SYSREG_TR,		/* selectors */
 	X86_SYSREG_CPL,
-	X86_SYSREG_STACK_SIZE,	/* bytes of a stack address: 8 in 64-bit mode, else SS.B ? 4 : 2 */
+	X86_SYSREG_STACK_SIZE,	/* a stack address's bytes: 8 in 64-bit mode, else SS.B ? 4 : 2 */
 	X86_SYSREG_COUNT
 };
 

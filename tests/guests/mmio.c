@@ -565,7 +565,7 @@ static void check_forms(void)
 		check_form_table("MOVBE forms", movbe_forms, ARRAY_SIZE(movbe_forms), NULL, 0);
 	else
 		report_skip("MOVBE forms: the CPU has no MOVBE");
-	write_cr4(read_cr4() | CR4_OSFXSR);	/* SSE on: the guest's XMM0 and XMM1 are its own */
+	write_cr4(read_cr4() | CR4_OSFXSR);	/* SSE on; only these forms use XMM0/1 */
 	check_form_table("SSE move forms", sse_forms, ARRAY_SIZE(sse_forms), NULL, 0);
 }
 

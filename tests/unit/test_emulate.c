@@ -732,7 +732,7 @@ static const struct emu_case cases[] = {
 	CASE(M64, "c1 2f 04", IN(R(RDI, D)), MEM(M(D, 4, 0xf0)), FL(0, F_PF),
 	     IO(RD(D, 4, 0xf0), WR(D, 4, 0x0f))),			/* shr [rdi], 4 */
 	CASE(M64, "d3 3f", IN(R(RDI, D), R(RCX, 0x104)), MEM(M(D, 4, 0x80000000)),
-	     FL(0, F_SF | F_PF), IO(RD(D, 4, 0x80000000), WR(D, 4, 0xf8000000))),	/* sar cl */
+	     FL(0, F_SF | F_PF), IO(RD(D, 4, 0x80000000), WR(D, 4, 0xf8000000))),
 	CASE(M64, "d0 07", IN(R(RDI, D)), MEM(M(D, 1, 0x81)), FL(0, F_CF | F_OF),
 	     IO(RD(D, 1, 0x81), WR(D, 1, 0x03))),			/* rol byte, 1 */
 	CASE(M64, "c0 0f 04", IN(R(RDI, D)), MEM(M(D, 1, 0x12)), FL(F_ZF | F_CF, F_ZF),
@@ -779,7 +779,7 @@ static const struct emu_case cases[] = {
 	CASE(M64, "8f 04 24", IN(R(RSP, 0x4ff8)), MEM(M(0x4ff8, 8, RAXV)),
 	     OUT(R(RSP, 0x5000)), IO(RD(0x4ff8, 8, RAXV), WR(0x5000, 8, RAXV))),	/* [rsp] */
 	CASE(M64, "8f 07", IN(R(RDI, 0x6000), R(RSP, 0x4ff8)), MEM(M(0x4ff8, 8, RAXV)),
-	     .fault_page = 0x6000, PF_(0x6000, PF_WRITE), IO(RD(0x4ff8, 8, RAXV))),	/* rsp kept */
+	     .fault_page = 0x6000, PF_(0x6000, PF_WRITE), IO(RD(0x4ff8, 8, RAXV))),
 	CASE(M32, "ff 37", SEG(SS, 0x100000), IN(R(RDI, D), R(RSP, 0x5000)),
 	     MEM(M(D, 4, 0x11223344)), OUT(R(RSP, 0x4ffc)),
 	     IO(RD(D, 4, 0x11223344), WR(0x104ffc, 4, 0x11223344))),
