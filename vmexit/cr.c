@@ -239,7 +239,7 @@ static bool write_guest_cr3_ept(struct vcpu *vcpu, u64 v)
 	return true;
 }
 
-static bool mov_to_cr(struct vcpu *vcpu, unsigned cr, u64 v)
+bool vcpu_mov_to_cr(struct vcpu *vcpu, unsigned cr, u64 v)
 {
 	switch (cr) {
 	case 0: return write_guest_cr0(vcpu, v);
@@ -274,7 +274,7 @@ void handle_cr_access(struct vcpu *vcpu)
 	bool ok;
 	switch (CR_QUAL_ACCESS(q)) {
 	case CR_MOV_TO:
-		ok = mov_to_cr(vcpu, cr, exit_gpr_read(vcpu, CR_QUAL_GPR(q)));
+		ok = vcpu_mov_to_cr(vcpu, cr, exit_gpr_read(vcpu, CR_QUAL_GPR(q)));
 		break;
 	case CR_MOV_FROM:
 		ok = mov_from_cr(vcpu, cr, CR_QUAL_GPR(q));

@@ -2,6 +2,7 @@
  * Linear addresses are translated through the guest's own page tables (mmu/guest_walk);
  * each page of an access then goes to guest RAM or to the MMIO bus. */
 #include "arch/x86/cpu.h"
+#include "drivers/vdev.h"
 #include "lib/log.h"
 #include "lib/phys.h"
 #include "lib/string.h"
@@ -243,7 +244,124 @@ static u64 seg_base(void *ctx, enum x86_seg seg)
 	return vmcs_read_raw(VMCS_GUEST_SEGMENT_FIELD(VMCS_GUEST_ES_BASE, seg));
 }
 
-static const struct x86_emu_ops emu_ops = { fetch, read_mem, write_mem, pio_in, pio_out, seg_base };
+/* ---- system registers and XMM for the system and SSE instructions -------------------- */
+
+/* The local APIC's TPR: CR8 is its bits 7:4 (SDM Vol. 3A 10.8.6.1). */
+#define APIC_TPR_OFFSET 0x80u
+#define CR8_TPR_SHIFT 4
+/* SS.B: a 32-bit stack (SDM Vol. 3A 3.4.5). */
+#define SS_AR_BIG BIT(14)
+
+/* DR0-3 and DR6 are the guest's in the CPU while Vireo handles its exit (they are switched
+ * with the vCPU: arch/x86/guest_state.c); DR7 lives in the VMCS. */
+#define DEBUG_REGISTER_CASE(n) \
+	case X86_SYSREG_DR##n: asm volatile("mov %%dr" #n ", %0" : "=r"(v)); return v;
+static u64 read_debug_register(enum x86_sysreg reg)
+{
+	u64 v;
+	switch (reg) {
+	DEBUG_REGISTER_CASE(0) DEBUG_REGISTER_CASE(1) DEBUG_REGISTER_CASE(2)
+	DEBUG_REGISTER_CASE(3) DEBUG_REGISTER_CASE(6)
+	default: return vmcs_readnat(VMCS_GUEST_DR7);
+	}
+}
+#undef DEBUG_REGISTER_CASE
+
+#define DEBUG_REGISTER_CASE(n) \
+	case X86_SYSREG_DR##n: asm volatile("mov %0, %%dr" #n : : "r"(v)); return;
+static void write_debug_register(enum x86_sysreg reg, u64 v)
+{
+	switch (reg) {
+	DEBUG_REGISTER_CASE(0) DEBUG_REGISTER_CASE(1) DEBUG_REGISTER_CASE(2)
+	DEBUG_REGISTER_CASE(3) DEBUG_REGISTER_CASE(6)
+	default: vmcs_writenat(VMCS_GUEST_DR7, v);
+	}
+}
+#undef DEBUG_REGISTER_CASE
+
+static u64 read_sysreg(void *ctx, enum x86_sysreg reg)
+{
+	struct emulation *emu = ctx;
+	struct vcpu *vcpu = emu->vcpu;
+	u64 tpr = 0;
+	switch (reg) {
+	case X86_SYSREG_CR0: return vcpu_guest_cr0(vcpu);
+	case X86_SYSREG_CR2: return read_cr2();	/* the guest's until the next vCPU runs */
+	case X86_SYSREG_CR3: return vcpu_guest_cr3(vcpu);
+	case X86_SYSREG_CR4: return vcpu_guest_cr4(vcpu);
+	case X86_SYSREG_CR8:
+		vlapic_read(vcpu->vm, APIC_TPR_OFFSET, &tpr);
+		return (tpr & 0xff) >> CR8_TPR_SHIFT;
+	case X86_SYSREG_DR0 ... X86_SYSREG_DR7: return read_debug_register(reg);
+	case X86_SYSREG_GDTR_BASE: return vmcs_readnat(VMCS_GUEST_GDTR_BASE);
+	case X86_SYSREG_GDTR_LIMIT: return vmcs_read32(VMCS_GUEST_GDTR_LIMIT);
+	case X86_SYSREG_IDTR_BASE: return vmcs_readnat(VMCS_GUEST_IDTR_BASE);
+	case X86_SYSREG_IDTR_LIMIT: return vmcs_read32(VMCS_GUEST_IDTR_LIMIT);
+	case X86_SYSREG_LDTR: return vmcs_read16(VMCS_GUEST_LDTR_SELECTOR);
+	case X86_SYSREG_TR: return vmcs_read16(VMCS_GUEST_TR_SELECTOR);
+	case X86_SYSREG_CPL: return emu->cpl;
+	default:	/* X86_SYSREG_STACK_SIZE, asked outside 64-bit mode only */
+		return (vmcs_read32(VMCS_GUEST_SS_AR) & SS_AR_BIG) ? 4 : 2;
+	}
+}
+
+static int write_sysreg(void *ctx, enum x86_sysreg reg, u64 value, struct x86_exception *e)
+{
+	struct vcpu *vcpu = ((struct emulation *)ctx)->vcpu;
+	bool ok = true;
+	switch (reg) {
+	case X86_SYSREG_CR0: ok = vcpu_mov_to_cr(vcpu, 0, value); break;
+	case X86_SYSREG_CR3: ok = vcpu_mov_to_cr(vcpu, 3, value); break;
+	case X86_SYSREG_CR4: ok = vcpu_mov_to_cr(vcpu, 4, value); break;
+	case X86_SYSREG_CR2: write_cr2(value); break;
+	case X86_SYSREG_CR8:
+		if (!vlapic_write(vcpu->vm, APIC_TPR_OFFSET, value << CR8_TPR_SHIFT))
+			return X86_EMUL_UNHANDLED;
+		break;
+	case X86_SYSREG_DR0 ... X86_SYSREG_DR7: write_debug_register(reg, value); break;
+	default: return X86_EMUL_UNHANDLED;
+	}
+	if (ok)
+		return X86_EMUL_OK;
+	*e = (struct x86_exception){ X86_EXC_GP, true, 0, 0 };
+	return X86_EMUL_EXCEPTION;
+}
+
+/* The guest's XMM registers are live in the CPU while Vireo handles its exit: Vireo itself
+ * never uses SSE (-mgeneral-regs-only), and guest_state.c switches them between vCPUs.
+ * movdqu names each register itself; nothing here lets the compiler allocate one. */
+#define XMM_REGISTERS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) \
+	X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+#define STORE_XMM(n) case n: asm volatile("movdqu %%xmm" #n ", %0" : "=m"(*v)); return;
+#define LOAD_XMM(n) case n: asm volatile("movdqu %0, %%xmm" #n : : "m"(*v)); return;
+
+struct xmm_value { u8 bytes[16]; };
+
+static void read_xmm(void *ctx, unsigned reg, void *value)
+{
+	struct xmm_value *v = value;
+	(void)ctx;
+	switch (reg) {
+	XMM_REGISTERS(STORE_XMM)
+	}
+}
+
+static void write_xmm(void *ctx, unsigned reg, const void *value)
+{
+	const struct xmm_value *v = value;
+	(void)ctx;
+	switch (reg) {
+	XMM_REGISTERS(LOAD_XMM)
+	}
+}
+#undef XMM_REGISTERS
+#undef STORE_XMM
+#undef LOAD_XMM
+
+static const struct x86_emu_ops emu_ops = {
+	fetch, read_mem, write_mem, pio_in, pio_out, seg_base,
+	read_sysreg, write_sysreg, read_xmm, write_xmm,
+};
 
 static enum x86_cpu_mode cpu_mode(u64 cr0, u64 efer, u64 rflags)
 {

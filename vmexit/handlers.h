@@ -19,6 +19,10 @@ void handle_invlpg(struct vcpu *vcpu);
  * can take part in it. Both MMUs' MMIO paths use it. */
 void delivery_through_mmio(struct vcpu *vcpu, u64 gpa);
 
+/* MOV to CR0, CR3 or CR4 with its checks (SDM Vol. 3A 2.5); false: #GP(0). The exit's
+ * handler and the emulator (vmexit/emulate.c) share it. */
+bool vcpu_mov_to_cr(struct vcpu *vcpu, unsigned cr, u64 v);
+
 /* Computes the CR0/CR4 bits VMX forces on this CPU; before any vCPU is created. */
 void cr_masks_init(void);
 

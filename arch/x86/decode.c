@@ -116,9 +116,9 @@ static const u16 two_byte_layout[256] = {
  * (SDM Vol. 2D table A-6).
  */
 struct op_entry {
-	u8 op;		/* enum x86_op, or enum op_group with SEM_GROUP */
+	u8 op;		/* enum x86_op; enum op_group (SEM_GROUP); enum sse_row (SEM_SSE) */
 	u8 dst, src;	/* enum x86_operand_kind */
-	u8 flags;
+	u16 flags;
 };
 #define SEM_BYTE BIT(0)		/* 8-bit operand size */
 #define SEM_LOCK BIT(1)		/* LOCK allowed, with a memory destination */
@@ -127,14 +127,24 @@ struct op_entry {
 #define SEM_UD BIT(4)		/* #UD: UD0, UD1, reserved group members */
 #define SEM_ONLY64 BIT(5)	/* this meaning only in 64-bit mode (63: MOVSXD, else ARPL) */
 #define SEM_NO66 BIT(6)		/* the 66 prefix is #UD (MOVNTI has no 16-bit form) */
+#define SEM_SSE BIT(7)		/* the mandatory prefix picks the row's member */
+#define SEM_MEM_ONLY BIT(8)	/* the register form is another instruction, not emulated */
+#define SEM_DEFAULT64 BIT(9)	/* 64-bit operand size by default in 64-bit mode ("d64") */
 
 enum op_group {
-	GROUP1_EB_IB, GROUP1_EV_IZ, GROUP1_EV_IB, GROUP3_EB, GROUP3_EV, GROUP4, GROUP5,
-	GROUP8, GROUP9, GROUP11_EB, GROUP11_EV, GROUP_COUNT
+	GROUP1_EB_IB, GROUP1_EV_IZ, GROUP1_EV_IB, GROUP1A, GROUP2_EB_IB, GROUP2_EV_IB,
+	GROUP2_EB_1, GROUP2_EV_1, GROUP2_EB_CL, GROUP2_EV_CL, GROUP3_EB, GROUP3_EV, GROUP4,
+	GROUP5, GROUP6, GROUP7, GROUP8, GROUP9, GROUP11_EB, GROUP11_EV, GROUP15, GROUP_COUNT
 };
+
+/* The SSE opcodes, one row each, indexed by the mandatory prefix (SDM Vol. 2A 2.1.2). */
+enum sse_row { SSE_0F10, SSE_0F11, SSE_0F28, SSE_0F29, SSE_0F6E, SSE_0F6F, SSE_0F7E,
+	       SSE_0F7F, SSE_0FD6, SSE_ROW_COUNT };
+enum mandatory_prefix { MANDATORY_NONE, MANDATORY_66, MANDATORY_F3, MANDATORY_F2 };
 
 #define OP(o, d, s, f) { X86_OP_##o, OPND_##d, OPND_##s, (f) }
 #define GROUP(g) { (g), OPND_NONE, OPND_NONE, SEM_GROUP }
+#define SSE(row) { (row), OPND_NONE, OPND_NONE, SEM_SSE }
 #define UD { X86_OP_NONE, OPND_NONE, OPND_NONE, SEM_UD }
 #define NONE { X86_OP_NONE, OPND_NONE, OPND_NONE, 0 }
 #define ALU_ROW(opc, o, lock) \
@@ -155,6 +165,8 @@ static const struct op_entry one_byte_ops[256] = {
 	ALU_ROW(0x30, XOR, SEM_LOCK),
 	ALU_ROW(0x38, CMP, 0),
 	[0x63] = OP(MOVSXD, REG, RM32, SEM_ONLY64),
+	[0x69] = OP(IMUL2, REG, RM, 0),		/* the immediate is the other factor */
+	[0x6b] = OP(IMUL2, REG, RM, 0),
 	[0x6c] = OP(INS, NONE, NONE, SEM_BYTE),
 	[0x6d] = OP(INS, NONE, NONE, 0),
 	[0x6e] = OP(OUTS, NONE, NONE, SEM_BYTE),
@@ -171,6 +183,7 @@ static const struct op_entry one_byte_ops[256] = {
 	[0x89] = OP(MOV, RM, REG, 0),
 	[0x8a] = OP(MOV, REG, RM, SEM_BYTE),
 	[0x8b] = OP(MOV, REG, RM, 0),
+	[0x8f] = GROUP(GROUP1A),
 	[0xa0] = OP(MOV, ACC, MOFFS, SEM_BYTE),
 	[0xa1] = OP(MOV, ACC, MOFFS, 0),
 	[0xa2] = OP(MOV, MOFFS, ACC, SEM_BYTE),
@@ -187,6 +200,12 @@ static const struct op_entry one_byte_ops[256] = {
 	[0xad] = OP(LODS, NONE, NONE, 0),
 	[0xae] = OP(SCAS, NONE, NONE, SEM_BYTE),
 	[0xaf] = OP(SCAS, NONE, NONE, 0),
+	[0xc0] = GROUP(GROUP2_EB_IB),
+	[0xc1] = GROUP(GROUP2_EV_IB),
+	[0xd0] = GROUP(GROUP2_EB_1),
+	[0xd1] = GROUP(GROUP2_EV_1),
+	[0xd2] = GROUP(GROUP2_EB_CL),
+	[0xd3] = GROUP(GROUP2_EV_CL),
 	[0xc6] = GROUP(GROUP11_EB),
 	[0xc7] = GROUP(GROUP11_EV),
 	[0xf6] = GROUP(GROUP3_EB),
@@ -196,6 +215,26 @@ static const struct op_entry one_byte_ops[256] = {
 };
 
 static const struct op_entry two_byte_ops[256] = {
+	[0x00] = GROUP(GROUP6),
+	[0x01] = GROUP(GROUP7),
+	[0x10] = SSE(SSE_0F10),
+	[0x11] = SSE(SSE_0F11),
+	/* MOV CR and DR: the direction is opcode bit 1, the operands ModRM.reg and .rm */
+	[0x20] = OP(MOV_CR, NONE, NONE, 0),
+	[0x21] = OP(MOV_DR, NONE, NONE, 0),
+	[0x22] = OP(MOV_CR, NONE, NONE, 0),
+	[0x23] = OP(MOV_DR, NONE, NONE, 0),
+	[0x28] = SSE(SSE_0F28),
+	[0x29] = SSE(SSE_0F29),
+	[0x40 ... 0x4f] = OP(CMOVCC, REG, RM, 0),	/* condition: the low nibble */
+	[0x6e] = SSE(SSE_0F6E),
+	[0x6f] = SSE(SSE_0F6F),
+	[0x7e] = SSE(SSE_0F7E),
+	[0x7f] = SSE(SSE_0F7F),
+	[0x90 ... 0x9f] = OP(SETCC, RM, NONE, SEM_BYTE),
+	[0xae] = GROUP(GROUP15),
+	[0xaf] = OP(IMUL2, REG, RM, 0),
+	[0xd6] = SSE(SSE_0FD6),
 	[0xa3] = OP(BT, RM, REG, 0),
 	[0xab] = OP(BTS, RM, REG, SEM_LOCK),
 	[0xb0] = OP(CMPXCHG, RM, REG, SEM_BYTE | SEM_LOCK),
@@ -223,19 +262,41 @@ static const struct op_entry two_byte_ops[256] = {
 #define GROUP3(f) { \
 	OP(TEST, RM, IMM, (f)), OP(TEST, RM, IMM, (f)),	/* /1: an alias of /0 */ \
 	OP(NOT, RM, NONE, (f) | SEM_LOCK), OP(NEG, RM, NONE, (f) | SEM_LOCK), \
-	NONE, NONE, NONE, NONE }			/* MUL IMUL DIV IDIV */
+	OP(MUL, RM, NONE, (f)), OP(IMUL, RM, NONE, (f)), \
+	OP(DIV, RM, NONE, (f)), OP(IDIV, RM, NONE, (f)) }
+/* ROL ROR RCL RCR SHL SHR, /6 an alias of SHL (SAL), SAR; the count is the source */
+#define GROUP2(f, count) { \
+	OP(ROL, RM, count, (f)), OP(ROR, RM, count, (f)), \
+	OP(RCL, RM, count, (f)), OP(RCR, RM, count, (f)), \
+	OP(SHL, RM, count, (f)), OP(SHR, RM, count, (f)), \
+	OP(SHL, RM, count, (f)), OP(SAR, RM, count, (f)) }
 
 static const struct op_entry group_ops[GROUP_COUNT][8] = {
 	[GROUP1_EB_IB] = GROUP1(SEM_BYTE, SEM_LOCK),
 	[GROUP1_EV_IZ] = GROUP1(0, SEM_LOCK),
 	[GROUP1_EV_IB] = GROUP1(0, SEM_LOCK),
+	/* 8F /1-/7 are AMD's XOP prefix: #UD on Intel */
+	[GROUP1A] = { OP(POP, RM, NONE, SEM_DEFAULT64), UD, UD, UD, UD, UD, UD, UD },
+	[GROUP2_EB_IB] = GROUP2(SEM_BYTE, IMM),
+	[GROUP2_EV_IB] = GROUP2(0, IMM),
+	[GROUP2_EB_1] = GROUP2(SEM_BYTE, ONE),
+	[GROUP2_EV_1] = GROUP2(0, ONE),
+	[GROUP2_EB_CL] = GROUP2(SEM_BYTE, CL),
+	[GROUP2_EV_CL] = GROUP2(0, CL),
 	[GROUP3_EB] = GROUP3(SEM_BYTE),
 	[GROUP3_EV] = GROUP3(0),
 	[GROUP4] = { OP(INC, RM, NONE, SEM_BYTE | SEM_LOCK), OP(DEC, RM, NONE, SEM_BYTE | SEM_LOCK),
 		     UD, UD, UD, UD, UD, UD },
-	/* CALL, CALLF, JMP, JMPF, PUSH are not emulated; /7 is reserved */
+	/* CALL, CALLF, JMP, JMPF are not emulated; /7 is reserved */
 	[GROUP5] = { OP(INC, RM, NONE, SEM_LOCK), OP(DEC, RM, NONE, SEM_LOCK),
-		     NONE, NONE, NONE, NONE, NONE, UD },
+		     NONE, NONE, NONE, NONE, OP(PUSH, RM, NONE, SEM_DEFAULT64), UD },
+	/* SLDT, STR; LLDT, LTR, VERR, VERW are not emulated */
+	[GROUP6] = { OP(SLDT, RM, NONE, 0), OP(STR, RM, NONE, 0), NONE, NONE, NONE, NONE,
+		     UD, UD },
+	/* SGDT and SIDT with mod = 3 are VMCALL, MONITOR...; LGDT, LIDT, INVLPG are not
+	 * emulated; SMSW and LMSW have register forms */
+	[GROUP7] = { OP(SGDT, RM, NONE, SEM_MEM_ONLY), OP(SIDT, RM, NONE, SEM_MEM_ONLY),
+		     NONE, NONE, OP(SMSW, RM, NONE, 0), NONE, OP(LMSW, RM, NONE, 0), NONE },
 	[GROUP8] = { UD, UD, UD, UD, OP(BT, RM, IMM, 0), OP(BTS, RM, IMM, SEM_LOCK),
 		     OP(BTR, RM, IMM, SEM_LOCK), OP(BTC, RM, IMM, SEM_LOCK) },
 	/* /1 is CMPXCHG8B, or CMPXCHG16B with REX.W; the others are XSAVE*, VMX, RDRAND... */
@@ -244,6 +305,31 @@ static const struct op_entry group_ops[GROUP_COUNT][8] = {
 	/* /7 with mod = 3 is XABORT/XBEGIN, not emulated; /1-/6 are reserved */
 	[GROUP11_EB] = { OP(MOV, RM, IMM, SEM_BYTE), UD, UD, UD, UD, UD, UD, NONE },
 	[GROUP11_EV] = { OP(MOV, RM, IMM, 0), UD, UD, UD, UD, UD, UD, NONE },
+	/* /7 is CLFLUSH (CLFLUSHOPT with 66), or SFENCE with mod = 3; FXSAVE... not emulated */
+	[GROUP15] = { NONE, NONE, NONE, NONE, NONE, NONE, NONE,
+		      OP(CLFLUSH, NONE, NONE, SEM_MEM_ONLY) },
+};
+
+/*
+ * By mandatory prefix: none, 66, F3, F2. XMM is ModRM.reg, XMM_RM an XMM register or
+ * 16 bytes of memory (8 for MOVQ), RM a GPR or memory (MOVD). The MMX forms (no
+ * prefix on 6E-7F), MOVSS, MOVSD, MOVQ2DQ and MOVDQ2Q are not emulated.
+ */
+static const struct op_entry sse_ops[SSE_ROW_COUNT][4] = {
+	[SSE_0F10] = { OP(MOVUPS, XMM, XMM_RM, 0), OP(MOVUPS, XMM, XMM_RM, 0), NONE, NONE },
+	[SSE_0F11] = { OP(MOVUPS, XMM_RM, XMM, 0), OP(MOVUPS, XMM_RM, XMM, 0), NONE, NONE },
+	[SSE_0F28] = { OP(MOVAPS, XMM, XMM_RM, 0), OP(MOVAPS, XMM, XMM_RM, 0), NONE, NONE },
+	[SSE_0F29] = { OP(MOVAPS, XMM_RM, XMM, 0), OP(MOVAPS, XMM_RM, XMM, 0), NONE, NONE },
+	[SSE_0F6E] = { NONE, OP(MOVD, XMM, RM, 0), NONE, NONE },
+	[SSE_0F6F] = { NONE, OP(MOVAPS, XMM, XMM_RM, 0), OP(MOVUPS, XMM, XMM_RM, 0), NONE },
+	[SSE_0F7E] = { NONE, OP(MOVD, RM, XMM, 0), OP(MOVQ, XMM, XMM_RM, 0), NONE },
+	[SSE_0F7F] = { NONE, OP(MOVAPS, XMM_RM, XMM, 0), OP(MOVUPS, XMM_RM, XMM, 0), NONE },
+	[SSE_0FD6] = { NONE, OP(MOVQ, XMM_RM, XMM, 0), NONE, NONE },
+};
+
+/* 0F 38 F0 and F1: MOVBE load and store (with F2 they are CRC32, not emulated). */
+static const struct op_entry movbe_ops[2] = {
+	OP(MOVBE, REG, RM, SEM_MEM), OP(MOVBE, RM, REG, SEM_MEM),
 };
 
 #undef OP
@@ -252,7 +338,9 @@ static const struct op_entry group_ops[GROUP_COUNT][8] = {
 #undef NONE
 #undef ALU_ROW
 #undef GROUP1
+#undef GROUP2
 #undef GROUP3
+#undef SSE
 
 /* Default operand and address sizes by mode, and what the 66/67 prefixes make of them
  * (SDM Vol. 1 3.6 and 3.6.1, table 3-4). */
@@ -615,7 +703,17 @@ unsigned x86_insn_length(const u8 *bytes, unsigned avail, enum x86_cpu_mode mode
 	return insn.length;
 }
 
-/* The semantic entry for a decoded layout, group members resolved. */
+/* F3 or F2 (the last one wins) before 66 (SDM Vol. 2A 2.1.2). */
+static enum mandatory_prefix mandatory_prefix(const struct x86_insn *insn)
+{
+	if (insn->prefixes & X86_PREFIX_REP)
+		return MANDATORY_F3;
+	if (insn->prefixes & X86_PREFIX_REPNE)
+		return MANDATORY_F2;
+	return (insn->prefixes & X86_PREFIX_OPSIZE) ? MANDATORY_66 : MANDATORY_NONE;
+}
+
+/* The semantic entry for a decoded layout, group members and SSE prefixes resolved. */
 static HOT_INLINE const struct op_entry *lookup_op(const struct x86_insn *insn)
 {
 	static const struct op_entry not_emulated;
@@ -625,10 +723,17 @@ static HOT_INLINE const struct op_entry *lookup_op(const struct x86_insn *insn)
 		e = &one_byte_ops[insn->opcode];
 	else if (insn->opcode_map == 1)
 		e = &two_byte_ops[insn->opcode];
+	else if (insn->opcode_map == 2 && (insn->opcode & 0xfe) == 0xf0 &&
+		 !(insn->prefixes & X86_PREFIX_REPNE))
+		return &movbe_ops[insn->opcode & 1];
 	else
 		return &not_emulated;
 	if (e->flags & SEM_GROUP)
 		e = &group_ops[e->op][(insn->modrm >> 3) & 7];
+	else if (e->flags & SEM_SSE)
+		e = &sse_ops[e->op][mandatory_prefix(insn)];
+	if (unlikely(e->flags & SEM_MEM_ONLY) && !insn->has_mem)
+		return &not_emulated;
 	return e;
 }
 
@@ -662,6 +767,9 @@ enum x86_decode_result x86_decode_padded(const u8 *bytes, unsigned avail,
 	insn->src = e->src;
 	if (e->flags & SEM_BYTE)
 		insn->operand_size = 1;
+	/* PUSH and POP: 64 or 16 bits, never 32 (SDM Vol. 1 3.6.1) */
+	if ((e->flags & SEM_DEFAULT64) && mode == X86_MODE_LONG64 && insn->operand_size == 4)
+		insn->operand_size = 8;
 	return X86_DECODE_OK;
 }
 

@@ -7,8 +7,9 @@
 
 /*
  * The letters are the operand codes of SDM Vol. 2D appendix A.2: E = ModRM r/m, G =
- * ModRM reg, I = immediate, O = moffs. String instructions and CMPXCHG8B use implicit
- * operands and carry OPND_NONE.
+ * ModRM reg, I = immediate, O = moffs, V/W = XMM register / XMM or memory. String
+ * instructions, CMPXCHG8B, MOV CR/DR and CLFLUSH use implicit operands and carry
+ * OPND_NONE.
  */
 enum x86_operand_kind {
 	OPND_NONE,
@@ -20,6 +21,10 @@ enum x86_operand_kind {
 	OPND_ACC,	/* AL, AX, EAX or RAX */
 	OPND_IMM,	/* I: x86_insn.imm */
 	OPND_MOFFS,	/* O: memory at x86_insn.disp */
+	OPND_ONE,	/* the shift count 1 (D0, D1) */
+	OPND_CL,	/* the shift count in CL (D2, D3) */
+	OPND_XMM,	/* V: the XMM register ModRM.reg names */
+	OPND_XMM_RM,	/* W: an XMM register or memory, as ModRM.rm says */
 };
 
 /*

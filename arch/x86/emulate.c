@@ -148,6 +148,7 @@ static HOT_INLINE unsigned operand_kind_size(const struct x86_insn *insn, unsign
 	case OPND_RM8: return 1;
 	case OPND_RM16: return 2;
 	case OPND_RM32: return insn->operand_size == 2 ? 2 : 4;	/* MOVSXD r16 reads 16 */
+	case OPND_CL: return 1;
 	default: return insn->operand_size;
 	}
 }
@@ -172,6 +173,14 @@ static HOT_INLINE int operand_locate(struct x86_emu_ctxt *ctxt, const struct x86
 	case OPND_IMM:
 		o->where = OPERAND_IMM;
 		o->val = insn->imm & low_bytes_mask(o->size);
+		return X86_EMUL_OK;
+	case OPND_ONE:
+		o->where = OPERAND_IMM;
+		o->val = 1;
+		return X86_EMUL_OK;
+	case OPND_CL:
+		o->where = OPERAND_REG;
+		o->reg = X86_RCX;
 		return X86_EMUL_OK;
 	default:	/* OPND_RM*, OPND_MOFFS */
 		if (!insn->has_mem) {
@@ -714,6 +723,631 @@ static int emulate_string(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn
 	}
 }
 
+/* --- condition codes (SDM Vol. 1 appendix B): SETcc and CMOVcc --- */
+
+/* Even codes test a condition, odd ones its negation; cc is the opcode's low nibble. */
+static bool condition_holds(unsigned cc, u64 f)
+{
+	bool sign_differs = !(f & RFLAGS_SF) != !(f & RFLAGS_OF);
+	bool holds;
+
+	switch (cc >> 1) {
+	case 0: holds = f & RFLAGS_OF; break;				/* O */
+	case 1: holds = f & RFLAGS_CF; break;				/* B */
+	case 2: holds = f & RFLAGS_ZF; break;				/* E */
+	case 3: holds = f & (RFLAGS_CF | RFLAGS_ZF); break;		/* BE */
+	case 4: holds = f & RFLAGS_SF; break;				/* S */
+	case 5: holds = f & RFLAGS_PF; break;				/* P */
+	case 6: holds = sign_differs; break;				/* L */
+	default: holds = sign_differs || (f & RFLAGS_ZF); break;	/* LE */
+	}
+	return holds != (cc & 1);
+}
+
+static int emulate_setcc(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	struct operand dst;
+	int r = operand_locate(ctxt, insn, insn->dst, &dst);
+	bool holds = condition_holds(insn->opcode & 0xf, ctxt->regs->rflags);
+
+	return r == X86_EMUL_OK ? operand_write(ctxt, insn, &dst, holds) : r;
+}
+
+/* The source is read whatever the condition, and a 32-bit destination has bits 63:32
+ * cleared even when the condition fails (SDM Vol. 2A, CMOVcc). */
+static int emulate_cmovcc(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	struct operand dst, src;
+	bool holds;
+	int r = fetch_source_then_destination(ctxt, insn, &src, &dst);
+
+	if (r != X86_EMUL_OK)
+		return r;
+	holds = condition_holds(insn->opcode & 0xf, ctxt->regs->rflags);
+	return operand_write(ctxt, insn, &dst, holds ? src.val : dst.val);
+}
+
+/* --- shifts and rotates (SDM Vol. 2B, SAL/SAR/SHL/SHR and RCL/RCR/ROL/ROR) --- */
+
+/* OF where the SDM defines it (a count of 1): the top bit against a neighbour. The same
+ * formula is kept for other counts, where OF is undefined. */
+static HOT_INLINE u64 overflow_flag(bool a, bool b)
+{
+	return a != b ? RFLAGS_OF : 0;
+}
+
+/* SHL, SHR, SAR by n (1..63) bits: CF is the last bit shifted out (0 past the operand's
+ * width for SHL and SHR, where it is undefined), SF/ZF/PF from the result, AF cleared
+ * (undefined). OF: SHL top bit of the result vs CF, SHR the original top bit, SAR 0. */
+static u64 shift(unsigned op, u64 v, unsigned n, unsigned size, u64 *rflags)
+{
+	unsigned bits = 8 * size, top = bits - 1;
+	u64 mask = low_bytes_mask(size), res, cf, of;
+	s64 signed_v = (s64)sign_extend_from(v, size);
+
+	switch (op) {
+	case X86_OP_SHL:
+		res = n < bits ? (v << n) & mask : 0;
+		cf = n <= bits ? (v >> (bits - n)) & 1 : 0;
+		of = overflow_flag(res >> top, cf);
+		break;
+	case X86_OP_SHR:
+		res = n < bits ? v >> n : 0;
+		cf = n <= bits ? (v >> (n - 1)) & 1 : 0;
+		of = overflow_flag(v >> top, 0);
+		break;
+	default:	/* X86_OP_SAR */
+		res = (u64)(signed_v >> MIN(n, top)) & mask;
+		cf = (u64)(signed_v >> MIN(n - 1, top)) & 1;
+		of = 0;
+		break;
+	}
+	*rflags = (*rflags & ~RFLAGS_ARITH) | flags_szp(res, size) | (cf ? RFLAGS_CF : 0) | of;
+	return res;
+}
+
+/* ROL, ROR by n (1..63): only CF and OF change. The rotation is n modulo the width, but
+ * CF is set from the result even when that is 0. */
+static u64 rotate(unsigned op, u64 v, unsigned n, unsigned size, u64 *rflags)
+{
+	unsigned bits = 8 * size, top = bits - 1, k = n % bits;
+	u64 mask = low_bytes_mask(size), res, cf, of;
+
+	if (op == X86_OP_ROL) {
+		res = k ? ((v << k) | (v >> (bits - k))) & mask : v;
+		cf = res & 1;
+		of = overflow_flag(res >> top, cf);
+	} else {
+		res = k ? ((v >> k) | (v << (bits - k))) & mask : v;
+		cf = res >> top;
+		of = overflow_flag(res >> top, (res >> (top - 1)) & 1);
+	}
+	*rflags = (*rflags & ~(RFLAGS_CF | RFLAGS_OF)) | (cf ? RFLAGS_CF : 0) | of;
+	return res;
+}
+
+/* RCL, RCR by n (1..63): a rotation of width + 1 bits through CF, n modulo that width;
+ * nothing changes when that is 0. One bit per step: at most 63 steps. */
+static u64 rotate_through_carry(unsigned op, u64 v, unsigned n, unsigned size, u64 *rflags)
+{
+	unsigned bits = 8 * size, top = bits - 1, k = n % (bits + 1);
+	u64 cf = *rflags & RFLAGS_CF ? 1 : 0, out, of;
+
+	if (k == 0)
+		return v;
+	for (unsigned i = 0; i < k; i++) {
+		if (op == X86_OP_RCL) {
+			out = v >> top;
+			v = ((v << 1) | cf) & low_bytes_mask(size);
+		} else {
+			out = v & 1;
+			v = (v >> 1) | (cf << top);
+		}
+		cf = out;
+	}
+	of = op == X86_OP_RCL ? overflow_flag(v >> top, cf) :
+				overflow_flag(v >> top, (v >> (top - 1)) & 1);
+	*rflags = (*rflags & ~(RFLAGS_CF | RFLAGS_OF)) | (cf ? RFLAGS_CF : 0) | of;
+	return v;
+}
+
+/* The count is masked to 5 bits (6 with a 64-bit operand); a count of 0 changes nothing,
+ * flags included, and the destination is not written. */
+static int emulate_shift(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	struct operand dst, count;
+	u64 rflags = ctxt->regs->rflags, res;
+	unsigned n;
+	int r = fetch_source_then_destination(ctxt, insn, &count, &dst);
+
+	if (r != X86_EMUL_OK)
+		return r;
+	n = count.val & (dst.size == 8 ? 0x3f : 0x1f);
+	if (n == 0)
+		return X86_EMUL_OK;
+	if (insn->op == X86_OP_ROL || insn->op == X86_OP_ROR)
+		res = rotate(insn->op, dst.val, n, dst.size, &rflags);
+	else if (insn->op == X86_OP_RCL || insn->op == X86_OP_RCR)
+		res = rotate_through_carry(insn->op, dst.val, n, dst.size, &rflags);
+	else
+		res = shift(insn->op, dst.val, n, dst.size, &rflags);
+	r = operand_write(ctxt, insn, &dst, res);
+	if (r != X86_EMUL_OK)
+		return r;
+	ctxt->regs->rflags = rflags;
+	return X86_EMUL_OK;
+}
+
+/* --- MUL, IMUL, DIV, IDIV (SDM Vol. 2A/2B) --- */
+
+/* unsigned __int128 multiplies, shifts and adds inline; only its division would call
+ * libgcc, which the kernel does not link: divide_128_by_64() does that. */
+typedef unsigned __int128 u128;
+typedef __int128 s128;
+
+/* The double-width accumulator: AX for a byte operand, else rDX:rAX. */
+static u128 accumulator_read(const struct x86_regs *regs, unsigned size)
+{
+	u64 mask = low_bytes_mask(size);
+
+	if (size == 1)
+		return regs->gpr[X86_RAX] & 0xffff;
+	return (u128)(regs->gpr[X86_RDX] & mask) << (8 * size) | (regs->gpr[X86_RAX] & mask);
+}
+
+/* low -> AL or rAX, high -> AH or rDX. */
+static void accumulator_write(struct x86_regs *regs, unsigned size, u64 low, u64 high)
+{
+	if (size == 1) {
+		x86_write_register(&regs->gpr[X86_RAX], 2, (low & 0xff) | (high & 0xff) << 8);
+		return;
+	}
+	x86_write_register(&regs->gpr[X86_RAX], size, low);
+	x86_write_register(&regs->gpr[X86_RDX], size, high);
+}
+
+static HOT_INLINE s128 sign_extend_128(u128 v, unsigned bits)
+{
+	return (s128)(v << (128 - bits)) >> (128 - bits);
+}
+
+/* (hi:lo) / d, restoring division one bit per step. Needs hi < d: the quotient then fits
+ * in 64 bits, and each step keeps the partial remainder below d. */
+static u64 divide_128_by_64(u64 hi, u64 lo, u64 d, u64 *remainder)
+{
+	u64 quotient = 0;
+
+	for (int i = 0; i < 64; i++) {
+		bool carry = hi >> 63;
+
+		hi = (hi << 1) | (lo >> 63);
+		lo <<= 1;
+		quotient <<= 1;
+		if (carry || hi >= d) {
+			hi -= d;
+			quotient |= 1;
+		}
+	}
+	*remainder = hi;
+	return quotient;
+}
+
+/* |dividend| / |divisor| with the signs put back; false (#DE) when the quotient does not
+ * fit in the operand (SDM Vol. 2A, IDIV: the quotient is truncated toward zero and the
+ * remainder takes the dividend's sign). */
+static bool divide(bool is_signed, u128 dividend, u64 divisor, unsigned size, u64 *quotient,
+		   u64 *remainder)
+{
+	unsigned bits = 8 * size;
+	bool negative_dividend = is_signed && sign_extend_128(dividend, 2 * bits) < 0;
+	bool negative_divisor = is_signed && (divisor >> (bits - 1)) & 1;
+	u128 magnitude = negative_dividend ? -(u128)sign_extend_128(dividend, 2 * bits) : dividend;
+	u64 d = negative_divisor ? -sign_extend_from(divisor, size) : divisor;
+	bool negative_quotient = negative_dividend != negative_divisor;
+	u64 q, rem, limit;
+
+	if (d == 0 || (u64)(magnitude >> 64) >= d)
+		return false;
+	q = divide_128_by_64((u64)(magnitude >> 64), (u64)magnitude, d, &rem);
+	limit = is_signed ? (1ull << (bits - 1)) - !negative_quotient : low_bytes_mask(size);
+	if (q > limit)
+		return false;
+	*quotient = (negative_quotient ? -q : q) & low_bytes_mask(size);
+	*remainder = (negative_dividend ? -rem : rem) & low_bytes_mask(size);
+	return true;
+}
+
+/* CF = OF = the product does not fit in its low half; SF, ZF, AF, PF (undefined) keep
+ * their values. */
+static void set_multiply_flags(struct x86_regs *regs, bool truncated)
+{
+	u64 f = truncated ? RFLAGS_CF | RFLAGS_OF : 0;
+
+	regs->rflags = (regs->rflags & ~(RFLAGS_CF | RFLAGS_OF)) | f;
+}
+
+/* F6/F7 /4-/7: the accumulator times or divided by r/m. DIV and IDIV leave RFLAGS
+ * (undefined) as they were; #DE for a zero divisor or a quotient too wide. */
+static int emulate_mul_div(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	struct x86_regs *regs = ctxt->regs;
+	struct operand src;
+	unsigned size = insn->operand_size, bits = 8 * size;
+	u128 acc = accumulator_read(regs, size), product;
+	s128 signed_product;
+	u64 low, high;
+	int r = operand_fetch(ctxt, insn, insn->dst, &src);
+
+	if (r != X86_EMUL_OK)
+		return r;
+	switch (insn->op) {
+	case X86_OP_MUL:
+		product = (u128)(acc & low_bytes_mask(size)) * src.val;
+		set_multiply_flags(regs, product >> bits);
+		break;
+	case X86_OP_IMUL:
+		/* two bits-wide signed factors: the exact product fits in 2 * bits */
+		signed_product = sign_extend_128(acc, bits) * (s64)sign_extend_from(src.val, size);
+		product = (u128)signed_product;
+		set_multiply_flags(regs, signed_product != sign_extend_128(product, bits));
+		break;
+	default:	/* DIV, IDIV */
+		if (!divide(insn->op == X86_OP_IDIV, acc, src.val, size, &low, &high))
+			return raise_exception(ctxt, X86_EXC_DE, false);
+		accumulator_write(regs, size, low, high);
+		return X86_EMUL_OK;
+	}
+	accumulator_write(regs, size, (u64)product, (u64)(product >> bits));
+	return X86_EMUL_OK;
+}
+
+/* IMUL r, r/m (0F AF) or r, r/m, imm (69, 6B): the truncated signed product; CF = OF =
+ * it was truncated. */
+static int emulate_imul2(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	struct operand dst, src;
+	unsigned size = insn->operand_size;
+	s128 factor, product;
+	u64 res;
+	int r = fetch_source_then_destination(ctxt, insn, &src, &dst);
+
+	if (r != X86_EMUL_OK)
+		return r;
+	factor = (s64)sign_extend_from(insn->opcode_map == 0 ? insn->imm : dst.val, size);
+	product = (s128)(s64)sign_extend_from(src.val, size) * factor;
+	res = (u64)product & low_bytes_mask(size);
+	operand_write(ctxt, insn, &dst, res);
+	set_multiply_flags(ctxt->regs, product != (s64)sign_extend_from(res, size));
+	return X86_EMUL_OK;
+}
+
+/* --- PUSH r/m, POP r/m (SDM Vol. 2B) --- */
+
+/* The stack's address size in bytes: 8 in 64-bit mode, else from SS.B. */
+static unsigned stack_address_size(struct x86_emu_ctxt *ctxt)
+{
+	if (ctxt->mode == X86_MODE_LONG64)
+		return 8;
+	return (unsigned)ctxt->ops->read_sysreg(ctxt->ops_ctx, X86_SYSREG_STACK_SIZE);
+}
+
+static int stack_linear(struct x86_emu_ctxt *ctxt, u64 rsp, unsigned stack_size, unsigned size,
+			u64 *linear)
+{
+	return linear_address(ctxt, X86_SEG_SS, rsp & low_bytes_mask(stack_size), size, linear);
+}
+
+/* The source is read (its address computed) before rSP moves; rSP moves only once the
+ * store to the stack is done. */
+static int emulate_push(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	struct x86_regs *regs = ctxt->regs;
+	unsigned stack_size = stack_address_size(ctxt);
+	u64 rsp = regs->gpr[X86_RSP] - insn->operand_size, linear;
+	struct operand src;
+	int r = operand_fetch(ctxt, insn, insn->dst, &src);
+
+	if (r == X86_EMUL_OK)
+		r = stack_linear(ctxt, rsp, stack_size, src.size, &linear);
+	if (r == X86_EMUL_OK)
+		r = mem_write(ctxt, linear, &src.val, src.size);
+	if (r == X86_EMUL_OK)
+		x86_write_register(&regs->gpr[X86_RSP], stack_size, rsp);
+	return r;
+}
+
+/* A destination addressed through rSP sees rSP already incremented (SDM Vol. 2B, POP);
+ * if its store faults, rSP goes back. */
+static int emulate_pop(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	struct x86_regs *regs = ctxt->regs;
+	unsigned stack_size = stack_address_size(ctxt), size = insn->operand_size;
+	u64 old_rsp = regs->gpr[X86_RSP], linear, val;
+	struct operand dst;
+	int r = stack_linear(ctxt, old_rsp, stack_size, size, &linear);
+
+	if (r == X86_EMUL_OK)
+		r = mem_read_value(ctxt, linear, size, &val);
+	if (r != X86_EMUL_OK)
+		return r;
+	x86_write_register(&regs->gpr[X86_RSP], stack_size, old_rsp + size);
+	r = operand_locate(ctxt, insn, insn->dst, &dst);
+	if (r == X86_EMUL_OK)
+		r = operand_write(ctxt, insn, &dst, val);
+	if (r != X86_EMUL_OK)
+		regs->gpr[X86_RSP] = old_rsp;
+	return r;
+}
+
+/* --- MOVBE (SDM Vol. 2B): a load or store with the bytes reversed --- */
+
+static u64 byte_swap(u64 v, unsigned size)
+{
+	switch (size) {
+	case 2: return __builtin_bswap16((u16)v);
+	case 4: return __builtin_bswap32((u32)v);
+	default: return __builtin_bswap64(v);
+	}
+}
+
+static int emulate_movbe(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	struct operand dst, src;
+	int r = operand_fetch(ctxt, insn, insn->src, &src);
+
+	if (r == X86_EMUL_OK)
+		r = operand_locate(ctxt, insn, insn->dst, &dst);
+	return r == X86_EMUL_OK ? operand_write(ctxt, insn, &dst, byte_swap(src.val, src.size)) : r;
+}
+
+/* --- system instructions (SDM Vol. 2 and Vol. 3A 2.8) --- */
+
+static HOT_INLINE u64 sysreg(struct x86_emu_ctxt *ctxt, enum x86_sysreg reg)
+{
+	return ctxt->ops->read_sysreg(ctxt->ops_ctx, reg);
+}
+
+static bool at_cpl0(struct x86_emu_ctxt *ctxt)
+{
+	return sysreg(ctxt, X86_SYSREG_CPL) == 0;
+}
+
+/* CR4.UMIP: SGDT, SIDT, SLDT, SMSW and STR are #GP(0) outside CPL 0 (SDM Vol. 3A 2.5). */
+static bool umip_forbids(struct x86_emu_ctxt *ctxt)
+{
+	return (sysreg(ctxt, X86_SYSREG_CR4) & CR4_UMIP) && !at_cpl0(ctxt);
+}
+
+/* SMSW, SLDT, STR: 16 bits to memory; to a register at the operand size, zero-extended. */
+static int store_system_word(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn, u64 value)
+{
+	struct operand dst;
+	int r = operand_locate(ctxt, insn, insn->has_mem ? OPND_RM16 : OPND_RM, &dst);
+
+	return r == X86_EMUL_OK ? operand_write(ctxt, insn, &dst, value) : r;
+}
+
+/* SMSW stores CR0 (its low 16 bits to memory); SLDT and STR a selector, and are #UD in
+ * real-address and virtual-8086 mode. */
+static int emulate_store_system(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	enum x86_sysreg reg = insn->op == X86_OP_SMSW ? X86_SYSREG_CR0 :
+			      insn->op == X86_OP_SLDT ? X86_SYSREG_LDTR : X86_SYSREG_TR;
+
+	if (insn->op != X86_OP_SMSW && ctxt->mode == X86_MODE_REAL)
+		return raise_exception(ctxt, X86_EXC_UD, false);
+	if (umip_forbids(ctxt))
+		return raise_exception(ctxt, X86_EXC_GP, true);
+	return store_system_word(ctxt, insn, sysreg(ctxt, reg));
+}
+
+/* SGDT, SIDT: the 16-bit limit, then the base: 8 bytes in 64-bit mode, else 4 (the whole
+ * 32-bit base whatever the operand size). The limit is stored first, so a fault on the
+ * base's bytes leaves it written. */
+static int emulate_store_descriptor_table(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	bool gdt = insn->op == X86_OP_SGDT;
+	unsigned base_size = ctxt->mode == X86_MODE_LONG64 ? 8 : 4;
+	u64 linear, limit, base;
+	int r;
+
+	if (umip_forbids(ctxt))
+		return raise_exception(ctxt, X86_EXC_GP, true);
+	r = linear_address(ctxt, insn->segment, effective_address(ctxt, insn), 2 + base_size,
+			   &linear);
+	if (r != X86_EMUL_OK)
+		return r;
+	limit = sysreg(ctxt, gdt ? X86_SYSREG_GDTR_LIMIT : X86_SYSREG_IDTR_LIMIT);
+	base = sysreg(ctxt, gdt ? X86_SYSREG_GDTR_BASE : X86_SYSREG_IDTR_BASE);
+	r = mem_write(ctxt, linear, &limit, 2);
+	if (r != X86_EMUL_OK)
+		return r;
+	linear += 2;
+	return mem_write(ctxt, ctxt->mode == X86_MODE_LONG64 ? linear : (u32)linear, &base,
+			 base_size);
+}
+
+/* LMSW loads CR0 bits 3:0 (PE, MP, EM, TS) from a 16-bit operand but never clears PE. */
+#define LMSW_BITS 0xfull
+static int emulate_lmsw(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	struct operand src;
+	u64 cr0;
+	int r;
+
+	if (!at_cpl0(ctxt))
+		return raise_exception(ctxt, X86_EXC_GP, true);
+	r = operand_fetch(ctxt, insn, OPND_RM16, &src);
+	if (r != X86_EMUL_OK)
+		return r;
+	cr0 = sysreg(ctxt, X86_SYSREG_CR0);
+	cr0 = (cr0 & ~LMSW_BITS) | (src.val & LMSW_BITS) | (cr0 & CR0_PE);
+	return ctxt->ops->write_sysreg(ctxt->ops_ctx, X86_SYSREG_CR0, cr0, &ctxt->exception);
+}
+
+/* Control register numbers; the others are #UD (SDM Vol. 2B, MOV-Control Registers). */
+static const s8 control_register[16] = {
+	[0] = X86_SYSREG_CR0, [1] = -1, [2] = X86_SYSREG_CR2, [3] = X86_SYSREG_CR3,
+	[4] = X86_SYSREG_CR4, [5 ... 7] = -1, [8] = X86_SYSREG_CR8, [9 ... 15] = -1,
+};
+/* CR8 holds the TPR's priority class: bits 63:4 are reserved (SDM Vol. 3A 10.8.6.1). */
+#define CR8_RESERVED (~0xfull)
+/* DR6 and DR7 bits 63:32 must be 0 (SDM Vol. 2B, MOV-Debug Registers). */
+#define DR67_RESERVED_HIGH (~0xffffffffull)
+
+/* MOV CR and DR move 64 bits in 64-bit mode and 32 elsewhere, whatever the prefixes. */
+static unsigned control_move_size(const struct x86_emu_ctxt *ctxt)
+{
+	return ctxt->mode == X86_MODE_LONG64 ? 8 : 4;
+}
+
+/* A register to or from a CR or DR: opcode bit 1 says which way. */
+static int move_system_register(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
+				enum x86_sysreg reg, u64 reserved)
+{
+	unsigned size = control_move_size(ctxt);
+	u64 value;
+
+	if (!at_cpl0(ctxt))
+		return raise_exception(ctxt, X86_EXC_GP, true);
+	if (!(insn->opcode & 2)) {
+		gpr_write(ctxt->regs, insn->modrm_rm, size, 0, sysreg(ctxt, reg));
+		return X86_EMUL_OK;
+	}
+	value = gpr_read(ctxt->regs, insn->modrm_rm, size, 0);
+	if (value & reserved)
+		return raise_exception(ctxt, X86_EXC_GP, true);
+	return ctxt->ops->write_sysreg(ctxt->ops_ctx, reg, value, &ctxt->exception);
+}
+
+static int emulate_mov_cr(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	s8 reg = control_register[insn->modrm_reg];
+
+	if (reg < 0)
+		return raise_exception(ctxt, X86_EXC_UD, false);
+	return move_system_register(ctxt, insn, (enum x86_sysreg)reg,
+				    reg == X86_SYSREG_CR8 ? CR8_RESERVED : 0);
+}
+
+/* DR4 and DR5 are DR6 and DR7 unless CR4.DE makes them #UD; DR8-15 do not exist. Left
+ * out: DR7.GD's #DB (the CPU raises it itself before any exit would hand us the MOV). */
+static int emulate_mov_dr(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	static const u8 debug_register[8] = {
+		X86_SYSREG_DR0, X86_SYSREG_DR1, X86_SYSREG_DR2, X86_SYSREG_DR3,
+		X86_SYSREG_DR6, X86_SYSREG_DR7, X86_SYSREG_DR6, X86_SYSREG_DR7,
+	};
+	unsigned n = insn->modrm_reg;
+
+	if (n >= 8 || ((n == 4 || n == 5) && (sysreg(ctxt, X86_SYSREG_CR4) & CR4_DE)))
+		return raise_exception(ctxt, X86_EXC_UD, false);
+	return move_system_register(ctxt, insn, debug_register[n],
+				    n >= 4 ? DR67_RESERVED_HIGH : 0);
+}
+
+/*
+ * CLFLUSH, CLFLUSHOPT: nothing of an emulated device sits in the CPU's caches, so there is
+ * nothing to write back and no access is made (a read would have side effects on a
+ * device). The address is still formed, for its #GP/#SS; its translation and rights were
+ * checked by the CPU before the access exited.
+ */
+static int emulate_clflush(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	u64 linear;
+
+	return linear_address(ctxt, insn->segment, effective_address(ctxt, insn), 1, &linear);
+}
+
+/* --- SSE moves (SDM Vol. 2B; exceptions: Vol. 2A 2.5, table 2-18 class 4 and 5) --- */
+
+/* #UD with CR0.EM set or CR4.OSFXSR clear, then #NM with CR0.TS set. */
+static int check_sse_usable(struct x86_emu_ctxt *ctxt)
+{
+	u64 cr0 = sysreg(ctxt, X86_SYSREG_CR0);
+
+	if ((cr0 & CR0_EM) || !(sysreg(ctxt, X86_SYSREG_CR4) & CR4_OSFXSR))
+		return raise_exception(ctxt, X86_EXC_UD, false);
+	if (cr0 & CR0_TS)
+		return raise_exception(ctxt, X86_EXC_NM, false);
+	return X86_EMUL_OK;
+}
+
+static unsigned sse_move_size(const struct x86_insn *insn)
+{
+	switch (insn->op) {
+	case X86_OP_MOVUPS:
+	case X86_OP_MOVAPS:
+		return 16;
+	case X86_OP_MOVQ:
+		return 8;
+	default:	/* X86_OP_MOVD: MOVQ with REX.W */
+		return insn->operand_size == 8 ? 8 : 4;
+	}
+}
+
+/* Between an XMM register and memory. MOVAPS/MOVAPD/MOVDQA need a 16-byte aligned
+ * operand, else #GP(0). Loads of 4 or 8 bytes zero the rest of the register. */
+static int sse_move_memory(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
+			   unsigned size, bool load)
+{
+	u8 value[16] = { 0 };
+	u64 linear;
+	int r = linear_address(ctxt, insn->segment, effective_address(ctxt, insn), size, &linear);
+
+	if (r != X86_EMUL_OK)
+		return r;
+	if (insn->op == X86_OP_MOVAPS && !IS_ALIGNED(linear, 16))
+		return raise_exception(ctxt, X86_EXC_GP, true);
+	if (!load) {
+		ctxt->ops->read_xmm(ctxt->ops_ctx, insn->modrm_reg, value);
+		return mem_write(ctxt, linear, value, size);
+	}
+	r = mem_read(ctxt, linear, value, size);
+	if (r == X86_EMUL_OK)
+		ctxt->ops->write_xmm(ctxt->ops_ctx, insn->modrm_reg, value);
+	return r;
+}
+
+/* The register forms: XMM to XMM (MOVQ zeroes bits 127:64), or MOVD/MOVQ to or from a
+ * GPR. */
+static void sse_move_registers(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn,
+			       unsigned size, bool load)
+{
+	u8 value[16] = { 0 };
+	u64 gpr;
+
+	if (insn->op == X86_OP_MOVD && load) {
+		gpr = gpr_read(ctxt->regs, insn->modrm_rm, size, 0);
+		__builtin_memcpy(value, &gpr, 8);
+		ctxt->ops->write_xmm(ctxt->ops_ctx, insn->modrm_reg, value);
+		return;
+	}
+	ctxt->ops->read_xmm(ctxt->ops_ctx, load ? insn->modrm_rm : insn->modrm_reg, value);
+	if (insn->op == X86_OP_MOVD) {
+		__builtin_memcpy(&gpr, value, 8);
+		gpr_write(ctxt->regs, insn->modrm_rm, size, 0, gpr);
+		return;
+	}
+	if (size == 8)
+		__builtin_memset(value + 8, 0, 8);
+	ctxt->ops->write_xmm(ctxt->ops_ctx, load ? insn->modrm_reg : insn->modrm_rm, value);
+}
+
+static int emulate_sse_move(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn)
+{
+	unsigned size = sse_move_size(insn);
+	bool load = insn->dst == OPND_XMM;
+	int r = check_sse_usable(ctxt);
+
+	if (r != X86_EMUL_OK)
+		return r;
+	if (insn->has_mem)
+		return sse_move_memory(ctxt, insn, size, load);
+	sse_move_registers(ctxt, insn, size, load);
+	return X86_EMUL_OK;
+}
+
 typedef int (*emulate_fn)(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn);
 
 static const emulate_fn emulate_op[X86_OP_COUNT] = {
@@ -725,6 +1359,24 @@ static const emulate_fn emulate_op[X86_OP_COUNT] = {
 	[X86_OP_CMPXCHG8B] = emulate_cmpxchg8b,
 	[X86_OP_BT ... X86_OP_BTC] = emulate_bit_test,
 	[X86_OP_MOVS ... X86_OP_OUTS] = emulate_string,
+	[X86_OP_ROL ... X86_OP_SAR] = emulate_shift,
+	[X86_OP_MUL ... X86_OP_IDIV] = emulate_mul_div,
+	[X86_OP_IMUL2] = emulate_imul2,
+	[X86_OP_PUSH] = emulate_push,
+	[X86_OP_POP] = emulate_pop,
+	[X86_OP_MOVBE] = emulate_movbe,
+	[X86_OP_SETCC] = emulate_setcc,
+	[X86_OP_CMOVCC] = emulate_cmovcc,
+	[X86_OP_SMSW] = emulate_store_system,
+	[X86_OP_SLDT] = emulate_store_system,
+	[X86_OP_STR] = emulate_store_system,
+	[X86_OP_SGDT] = emulate_store_descriptor_table,
+	[X86_OP_SIDT] = emulate_store_descriptor_table,
+	[X86_OP_LMSW] = emulate_lmsw,
+	[X86_OP_MOV_CR] = emulate_mov_cr,
+	[X86_OP_MOV_DR] = emulate_mov_dr,
+	[X86_OP_CLFLUSH] = emulate_clflush,
+	[X86_OP_MOVUPS ... X86_OP_MOVQ] = emulate_sse_move,
 };
 
 static const char *const op_names[X86_OP_COUNT] = {
@@ -741,6 +1393,17 @@ static const char *const op_names[X86_OP_COUNT] = {
 	[X86_OP_MOVS] = "movs", [X86_OP_CMPS] = "cmps", [X86_OP_STOS] = "stos",
 	[X86_OP_LODS] = "lods", [X86_OP_SCAS] = "scas", [X86_OP_INS] = "ins",
 	[X86_OP_OUTS] = "outs",
+	[X86_OP_ROL] = "rol", [X86_OP_ROR] = "ror", [X86_OP_RCL] = "rcl", [X86_OP_RCR] = "rcr",
+	[X86_OP_SHL] = "shl", [X86_OP_SHR] = "shr", [X86_OP_SAR] = "sar",
+	[X86_OP_MUL] = "mul", [X86_OP_IMUL] = "imul", [X86_OP_DIV] = "div",
+	[X86_OP_IDIV] = "idiv", [X86_OP_IMUL2] = "imul",
+	[X86_OP_PUSH] = "push", [X86_OP_POP] = "pop", [X86_OP_MOVBE] = "movbe",
+	[X86_OP_SETCC] = "setcc", [X86_OP_CMOVCC] = "cmovcc",
+	[X86_OP_SMSW] = "smsw", [X86_OP_LMSW] = "lmsw", [X86_OP_SGDT] = "sgdt",
+	[X86_OP_SIDT] = "sidt", [X86_OP_SLDT] = "sldt", [X86_OP_STR] = "str",
+	[X86_OP_MOV_CR] = "mov cr", [X86_OP_MOV_DR] = "mov dr", [X86_OP_CLFLUSH] = "clflush",
+	[X86_OP_MOVUPS] = "movups", [X86_OP_MOVAPS] = "movaps", [X86_OP_MOVD] = "movd",
+	[X86_OP_MOVQ] = "movq",
 };
 
 const char *x86_op_name(unsigned op)

@@ -11,11 +11,19 @@
  * host (unit tests, fuzzing).
  *
  * What is emulated (16-, 32- and 64-bit code, every legacy prefix, REX):
- *   MOV (88-8B, A0-A3 moffs, C6/C7 imm), MOVZX, MOVSX, MOVSXD, MOVNTI (as MOV),
+ *   MOV (88-8B, A0-A3 moffs, C6/C7 imm), MOVZX, MOVSX, MOVSXD, MOVNTI (as MOV), MOVBE,
  *   ADD OR ADC SBB AND SUB XOR CMP (00-3D, 80-83), TEST (84/85, A8/A9, F6/F7 /0 /1),
  *   INC DEC (FE/FF /0 /1), NOT NEG (F6/F7 /2 /3), XCHG (86/87), CMPXCHG, XADD,
  *   CMPXCHG8B/16B, BT BTS BTR BTC (register and imm8 offsets),
- *   MOVS CMPS STOS LODS SCAS INS OUTS with REP/REPE/REPNE.
+ *   ROL ROR RCL RCR SHL SHR SAR (C0/C1, D0-D3), MUL IMUL DIV IDIV (F6/F7 /4-/7),
+ *   IMUL r, r/m (0F AF, 69, 6B), PUSH r/m (FF /6), POP r/m (8F /0), SETcc, CMOVcc,
+ *   MOVS CMPS STOS LODS SCAS INS OUTS with REP/REPE/REPNE,
+ *   SMSW SGDT SIDT SLDT STR (CR4.UMIP honoured), LMSW, MOV to/from CR0/2/3/4/8 and DR0-7,
+ *   CLFLUSH/CLFLUSHOPT (no access: see emulate_clflush()),
+ *   MOVUPS/MOVUPD/MOVDQU, MOVAPS/MOVAPD/MOVDQA, MOVD/MOVQ (66 0F 6E/7E, F3 0F 7E,
+ *   66 0F D6) on the guest's XMM registers.
+ * Not emulated: x87, MMX, MOVSS/MOVSD, the other SSE and every VEX/EVEX instruction; LGDT,
+ * LIDT, LLDT, LTR; far and near branches, PUSH/POP of segment registers, ENTER/LEAVE.
  * Everything else decodes to X86_DECODE_UNSUPPORTED (x86_emulate: X86_EMUL_UNHANDLED);
  * architecturally invalid encodings (LOCK misuse, opcodes removed in 64-bit mode, UD0-2,
  * register forms of memory-only instructions) to X86_DECODE_INVALID (#UD).
@@ -74,6 +82,19 @@ enum x86_emul_result {
 	X86_EMUL_UNHANDLED,	/* not emulated: see x86_emulate() for what to do */
 };
 
+/* The system registers and state the system instructions read (read_sysreg) or load
+ * (write_sysreg: the CRs and DRs only). */
+enum x86_sysreg {
+	X86_SYSREG_CR0, X86_SYSREG_CR2, X86_SYSREG_CR3, X86_SYSREG_CR4, X86_SYSREG_CR8,
+	X86_SYSREG_DR0, X86_SYSREG_DR1, X86_SYSREG_DR2, X86_SYSREG_DR3,
+	X86_SYSREG_DR6, X86_SYSREG_DR7,
+	X86_SYSREG_GDTR_BASE, X86_SYSREG_GDTR_LIMIT, X86_SYSREG_IDTR_BASE, X86_SYSREG_IDTR_LIMIT,
+	X86_SYSREG_LDTR, X86_SYSREG_TR,		/* selectors */
+	X86_SYSREG_CPL,
+	X86_SYSREG_STACK_SIZE,	/* a stack address's bytes: 8 in 64-bit mode, else SS.B ? 4 : 2 */
+	X86_SYSREG_COUNT
+};
+
 /*
  * Guest memory and ports. Every callback returns an enum x86_emul_result: OK,
  * EXCEPTION with *e filled (a #PF from the guest's page tables, #GP...), or UNHANDLED
@@ -97,6 +118,18 @@ struct x86_emu_ops {
 	int (*pio_out)(void *ctx, u16 port, unsigned size, u32 value);
 	/* The base of a segment. Never called for CS, DS, ES or SS in 64-bit mode. */
 	u64 (*seg_base)(void *ctx, enum x86_seg seg);
+	/* System state (enum x86_sysreg), read only by the instructions that need it. */
+	u64 (*read_sysreg)(void *ctx, enum x86_sysreg reg);
+	/*
+	 * MOV to CR0/2/3/4/8 or DR0-3/6/7 once the emulator checked CPL, the register
+	 * number and the reserved bits the SDM lists for MOV. The callback checks what
+	 * depends on the rest of the state (CR0/CR4 combinations, PAE PDPTEs): EXCEPTION
+	 * with #GP(0) in *e when the value cannot be loaded; UNHANDLED when it cannot do it.
+	 */
+	int (*write_sysreg)(void *ctx, enum x86_sysreg reg, u64 value, struct x86_exception *e);
+	/* The guest's XMM register reg (0-15), 16 bytes little-endian. */
+	void (*read_xmm)(void *ctx, unsigned reg, void *value);
+	void (*write_xmm)(void *ctx, unsigned reg, const void *value);
 };
 
 /* What an instruction does, for execution and for per-opcode statistics. */
@@ -112,6 +145,18 @@ enum x86_op {
 	X86_OP_BT, X86_OP_BTS, X86_OP_BTR, X86_OP_BTC,
 	X86_OP_MOVS, X86_OP_CMPS, X86_OP_STOS, X86_OP_LODS, X86_OP_SCAS,
 	X86_OP_INS, X86_OP_OUTS,
+	/* ROL..SAR in ModRM.reg order of group 2 (SAL, /6, is SHL) */
+	X86_OP_ROL, X86_OP_ROR, X86_OP_RCL, X86_OP_RCR, X86_OP_SHL, X86_OP_SHR, X86_OP_SAR,
+	/* MUL..IDIV in ModRM.reg - 4 order of group 3 */
+	X86_OP_MUL, X86_OP_IMUL, X86_OP_DIV, X86_OP_IDIV,
+	X86_OP_IMUL2,		/* IMUL r, r/m (0F AF) and IMUL r, r/m, imm (69, 6B) */
+	X86_OP_PUSH, X86_OP_POP, X86_OP_MOVBE, X86_OP_SETCC, X86_OP_CMOVCC,
+	X86_OP_SMSW, X86_OP_LMSW, X86_OP_SGDT, X86_OP_SIDT, X86_OP_SLDT, X86_OP_STR,
+	X86_OP_MOV_CR, X86_OP_MOV_DR, X86_OP_CLFLUSH,
+	X86_OP_MOVUPS,		/* and MOVUPD, MOVDQU: 16 bytes, any alignment */
+	X86_OP_MOVAPS,		/* and MOVAPD, MOVDQA: 16 bytes, 16-byte aligned */
+	X86_OP_MOVD,		/* 66 0F 6E/7E: 32 bits, 64 with REX.W (MOVQ) */
+	X86_OP_MOVQ,		/* F3 0F 7E, 66 0F D6: 64 bits */
 	X86_OP_COUNT
 };
 

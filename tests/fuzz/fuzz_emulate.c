@@ -62,7 +62,8 @@ static void check_result(const struct x86_emu_ctxt *ctxt, int r, u64 rip, u64 rf
 	if (r == X86_EMUL_EXCEPTION) {
 		u8 v = ctxt->exception.vector;
 
-		if (v != X86_EXC_PF && v != X86_EXC_GP && v != X86_EXC_SS && v != X86_EXC_UD)
+		if (v != X86_EXC_PF && v != X86_EXC_GP && v != X86_EXC_SS && v != X86_EXC_UD &&
+		    v != X86_EXC_DE && v != X86_EXC_NM)
 			abort();
 	} else if (r != X86_EMUL_OK && r != X86_EMUL_UNHANDLED) {
 		abort();
@@ -72,7 +73,7 @@ static void check_result(const struct x86_emu_ctxt *ctxt, int r, u64 rip, u64 rf
 			abort();
 		return;
 	}
-	rep_paused = regs->rip == rip && insn->op >= X86_OP_MOVS &&
+	rep_paused = regs->rip == rip && insn->op >= X86_OP_MOVS && insn->op <= X86_OP_OUTS &&
 		     (insn->prefixes & (X86_PREFIX_REP | X86_PREFIX_REPNE));
 	if (!rep_paused && regs->rip != ((rip + insn->length) & rip_mask(ctxt->mode)))
 		abort();

@@ -46,6 +46,9 @@
 /* Flags the SDM leaves undefined: after AND/OR/XOR/TEST, AF; after BT*, all but CF, ZF. */
 #define UNDEF_LOGIC FLAG_AF
 #define UNDEF_BT (FLAG_OF | FLAG_SF | FLAG_AF | FLAG_PF)
+/* After shifts by more than 1, OF and AF; after MUL and IMUL, SF, ZF, AF, PF. */
+#define UNDEF_SHIFT (FLAG_OF | FLAG_AF)
+#define UNDEF_MUL (FLAG_SF | FLAG_ZF | FLAG_AF | FLAG_PF)
 
 #define ALL_ONES_32 0xffffffffu
 
@@ -148,6 +151,11 @@ static void fn(struct insn_regs *r, volatile void *mem)			\
 	{ what " (16-bit)", fn##_16, undefined, false },			\
 	{ what " (32-bit)", fn##_32, undefined, false },			\
 	{ what " (64-bit)", fn##_64, undefined, false },
+#define ENTRIES_SHIFT(op)							\
+	ENTRIES4(op##_1, #op " mem,1", UNDEF_LOGIC)				\
+	ENTRIES4(op##_i, #op " mem,imm", UNDEF_SHIFT)				\
+	{ #op " mem,cl (32-bit)", op##_cl_32, UNDEF_SHIFT, false },		\
+	{ #op " mem,cl (64-bit)", op##_cl_64, UNDEF_SHIFT, false },
 #define ENTRIES_IM8(fn, what, undefined)					\
 	{ what " (16-bit)", fn##_16, undefined, false },			\
 	{ what " (32-bit)", fn##_32, undefined, false },			\
@@ -206,6 +214,101 @@ DEFINE_BT(btr, "btr")
 DEFINE_BT(btc, "btc")
 DEFINE_BT(lock_bts, "lock bts")
 
+/* Shifts and rotates by 1, by an immediate and by CL (32 and 64 bits only: the inputs'
+ * counts stay below the width, where CF is defined). */
+#define SHIFT_OPS(X) X(shl) X(shr) X(sar) X(rol) X(ror) X(rcl) X(rcr)
+#define DEFINE_SHIFT(op)							\
+	DEFINE_INSN(op##_1_8, #op "b $1, (%[mem])")				\
+	DEFINE_INSN(op##_1_16, #op "w $1, (%[mem])")				\
+	DEFINE_INSN(op##_1_32, #op "l $1, (%[mem])")				\
+	DEFINE_INSN(op##_1_64, #op "q $1, (%[mem])")				\
+	DEFINE_INSN(op##_i_8, #op "b $5, (%[mem])")				\
+	DEFINE_INSN(op##_i_16, #op "w $5, (%[mem])")				\
+	DEFINE_INSN(op##_i_32, #op "l $5, (%[mem])")				\
+	DEFINE_INSN(op##_i_64, #op "q $37, (%[mem])")				\
+	DEFINE_INSN(op##_cl_32, #op "l %b[reg], (%[mem])")			\
+	DEFINE_INSN(op##_cl_64, #op "q %b[reg], (%[mem])")
+SHIFT_OPS(DEFINE_SHIFT)
+
+/* MUL..IDIV use rDX: [reg] stands in for it, swapped in and out around the instruction. */
+#define DEFINE_INSN_RDX(fn, text)						\
+static void fn(struct insn_regs *r, volatile void *mem)			\
+{									\
+	asm volatile("push %[flags]\n\tpopfq\n\txchg %[reg], %%rdx\n\t" text	\
+		     "\n\txchg %[reg], %%rdx\n\tpushfq\n\tpop %[flags]"		\
+		     : "+a"(r->rax), [reg] "+c"(r->reg), [flags] "+r"(r->flags)	\
+		     : [mem] "r"(mem) : "rdx", "memory", "cc");			\
+}
+#define DEFINE_MULDIV(op)							\
+	DEFINE_INSN_RDX(op##_8, #op "b (%[mem])")				\
+	DEFINE_INSN_RDX(op##_16, #op "w (%[mem])")				\
+	DEFINE_INSN_RDX(op##_32, #op "l (%[mem])")				\
+	DEFINE_INSN_RDX(op##_64, #op "q (%[mem])")
+DEFINE_MULDIV(mul)
+DEFINE_MULDIV(imul)
+DEFINE_MULDIV(div)
+DEFINE_MULDIV(idiv)
+DEFINE_INSN(imul2_16, "imulw (%[mem]), %w[reg]")
+DEFINE_INSN(imul2_32, "imull (%[mem]), %k[reg]")
+DEFINE_INSN(imul2_64, "imulq (%[mem]), %q[reg]")
+DEFINE_INSN(imul3_16, "imulw $-3, (%[mem]), %w[reg]")
+DEFINE_INSN(imul3_32, "imull $0x12345, (%[mem]), %k[reg]")
+DEFINE_INSN(imul3_64, "imulq $-0x7f, (%[mem]), %q[reg]")
+
+/* PUSH and POP with the operand in memory; the stack itself is RAM. */
+DEFINE_INSN(push_16, "pushw (%[mem])\n\tpopw %w[reg]")
+DEFINE_INSN(push_64, "pushq (%[mem])\n\tpopq %q[reg]")
+DEFINE_INSN(pop_16, "pushw %w[reg]\n\tpopw (%[mem])")
+DEFINE_INSN(pop_64, "pushq %q[reg]\n\tpopq (%[mem])")
+
+DEFINE_INSN(movbe_load_16, "movbew (%[mem]), %w[reg]")
+DEFINE_INSN(movbe_load_32, "movbel (%[mem]), %k[reg]")
+DEFINE_INSN(movbe_load_64, "movbeq (%[mem]), %q[reg]")
+DEFINE_INSN(movbe_store_16, "movbew %w[reg], (%[mem])")
+DEFINE_INSN(movbe_store_32, "movbel %k[reg], (%[mem])")
+DEFINE_INSN(movbe_store_64, "movbeq %q[reg], (%[mem])")
+DEFINE_INSN(movnti_32, "movntil %k[reg], (%[mem])")
+DEFINE_INSN(movnti_64, "movntiq %q[reg], (%[mem])")
+
+DEFINE_INSN(sete, "sete (%[mem])")
+DEFINE_INSN(setl, "setl (%[mem])")
+DEFINE_INSN(setbe, "setbe (%[mem])")
+DEFINE_INSN(setp, "setp (%[mem])")
+DEFINE_INSN(cmove_16, "cmovew (%[mem]), %w[reg]")
+DEFINE_INSN(cmovl_32, "cmovll (%[mem]), %k[reg]")
+DEFINE_INSN(cmovg_64, "cmovgq (%[mem]), %q[reg]")
+DEFINE_INSN(cmovbe_32, "cmovbel (%[mem]), %k[reg]")
+
+DEFINE_INSN(clflush, "clflush (%[mem])")
+
+/* System stores: the same values land on RAM and on MMIO. */
+DEFINE_INSN(smsw_m, "smsww (%[mem])")
+DEFINE_INSN(sgdt_m, "sgdt (%[mem])")
+DEFINE_INSN(sidt_m, "sidt (%[mem])")
+DEFINE_INSN(sldt_m, "sldtw (%[mem])")
+DEFINE_INSN(str_m, "strw (%[mem])")
+
+/*
+ * SSE moves: [reg] and RAX are the low and high halves of XMM0 (both copied into it
+ * first, so a load that zero-extends shows it), and are read back from it afterwards.
+ * Vireo reads and writes the guest's XMM0 itself when one of these runs on MMIO.
+ */
+#define XMM0_FROM_REGS "movq %q[reg], %%xmm0\n\tmovq %%rax, %%xmm1\n\tmovlhps %%xmm1, %%xmm0\n\t"
+#define XMM0_TO_REGS "\n\tmovq %%xmm0, %q[reg]\n\tmovhlps %%xmm0, %%xmm1\n\tmovq %%xmm1, %%rax"
+#define DEFINE_SSE(fn, text) DEFINE_INSN(fn, XMM0_FROM_REGS text XMM0_TO_REGS)
+DEFINE_SSE(movups_load, "movups (%[mem]), %%xmm0")
+DEFINE_SSE(movups_store, "movups %%xmm0, (%[mem])")
+DEFINE_SSE(movaps_load, "movaps (%[mem]), %%xmm0")
+DEFINE_SSE(movaps_store, "movaps %%xmm0, (%[mem])")
+DEFINE_SSE(movdqu_load, "movdqu (%[mem]), %%xmm0")
+DEFINE_SSE(movdqu_store, "movdqu %%xmm0, (%[mem])")
+DEFINE_SSE(movdqa_load, "movdqa (%[mem]), %%xmm0")
+DEFINE_SSE(movdqa_store, "movdqa %%xmm0, (%[mem])")
+DEFINE_SSE(movd_load, "movd (%[mem]), %%xmm0")
+DEFINE_SSE(movd_store, "movd %%xmm0, (%[mem])")
+DEFINE_SSE(movq_load, "movq (%[mem]), %%xmm0")
+DEFINE_SSE(movq_store, "movq %%xmm0, (%[mem])")
+
 static const struct insn_form forms[] = {
 	ENTRIES4(mov_rm, "mov reg->mem", 0)
 	ENTRIES4(mov_mr, "mov mem->reg", 0)
@@ -238,6 +341,67 @@ static const struct insn_form forms[] = {
 	ENTRIES_BT(btr, "btr")
 	ENTRIES_BT(btc, "btc")
 	ENTRIES_BT(lock_bts, "lock bts")
+	SHIFT_OPS(ENTRIES_SHIFT)
+	ENTRIES4(mul, "mul mem", UNDEF_MUL)
+	ENTRIES4(imul, "imul mem", UNDEF_MUL)
+	{ "imul reg,mem (16-bit)", imul2_16, UNDEF_MUL, false },
+	{ "imul reg,mem (32-bit)", imul2_32, UNDEF_MUL, false },
+	{ "imul reg,mem (64-bit)", imul2_64, UNDEF_MUL, false },
+	{ "imul reg,mem,imm (16-bit)", imul3_16, UNDEF_MUL, false },
+	{ "imul reg,mem,imm (32-bit)", imul3_32, UNDEF_MUL, false },
+	{ "imul reg,mem,imm (64-bit)", imul3_64, UNDEF_MUL, false },
+	{ "push mem (16-bit)", push_16, 0, false },
+	{ "push mem (64-bit)", push_64, 0, false },
+	{ "pop mem (16-bit)", pop_16, 0, false },
+	{ "pop mem (64-bit)", pop_64, 0, false },
+	{ "movnti (32-bit)", movnti_32, 0, false },
+	{ "movnti (64-bit)", movnti_64, 0, false },
+	{ "sete mem", sete, 0, false },
+	{ "setl mem", setl, 0, false },
+	{ "setbe mem", setbe, 0, false },
+	{ "setp mem", setp, 0, false },
+	{ "cmove mem (16-bit)", cmove_16, 0, false },
+	{ "cmovl mem (32-bit)", cmovl_32, 0, false },
+	{ "cmovg mem (64-bit)", cmovg_64, 0, false },
+	{ "cmovbe mem (32-bit)", cmovbe_32, 0, false },
+	{ "clflush mem", clflush, 0, false },
+	{ "smsw mem", smsw_m, 0, false },
+	{ "sgdt mem", sgdt_m, 0, false },
+	{ "sidt mem", sidt_m, 0, false },
+	{ "sldt mem", sldt_m, 0, false },
+	{ "str mem", str_m, 0, false },
+};
+
+/* DIV and IDIV: inputs whose quotients fit at every width, signed or not. */
+static const struct insn_form divide_forms[] = {
+	ENTRIES4(div, "div mem", FLAGS_ARITH)
+	ENTRIES4(idiv, "idiv mem", FLAGS_ARITH)
+};
+
+/* MOVBE where CPUID offers it (not on Core 2). */
+static const struct insn_form movbe_forms[] = {
+	{ "movbe mem->reg (16-bit)", movbe_load_16, 0, false },
+	{ "movbe mem->reg (32-bit)", movbe_load_32, 0, false },
+	{ "movbe mem->reg (64-bit)", movbe_load_64, 0, false },
+	{ "movbe reg->mem (16-bit)", movbe_store_16, 0, false },
+	{ "movbe reg->mem (32-bit)", movbe_store_32, 0, false },
+	{ "movbe reg->mem (64-bit)", movbe_store_64, 0, false },
+};
+
+/* SSE moves, run with CR4.OSFXSR set. */
+static const struct insn_form sse_forms[] = {
+	{ "movups mem->xmm", movups_load, 0, false },
+	{ "movups xmm->mem", movups_store, 0, false },
+	{ "movaps mem->xmm", movaps_load, 0, false },
+	{ "movaps xmm->mem", movaps_store, 0, false },
+	{ "movdqu mem->xmm", movdqu_load, 0, false },
+	{ "movdqu xmm->mem", movdqu_store, 0, false },
+	{ "movdqa mem->xmm", movdqa_load, 0, false },
+	{ "movdqa xmm->mem", movdqa_store, 0, false },
+	{ "movd mem->xmm", movd_load, 0, false },
+	{ "movd xmm->mem", movd_store, 0, false },
+	{ "movq mem->xmm", movq_load, 0, false },
+	{ "movq xmm->mem", movq_store, 0, false },
 };
 
 /* Page-crossing accesses: a few forms of each kind of access (load, store, read-modify-
@@ -271,6 +435,12 @@ static const struct insn_input bit_inputs[] = {
 	{ 0xfedcba9876543210ull, (u64)-3, 0, FLAG_CF },
 	{ 0x5555aaaa5555aaaaull, 15, 0, FLAG_ZF },
 	{ 0xaaaa5555aaaa5555ull, 63, 0, 0 },
+};
+
+/* rDX ([reg]) : rAX over mem: no quotient overflows, at any width, signed or not. */
+static const struct insn_input divide_inputs[] = {
+	{ 0x4050607080706050ull, 0, 0x1234, 0 },
+	{ 0x0000000100007f7full, 0, 0x7fffffffffff3f00ull, FLAGS_ARITH },
 };
 
 static u8 ram_window[WINDOW_BYTES] __aligned(64);
@@ -316,11 +486,10 @@ static void print_result(const char *where, const struct insn_result *r)
 }
 
 /* Runs every input through f at test_window and at ram_reference; prints the mismatches. */
-static bool check_form(const struct insn_form *f, uintptr_t test_window,
-		       uintptr_t ram_reference, unsigned operand_offset, const char *where)
+static bool check_form_inputs(const struct insn_form *f, uintptr_t test_window,
+			      uintptr_t ram_reference, unsigned operand_offset, const char *where,
+			      const struct insn_input *inputs, size_t count)
 {
-	const struct insn_input *inputs = f->bit_offset ? bit_inputs : alu_inputs;
-	size_t count = f->bit_offset ? ARRAY_SIZE(bit_inputs) : ARRAY_SIZE(alu_inputs);
 	bool ok = true;
 
 	for (size_t i = 0; i < count; i++) {
@@ -339,22 +508,81 @@ static bool check_form(const struct insn_form *f, uintptr_t test_window,
 	return ok;
 }
 
-static void check_forms(void)
+static bool check_form(const struct insn_form *f, uintptr_t test_window,
+		       uintptr_t ram_reference, unsigned operand_offset, const char *where)
+{
+	if (f->bit_offset)
+		return check_form_inputs(f, test_window, ram_reference, operand_offset, where,
+					 bit_inputs, ARRAY_SIZE(bit_inputs));
+	return check_form_inputs(f, test_window, ram_reference, operand_offset, where,
+				 alu_inputs, ARRAY_SIZE(alu_inputs));
+}
+
+/* One table of forms on MMIO against RAM, with inputs (NULL: each form's own). */
+static void check_form_table(const char *what, const struct insn_form *table, size_t n,
+			     const struct insn_input *inputs, size_t ninputs)
 {
 	unsigned failed = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(forms); i++) {
-		bool ok = check_form(&forms[i], TESTDEV(AREA_FORMS), (uintptr_t)ram_window,
+	for (size_t i = 0; i < n; i++) {
+		const struct insn_form *f = &table[i];
+		bool ok = inputs ? check_form_inputs(f, TESTDEV(AREA_FORMS), (uintptr_t)ram_window,
+						     WINDOW_OPERAND, "mmio", inputs, ninputs) :
+			  check_form(f, TESTDEV(AREA_FORMS), (uintptr_t)ram_window,
 				     WINDOW_OPERAND, "mmio");
 
 		if (this_round->verbose)
-			reportf(ok, "[%s] %s on MMIO matches native", this_round->name,
-				forms[i].name);
+			reportf(ok, "[%s] %s on MMIO matches native", this_round->name, f->name);
 		failed += !ok;
 	}
 	if (!this_round->verbose)
-		reportf(!failed, "[%s] %zu instruction forms on MMIO match native (%u differ)",
-			this_round->name, ARRAY_SIZE(forms), failed);
+		reportf(!failed, "[%s] %zu %s on MMIO match native (%u differ)",
+			this_round->name, n, what, failed);
+}
+
+#define CR4_OSFXSR (1ul << 9)
+#define CPUID_1_ECX_MOVBE (1u << 22)
+
+static unsigned long read_cr4(void)
+{
+	unsigned long v;
+
+	asm volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+
+static void write_cr4(unsigned long v)
+{
+	asm volatile("mov %0, %%cr4" : : "r"(v) : "memory");
+}
+
+static void check_forms(void)
+{
+	check_form_table("instruction forms", forms, ARRAY_SIZE(forms), NULL, 0);
+	check_form_table("DIV/IDIV forms", divide_forms, ARRAY_SIZE(divide_forms),
+			 divide_inputs, ARRAY_SIZE(divide_inputs));
+	if (cpuid(1).ecx & CPUID_1_ECX_MOVBE)
+		check_form_table("MOVBE forms", movbe_forms, ARRAY_SIZE(movbe_forms), NULL, 0);
+	else
+		report_skip("MOVBE forms: the CPU has no MOVBE");
+	write_cr4(read_cr4() | CR4_OSFXSR);	/* SSE on; only these forms use XMM0/1 */
+	check_form_table("SSE move forms", sse_forms, ARRAY_SIZE(sse_forms), NULL, 0);
+}
+
+/* LMSW with its operand on MMIO: the MSW read there becomes CR0's low bits (TS here). */
+#define CR0_TS (1ul << 3)
+static void check_lmsw(void)
+{
+	uintptr_t operand = TESTDEV(AREA_FORMS + WINDOW_OPERAND);
+	unsigned long cr0, with_ts;
+
+	asm volatile("mov %%cr0, %0" : "=r"(cr0));
+	mmio_write16(operand, (u16)(cr0 | CR0_TS));
+	asm volatile("lmsw (%0)" : : "r"(operand) : "memory");
+	asm volatile("mov %%cr0, %0" : "=r"(with_ts));
+	asm volatile("clts");
+	reportf(with_ts == (cr0 | CR0_TS), "[%s] lmsw from MMIO sets CR0.TS (CR0 %#lx -> %#lx)",
+		this_round->name, cr0, with_ts);
 }
 
 /* ---- plain MOV and the moffs forms -------------------------------------------------- */
@@ -926,6 +1154,7 @@ static void run_round(const struct round *r)
 	check_basic_mov();
 	check_moffs();
 	check_forms();
+	check_lmsw();
 	check_strings();
 	check_crossing();
 	check_any_value_doorbell();

@@ -19,7 +19,9 @@ struct fake_page {
 	u8 data[4096];
 };
 
-/* One access: 'r'/'w' memory, 'i'/'o' port; 'f' fetches are counted, not logged. */
+/* One access: 'r'/'w' memory, 'i'/'o' port, 'c' a system register loaded (addr: enum
+ * x86_sysreg), 'x' an XMM register written (addr: its number, val: its low 8 bytes);
+ * 'f' fetches are counted, not logged. */
 struct fake_access {
 	char kind;
 	u64 addr;
@@ -37,8 +39,15 @@ struct fake_guest {
 	unsigned nlog;		/* may exceed FAKE_MAX_LOG: only the first entries are kept */
 	unsigned fetches;
 	unsigned in_count;
+	u64 sysreg[X86_SYSREG_COUNT];
+	bool sysreg_write_faults;	/* write_sysreg answers #GP(0) */
+	u8 xmm[16][16];
 	bool bad_callback;	/* a callback was called against its contract */
 };
+
+/* A flat 32- or 64-bit kernel with SSE on: CR0.PE|ET|PG, CR4.OSFXSR, CPL 0. */
+#define FAKE_CR0 0x80000011ull
+#define FAKE_CR4 0x200ull
 
 static struct fake_page *fake_page(struct fake_guest *g, u64 addr, bool create)
 {
@@ -85,6 +94,11 @@ static void fake_reset(struct fake_guest *g, enum x86_cpu_mode mode)
 		free(g->pages[i]);
 	memset(g, 0, sizeof(*g));
 	g->mode = mode;
+	g->sysreg[X86_SYSREG_CR0] = FAKE_CR0;
+	g->sysreg[X86_SYSREG_CR4] = FAKE_CR4;
+	g->sysreg[X86_SYSREG_STACK_SIZE] = mode == X86_MODE_PROT32 ? 4 : 2;
+	for (i = 0; i < 16; i++)
+		memset(g->xmm[i], 0x10 * i + 1, 16);	/* xmm n holds bytes 0xn1 */
 }
 
 static void fake_log(struct fake_guest *g, char kind, u64 addr, unsigned size, u64 val)
@@ -201,6 +215,57 @@ static u64 fake_seg_base(void *ctx, enum x86_seg seg)
 	return g->seg_base[seg % 6];
 }
 
+static u64 fake_read_sysreg(void *ctx, enum x86_sysreg reg)
+{
+	struct fake_guest *g = ctx;
+
+	if ((unsigned)reg >= X86_SYSREG_COUNT ||
+	    (reg == X86_SYSREG_STACK_SIZE && g->mode == X86_MODE_LONG64))
+		g->bad_callback = true;
+	return g->sysreg[reg % X86_SYSREG_COUNT];
+}
+
+static int fake_write_sysreg(void *ctx, enum x86_sysreg reg, u64 value,
+			     struct x86_exception *e)
+{
+	struct fake_guest *g = ctx;
+
+	if ((unsigned)reg > X86_SYSREG_DR7)	/* only CRs and DRs are ever loaded */
+		g->bad_callback = true;
+	if (g->sysreg_write_faults) {
+		*e = (struct x86_exception){ X86_EXC_GP, true, 0, 0 };
+		return X86_EMUL_EXCEPTION;
+	}
+	g->sysreg[reg % X86_SYSREG_COUNT] = value;
+	fake_log(g, 'c', reg, 8, value);
+	return X86_EMUL_OK;
+}
+
+/* XMM8-15 exist only in 64-bit mode. */
+static bool fake_xmm_valid(struct fake_guest *g, unsigned reg)
+{
+	return reg < (g->mode == X86_MODE_LONG64 ? 16u : 8u);
+}
+
+static void fake_read_xmm(void *ctx, unsigned reg, void *value)
+{
+	struct fake_guest *g = ctx;
+
+	if (!fake_xmm_valid(g, reg))
+		g->bad_callback = true;
+	memcpy(value, g->xmm[reg % 16], 16);
+}
+
+static void fake_write_xmm(void *ctx, unsigned reg, const void *value)
+{
+	struct fake_guest *g = ctx;
+
+	if (!fake_xmm_valid(g, reg))
+		g->bad_callback = true;
+	memcpy(g->xmm[reg % 16], value, 16);
+	fake_log(g, 'x', reg, 16, low_value(value, 8));
+}
+
 static const struct x86_emu_ops fake_ops = {
 	.fetch = fake_fetch,
 	.read_mem = fake_read,
@@ -208,6 +273,10 @@ static const struct x86_emu_ops fake_ops = {
 	.pio_in = fake_pio_in,
 	.pio_out = fake_pio_out,
 	.seg_base = fake_seg_base,
+	.read_sysreg = fake_read_sysreg,
+	.write_sysreg = fake_write_sysreg,
+	.read_xmm = fake_read_xmm,
+	.write_xmm = fake_write_xmm,
 };
 
 #endif

@@ -57,6 +57,8 @@ struct emu_case {
 	u64 rip_out;
 	u64 seg_base[6];
 	u64 fault_page;
+	struct reg_val sys[3];	/* system registers that differ from the harness's */
+	bool sys_write_faults;
 };
 
 #define CASE(m, c, ...) { .line = __LINE__, .mode = (m), .code = (c), __VA_ARGS__ }
@@ -79,6 +81,16 @@ struct emu_case {
 #define UNHANDLED_ .result = X86_EMUL_UNHANDLED
 #define RIP_OUT(v) .has_rip_out = true, .rip_out = (v)
 #define SEG(s, b) .seg_base[X86_SEG_##s] = (b)
+#define SYS(...) .sys = { __VA_ARGS__ }
+#define SR(r, v) { X86_SYSREG_##r + 1, (v) }
+#define LOADS(r, v) { 'c', X86_SYSREG_##r, 8, (v) }	/* a system register loaded */
+#define XW(n, v) { 'x', (n), 16, (v) }			/* an XMM register written */
+#define DE_ .result = X86_EMUL_EXCEPTION, .vector = X86_EXC_DE
+#define NM_ .result = X86_EMUL_EXCEPTION, .vector = X86_EXC_NM
+#define CR4_UMIP_ 0x800ull
+#define CR4_DE_ 0x8ull
+#define CR0_TS_ 0x8ull
+#define CR0_EM_ 0x4ull
 
 #define RAXV 0x1122334455667788ull
 
@@ -714,15 +726,182 @@ static const struct emu_case cases[] = {
 	CASE(M64, "66 66 66 66 66 66 66 66 66 66 66 66 66 66 89 07", GP_),
 	CASE(M64, "66 66 66 66 66 66 66 66 66 66 66 66 66 66 66 66", GP_),
 
+	/* --- shifts and rotates (flags by hand; the CPU comparison is below) --- */
+	CASE(M64, "d1 27", IN(R(RDI, D)), MEM(M(D, 4, 0x80000001)), FL(0, F_CF | F_OF),
+	     IO(RD(D, 4, 0x80000001), WR(D, 4, 2))),			/* shl [rdi], 1 */
+	CASE(M64, "c1 2f 04", IN(R(RDI, D)), MEM(M(D, 4, 0xf0)), FL(0, F_PF),
+	     IO(RD(D, 4, 0xf0), WR(D, 4, 0x0f))),			/* shr [rdi], 4 */
+	CASE(M64, "d3 3f", IN(R(RDI, D), R(RCX, 0x104)), MEM(M(D, 4, 0x80000000)),
+	     FL(0, F_SF | F_PF), IO(RD(D, 4, 0x80000000), WR(D, 4, 0xf8000000))),
+	CASE(M64, "d0 07", IN(R(RDI, D)), MEM(M(D, 1, 0x81)), FL(0, F_CF | F_OF),
+	     IO(RD(D, 1, 0x81), WR(D, 1, 0x03))),			/* rol byte, 1 */
+	CASE(M64, "c0 0f 04", IN(R(RDI, D)), MEM(M(D, 1, 0x12)), FL(F_ZF | F_CF, F_ZF),
+	     IO(RD(D, 1, 0x12), WR(D, 1, 0x21))),			/* ror: ZF kept */
+	CASE(M64, "d1 17", IN(R(RDI, D)), MEM(M(D, 4, 0x80000000)), FL(F_CF, F_CF | F_OF),
+	     IO(RD(D, 4, 0x80000000), WR(D, 4, 1))),			/* rcl through CF */
+	CASE(M64, "d1 1f", IN(R(RDI, D)), MEM(M(D, 4, 1)), FL(0, F_CF),
+	     IO(RD(D, 4, 1), WR(D, 4, 0))),				/* rcr */
+	CASE(M64, "c1 27 20", IN(R(RDI, D)), MEM(M(D, 4, 1)), FL(F_CF | F_OF, 0),
+	     IO(RD(D, 4, 1))),			/* a count of 0 after masking: no write */
+	CASE(M64, "48 c1 27 3f", IN(R(RDI, D)), MEM(M(D, 8, 3)), FL(0, F_CF | F_SF | F_PF),
+	     IO(RD(D, 8, 3), WR(D, 8, 0x8000000000000000))),	/* 6-bit count */
+
+	/* --- MUL, IMUL, DIV, IDIV --- */
+	CASE(M64, "f7 27", IN(R(RDI, D), R(RAX, 0x80000000)), MEM(M(D, 4, 4)),
+	     FL(0, F_CF | F_OF), OUT(R(RAX, 0), R(RDX, 2)), IO(RD(D, 4, 4))),
+	CASE(M64, "f6 37", IN(R(RDI, D), R(RAX, 0x123)), MEM(M(D, 1, 0x10)),
+	     OUT(R(RAX, 0x312)), IO(RD(D, 1, 0x10))),		/* AL = 0x12, AH = 3 */
+	CASE(M64, "f7 37", IN(R(RDI, D), R(RAX, 1)), MEM(M(D, 4, 0)), DE_, IO(RD(D, 4, 0))),
+	CASE(M64, "f7 3f", IN(R(RDI, D), R(RAX, 0xfffffff9), R(RDX, 0xffffffff)),
+	     MEM(M(D, 4, 2)), OUT(R(RAX, 0xfffffffd), R(RDX, 0xffffffff)), IO(RD(D, 4, 2))),
+	CASE(M64, "48 f7 37", IN(R(RDI, D), R(RDX, 1)), MEM(M(D, 8, 2)),
+	     OUT(R(RAX, 0x8000000000000000), R(RDX, 0)), IO(RD(D, 8, 2))),
+	CASE(M64, "48 f7 37", IN(R(RDI, D), R(RDX, 2)), MEM(M(D, 8, 2)), DE_,
+	     IO(RD(D, 8, 2))),					/* quotient too wide */
+	CASE(M64, "f6 3f", IN(R(RDI, D), R(RAX, 0x8000)), MEM(M(D, 1, 0xff)), DE_,
+	     IO(RD(D, 1, 0xff))),				/* -32768 / -1 */
+	CASE(M64, "f6 3f", IN(R(RDI, D), R(RAX, 0x80)), MEM(M(D, 1, 1)), DE_,
+	     IO(RD(D, 1, 1))),					/* 128 does not fit */
+	CASE(M64, "f6 3f", IN(R(RDI, D), R(RAX, 0xff80)), MEM(M(D, 1, 1)), OUT(R(RAX, 0x80)),
+	     IO(RD(D, 1, 1))),					/* -128 does */
+	CASE(M64, "0f af 07", IN(R(RDI, D), R(RAX, 0x10000)), MEM(M(D, 4, 0x10000)),
+	     FL(0, F_CF | F_OF), OUT(R(RAX, 0)), IO(RD(D, 4, 0x10000))),
+	CASE(M64, "6b 07 fd", IN(R(RDI, D), R(RAX, ~0ull)), MEM(M(D, 4, 5)),
+	     FL(F_CF | F_OF, F_FIXED), OUT(R(RAX, 0xfffffff1)), IO(RD(D, 4, 5))),
+
+	/* --- PUSH, POP with memory operands --- */
+	CASE(M64, "ff 37", IN(R(RDI, D), R(RSP, 0x5000)), MEM(M(D, 8, RAXV)),
+	     OUT(R(RSP, 0x4ff8)), IO(RD(D, 8, RAXV), WR(0x4ff8, 8, RAXV))),
+	CASE(M64, "66 ff 37", IN(R(RDI, D), R(RSP, 0x5000)), MEM(M(D, 2, 0x1234)),
+	     OUT(R(RSP, 0x4ffe)), IO(RD(D, 2, 0x1234), WR(0x4ffe, 2, 0x1234))),
+	CASE(M64, "8f 07", IN(R(RDI, D), R(RSP, 0x4ff8)), MEM(M(0x4ff8, 8, RAXV)),
+	     OUT(R(RSP, 0x5000)), IO(RD(0x4ff8, 8, RAXV), WR(D, 8, RAXV))),
+	CASE(M64, "8f 04 24", IN(R(RSP, 0x4ff8)), MEM(M(0x4ff8, 8, RAXV)),
+	     OUT(R(RSP, 0x5000)), IO(RD(0x4ff8, 8, RAXV), WR(0x5000, 8, RAXV))),	/* [rsp] */
+	CASE(M64, "8f 07", IN(R(RDI, 0x6000), R(RSP, 0x4ff8)), MEM(M(0x4ff8, 8, RAXV)),
+	     .fault_page = 0x6000, PF_(0x6000, PF_WRITE), IO(RD(0x4ff8, 8, RAXV))),
+	CASE(M32, "ff 37", SEG(SS, 0x100000), IN(R(RDI, D), R(RSP, 0x5000)),
+	     MEM(M(D, 4, 0x11223344)), OUT(R(RSP, 0x4ffc)),
+	     IO(RD(D, 4, 0x11223344), WR(0x104ffc, 4, 0x11223344))),
+	CASE(M32, "ff 37", SYS(SR(STACK_SIZE, 2)), IN(R(RDI, D), R(RSP, 0xabcd0002)),
+	     MEM(M(D, 4, 7)), OUT(R(RSP, 0xabcdfffe)),
+	     IO(RD(D, 4, 7), WR(0xfffe, 4, 7))),		/* a 16-bit stack wraps SP only */
+
+	/* --- MOVBE, SETcc, CMOVcc --- */
+	CASE(M64, "0f 38 f0 07", IN(R(RDI, D), R(RAX, ~0ull)), MEM(M(D, 4, 0x11223344)),
+	     OUT(R(RAX, 0x44332211)), IO(RD(D, 4, 0x11223344))),
+	CASE(M64, "48 0f 38 f1 07", IN(R(RDI, D), R(RAX, RAXV)),
+	     IO(WR(D, 8, 0x8877665544332211))),
+	CASE(M64, "66 0f 38 f1 07", IN(R(RDI, D), R(RAX, RAXV)), IO(WR(D, 2, 0x8877))),
+	CASE(M64, "0f 38 f0 c0", UD_),
+	CASE(M64, "f2 0f 38 f0 07", IN(R(RDI, D)), UNHANDLED_),		/* crc32 */
+	CASE(M64, "0f 94 07", IN(R(RDI, D)), FL(F_ZF, 0), IO(WR(D, 1, 1))),
+	CASE(M64, "0f 95 07", IN(R(RDI, D)), FL(F_ZF, 0), IO(WR(D, 1, 0))),
+	CASE(M64, "0f 9c 07", IN(R(RDI, D)), FL(F_SF, 0), IO(WR(D, 1, 1))),	/* setl */
+	CASE(M64, "0f 9f 07", IN(R(RDI, D)), FL(F_SF | F_OF, 0), IO(WR(D, 1, 1))),	/* setg */
+	CASE(M64, "0f 96 07", IN(R(RDI, D)), FL(F_CF, 0), IO(WR(D, 1, 1))),	/* setbe */
+	CASE(M64, "0f 9a 07", IN(R(RDI, D)), FL(0, 0), IO(WR(D, 1, 0))),	/* setp */
+	CASE(M64, "0f 4f 07", IN(R(RDI, D), R(RAX, RAXV)), FL(F_ZF, 0), MEM(M(D, 4, 9)),
+	     OUT(R(RAX, 0x55667788)), IO(RD(D, 4, 9))),	/* false: still zero-extends */
+	CASE(M64, "48 0f 44 07", IN(R(RDI, D), R(RAX, 1)), FL(F_ZF, 0), MEM(M(D, 8, RAXV)),
+	     OUT(R(RAX, RAXV)), IO(RD(D, 8, RAXV))),
+	CASE(M64, "66 0f 40 07", IN(R(RDI, D), R(RAX, RAXV)), FL(F_OF, 0), MEM(M(D, 2, 9)),
+	     OUT(R(RAX, 0x1122334455660009)), IO(RD(D, 2, 9))),
+
+	/* --- CLFLUSH, CLFLUSHOPT: no access at all --- */
+	CASE(M64, "0f ae 3f", IN(R(RDI, D))),
+	CASE(M64, "66 0f ae 7f 40", IN(R(RDI, D))),
+	CASE(M64, "0f ae 3f", IN(R(RDI, 0x8000000000000000)), GP_),
+	CASE(M64, "0f ae f8", UNHANDLED_),				/* sfence */
+
+	/* --- SMSW, SGDT, SIDT, SLDT, STR, UMIP --- */
+	CASE(M64, "0f 01 27", IN(R(RDI, D)), IO(WR(D, 2, FAKE_CR0 & 0xffff))),
+	CASE(M64, "48 0f 01 e0", OUT(R(RAX, FAKE_CR0))),
+	CASE(M64, "0f 01 27", IN(R(RDI, D)), SYS(SR(CR4, FAKE_CR4 | CR4_UMIP_), SR(CPL, 3)),
+	     GP_),
+	CASE(M64, "0f 01 27", IN(R(RDI, D)), SYS(SR(CPL, 3)), IO(WR(D, 2, 0x11))),
+	CASE(M64, "0f 01 07", IN(R(RDI, D)),
+	     SYS(SR(GDTR_LIMIT, 0x27), SR(GDTR_BASE, 0xffff800000001000)),
+	     IO(WR(D, 2, 0x27), WR(D + 2, 8, 0xffff800000001000))),
+	CASE(M32, "0f 01 0f", IN(R(RDI, D)), SYS(SR(IDTR_LIMIT, 0xfff), SR(IDTR_BASE, 0x12345678)),
+	     IO(WR(D, 2, 0xfff), WR(D + 2, 4, 0x12345678))),
+	CASE(M64, "0f 01 0f", IN(R(RDI, D)), SYS(SR(CR4, FAKE_CR4 | CR4_UMIP_), SR(CPL, 1)),
+	     GP_),
+	CASE(M64, "0f 01 07", IN(R(RDI, 0x8000000000000000)), GP_),
+	CASE(M64, "0f 01 c1", UNHANDLED_),				/* vmcall */
+	CASE(M64, "0f 00 07", IN(R(RDI, D)), SYS(SR(LDTR, 0x28)), IO(WR(D, 2, 0x28))),
+	CASE(M64, "0f 00 0f", IN(R(RDI, D)), SYS(SR(TR, 0x40)), IO(WR(D, 2, 0x40))),
+	CASE(M64, "0f 00 c8", IN(R(RAX, ~0ull)), SYS(SR(TR, 0x40)), OUT(R(RAX, 0x40))),
+	CASE(MRL, "0f 00 0f", IN(R(RDI, D)), UD_),
+	CASE(M64, "0f 00 0f", IN(R(RDI, D)), SYS(SR(CR4, FAKE_CR4 | CR4_UMIP_), SR(CPL, 3)),
+	     GP_),
+
+	/* --- LMSW --- */
+	CASE(M64, "0f 01 37", IN(R(RDI, D)), MEM(M(D, 2, 0xfffe)), IO(RD(D, 2, 0xfffe),
+	     LOADS(CR0, 0x8000001f))),		/* MP, EM, TS set; PE cannot be cleared */
+	CASE(M64, "0f 01 f0", IN(R(RAX, 0)), IO(LOADS(CR0, FAKE_CR0))),
+	CASE(M64, "0f 01 37", IN(R(RDI, D)), SYS(SR(CPL, 3)), GP_),
+	CASE(M64, "0f 01 f0", .sys_write_faults = true, GP_),
+
+	/* --- MOV to and from CR and DR --- */
+	CASE(M64, "0f 20 c0", OUT(R(RAX, FAKE_CR0))),
+	CASE(M64, "41 0f 20 d7", SYS(SR(CR2, 0xffff800012345678)),
+	     OUT(R(R15, 0xffff800012345678))),
+	CASE(M32, "0f 20 e0", IN(R(RAX, ~0ull)), OUT(R(RAX, FAKE_CR4))),
+	CASE(M64, "0f 22 d8", IN(R(RAX, 0x123000)), IO(LOADS(CR3, 0x123000))),
+	CASE(M64, "0f 22 05", IN(R(RBP, 0x6f0)), IO(LOADS(CR0, 0x6f0))),	/* mod ignored */
+	CASE(M64, "44 0f 22 c0", IN(R(RAX, 5)), IO(LOADS(CR8, 5))),
+	CASE(M64, "44 0f 22 c0", IN(R(RAX, 0x10)), GP_),		/* CR8 bits 63:4 */
+	CASE(M64, "0f 20 c8", UD_),					/* CR1 */
+	CASE(M64, "44 0f 20 c8", UD_),					/* CR9 */
+	CASE(M64, "0f 22 d8", SYS(SR(CPL, 3)), GP_),
+	CASE(M64, "0f 22 c0", .sys_write_faults = true, GP_),
+	CASE(M64, "0f 21 f8", SYS(SR(DR7, 0x400)), OUT(R(RAX, 0x400))),
+	CASE(M64, "0f 23 c3", IN(R(RBX, 0xffff800000000000)),
+	     IO(LOADS(DR0, 0xffff800000000000))),
+	CASE(M64, "0f 23 e0", IN(R(RAX, 0xffff0ff0)), IO(LOADS(DR6, 0xffff0ff0))),	/* DR4 */
+	CASE(M64, "0f 23 e0", SYS(SR(CR4, FAKE_CR4 | CR4_DE_)), UD_),
+	CASE(M64, "0f 23 f8", IN(R(RAX, 1ull << 32)), GP_),
+	CASE(M64, "44 0f 21 c0", UD_),					/* DR8 */
+	CASE(M64, "0f 21 f8", SYS(SR(CPL, 3)), GP_),
+
+	/* --- SSE moves on the XMM registers (xmm n holds bytes 0xn1) --- */
+	CASE(M64, "0f 10 07", IN(R(RDI, D)), MEM(M(D, 8, RAXV), M(D + 8, 8, 7)),
+	     IO(RD(D, 16, RAXV), XW(0, RAXV))),
+	CASE(M64, "66 0f 11 4f 01", IN(R(RDI, D)), IO(WR(D + 1, 16, 0x1111111111111111))),
+	CASE(M64, "0f 29 17", IN(R(RDI, D)), IO(WR(D, 16, 0x2121212121212121))),
+	CASE(M64, "66 0f 28 47 08", IN(R(RDI, D)), GP_),		/* movapd misaligned */
+	CASE(M64, "66 0f 6f 47 08", IN(R(RDI, D)), GP_),		/* movdqa misaligned */
+	CASE(M64, "f3 0f 6f 47 08", IN(R(RDI, D)), MEM(M(D + 8, 8, 5)),
+	     IO(RD(D + 8, 16, 5), XW(0, 5))),				/* movdqu */
+	CASE(M64, "66 44 0f 7f 07", IN(R(RDI, D)), IO(WR(D, 16, 0x8181818181818181))),
+	CASE(M64, "66 0f 6e 07", IN(R(RDI, D)), MEM(M(D, 4, 0x55667788)),
+	     IO(RD(D, 4, 0x55667788), XW(0, 0x55667788))),		/* movd */
+	CASE(M64, "66 48 0f 6e 07", IN(R(RDI, D)), MEM(M(D, 8, RAXV)),
+	     IO(RD(D, 8, RAXV), XW(0, RAXV))),				/* movq r/m64 */
+	CASE(M64, "66 0f 7e 1f", IN(R(RDI, D)), IO(WR(D, 4, 0x31313131))),
+	CASE(M64, "66 48 0f 7e c0", OUT(R(RAX, 0x0101010101010101))),
+	CASE(M64, "66 0f 6e c3", IN(R(RBX, RAXV)), IO(XW(0, 0x55667788))),
+	CASE(M64, "f3 0f 7e 07", IN(R(RDI, D)), MEM(M(D, 8, RAXV)),
+	     IO(RD(D, 8, RAXV), XW(0, RAXV))),
+	CASE(M64, "66 0f d6 27", IN(R(RDI, D)), IO(WR(D, 8, 0x4141414141414141))),
+	CASE(M64, "66 0f d6 c1", IO(XW(1, 0x0101010101010101))),	/* movq xmm1, xmm0 */
+	CASE(M64, "0f 28 c1", IO(XW(0, 0x1111111111111111))),	/* movaps xmm0, xmm1 */
+	CASE(M32, "0f 11 3f", IN(R(RDI, D)), IO(WR(D, 16, 0x7171717171717171))),
+	CASE(M64, "0f 10 07", IN(R(RDI, D)), SYS(SR(CR0, FAKE_CR0 | CR0_TS_)), NM_),
+	CASE(M64, "0f 10 07", IN(R(RDI, D)), SYS(SR(CR0, FAKE_CR0 | CR0_EM_)), UD_),
+	CASE(M64, "0f 10 07", IN(R(RDI, D)), SYS(SR(CR4, 0), SR(CR0, FAKE_CR0 | CR0_TS_)), UD_),
+	CASE(M64, "f0 0f 10 07", IN(R(RDI, D)), UD_),
+
 	/* --- valid but not emulated --- */
 	CASE(M64, "0f a2", UNHANDLED_),			/* cpuid */
-	CASE(M64, "f7 27", IN(R(RDI, D)), UNHANDLED_),	/* mul */
-	CASE(M64, "d1 27", IN(R(RDI, D)), UNHANDLED_),	/* shl */
-	CASE(M64, "ff 37", IN(R(RDI, D)), UNHANDLED_),	/* push */
-	CASE(M64, "0f 28 07", IN(R(RDI, D)), UNHANDLED_),	/* movaps */
+	CASE(M64, "ff 17", IN(R(RDI, D)), UNHANDLED_),	/* call */
+	CASE(M64, "f3 0f 10 07", IN(R(RDI, D)), UNHANDLED_),	/* movss */
+	CASE(M64, "0f 6f 07", IN(R(RDI, D)), UNHANDLED_),	/* MMX movq */
+	CASE(M64, "0f ae 07", IN(R(RDI, D)), UNHANDLED_),	/* fxsave */
+	CASE(M64, "0f 01 17", IN(R(RDI, D)), UNHANDLED_),	/* lgdt */
 	CASE(M64, "c5 f9 7e 07", IN(R(RDI, D)), UNHANDLED_),	/* vmovd */
 	CASE(M64, "62 f1 7d 48 7f 07", IN(R(RDI, D)), UNHANDLED_),	/* EVEX */
-	CASE(M64, "0f 38 f1 07", IN(R(RDI, D)), UNHANDLED_),	/* movbe */
 	CASE(M64, "90", UNHANDLED_),
 	CASE(M32, "63 07", IN(R(RDI, D)), UNHANDLED_),	/* arpl */
 };
@@ -771,6 +950,9 @@ static void setup_case(const struct emu_case *c, struct fake_guest *g, struct x8
 		regs->gpr[i] = reg_list_value(c->in, ARRAY_SIZE(c->in), i, 0);
 	regs->rip = c->rip ? c->rip : CODE_RIP;
 	regs->rflags = c->flags_in | F_FIXED;
+	for (i = 0; i < ARRAY_SIZE(c->sys) && c->sys[i].reg1; i++)
+		g->sysreg[c->sys[i].reg1 - 1] = c->sys[i].val;
+	g->sysreg_write_faults = c->sys_write_faults;
 }
 
 static void check_log(const struct emu_case *c, const struct fake_guest *g)
@@ -833,7 +1015,8 @@ static void run_case(const struct emu_case *c)
 	check_log(c, &g);
 	if (c->result == X86_EMUL_EXCEPTION) {
 		CHECK_EQ(ctxt.exception.vector, c->vector);
-		CHECK_EQ(ctxt.exception.has_error_code, c->vector != X86_EXC_UD);
+		CHECK_EQ(ctxt.exception.has_error_code, c->vector == X86_EXC_GP ||
+			 c->vector == X86_EXC_SS || c->vector == X86_EXC_PF);
 		CHECK_EQ(ctxt.exception.error_code, c->error_code);
 		if (c->vector == X86_EXC_PF)
 			CHECK_EQ(ctxt.exception.cr2, c->cr2);
@@ -1515,6 +1698,262 @@ static void test_decode_cache(void)
 	fake_reset(&g, M64);
 }
 
+/* --- shifts, rotates, MUL/IMUL/DIV/IDIV against the host CPU --- */
+
+#define NATIVE_SHIFT_CASE(mn, sfx, T, cons) \
+	case sizeof(T): { \
+		T x = *d; \
+		asm volatile(NATIVE_PRE mn sfx " %%cl, %[x]" NATIVE_POST \
+			     : [x] "+" cons(x), [f] "+r"(f) : "c"(count) : "cc"); \
+		*d = x; \
+		break; \
+	}
+#define DEFINE_NATIVE_SHIFT(name) \
+	static void native_##name(unsigned size, u64 *d, u8 count, u64 *flags) \
+	{ \
+		u64 f = *flags; \
+		switch (size) { \
+		NATIVE_SHIFT_CASE(#name, "b", u8, "q") \
+		NATIVE_SHIFT_CASE(#name, "w", u16, "r") \
+		NATIVE_SHIFT_CASE(#name, "l", u32, "r") \
+		NATIVE_SHIFT_CASE(#name, "q", u64, "r") \
+		} \
+		*flags = f; \
+	}
+DEFINE_NATIVE_SHIFT(rol)
+DEFINE_NATIVE_SHIFT(ror)
+DEFINE_NATIVE_SHIFT(rcl)
+DEFINE_NATIVE_SHIFT(rcr)
+DEFINE_NATIVE_SHIFT(shl)
+DEFINE_NATIVE_SHIFT(shr)
+DEFINE_NATIVE_SHIFT(sar)
+
+struct shift_op {
+	const char *name;
+	void (*native)(unsigned size, u64 *d, u8 count, u64 *flags);
+	u8 modrm_reg;
+	bool rotate;
+};
+
+static const struct shift_op shift_ops[] = {
+	{ "rol", native_rol, 0, true }, { "ror", native_ror, 1, true },
+	{ "rcl", native_rcl, 2, true }, { "rcr", native_rcr, 3, true },
+	{ "shl", native_shl, 4, false }, { "shr", native_shr, 5, false },
+	{ "sar", native_sar, 7, false },
+};
+
+/* The flags the SDM defines after a shift or rotate of value by n (masked) bits. */
+static u64 shift_defined_flags(const struct shift_op *op, unsigned n, unsigned size)
+{
+	u64 f = n == 1 ? F_OF : 0;
+
+	if (n == 0)
+		return F_ARITH;		/* nothing changes */
+	if (op->rotate)
+		return f | F_CF | (F_ARITH & ~(F_CF | F_OF));	/* the others are kept */
+	/* SHL, SHR: CF undefined once the count reaches the width */
+	if (op->native == native_sar || n < 8 * size)
+		f |= F_CF;
+	return f | F_SF | F_ZF | F_PF;
+}
+
+/* op [rdi], cl run both ways. */
+static bool shift_compare_once(const struct shift_op *op, unsigned size)
+{
+	int failures_before = unit_failures;
+	u64 mask = ~0ull >> (64 - 8 * size), value = interesting_value(size);
+	u8 count = rng() & 0x3f;
+	unsigned n = count & (size == 8 ? 0x3f : 0x1f), ncode = 0;
+	u64 flags_in = (rng() & F_ARITH) | F_FIXED, native_flags = flags_in, d = value;
+	u64 defined = shift_defined_flags(op, n, size);
+	struct fake_guest g = { 0 };
+	struct x86_regs regs = { 0 };
+	struct x86_emu_ctxt ctxt = { .ops = &fake_ops, .ops_ctx = &g, .regs = &regs,
+				     .mode = M64 };
+	u8 code[4];
+
+	op->native(size, &d, count, &native_flags);
+	if (size == 2)
+		code[ncode++] = 0x66;
+	if (size == 8)
+		code[ncode++] = 0x48;
+	code[ncode++] = size == 1 ? 0xd2 : 0xd3;
+	code[ncode++] = 0x07 | op->modrm_reg << 3;
+	fake_reset(&g, M64);
+	fake_poke(&g, CODE_RIP, code, ncode);
+	fake_poke(&g, D, &value, size);
+	regs.gpr[X86_RDI] = D;
+	regs.gpr[X86_RCX] = count;
+	regs.rip = CODE_RIP;
+	regs.rflags = flags_in;
+	CHECK_EQ(x86_emulate(&ctxt), X86_EMUL_OK);
+	CHECK_EQ(regs.rflags & defined, native_flags & defined);
+	CHECK_EQ(g.nlog, n ? 2 : 1);
+	if (n)
+		CHECK_EQ(first_write(&g), d & mask);
+	CHECK(!g.bad_callback);
+	fake_reset(&g, M64);
+	if (unit_failures == failures_before)
+		return true;
+	fprintf(stderr, "  ^ %s size %u: value %#llx count %u flags %#llx\n", op->name, size,
+		(unsigned long long)value, count, (unsigned long long)flags_in);
+	return false;
+}
+
+static void test_shifts_against_cpu(void)
+{
+	for (unsigned o = 0; o < ARRAY_SIZE(shift_ops); o++)
+		for (unsigned size = 1; size <= 8; size *= 2)
+			for (unsigned i = 0; i < 256; i++)
+				if (!shift_compare_once(&shift_ops[o], size))
+					break;
+}
+
+/* MUL/IMUL natively; DIV/IDIV natively only when the 128-bit oracle says no #DE. */
+#define NATIVE_MULDIV_CASE(mn, sfx, T, cons) \
+	case sizeof(T): { \
+		T x = (T)src; \
+		asm volatile(NATIVE_PRE mn sfx " %[x]" NATIVE_POST \
+			     : "+a"(*rax), "+d"(*rdx), [f] "+r"(f) : [x] cons(x) : "cc"); \
+		break; \
+	}
+#define DEFINE_NATIVE_MULDIV(name) \
+	static void native_##name(unsigned size, u64 *rax, u64 *rdx, u64 src, u64 *flags) \
+	{ \
+		u64 f = *flags; \
+		switch (size) { \
+		NATIVE_MULDIV_CASE(#name, "b", u8, "q") \
+		NATIVE_MULDIV_CASE(#name, "w", u16, "r") \
+		NATIVE_MULDIV_CASE(#name, "l", u32, "r") \
+		NATIVE_MULDIV_CASE(#name, "q", u64, "r") \
+		} \
+		*flags = f; \
+	}
+DEFINE_NATIVE_MULDIV(mul)
+DEFINE_NATIVE_MULDIV(imul)
+DEFINE_NATIVE_MULDIV(div)
+DEFINE_NATIVE_MULDIV(idiv)
+
+/* Whether DIV (or IDIV) of the accumulator by src raises #DE, worked out in 128 bits. */
+static bool divide_faults(bool is_signed, unsigned size, u64 rax, u64 rdx, u64 src)
+{
+	unsigned bits = 8 * size;
+	u64 mask = ~0ull >> (64 - bits);
+	unsigned __int128 dividend = size == 1 ? rax & 0xffff :
+		((unsigned __int128)(rdx & mask) << bits) | (rax & mask);
+	__int128 q;
+
+	src &= mask;
+	if (src == 0)
+		return true;
+	if (!is_signed)
+		return dividend / src > mask;
+	dividend <<= 128 - 2 * bits;
+	q = ((__int128)dividend >> (128 - 2 * bits)) /
+	    (__int128)((s64)(src << (64 - bits)) >> (64 - bits));
+	return q > (__int128)(mask >> 1) || q < -(__int128)(mask >> 1) - 1;
+}
+
+static void muldiv_compare_once(unsigned reg, unsigned size, void (*native)(unsigned, u64 *,
+				u64 *, u64, u64 *))
+{
+	int failures_before = unit_failures;
+	u64 src = interesting_value(size), rax = rng(), rdx = (rng() & 1) ? rng() : 0;
+	u64 flags_in = (rng() & F_ARITH) | F_FIXED, native_flags = flags_in;
+	u64 want_rax = rax, want_rdx = rdx;
+	bool divides = reg >= 6, faults = divides && divide_faults(reg == 7, size, rax, rdx, src);
+	struct fake_guest g = { 0 };
+	struct x86_regs regs = { 0 };
+	struct x86_emu_ctxt ctxt = { .ops = &fake_ops, .ops_ctx = &g, .regs = &regs,
+				     .mode = M64 };
+	u8 code[3];
+	unsigned ncode = 0;
+
+	if (!faults)
+		native(size, &want_rax, &want_rdx, src, &native_flags);
+	if (size == 2)
+		code[ncode++] = 0x66;
+	if (size == 8)
+		code[ncode++] = 0x48;
+	code[ncode++] = size == 1 ? 0xf6 : 0xf7;
+	code[ncode++] = 0x07 | reg << 3;
+	fake_reset(&g, M64);
+	fake_poke(&g, CODE_RIP, code, ncode);
+	fake_poke(&g, D, &src, size);
+	regs.gpr[X86_RDI] = D;
+	regs.gpr[X86_RAX] = rax;
+	regs.gpr[X86_RDX] = rdx;
+	regs.rip = CODE_RIP;
+	regs.rflags = flags_in;
+	CHECK_EQ(x86_emulate(&ctxt), faults ? X86_EMUL_EXCEPTION : X86_EMUL_OK);
+	if (faults) {
+		CHECK_EQ(ctxt.exception.vector, X86_EXC_DE);
+		want_rax = rax;
+		want_rdx = rdx;
+	}
+	CHECK_EQ(regs.gpr[X86_RAX], want_rax);
+	CHECK_EQ(regs.gpr[X86_RDX], want_rdx);
+	if (!divides)
+		CHECK_EQ(regs.rflags & (F_CF | F_OF), native_flags & (F_CF | F_OF));
+	CHECK(!g.bad_callback);
+	fake_reset(&g, M64);
+	if (unit_failures != failures_before)
+		fprintf(stderr, "  ^ group 3 /%u size %u: rdx:rax %#llx:%#llx src %#llx\n", reg,
+			size, (unsigned long long)rdx, (unsigned long long)rax,
+			(unsigned long long)src);
+}
+
+static void test_muldiv_against_cpu(void)
+{
+	static void (*const natives[4])(unsigned, u64 *, u64 *, u64, u64 *) = {
+		native_mul, native_imul, native_div, native_idiv,
+	};
+
+	for (unsigned reg = 4; reg < 8; reg++)
+		for (unsigned size = 1; size <= 8; size *= 2)
+			for (unsigned i = 0; i < 512; i++)
+				muldiv_compare_once(reg, size, natives[reg - 4]);
+}
+
+/* A 16-byte load fills the whole register; MOVD and MOVQ loads zero what they do not
+ * write; a store leaves the register as it was. */
+static void test_xmm_full_width(void)
+{
+	static const u8 pattern[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+	static const u8 zero[8];
+	struct fake_guest g = { 0 };
+	struct x86_regs regs;
+	struct x86_emu_ctxt ctxt;
+
+	emulate_setup(&ctxt, &g, &regs, M64, CODE_RIP, "44 0f 10 3f");	/* movups xmm15 */
+	fake_poke(&g, D, pattern, 16);
+	regs.gpr[X86_RDI] = D;
+	CHECK_EQ(x86_emulate(&ctxt), X86_EMUL_OK);
+	CHECK(!memcmp(g.xmm[15], pattern, 16));
+	CHECK_EQ(g.xmm[14][0], 0xe1);
+
+	emulate_setup(&ctxt, &g, &regs, M64, CODE_RIP, "66 0f 6e 17");	/* movd xmm2 */
+	fake_poke(&g, D, pattern, 16);
+	regs.gpr[X86_RDI] = D;
+	CHECK_EQ(x86_emulate(&ctxt), X86_EMUL_OK);
+	CHECK(!memcmp(g.xmm[2], pattern, 4));
+	CHECK(!memcmp(g.xmm[2] + 4, zero, 8) && !memcmp(g.xmm[2] + 8, zero, 8));
+
+	emulate_setup(&ctxt, &g, &regs, M64, CODE_RIP, "f3 0f 7e 1f");	/* movq xmm3 */
+	fake_poke(&g, D, pattern, 16);
+	regs.gpr[X86_RDI] = D;
+	CHECK_EQ(x86_emulate(&ctxt), X86_EMUL_OK);
+	CHECK(!memcmp(g.xmm[3], pattern, 8) && !memcmp(g.xmm[3] + 8, zero, 8));
+
+	emulate_setup(&ctxt, &g, &regs, M64, CODE_RIP, "0f 11 27");	/* movups [rdi], xmm4 */
+	regs.gpr[X86_RDI] = D;
+	CHECK_EQ(x86_emulate(&ctxt), X86_EMUL_OK);
+	CHECK_EQ(fake_peek64(&g, D + 8), 0x4141414141414141ull);
+	CHECK_EQ(g.xmm[4][15], 0x41);
+	CHECK(!g.bad_callback);
+	fake_reset(&g, M64);
+}
+
 /* A callback's UNHANDLED goes up as it is, and nothing after it happens. */
 static int read_unhandled(void *ctx, u64 linear, void *buf, unsigned size,
 			  struct x86_exception *e)
@@ -1656,6 +2095,9 @@ int main(void)
 	test_length_decoder();
 	test_rep_bound();
 	test_cmpxchg16b();
+	test_shifts_against_cpu();
+	test_muldiv_against_cpu();
+	test_xmm_full_width();
 	test_fetch_split();
 	test_callback_unhandled();
 	test_decode_cache();
