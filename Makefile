@@ -100,8 +100,8 @@ test:
 
 bench:
 	@tools/setup --check || tools/setup
-	@$(MAKE) --no-print-directory all guests benchguests
-	bench/run
+	@$(MAKE) --no-print-directory all guests benchguests linux
+	LINUX_KERNEL=$(LINUX_KERNEL) bench/run
 
 clean:
 	rm -rf $(BUILD)
