@@ -117,9 +117,14 @@ static u64 run_deadline(const struct vcpu *vcpu)
 	return MIN(vcpu->vm->timers.earliest, vcpu->slice_end);
 }
 
-/* Expired timers run (they may raise interrupts), and the next run is bounded by the next
+/*
+ * Expired timers run (they may raise interrupts), and the next run is bounded by the next
  * deadline. Skipped while no timer is armed and no slice ends: one compare on the hot
- * path. false: the slice is over. */
+ * path. The preemption timer restarts from its VMCS field at every entry, so a device
+ * timer's deadline is written again before each entry; the end of the slice needs no such
+ * care (every exit checks it, and a run without exits meets the field's value once), so
+ * it is written once per run. false: the slice is over.
+ */
 static bool timer_work(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
@@ -130,7 +135,10 @@ static bool timer_work(struct vcpu *vcpu)
 		vtimers_run(vm, now);
 	if (now >= vcpu->slice_end)
 		return false;
-	bound_run(vcpu, run_deadline(vcpu), now);
+	bool device_timer_first = vm->timers.earliest < vcpu->slice_end;
+	if (device_timer_first || !vcpu->slice_bounded)
+		bound_run(vcpu, run_deadline(vcpu), now);
+	vcpu->slice_bounded = !device_timer_first;
 	return true;
 }
 
@@ -167,6 +175,7 @@ enum vcpu_run_end vcpu_run(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 	take_cpu(vcpu);
+	vcpu->slice_bounded = false;
 	while (vm->state == VM_RUNNING) {
 		if (!mmu_before_entry(vm, vcpu))
 			break;

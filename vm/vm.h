@@ -141,7 +141,8 @@ struct vcpu {
 	bool boosted;		/* a timer gave it an interrupt: the scheduler runs it next */
 	bool nmi_pending;
 	u32 proc_controls;	/* what VMCS_PROC_CONTROLS holds (window exiting toggles) */
-	u64 slice_end;		/* guest TSC at which the scheduler takes the CPU back */
+	u64 slice_end;		/* host TSC at which the scheduler takes the CPU back */
+	bool slice_bounded;	/* the run is bounded by slice_end already (vm/run.c) */
 	struct unswitched_state unswitched;	/* while another vCPU holds the CPU */
 	struct mmu_vcpu mmu;		/* per-vCPU MMU state (last memslot hit, ...) */
 	struct walk_cache walk_cache[2];	/* the emulator's last walks: [0] data, [1] fetch */
