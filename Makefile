@@ -88,19 +88,29 @@ $(BUILD)/vireo.iso: $(BUILD)/vireo.elf guests tools/mkiso
 setup:
 	tools/setup
 
+# The last step is a make of its own: it finds LINUX_KERNEL (tests/linux/linux.mk) after
+# tools/setup may have installed it.
 run:
 	@tools/setup --check || tools/setup
 	@$(MAKE) --no-print-directory all guests linux
-	LINUX_KERNEL=$(LINUX_KERNEL) tools/run
+	@$(MAKE) --no-print-directory run-now
 
 test:
 	@tools/setup --check || tools/setup
 	@$(MAKE) --no-print-directory all unit guests fuzz linux
-	LINUX_KERNEL=$(LINUX_KERNEL) tests/run
+	@$(MAKE) --no-print-directory test-now
 
 bench:
 	@tools/setup --check || tools/setup
 	@$(MAKE) --no-print-directory all guests benchguests linux
+	@$(MAKE) --no-print-directory bench-now
+
+.PHONY: run-now test-now bench-now
+run-now:
+	LINUX_KERNEL=$(LINUX_KERNEL) tools/run
+test-now:
+	LINUX_KERNEL=$(LINUX_KERNEL) tests/run
+bench-now:
 	LINUX_KERNEL=$(LINUX_KERNEL) bench/run
 
 clean:
