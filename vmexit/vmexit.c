@@ -61,6 +61,7 @@ static void handle_external_interrupt(struct vcpu *vcpu)
 	u32 info = vmcs_read32(VMCS_EXIT_INTERRUPTION_INFO);
 	if (info & INTR_INFO_VALID)
 		run_bound_expired((u8)(info & INTR_INFO_VECTOR_MASK));
+	vcpu->slice_bounded = false;	/* the host timer that bounded this run is spent */
 }
 
 /*
