@@ -83,7 +83,6 @@ static void survived(const char *what)
 		asm volatile("mov %0, %%cr" #n : : "r"(v) : "memory");		\
 	}
 DEFINE_CR_ACCESS(0)
-DEFINE_CR_ACCESS(4)
 DEFINE_CR_ACCESS(8)
 
 static inline void write_dr(int n, u64 v)

@@ -543,19 +543,6 @@ static void check_form_table(const char *what, const struct insn_form *table, si
 #define CR4_OSFXSR (1ul << 9)
 #define CPUID_1_ECX_MOVBE (1u << 22)
 
-static unsigned long read_cr4(void)
-{
-	unsigned long v;
-
-	asm volatile("mov %%cr4, %0" : "=r"(v));
-	return v;
-}
-
-static void write_cr4(unsigned long v)
-{
-	asm volatile("mov %0, %%cr4" : : "r"(v) : "memory");
-}
-
 static void check_forms(void)
 {
 	check_form_table("instruction forms", forms, ARRAY_SIZE(forms), NULL, 0);

@@ -342,19 +342,6 @@ static void check_cpuid_gated_msrs(void)
 #define CR4_PCE (1ul << 8)
 #define RDPMC_FIXED_COUNTERS (1u << 30)
 
-static unsigned long read_cr4(void)
-{
-	unsigned long v;
-
-	asm volatile("mov %%cr4, %0" : "=r"(v));
-	return v;
-}
-
-static void write_cr4(unsigned long v)
-{
-	asm volatile("mov %0, %%cr4" : : "r"(v) : "memory");
-}
-
 static bool try_rdpmc(u32 counter)
 {
 	return catch_exception(asm volatile("rdpmc" : : "c"(counter) : "rax", "rdx")) ==

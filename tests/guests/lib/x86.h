@@ -251,6 +251,19 @@ static inline void write_cr3(unsigned long v)
 	asm volatile("mov %0, %%cr3" : : "r"(v) : "memory");
 }
 
+static inline unsigned long read_cr4(void)
+{
+	unsigned long v;
+
+	asm volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+
+static inline void write_cr4(unsigned long v)
+{
+	asm volatile("mov %0, %%cr4" : : "r"(v) : "memory");
+}
+
 static inline void invlpg(uintptr_t va)
 {
 	asm volatile("invlpg (%0)" : : "r"(va) : "memory");
