@@ -206,7 +206,8 @@ void vdev_set_irq(struct vm *vm, unsigned line, bool high)
 	vdev_interrupts_changed(vm);
 }
 
-/* One vCPU: a message either targets its APIC or nobody. */
+/* One vCPU: a message either targets its APIC or nobody. (The APIC's acceptance and
+ * vdev_raise_nmi() each tell the vCPU to decide again.) */
 void vdev_deliver_to_lapic(struct vm *vm, const struct vapic_message *message)
 {
 	struct vlapic *lapic = vm->devices->lapic;
@@ -224,9 +225,7 @@ void vdev_deliver_to_lapic(struct vm *vm, const struct vapic_message *message)
 	default:	/* SMI, INIT, ExtINT through the I/O APIC: not part of this platform */
 		pr_debug("vm %s: APIC message with delivery mode %u dropped\n", vm->name,
 			 message->delivery_mode);
-		return;
 	}
-	vdev_interrupts_changed(vm);
 }
 
 void vdev_lapic_eoi(struct vm *vm, u8 vector)
