@@ -10,20 +10,30 @@
  */
 #define __no_libcall_loops __attribute__((optimize("no-tree-loop-distribute-patterns")))
 
-/* rep movsb/stosb: fast on every CPU with ERMSB and correct on all (SDM Vol. 1, 7.3.9.3). */
+/*
+ * rep movsq/stosq for the 8-byte bulk, then movsb/stosb for the tail. With ERMSB a plain
+ * rep movsb is as fast on hardware, but emulators count every iteration of a string
+ * instruction as an instruction (Bochs: one tick per iteration), and a byte loop over a
+ * VM's RAM costs eight times the ticks of a quadword one: zeroing 192 MiB took 200 M ticks.
+ */
 void *memcpy(void *dst, const void *src, size_t n)
 {
 	void *ret = dst;
+	size_t quads = n / 8, tail = n % 8;
 
-	asm volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+	asm volatile("rep movsq" : "+D"(dst), "+S"(src), "+c"(quads) : : "memory");
+	asm volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(tail) : : "memory");
 	return ret;
 }
 
 void *memset(void *dst, int c, size_t n)
 {
 	void *ret = dst;
+	size_t quads = n / 8, tail = n % 8;
+	u64 pattern = (u8)c * 0x0101010101010101ull;
 
-	asm volatile("rep stosb" : "+D"(dst), "+c"(n) : "a"(c) : "memory");
+	asm volatile("rep stosq" : "+D"(dst), "+c"(quads) : "a"(pattern) : "memory");
+	asm volatile("rep stosb" : "+D"(dst), "+c"(tail) : "a"(pattern) : "memory");
 	return ret;
 }
 
