@@ -52,6 +52,7 @@ static void apply_vm_options(void)
 	vm_defaults.fast_zap = o->fast_zap;
 	vm_defaults.shadow_pages = o->shadow_pages;
 	vm_defaults.slice_ms = o->slice_ms;
+	vm_defaults.exit_ticks = o->exit_ticks;
 	/* The VM-exit instruction length is reliable for EPT exits on hardware; a hypervisor
 	 * running Vireo nested may leave it unset, so nested Vireo decodes instead. */
 	bool nested = cpuid(1, 0).ecx & CPUID_1_ECX_HYPERVISOR;

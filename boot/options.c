@@ -115,6 +115,11 @@ static bool set_ept(void *ctx, const char *value, size_t len)
 	return parse_on_off(value, len, &((struct vireo_options *)ctx)->ept);
 }
 
+static bool set_exit_ticks(void *ctx, const char *value, size_t len)
+{
+	return parse_on_off(value, len, &((struct vireo_options *)ctx)->exit_ticks);
+}
+
 static bool set_shadow_cache(void *ctx, const char *value, size_t len)
 {
 	return parse_on_off(value, len, &((struct vireo_options *)ctx)->shadow_cache);
@@ -192,6 +197,9 @@ static const struct cmdline_option option_table[] = {
 		 "apart entry by entry in one go, for comparison; default fast)", set_zap },
 	{ "slice", "milliseconds, 1 to 1000 (how long a VM runs before the next one that can "
 		   "run gets the CPU; default 10)", set_slice },
+	{ "exit_ticks", "on or off (count the TSC ticks Vireo spends on each exit reason, from "
+			"the exit to the next entry, and print them with each VM's statistics; "
+			"default off)", set_exit_ticks },
 };
 
 int options_parse(const char *cmdline)

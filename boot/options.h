@@ -25,6 +25,7 @@ struct vireo_options {
 	bool ept;			/* use EPT when the CPU has it (else the shadow MMU) */
 	bool shadow_cache;		/* keep shadow page tables across CR3 switches */
 	bool fast_zap;			/* zap=fast|slow */
+	bool exit_ticks;		/* count the ticks each exit reason costs */
 	u64 shadow_pages;		/* shadow-page budget per VM; 0: from its RAM */
 	u64 slice_ms;			/* scheduler time slice */
 };

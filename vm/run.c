@@ -171,9 +171,35 @@ void vcpu_forget_cpu(struct vcpu *vcpu)
 		unswitched_owner = NULL;
 }
 
+/*
+ * exit_ticks=on: the ticks from an exit to the next entry, the run loop's own work
+ * included, billed to the exit's reason. An exit that ends the run (halt, slice, stop) is
+ * billed nothing: what follows it is the scheduler's.
+ */
+struct exit_clock {
+	u32 reason;		/* EXIT_REASON_COUNT: no exit to bill yet */
+	u64 exit_tsc;
+	u64 entry_tsc;
+};
+
+static void exit_clock_entry(struct vm *vm, struct exit_clock *clock)
+{
+	clock->entry_tsc = rdtsc();
+	if (clock->reason < EXIT_REASON_COUNT)
+		vm->stats.exit_ticks[clock->reason] += clock->entry_tsc - clock->exit_tsc;
+}
+
+static void exit_clock_exit(struct vm *vm, struct exit_clock *clock, u32 reason)
+{
+	clock->reason = reason;
+	clock->exit_tsc = rdtsc();
+	vm->stats.guest_ticks += clock->exit_tsc - clock->entry_tsc;
+}
+
 enum vcpu_run_end vcpu_run(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
+	struct exit_clock clock = { .reason = EXIT_REASON_COUNT };
 	take_cpu(vcpu);
 	vcpu->slice_bounded = false;
 	while (vm->state == VM_RUNNING) {
@@ -187,12 +213,16 @@ enum vcpu_run_end vcpu_run(struct vcpu *vcpu)
 			deliver_events(vcpu);
 		if (vcpu->pending.valid)
 			inject_pending_event(vcpu);
+		if (unlikely(vm_defaults.exit_ticks))
+			exit_clock_entry(vm, &clock);
 		if (unlikely(vmx_enter(vcpu->regs.gpr, vcpu->launched))) {
 			report_entry_instruction_failure(vcpu);
 			break;
 		}
 		vcpu->launched = true;
 		u32 reason = vmcs_read32(VMCS_EXIT_REASON);
+		if (unlikely(vm_defaults.exit_ticks))
+			exit_clock_exit(vm, &clock, reason & EXIT_REASON_BASIC_MASK);
 		if (unlikely(reason & EXIT_REASON_ENTRY_FAILURE)) {
 			report_entry_failure(vcpu, reason);
 			break;

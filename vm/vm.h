@@ -44,6 +44,7 @@ struct vm_defaults {
 	bool fast_zap;		/* zap=fast|slow */
 	u64 shadow_pages;	/* shadow_pages=; 0: from the VM's RAM */
 	u64 slice_ms;		/* slice=: the scheduler's time slice */
+	bool exit_ticks;	/* exit_ticks=on|off */
 };
 extern struct vm_defaults vm_defaults;
 
@@ -147,11 +148,16 @@ struct vcpu {
 	struct mmu_vcpu mmu;		/* per-vCPU MMU state (last memslot hit, ...) */
 	struct walk_cache walk_cache[2];	/* the emulator's last walks: [0] data, [1] fetch */
 	struct x86_emu_ctxt emulator;		/* its decode cache lives across exits */
+	/* The last REP string store into a page table left to the guest (vmexit/emulate.c):
+	 * the same one faulting again (its table was shadowed again) is emulated. */
+	struct table_write_retry { u64 rip, gpa; } table_write_retry;
 	struct mmio_site mmio_sites[MMIO_SITES];	/* indexed by a hash of RIP */
 };
 
 struct vm_stats {
 	u64 exits[EXIT_REASON_COUNT];
+	u64 exit_ticks[EXIT_REASON_COUNT];	/* exit_ticks=on: exit to next entry */
+	u64 guest_ticks;			/* exit_ticks=on: entry to exit */
 	u64 counters[HC_STAT_COUNT];
 	u64 emulated_by_opcode[EMULATED_OPCODE_SLOTS];
 };

@@ -386,6 +386,7 @@ static void emulation_begin(struct emulation *emu, struct vcpu *vcpu)
 	emu->access_at_exit_gpa = false;
 	emu->fetch_hit_mmio = false;
 	emu->page_table_write = false;
+	vcpu->emulator.refuse_rep_strings = false;
 	emu->cpl = SEGMENT_AR_DPL(vmcs_read32(VMCS_GUEST_SS_AR));
 	emu->ctxt = &vcpu->emulator;
 	emu->ctxt->ops = &emu_ops;
@@ -670,6 +671,16 @@ void emulate_page_table_write(struct vcpu *vcpu, u64 gpa)
 	emulation_begin(&emu, vcpu);
 	emu.page_table_write = true;
 	emu.page_table_gpa = gpa;
+	/* A REP string store into a shadowed page table (a freed one cleared or copied as
+	 * data, byte by byte) is unprotected and re-executed by the guest, as KVM's
+	 * retry_instruction() does; emulated, each of its up to 4096 stores would update the
+	 * shadow. emulation_unhandled() unprotects. The same store faulting again at once (its
+	 * table is shadowed again, as a root in use is) is emulated, so the guest progresses. */
+	u64 rip = vcpu->regs.rip;
+	struct table_write_retry *retry = &vcpu->table_write_retry;
+	emu.ctxt->refuse_rep_strings = rip != retry->rip || gpa != retry->gpa;
+	retry->rip = rip;
+	retry->gpa = gpa;
 	run_emulator(&emu);
 }
 

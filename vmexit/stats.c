@@ -20,6 +20,13 @@ static void print_exits(const struct vm *vm)
 		if (vm->stats.exits[r])
 			printk("vm %s:   exit %-35s %llu\n", vm->name, exit_reason_name(r),
 			       (unsigned long long)vm->stats.exits[r]);
+	if (vm->stats.guest_ticks)
+		printk("vm %s:   %-40s %llu\n", vm->name, "ticks in the guest",
+		       (unsigned long long)vm->stats.guest_ticks);
+	for (u32 r = 0; r < EXIT_REASON_COUNT; r++)
+		if (vm->stats.exit_ticks[r])
+			printk("vm %s:   ticks exit %-29s %llu\n", vm->name, exit_reason_name(r),
+			       (unsigned long long)vm->stats.exit_ticks[r]);
 }
 
 static void print_emulated(const struct vm *vm)

@@ -706,6 +706,8 @@ static int emulate_string(struct x86_emu_ctxt *ctxt, const struct x86_insn *insn
 	u64 count = regs->gpr[X86_RCX] & low_bytes_mask(asize);
 	int r;
 
+	if (rep && ctxt->refuse_rep_strings)
+		return X86_EMUL_UNHANDLED;
 	/* INS and OUTS move at most 32 bits: REX.W is ignored (SDM Vol. 2A, INS) */
 	if ((insn->op == X86_OP_INS || insn->op == X86_OP_OUTS) && size == 8)
 		size = 4;

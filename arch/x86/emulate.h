@@ -251,6 +251,10 @@ struct x86_emu_ctxt {
 	void *ops_ctx;			/* passed back to every callback */
 	struct x86_regs *regs;
 	enum x86_cpu_mode mode;
+	/* REP string instructions return X86_EMUL_UNHANDLED before their first iteration:
+	 * the caller would rather have the guest run them itself (a page being filled as
+	 * data, not a page table being updated entry by entry). */
+	bool refuse_rep_strings;
 	const struct x86_insn *insn;	/* the decode (in decode_cache); NULL if no fetch */
 	struct x86_exception exception;	/* valid on X86_EMUL_EXCEPTION */
 	u8 bytes[X86_INSN_BUF_LEN];	/* the code fetched: nbytes of it, stale after */

@@ -34,7 +34,11 @@ guest_test() {
 guest_test guest-cpuid "$SKYLAKE" "$GUESTS/cpuid.elf" cpuid "" \
 	--expect 'cpuid: PASS: leaf 0x40000000 signature is "VireoHV"'
 guest_test guest-cpuid64 "$SKYLAKE" "$GUESTS/cpuid64.elf" cpuid64 "" \
-	--expect 'cpuid64: cpuid test \(plain ELF64\)'
+	--expect 'cpuid64: cpuid test \(plain ELF64\)' --reject 'ticks exit'
+# exit_ticks=on: the ticks of each exit reason and in the guest, in the VM's statistics.
+guest_test guest-exit-ticks "$SKYLAKE" "$GUESTS/cpuid64.elf" cpuid64 "" --cmdline "exit_ticks=on" \
+	--expect 'vm cpuid64:   ticks in the guest +[1-9][0-9]*$' \
+	--expect 'vm cpuid64:   ticks exit CPUID +[1-9][0-9]*$'
 guest_test guest-uart "$SKYLAKE" "$GUESTS/uart.elf" uart "" \
 	--expect-order 'uart: uart line 1 of 3: the quick brown fox' \
 	'uart: uart line 2 of 3: the quick brown fox' \

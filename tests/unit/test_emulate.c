@@ -1570,6 +1570,35 @@ static void test_rep_bound(void)
 	fake_reset(&g, M64);
 }
 
+/* refuse_rep_strings: a REP string instruction is handed back before any iteration; a
+ * plain one still runs. */
+static void test_refuse_rep_strings(void)
+{
+	struct fake_guest g = { 0 };
+	struct x86_regs regs;
+	struct x86_emu_ctxt ctxt;
+
+	emulate_setup(&ctxt, &g, &regs, M64, CODE_RIP, "f3 48 ab");
+	ctxt.refuse_rep_strings = true;
+	regs.gpr[X86_RCX] = 8;
+	regs.gpr[X86_RDI] = 0x10000;
+	CHECK_EQ(x86_emulate(&ctxt), X86_EMUL_UNHANDLED);
+	CHECK_EQ(regs.rip, CODE_RIP);
+	CHECK_EQ(regs.gpr[X86_RCX], 8);
+	CHECK_EQ(regs.gpr[X86_RDI], 0x10000);
+	CHECK_EQ(g.nlog, 0);
+	fake_reset(&g, M64);
+
+	emulate_setup(&ctxt, &g, &regs, M64, CODE_RIP, "48 ab");
+	ctxt.refuse_rep_strings = true;
+	regs.gpr[X86_RDI] = 0x10000;
+	CHECK_EQ(x86_emulate(&ctxt), X86_EMUL_OK);
+	CHECK_EQ(regs.rip, CODE_RIP + 2);
+	CHECK_EQ(regs.gpr[X86_RDI], 0x10008);
+	CHECK_EQ(g.nlog, 1);
+	fake_reset(&g, M64);
+}
+
 static u64 fake_peek64(struct fake_guest *g, u64 addr)
 {
 	u64 v = 0;
@@ -2094,6 +2123,7 @@ int main(void)
 	test_alu_against_cpu();
 	test_length_decoder();
 	test_rep_bound();
+	test_refuse_rep_strings();
 	test_cmpxchg16b();
 	test_shifts_against_cpu();
 	test_muldiv_against_cpu();
