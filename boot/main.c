@@ -49,6 +49,7 @@ static void apply_vm_options(void)
 	vm_defaults.mmio_cache = o->mmio_cache;
 	vm_defaults.fast_mmio = o->fast_mmio;
 	vm_defaults.shadow_cache = o->shadow_cache;
+	vm_defaults.shadow_unsync = o->shadow_unsync;
 	vm_defaults.fast_zap = o->fast_zap;
 	vm_defaults.shadow_pages = o->shadow_pages;
 	vm_defaults.slice_ms = o->slice_ms;

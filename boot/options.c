@@ -19,6 +19,7 @@ struct vireo_options vireo_options = {
 	.fast_mmio_length = FAST_MMIO_LENGTH_AUTO,
 	.ept = true,
 	.shadow_cache = true,
+	.shadow_unsync = true,
 	.fast_zap = true,
 	.slice_ms = 10,
 };
@@ -120,6 +121,11 @@ static bool set_exit_ticks(void *ctx, const char *value, size_t len)
 	return parse_on_off(value, len, &((struct vireo_options *)ctx)->exit_ticks);
 }
 
+static bool set_shadow_unsync(void *ctx, const char *value, size_t len)
+{
+	return parse_on_off(value, len, &((struct vireo_options *)ctx)->shadow_unsync);
+}
+
 static bool set_shadow_cache(void *ctx, const char *value, size_t len)
 {
 	return parse_on_off(value, len, &((struct vireo_options *)ctx)->shadow_cache);
@@ -190,6 +196,9 @@ static const struct cmdline_option option_table[] = {
 	{ "shadow_cache", "on or off (keep shadow page tables across guest CR3 switches; off "
 			  "rebuilds them on every switch, for comparison; default on)",
 	  set_shadow_cache },
+	{ "shadow_unsync", "on or off (let the guest write its leaf page tables without exits "
+			   "until its next TLB flush, which brings their shadows back in sync; off "
+			   "emulates every write to a shadowed table; default on)", set_shadow_unsync },
 	{ "shadow_pages", "a number of pages (the shadow-page budget of each VM; default 20 "
 			  "per 1000 pages of its RAM, at least 64)", set_shadow_pages },
 	{ "zap", "fast or slow (how a zap-all drops every page table: fast obsoletes them all "

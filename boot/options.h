@@ -24,6 +24,7 @@ struct vireo_options {
 	enum fast_mmio_length fast_mmio_length;	/* how a doorbell write is skipped */
 	bool ept;			/* use EPT when the CPU has it (else the shadow MMU) */
 	bool shadow_cache;		/* keep shadow page tables across CR3 switches */
+	bool shadow_unsync;		/* let guest leaf tables go unsync until a flush */
 	bool fast_zap;			/* zap=fast|slow */
 	bool exit_ticks;		/* count the ticks each exit reason costs */
 	u64 shadow_pages;		/* shadow-page budget per VM; 0: from its RAM */

@@ -55,12 +55,19 @@ struct shadow_stats {
 	u64 ptes_prefetched;	/* of those, level-1 entries updated in place */
 	u64 ptes_zapped;	/* the others: their sptes dropped */
 	u64 invlpg;
+	u64 pages_unsynced;	/* leaf tables left writable at a guest write to them */
+	u64 syncs;		/* TLB flushes that found unsync pages to bring back in sync */
+	u64 sync_drops;		/* of their sptes, dropped as the guest changed their entry */
 };
 
 /* The shadow MMU of a VM (mmu/shadow.c). Invariants:
  * - every guest table a valid indirect page shadows is mapped read-only by every leaf spte
  *   (through rmaps): a guest write to it faults and is emulated, and the emulated write
- *   updates the shadow (mmu_shadow_guest_wrote()), so shadows never go out of sync;
+ *   updates the shadow (mmu_shadow_guest_wrote()), so shadows never go out of sync.
+ *   The exception (shadow_unsync=on): a gfn all of whose pages are level-1 and unsync
+ *   (on unsync_pages) is writable; those pages may hold stale sptes, as a TLB may, until
+ *   the guest's next TLB flush (MOV CR3, a CR0/CR4/EFER write) brings them back in sync
+ *   and write-protects the gfn again (mmu_shadow_sync()). INVLPG drops its leaf;
  * - a page with root_count > 0 is never freed, only marked invalid;
  * - every spte that loses rights or goes away makes a request (mmu->requests) before the
  *   guest runs again, so every vCPU flushes its TLB; a root that is zapped bumps
@@ -78,6 +85,8 @@ struct mmu_shadow {
 	struct list_head obsolete_roots;	/* obsolete pages still some vCPU's root */
 	u64 max_pages;		/* the budget for mmu->npages */
 	u64 guest_tables;	/* current pages mirroring a guest table (not direct ones) */
+	bool unsync;		/* shadow_unsync=: leaf tables may go out of sync until a flush */
+	struct list_head unsync_pages;	/* pages with unsync set */
 	struct shadow_stats stats;
 };
 
@@ -303,5 +312,9 @@ void mmu_shadow_guest_wrote(struct mmu *mmu, u64 gpa, u64 len);
 /* Stops shadowing gfn (its pages are zapped, so the guest may write it freely); used
  * when a write to it cannot be emulated. false: gfn held no shadowed table. */
 bool mmu_shadow_unprotect(struct mmu *mmu, gfn_t gfn);
+/* The guest flushed its TLB (MOV CR3, a CR0/CR4/EFER write): unsync pages back in sync. */
+void mmu_shadow_sync(struct mmu *mmu);
+/* shadow_unsync=: whether guest leaf tables may go unsync (off after mmu_shadow_init()). */
+void mmu_shadow_set_unsync(struct mmu *mmu, bool on);
 
 #endif

@@ -9,7 +9,13 @@
  *   maps its gfn is found through the reverse maps (rmaps, gfn -> sptes) and made
  *   read-only. A guest write to it faults, is emulated, and the entries it changed are
  *   dropped from the shadow (mmu_shadow_guest_wrote()), so a shadow page never disagrees
- *   with the guest table it mirrors and INVLPG or MOV CR3 need no resynchronisation.
+ *   with the guest table it mirrors.
+ * - Unsync leaf tables (KVM's 2008 "out of sync shadow", shadow_unsync=on): the first
+ *   guest write to a table shadowed only by level-1 pages makes them unsync and the gfn
+ *   writable, so a kernel filling or write-protecting a page table (fork) writes it at
+ *   full speed. Until the guest's next TLB flush those pages may hold stale leaves, as a
+ *   TLB may; the flush (mmu_shadow_sync()) checks each leaf against its guest entry and
+ *   write-protects the gfn again. INVLPG drops the leaf it names, synced or not.
  * - A gfn in no memory slot gets an MMIO spte with a reserved bit set (mmu/spte.h): its
  *   next access is a #PF with RSVD = 1 that names the gfn and slot generation by itself.
  *
@@ -88,6 +94,7 @@ const char *mmu_shadow_init(struct mmu *mmu, u64 max_pages, bool cache, u8 guest
 	s->max_pages = MAX(max_pages, MIN_SHADOW_PAGES);
 	mmu->mmio_cache = spte_mmio_supported();
 	list_init(&s->obsolete_roots);
+	list_init(&s->unsync_pages);
 	if (!hash_alloc(&s->pages_by_gfn, PAGES_HASH_ORDER) ||
 	    !hash_alloc(&s->pages_by_hpa, PAGES_HASH_ORDER) || !hash_alloc(&s->rmaps, RMAP_HASH_ORDER) ||
 	    !hash_alloc(&s->rmaps_draining, RMAP_HASH_ORDER)) {
@@ -125,6 +132,8 @@ static struct mmu *mmu_of(struct mmu_shadow *s) { return container_of(s, struct 
 
 static void free_page(struct mmu_shadow *s, struct mmu_page *page)
 {
+	if (page->unsync)
+		list_del(&page->unsync_link);
 	hash_del(&page->hpa_link);
 	mmu_page_free(mmu_of(s), page);
 }
@@ -160,14 +169,36 @@ static bool shadows_guest_table(struct mmu_shadow *s, const struct mmu_page *pag
 	return !page->role.direct && !mmu_page_is_obsolete(mmu_of(s), page);
 }
 
-/* Whether gfn holds a guest table some valid shadow page mirrors. */
-static bool gfn_is_shadowed(struct mmu_shadow *s, gfn_t gfn)
+/* Whether guest writes to gfn must fault: a valid page mirrors a guest table there and is
+ * not unsync. */
+static bool gfn_is_write_protected(struct mmu_shadow *s, gfn_t gfn)
 {
 	struct mmu_page *page;
 	hash_for_each_possible(&s->pages_by_gfn, page, gfn_link, gfn)
-		if (shadows_guest_table(s, page))
+		if (shadows_guest_table(s, page) && !page->unsync)
 			return true;
 	return false;
+}
+
+/* A guest write to shadowed gfn: its pages go unsync if every one is a level-1 page (a
+ * guest PT; its entries are leaves, which a stale TLB may hold too). A higher table stays
+ * write-protected: the shadow's structure above the leaves is always in sync. */
+static bool try_unsync(struct mmu_shadow *s, gfn_t gfn)
+{
+	struct mmu_page *page;
+	if (!s->unsync)
+		return false;
+	hash_for_each_possible(&s->pages_by_gfn, page, gfn_link, gfn)
+		if (shadows_guest_table(s, page) && page->role.level != 1)
+			return false;
+	hash_for_each_possible(&s->pages_by_gfn, page, gfn_link, gfn) {
+		if (shadows_guest_table(s, page) && !page->unsync) {
+			page->unsync = true;
+			list_add(&page->unsync_link, &s->unsync_pages);
+			s->stats.pages_unsynced++;
+		}
+	}
+	return true;
 }
 
 /* ---- reverse maps and parent links ------------------------------------------------- */
@@ -430,12 +461,19 @@ static union mmu_page_role base_role(const struct guest_paging *p)
 	return role;
 }
 
+static void resync_page(struct mmu *mmu, struct mmu_page *page);
+
+/* A cached page found for a new link is resynced first if unsync: its stale leaves were
+ * never reachable through this entry, so no TLB could hold them for it (a table unlinked,
+ * rewritten, linked again must show its new entries). */
 static struct mmu_page *get_page(struct mmu *mmu, gfn_t gfn, union mmu_page_role role)
 {
 	struct mmu_shadow *s = shadow_of(mmu);
 	struct mmu_page *page;
 	hash_for_each_possible(&s->pages_by_gfn, page, gfn_link, gfn) {
 		if (page->role.word == role.word && !mmu_page_is_obsolete(mmu, page)) {
+			if (page->unsync)
+				resync_page(mmu, page);
 			s->stats.pages_reused++;
 			return page;
 		}
@@ -651,7 +689,7 @@ static unsigned leaf_access(struct mmu_shadow *s, const struct shadow_vcpu *sv,
 			    unsigned access)
 {
 	unsigned acc = guest_leaf_access(sv, walk, access);
-	if ((slot->flags & MEMSLOT_READONLY) || gfn_is_shadowed(s, gpa_to_gfn(walk->gpa)))
+	if ((slot->flags & MEMSLOT_READONLY) || gfn_is_write_protected(s, gpa_to_gfn(walk->gpa)))
 		acc &= ~ACC_WRITE;
 	return acc;
 }
@@ -852,7 +890,7 @@ static enum mmu_fault_result guest_table_fault(struct mmu *mmu, struct mmu_vcpu 
 			install_mmio(mmu, sv, gva, &walk, access);
 		return MMU_FAULT_MMIO;
 	}
-	if (write && gfn_is_shadowed(s, gfn)) {
+	if (write && gfn_is_write_protected(s, gfn) && !try_unsync(s, gfn)) {
 		s->stats.write_protect_faults++;
 		return MMU_FAULT_EMULATE;
 	}
@@ -955,7 +993,7 @@ static bool prefetch_gpte(struct mmu *mmu, struct mmu_page *page, unsigned gpte_
 	const struct memslot *slot = acc < 0 ? NULL : memslot_find(&mmu->memslots, NULL, gfn);
 	if (!slot)
 		return false;
-	if ((slot->flags & MEMSLOT_READONLY) || gfn_is_shadowed(s, gfn))
+	if ((slot->flags & MEMSLOT_READONLY) || gfn_is_write_protected(s, gfn))
 		acc &= ~ACC_WRITE;
 	/* Not accessed: the CPU sets A when the guest uses the entry it wrote, which tells a
 	 * table being filled from a page written as data (guest_wrote_page()). */
@@ -981,6 +1019,69 @@ static bool read_gpte(struct mmu *mmu, u64 gpa, unsigned bytes, u64 *gpte)
 		return false;
 	*gpte = bytes == 4 ? *(const u32 *)hva : *(const u64 *)hva;
 	return true;
+}
+
+/* ---- unsync pages back in sync ------------------------------------------------------ */
+
+/* The guest entry that the leaf at index of level-1 page mirrors. */
+static bool read_leaf_gpte(struct mmu *mmu, const struct mmu_page *page, unsigned index,
+			   u64 *gpte)
+{
+	unsigned bytes = page->role.has_4_byte_gpte ? 4 : 8;
+	unsigned gpte_index = page->role.has_4_byte_gpte ?
+			      page->role.quadrant * SPTE_ENTRIES + index : index;
+	return read_gpte(mmu, gfn_to_gpa(page->gfn) + gpte_index * bytes, bytes, gpte);
+}
+
+/* Whether a leaf of an unsync page may stay: it maps the gfn its guest entry names now,
+ * with no right that entry no longer grants (fewer are fine: the access that needs more
+ * faults and is judged afresh). An MMIO spte never stays: its gfn may be RAM now. */
+static bool leaf_still_valid(struct mmu *mmu, const struct mmu_page *page, unsigned index)
+{
+	u64 spte = page->spt[index], gpte;
+	if (!spte_is_present(spte) || !read_leaf_gpte(mmu, page, index, &gpte))
+		return false;
+	int access = prefetch_access(shadow_of(mmu), page, gpte);
+	gfn_t gfn = (gpte & BITS(51, 12)) >> PAGE_SHIFT;
+	return access >= 0 && gfn == page->gfns[index] && !(spte_access(spte) & ~(unsigned)access);
+}
+
+/* An unsync page back in sync, its gfn write-protected again. */
+static void resync_page(struct mmu *mmu, struct mmu_page *page)
+{
+	struct mmu_shadow *s = shadow_of(mmu);
+	list_del(&page->unsync_link);
+	page->unsync = false;
+	if (mmu_page_is_obsolete(mmu, page))
+		return;
+	for (unsigned i = 0; i < SPTE_ENTRIES; i++) {
+		if (page->spt[i] && !leaf_still_valid(mmu, page, i)) {
+			drop_spte(s, page, i);
+			s->stats.sync_drops++;
+		}
+	}
+	write_protect_gfn(s, page->gfn);
+}
+
+/*
+ * The guest flushed its TLB: every unsync page is checked leaf by leaf against the guest
+ * table it mirrors, and its gfn write-protected again. An obsolete page is only unlinked:
+ * a zap-all's drain owns its entries (their rmaps are in rmaps_draining).
+ */
+void mmu_shadow_sync(struct mmu *mmu)
+{
+	struct mmu_shadow *s = shadow_of(mmu);
+	if (list_empty(&s->unsync_pages))
+		return;
+	s->stats.syncs++;
+	while (!list_empty(&s->unsync_pages))
+		resync_page(mmu, list_first_entry(&s->unsync_pages, struct mmu_page, unsync_link));
+}
+
+void mmu_shadow_set_unsync(struct mmu *mmu, bool on)
+{
+	mmu_shadow_sync(mmu);
+	shadow_of(mmu)->unsync = on;
 }
 
 /* The guest wrote [offset, offset + len) of page gfn, already in guest memory: every

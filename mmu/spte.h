@@ -197,6 +197,18 @@ static inline u64 spte_make_leaf(u64 hpa, unsigned access, bool large)
 	return spte;
 }
 
+/* The ACC_* rights a leaf grants (spte_make_leaf()'s access). */
+static inline unsigned spte_access(u64 spte)
+{
+	const struct spte_format *f = &spte_format;
+	unsigned access = spte & SPTE_WRITABLE ? ACC_WRITE : 0;
+	if (!f->user_mask || (spte & f->user_mask))
+		access |= ACC_USER;
+	if (f->exec_mask ? spte & f->exec_mask : !(spte & f->nx_mask))
+		access |= ACC_EXEC;
+	return access;
+}
+
 /* A PAE PDPTE the MMU loads for a shadow root: only P and the address are allowed there
  * (bits 2:1 and 8:5 are reserved, SDM Vol. 3A table 4-8); bit 11 is ignored. */
 static inline u64 spte_make_pae_root(u64 table_hpa)

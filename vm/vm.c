@@ -151,6 +151,8 @@ static const char *build_vm(struct vm *vm, const struct guest_module *module,
 		mmu_ept_init(&vm->mmu, vmx_caps.ept_vpid & EPT_CAP_2M_PAGES);
 	vm->mmu.mmio_cache = vm_defaults.mmio_cache && spte_mmio_supported();
 	vm->mmu.zap_slow = !vm_defaults.fast_zap;
+	if (!error && vm_defaults.shadow_paging)
+		mmu_shadow_set_unsync(&vm->mmu, vm_defaults.shadow_unsync);
 	vm->fast_mmio = vm_defaults.fast_mmio;
 	if (!error)
 		error = allocate_ram(vm);

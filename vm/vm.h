@@ -41,6 +41,7 @@ struct vm_defaults {
 	bool fast_mmio;		/* fast_mmio=on|off */
 	bool shadow_paging;	/* no EPT (or ept=off): every VM runs on the shadow MMU */
 	bool shadow_cache;	/* shadow_cache=on|off */
+	bool shadow_unsync;	/* shadow_unsync=on|off */
 	bool fast_zap;		/* zap=fast|slow */
 	u64 shadow_pages;	/* shadow_pages=; 0: from the VM's RAM */
 	u64 slice_ms;		/* slice=: the scheduler's time slice */

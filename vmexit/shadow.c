@@ -35,6 +35,7 @@ static bool same_paging(const struct guest_paging *a, const struct guest_paging 
 bool shadow_paging_update(struct vcpu *vcpu, u64 cr3, bool force)
 {
 	struct guest_paging paging;
+	mmu_shadow_sync(&vcpu->vm->mmu);	/* every CR0/CR3/CR4/EFER write flushes the TLB */
 	guest_paging_init(&paging, vcpu_guest_cr0(vcpu), cr3, vcpu_guest_cr4(vcpu),
 			  vcpu_guest_efer(vcpu), host_cpu.phys_addr_bits, host_cpu.gbpages);
 	if (!force && same_paging(&paging, &vcpu->mmu.shadow.paging))

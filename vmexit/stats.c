@@ -55,6 +55,9 @@ static void print_shadow(const struct vm *vm)
 		{ "    updated in place", s->stats.ptes_prefetched },
 		{ "    dropped", s->stats.ptes_zapped },
 		{ "INVLPG", s->stats.invlpg },
+		{ "page tables left unsync (written freely)", s->stats.pages_unsynced },
+		{ "TLB flushes that synced unsync pages", s->stats.syncs },
+		{ "  their sptes dropped as stale", s->stats.sync_drops },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
 		if (i == 0)

@@ -460,6 +460,36 @@ static bool gfn_is_shadowed(gfn_t gfn)
 	return false;
 }
 
+/* Shadowed by a page that is not unsync (shadow_unsync=on): guest writes must fault. */
+static bool gfn_is_write_protected(gfn_t gfn)
+{
+	struct mmu_page *page;
+	hash_for_each_possible(&mmu.shadow.pages_by_gfn, page, gfn_link, gfn)
+		if (!page->role.direct && !page->role.invalid && !page->unsync)
+			return true;
+	return false;
+}
+
+/* Set by a guest store no exit saw: the shadow may be stale until the next flush. */
+static bool unseen_table_store;
+
+/* shadow_unsync=on: a table write the guest made itself where its table is not
+ * write-protected (an unsync one: no exit, no hook), else through the emulator. */
+static void guest_store_table_entry(void)
+{
+	u64 gpa;
+	if (!random_table_entry(&gpa))
+		return;
+	if (gfn_is_write_protected(gpa_to_gfn(gpa))) {
+		emulate_store(gpa);
+		return;
+	}
+	unsigned size = four_byte() ? 4 : 8;
+	u64 value = random_entry();
+	memcpy(ram + (gpa & ~(u64)(size - 1)), &value, size);
+	unseen_table_store = true;
+}
+
 /* The write-protection invariant (mmu/mmu.h): no leaf spte of any page lets the guest
  * write a gfn that a valid indirect shadow page mirrors; and every leaf maps the gfn its
  * page records for it (what the rmaps are keyed by). */
@@ -476,7 +506,7 @@ static __unused void check_write_protection(void)
 				continue;
 			gfn_t gfn = mmu_page_leaf_gfn(page, i);
 			bool wrong_gfn = spte_address(spte) != ram_hpa + gfn_to_gpa(gfn);
-			bool writable_table = spte_is_writable(spte) && gfn_is_shadowed(gfn);
+			bool writable_table = spte_is_writable(spte) && gfn_is_write_protected(gfn);
 			if ((wrong_gfn || writable_table) && ok)
 				fprintf(stderr, "page gfn %#llx role %#x index %u: spte %#llx maps gfn "
 					"%#llx%s%s\n", (unsigned long long)page->gfn, page->role.word, i,

@@ -9,20 +9,30 @@
 #include "tests/unit/shadow_model.h"
 
 /* A random walk through accesses, guest table writes, CR3 switches, flag changes, INVLPG
- * and zap-alls in one paging mode. */
-static void differential(enum guest_paging_mode mode, u64 max_pages, unsigned steps, bool zap_slow)
+ * and zap-alls in one paging mode. With unsync, the guest writes unsync tables itself and
+ * the shadow may be stale, as a TLB may: each access is checked after a flush (the sync,
+ * mmu_shadow_sync()), which must leave no stale leaf behind. */
+static void differential(enum guest_paging_mode mode, u64 max_pages, unsigned steps, bool zap_slow,
+			 bool unsync)
 {
 	vm_setup(max_pages, true);
 	mmu.zap_slow = zap_slow;
+	mmu_shadow_set_unsync(&mmu, unsync);
 	set_guest(mode, TABLE_POOL, true, true, false, false);
 	fill_tables();
 	load_root();
 	for (unsigned step = 0; step < steps; step++) {
 		unsigned op = below(100);
 		if (op < 70) {
+			if (unseen_table_store)
+				mmu_shadow_sync(&mmu);
+			unseen_table_store = false;
 			check_access(random_gva(), random_access());
 		} else if (op < 80 && mode != GUEST_PAGING_OFF) {
-			store_table_entry();
+			if (unsync)
+				guest_store_table_entry();
+			else
+				store_table_entry();
 		} else if (op < 88 && mode != GUEST_PAGING_OFF) {
 			switch_cr3(mode);
 		} else if (op < 96) {
@@ -34,6 +44,8 @@ static void differential(enum guest_paging_mode mode, u64 max_pages, unsigned st
 	}
 	CHECK(emulated_writes > 0 || mode == GUEST_PAGING_OFF);
 	CHECK(mmu.shadow.stats.ptes_prefetched > 0 || mode == GUEST_PAGING_OFF);
+	CHECK(!unsync || mode == GUEST_PAGING_OFF || mmu.shadow.stats.pages_unsynced > 0);
+	check_write_protection();
 	vm_teardown();
 }
 
@@ -215,6 +227,51 @@ static void test_wp_clear_with_smap(void)
 		CHECK(o.kind == PAGE_FAULT && o.error_code == GUEST_PF_PRESENT);
 		CHECK_EQ(access_once(0x3000, GUEST_ACCESS_SMAP_ALLOWED).kind, RAM);
 	}
+	vm_teardown();
+}
+
+/* shadow_unsync=on: the first write to a PT leaves it unsync and writable; the guest's own
+ * stores are then unseen and the shadow may be stale, as a TLB may, until INVLPG drops the
+ * leaf or a flush syncs the page (and write-protects it again); a stale page linked again
+ * through a new entry is synced first, since no TLB could hold its entries for it. */
+static void test_unsync(void)
+{
+	u64 *pt = setup_shadowed_pt();
+	u64 *pd = (u64 *)(ram + PD * PAGE_SIZE);
+	mmu_shadow_set_unsync(&mmu, true);
+	struct outcome o = access_once(0x2008, GUEST_ACCESS_WRITE);	/* PT through 0x2000 */
+	CHECK(o.kind == RAM && o.gpa == PT * PAGE_SIZE + 8);
+	CHECK_EQ(mmu.shadow.stats.pages_unsynced, 1);
+	CHECK(gfn_is_shadowed(PT) && !gfn_is_write_protected(PT));
+	check_write_protection();
+
+	u64 leaf = P | RW | US | GUEST_PTE_ACCESSED;
+	pt[1] = (u64)(DATA + 5) << 12 | leaf;		/* the guest's store: no exit */
+	CHECK_EQ(access_once(0x1000, 0).gpa, DATA * PAGE_SIZE);	/* stale, as a TLB may be */
+	mmu_shadow_sync(&mmu);				/* MOV CR3 */
+	CHECK_EQ(access_once(0x1000, 0).gpa, (DATA + 5) * PAGE_SIZE);
+	CHECK(mmu.shadow.stats.sync_drops >= 1);
+	CHECK(gfn_is_write_protected(PT));
+	check_write_protection();
+
+	CHECK_EQ(access_once(0x2008, GUEST_ACCESS_WRITE).kind, RAM);	/* unsync again */
+	CHECK_EQ(mmu.shadow.stats.pages_unsynced, 2);
+	pt[1] = (u64)(DATA + 6) << 12 | leaf;
+	mmu_shadow_invlpg(&mmu, &vcpu, 0x1000);
+	CHECK_EQ(access_once(0x1000, 0).gpa, (DATA + 6) * PAGE_SIZE);
+
+	/* unlinked, rewritten, linked again (by an access through another of its entries):
+	 * the rewritten entry shows, with no flush */
+	pt[3] = (u64)(DATA + 1) << 12 | leaf;
+	CHECK_EQ(access_once(0x3000, 0).kind, RAM);
+	pd[0] = 0;
+	mmu_shadow_guest_wrote(&mmu, PD * PAGE_SIZE, 8);	/* the PD is write-protected */
+	pt[1] = 0;
+	pd[0] = (u64)PT << 12 | P | RW | US | GUEST_PTE_ACCESSED;
+	mmu_shadow_guest_wrote(&mmu, PD * PAGE_SIZE, 8);
+	CHECK_EQ(access_once(0x3000, 0).kind, RAM);
+	o = access_once(0x1000, 0);
+	CHECK(o.kind == PAGE_FAULT && o.error_code == 0);
 	vm_teardown();
 }
 
@@ -435,6 +492,7 @@ int main(void)
 	test_write_protection();
 	test_pte_prefetch();
 	test_write_flooding();
+	test_unsync();
 	test_wp_clear_with_smap();
 	test_memory_accounting();
 	test_shared_direct_pages();
@@ -447,9 +505,11 @@ int main(void)
 		GUEST_PAGING_OFF, GUEST_PAGING_32, GUEST_PAGING_PAE, GUEST_PAGING_4LEVEL,
 	};
 	for (unsigned i = 0; i < ARRAY_SIZE(modes); i++) {
-		differential(modes[i], 1000, 20000, false);
-		differential(modes[i], 64, 20000, false);
-		differential(modes[i], 1000, 5000, true);
+		differential(modes[i], 1000, 20000, false, false);
+		differential(modes[i], 64, 20000, false, false);
+		differential(modes[i], 1000, 5000, true, false);
+		differential(modes[i], 1000, 20000, false, true);
+		differential(modes[i], 64, 20000, false, true);
 	}
 	return unit_done("shadow");
 }
