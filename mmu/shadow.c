@@ -180,17 +180,28 @@ static bool gfn_is_write_protected(struct mmu_shadow *s, gfn_t gfn)
 	return false;
 }
 
-/* A guest write to shadowed gfn: its pages go unsync if every one is a level-1 page (a
- * guest PT; its entries are leaves, which a stale TLB may hold too). A higher table stays
- * write-protected: the shadow's structure above the leaves is always in sync. */
+/*
+ * A guest write to shadowed gfn: its pages go unsync if every one is a level-1 page (a
+ * guest PT; its entries are leaves, which a stale TLB may hold too) and one was written
+ * already with no fault through it since (write_count): a table being written in bulk
+ * (fork write-protecting, exit clearing). A single entry written then used (a page fault
+ * handled) stays emulated and prefetched, cheaper than a sync of 512 leaves at the next
+ * flush. A higher table stays write-protected: the shadow above the leaves is always in
+ * sync.
+ */
 static bool try_unsync(struct mmu_shadow *s, gfn_t gfn)
 {
 	struct mmu_page *page;
+	bool written = false;
 	if (!s->unsync)
 		return false;
-	hash_for_each_possible(&s->pages_by_gfn, page, gfn_link, gfn)
+	hash_for_each_possible(&s->pages_by_gfn, page, gfn_link, gfn) {
 		if (shadows_guest_table(s, page) && page->role.level != 1)
 			return false;
+		written |= shadows_guest_table(s, page) && page->write_count;
+	}
+	if (!written)
+		return false;
 	hash_for_each_possible(&s->pages_by_gfn, page, gfn_link, gfn) {
 		if (shadows_guest_table(s, page) && !page->unsync) {
 			page->unsync = true;
@@ -1023,25 +1034,25 @@ static bool read_gpte(struct mmu *mmu, u64 gpa, unsigned bytes, u64 *gpte)
 
 /* ---- unsync pages back in sync ------------------------------------------------------ */
 
-/* The guest entry that the leaf at index of level-1 page mirrors. */
-static bool read_leaf_gpte(struct mmu *mmu, const struct mmu_page *page, unsigned index,
-			   u64 *gpte)
+/* The guest entry that the leaf at index of level-1 page mirrors, in its guest table. */
+static u64 leaf_gpte(const struct mmu_page *page, const void *guest_table, unsigned index)
 {
-	unsigned bytes = page->role.has_4_byte_gpte ? 4 : 8;
-	unsigned gpte_index = page->role.has_4_byte_gpte ?
-			      page->role.quadrant * SPTE_ENTRIES + index : index;
-	return read_gpte(mmu, gfn_to_gpa(page->gfn) + gpte_index * bytes, bytes, gpte);
+	if (!page->role.has_4_byte_gpte)
+		return ((const u64 *)guest_table)[index];
+	return ((const u32 *)guest_table)[page->role.quadrant * SPTE_ENTRIES + index];
 }
 
 /* Whether a leaf of an unsync page may stay: it maps the gfn its guest entry names now,
  * with no right that entry no longer grants (fewer are fine: the access that needs more
  * faults and is judged afresh). An MMIO spte never stays: its gfn may be RAM now. */
-static bool leaf_still_valid(struct mmu *mmu, const struct mmu_page *page, unsigned index)
+static bool leaf_still_valid(struct mmu_shadow *s, const struct mmu_page *page,
+			     const void *guest_table, unsigned index)
 {
-	u64 spte = page->spt[index], gpte;
-	if (!spte_is_present(spte) || !read_leaf_gpte(mmu, page, index, &gpte))
+	u64 spte = page->spt[index];
+	if (!spte_is_present(spte) || !guest_table)
 		return false;
-	int access = prefetch_access(shadow_of(mmu), page, gpte);
+	u64 gpte = leaf_gpte(page, guest_table, index);
+	int access = prefetch_access(s, page, gpte);
 	gfn_t gfn = (gpte & BITS(51, 12)) >> PAGE_SHIFT;
 	return access >= 0 && gfn == page->gfns[index] && !(spte_access(spte) & ~(unsigned)access);
 }
@@ -1054,8 +1065,12 @@ static void resync_page(struct mmu *mmu, struct mmu_page *page)
 	page->unsync = false;
 	if (mmu_page_is_obsolete(mmu, page))
 		return;
+	page->write_count = 0;
+	/* NULL if no longer RAM (a slot change is followed by a zap, so not expected) */
+	const void *guest_table = memslot_gpa_to_hva(&mmu->memslots, NULL, gfn_to_gpa(page->gfn),
+						     PAGE_SIZE, false);
 	for (unsigned i = 0; i < SPTE_ENTRIES; i++) {
-		if (page->spt[i] && !leaf_still_valid(mmu, page, i)) {
+		if (page->spt[i] && !leaf_still_valid(s, page, guest_table, i)) {
 			drop_spte(s, page, i);
 			s->stats.sync_drops++;
 		}
