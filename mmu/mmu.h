@@ -67,7 +67,9 @@ struct shadow_stats {
  *   The exception (shadow_unsync=on): a gfn all of whose pages are level-1 and unsync
  *   (on unsync_pages) is writable; those pages may hold stale sptes, as a TLB may, until
  *   the guest's next TLB flush (MOV CR3, a CR0/CR4/EFER write) brings them back in sync
- *   and write-protects the gfn again (mmu_shadow_sync()). INVLPG drops its leaf;
+ *   and write-protects the gfn again (mmu_shadow_sync()); one no entry points at is
+ *   parked, unsync, until it is linked again (get_page() syncs it first). INVLPG drops its
+ *   leaf;
  * - a page with root_count > 0 is never freed, only marked invalid;
  * - every spte that loses rights or goes away makes a request (mmu->requests) before the
  *   guest runs again, so every vCPU flushes its TLB; a root that is zapped bumps

@@ -80,7 +80,8 @@ struct mmu_page {
 	u32 last_prefetched;		/* 1 + the index of the leaf the last write prefetched, or 0 */
 	u64 generation;			/* the MMU's when the page was created */
 	bool unsync;			/* a level-1 page the guest may write: see shadow.c */
-	struct list_head unsync_link;	/* in shadow.unsync_pages while unsync */
+	struct list_head unsync_link;	/* unsync: in shadow.unsync_pages, or parked
+					 * (unlinked: an empty list, see shadow.c) */
 };
 
 /* Created before the last zap-all: found by no lookup, freed by the zap-all (or, for a

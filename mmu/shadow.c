@@ -1061,7 +1061,7 @@ static bool leaf_still_valid(struct mmu_shadow *s, const struct mmu_page *page,
 static void resync_page(struct mmu *mmu, struct mmu_page *page)
 {
 	struct mmu_shadow *s = shadow_of(mmu);
-	list_del(&page->unsync_link);
+	list_del(&page->unsync_link);	/* on unsync_pages, or parked (an empty list) */
 	page->unsync = false;
 	if (mmu_page_is_obsolete(mmu, page))
 		return;
@@ -1081,7 +1081,10 @@ static void resync_page(struct mmu *mmu, struct mmu_page *page)
 /*
  * The guest flushed its TLB: every unsync page is checked leaf by leaf against the guest
  * table it mirrors, and its gfn write-protected again. An obsolete page is only unlinked:
- * a zap-all's drain owns its entries (their rmaps are in rmaps_draining).
+ * a zap-all's drain owns its entries (their rmaps are in rmaps_draining). A page no entry
+ * points at (a freed PT, now written as data) is unreachable, so its staleness is unseen:
+ * it stays unsync, off the list, its gfn writable, until get_page() links it again and
+ * resyncs it first (KVM syncs only what the new root reaches, for the same reason).
  */
 void mmu_shadow_sync(struct mmu *mmu)
 {
@@ -1089,8 +1092,14 @@ void mmu_shadow_sync(struct mmu *mmu)
 	if (list_empty(&s->unsync_pages))
 		return;
 	s->stats.syncs++;
-	while (!list_empty(&s->unsync_pages))
-		resync_page(mmu, list_first_entry(&s->unsync_pages, struct mmu_page, unsync_link));
+	while (!list_empty(&s->unsync_pages)) {
+		struct mmu_page *page = list_first_entry(&s->unsync_pages, struct mmu_page,
+							 unsync_link);
+		if (page->parents || mmu_page_is_obsolete(mmu, page))
+			resync_page(mmu, page);
+		else
+			list_del(&page->unsync_link);	/* unreachable: parked, still unsync */
+	}
 }
 
 void mmu_shadow_set_unsync(struct mmu *mmu, bool on)

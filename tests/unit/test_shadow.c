@@ -272,6 +272,8 @@ static void test_unsync(void)
 	CHECK_EQ(access_once(0x3000, 0).kind, RAM);
 	pd[0] = 0;
 	mmu_shadow_guest_wrote(&mmu, PD * PAGE_SIZE, 8);	/* the PD is write-protected */
+	mmu_shadow_sync(&mmu);		/* unlinked: left unsync (parked), still writable */
+	CHECK(gfn_is_shadowed(PT) && !gfn_is_write_protected(PT));
 	pt[1] = 0;
 	pd[0] = (u64)PT << 12 | P | RW | US | GUEST_PTE_ACCESSED;
 	mmu_shadow_guest_wrote(&mmu, PD * PAGE_SIZE, 8);
