@@ -4,7 +4,8 @@
 
 BENCH_OUT := $(BUILD)/bench
 BENCH_GUESTS := $(BENCH_OUT)/bench_exits.elf $(BENCH_OUT)/bench_mmio.elf \
-	$(BENCH_OUT)/bench_mmio32.elf $(BENCH_OUT)/bench_shadow.elf $(BENCH_OUT)/bench_zap.elf
+	$(BENCH_OUT)/bench_mmio32.elf $(BENCH_OUT)/bench_shadow.elf $(BENCH_OUT)/bench_zap.elf \
+	$(BENCH_OUT)/bench_shapes.elf
 
 .PHONY: benchguests
 benchguests: $(BENCH_GUESTS)
@@ -22,5 +23,6 @@ $(BENCH_OUT)/bench_mmio32.elf: $(GUEST_OUT)/obj32/bench/bench_mmio.c.o \
 
 .SECONDARY: $(GUEST_OUT)/obj64/bench/bench_exits.c.o $(GUEST_OUT)/obj64/bench/bench_mmio.c.o \
 	$(GUEST_OUT)/obj64/bench/bench_shadow.c.o $(GUEST_OUT)/obj64/bench/bench_zap.c.o \
+	$(GUEST_OUT)/obj64/bench/bench_shapes.c.o \
 	$(GUEST_OUT)/obj64/bench/bench.c.o $(GUEST_OUT)/obj32/bench/bench_mmio.c.o \
 	$(GUEST_OUT)/obj32/bench/bench.c.o
