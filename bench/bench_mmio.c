@@ -17,6 +17,7 @@
 /* Pages no slot or device claims, each touched once by the first-access benchmark. */
 #define FRESH_MMIO_BASE 0xe0000000u
 #define CACHED_TARGET (TESTDEV_MMIO_BASE + 0x100)
+#define CACHED_PAGE_START (TESTDEV_MMIO_BASE + 0x1000)	/* offset 0 of a page */
 #define DOORBELL (VIREO_TESTDEV_BASE + VIREO_TESTDEV_DOORBELL)
 /* Extra one-page RAM slots go high, every other gfn so none can merge with another. */
 #define EXTRA_SLOT_FIRST_GFN 0x100000ul		/* 4 GiB */
@@ -37,6 +38,11 @@ static void op_write_testdev(unsigned i)
 	mmio_write32(CACHED_TARGET, i);
 }
 
+static void op_write_page_start(unsigned i)
+{
+	mmio_write32(CACHED_PAGE_START, i);
+}
+
 static void op_ring_doorbell(unsigned i)
 {
 	mmio_write32(DOORBELL, i);
@@ -48,6 +54,8 @@ static void run_untrusted(void)
 	bench_run("mmio_first" FLAVOUR, op_first_access, BENCH_ITERATIONS, false);
 	mmio_read32(CACHED_TARGET);
 	bench_run("mmio_cached" FLAVOUR, op_write_testdev, BENCH_ITERATIONS, true);
+	mmio_read32(CACHED_PAGE_START);
+	bench_run("mmio_cached_page_start" FLAVOUR, op_write_page_start, BENCH_ITERATIONS, true);
 	mmio_read32(VIREO_TESTDEV_BASE + VIREO_TESTDEV_DOORBELL_COUNT);
 	bench_run("doorbell" FLAVOUR, op_ring_doorbell, BENCH_ITERATIONS, true);
 }
