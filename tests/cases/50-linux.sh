@@ -30,6 +30,24 @@ else
 	linux_test linux-penryn "$PENRYN"
 fi
 
+# Two Linux VMs and a VM that spins forever (interrupts on, see 45-interrupts.sh) in one
+# boot: both Linux VMs pass their checks and power off before the spinner's timeout= ends
+# it (they need about 40 s of the platform clock; the spinner gets 70).
+if [[ -n ${LINUX_KERNEL:-} && -f $LINUX_KERNEL ]]; then
+	boot_test linux-two-and-spinner "bochs:$SKYLAKE" --megs 512 --timeout 900 \
+		--expect-exit failure \
+		--module "$LINUX_KERNEL name=linux1 mem=128M $LINUX_CMDLINE" \
+		--module "$LINUX_INITRAMFS initrd" \
+		--module "$LINUX_KERNEL name=linux2 mem=128M $LINUX_CMDLINE" \
+		--module "$LINUX_INITRAMFS initrd" \
+		--module "$GUESTS/spin.elf name=spin timeout=70 -- interrupts-on" \
+		--expect 'linux1: SUMMARY: [0-9]+ passed, 0 failed' \
+		--expect 'linux2: SUMMARY: [0-9]+ passed, 0 failed' \
+		--expect-order 'vm linux[12]: exit status 0' 'vm linux[12]: exit status 0' \
+		'vm spin: stopped: its timeout of [0-9]+ s is over' \
+		--reject 'linux[12]: FAIL'
+fi
+
 # Typed input: Vireo's console is a TCP port here; a script types a command into the
 # shell of the VM in focus and reads its answer, then powers it off.
 if [[ -n ${LINUX_KERNEL:-} && -f $LINUX_KERNEL ]]; then
