@@ -307,7 +307,7 @@ static void test_vireo_unknown(void)
 {
 	CHECK_EQ(parse_options("console=ttyS1 quiet"), 1);
 	CHECK_EQ(vireo_options.console_port, 0x2f8);
-	CHECK_CONSOLE_HAS("cmdline: unknown option 'quiet' ignored; known options: console= loglevel= exit= mmio_cache= fast_mmio= fast_mmio_length= ept= shadow_cache= shadow_pages= zap= slice=\n");
+	CHECK_CONSOLE_HAS("cmdline: unknown option 'quiet' ignored; known options: console= loglevel= exit= mmio_cache= fast_mmio= fast_mmio_length= ept= shadow_cache= shadow_unsync= shadow_pages= zap= slice= exit_ticks=\n");
 	CHECK_CONSOLE_HAS("Vireo options, on the multiboot2 command line:\n");
 	CHECK_CONSOLE_HAS("  loglevel=0-3 or err, warn, info, debug");
 	CHECK_CONSOLE_HAS("  exit=halt, bochs, qemu or acpi");
