@@ -154,9 +154,36 @@ bool vcpu_wake(struct vcpu *vcpu)
 /* The CPU holds the unswitched state of this vCPU (NULL: of none, or of one destroyed). */
 static struct vcpu *unswitched_owner;
 
+/*
+ * Bochs 2.7's VM entry sets the CPU's virtual-NMI blocking when the guest's interruptibility
+ * state says so but never clears it (hardware loads it both ways, SDM Vol. 3C 27.3.2.5).
+ * A vCPU entered after one that was inside its NMI handler inherits that blocking, and its
+ * exits store it in its own VMCS until it executes IRET: an NMI for it would wait for an
+ * IRET that may never come. So the last run's blocking is noted, and a vCPU entered after
+ * a blocked one, without blocking of its own, is marked: deliver_events() then takes the
+ * bit as stale. On hardware the mark changes nothing: there the bit is always the vCPU's.
+ */
+static const struct vcpu *last_run;
+static bool last_run_left_nmi_blocked;
+
+static void note_inherited_nmi_blocking(struct vcpu *vcpu)
+{
+	if (vcpu != last_run && last_run_left_nmi_blocked &&
+	    !(vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_NMI))
+		vcpu->nmi_blocking_inherited = true;
+	last_run = vcpu;
+}
+
+static void note_nmi_blocking_left(const struct vcpu *vcpu)
+{
+	last_run_left_nmi_blocked = vcpu->launched &&
+				    (vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_NMI);
+}
+
 static void take_cpu(struct vcpu *vcpu)
 {
 	vmcs_load(vcpu->vmcs_hpa);
+	note_inherited_nmi_blocking(vcpu);
 	if (unswitched_owner == vcpu)
 		return;
 	if (unswitched_owner)
@@ -169,6 +196,8 @@ void vcpu_forget_cpu(struct vcpu *vcpu)
 {
 	if (unswitched_owner == vcpu)
 		unswitched_owner = NULL;
+	if (last_run == vcpu)
+		last_run = NULL;	/* a vCPU made later at this address is another */
 }
 
 /*
@@ -196,11 +225,10 @@ static void exit_clock_exit(struct vm *vm, struct exit_clock *clock, u32 reason)
 	vm->stats.guest_ticks += clock->exit_tsc - clock->entry_tsc;
 }
 
-enum vcpu_run_end vcpu_run(struct vcpu *vcpu)
+static enum vcpu_run_end run_loop(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 	struct exit_clock clock = { .reason = EXIT_REASON_COUNT };
-	take_cpu(vcpu);
 	vcpu->slice_bounded = false;
 	while (vm->state == VM_RUNNING) {
 		if (!mmu_before_entry(vm, vcpu))
@@ -230,4 +258,12 @@ enum vcpu_run_end vcpu_run(struct vcpu *vcpu)
 		vmexit_dispatch(vcpu, reason & EXIT_REASON_BASIC_MASK);
 	}
 	return VCPU_STOPPED;
+}
+
+enum vcpu_run_end vcpu_run(struct vcpu *vcpu)
+{
+	take_cpu(vcpu);
+	enum vcpu_run_end end = run_loop(vcpu);
+	note_nmi_blocking_left(vcpu);
+	return end;
 }

@@ -142,6 +142,9 @@ struct vcpu {
 	bool halted;		/* in HLT, until an interrupt or NMI can be delivered */
 	bool boosted;		/* a timer gave it an interrupt: the scheduler runs it next */
 	bool nmi_pending;
+	/* The CPU's blocking by NMI may be another vCPU's (Bochs 2.7, vm/run.c): a set
+	 * NMI-blocking bit is not this vCPU's own until it takes an NMI. */
+	bool nmi_blocking_inherited;
 	u32 proc_controls;	/* what VMCS_PROC_CONTROLS holds (window exiting toggles) */
 	u64 slice_end;		/* host TSC at which the scheduler takes the CPU back */
 	bool slice_bounded;	/* the run is bounded by slice_end already (vm/run.c) */

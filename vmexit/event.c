@@ -82,8 +82,18 @@ static bool nmis_supported(void)
 	return vmx_controls.pin & PIN_BASED_VIRTUAL_NMIS;
 }
 
-static bool guest_can_take_nmi(u32 interruptibility)
+/* Blocking by NMI the vCPU inherited (vm/run.c) is dropped from its VMCS: it is not the
+ * guest's. Once the bit reads clear, or the vCPU takes an NMI, the bit is its own again. */
+static bool guest_can_take_nmi(struct vcpu *vcpu, u32 interruptibility)
 {
+	if (vcpu->nmi_blocking_inherited) {
+		if (interruptibility & INTERRUPTIBILITY_NMI) {
+			interruptibility &= ~INTERRUPTIBILITY_NMI;
+			vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, interruptibility);
+		} else {
+			vcpu->nmi_blocking_inherited = false;
+		}
+	}
 	return !(interruptibility & (INTERRUPTIBILITY_STI_MOVSS | INTERRUPTIBILITY_NMI));
 }
 
@@ -110,9 +120,10 @@ void deliver_events(struct vcpu *vcpu)
 	bool want_interrupt = vdev_interrupt_pending(vcpu->vm);
 	if (!vcpu->pending.valid && (want_nmi || want_interrupt)) {
 		u32 interruptibility = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
-		if (want_nmi && guest_can_take_nmi(interruptibility)) {
+		if (want_nmi && guest_can_take_nmi(vcpu, interruptibility)) {
 			queue_event(vcpu, INTR_TYPE_NMI, NMI_VECTOR);
 			vcpu->nmi_pending = want_nmi = false;
+			vcpu->nmi_blocking_inherited = false;
 		} else if (want_interrupt && guest_can_take_interrupt(interruptibility)) {
 			queue_event(vcpu, INTR_TYPE_EXTERNAL, vdev_acknowledge_interrupt(vcpu->vm));
 			want_interrupt = vdev_interrupt_pending(vcpu->vm);

@@ -155,6 +155,23 @@ static void handle_cache_flush(struct vcpu *vcpu)
 	skip_instruction(vcpu);
 }
 
+/*
+ * A hardware task switch always exits (SDM Vol. 3C 25.1.2). Vireo does not emulate it
+ * (a switch through a TSS: saving and loading every register, segment and CR3, the busy
+ * bits, the back link): 64-bit mode has none, and 32-bit kernels that use them (a task
+ * gate for #DF) are rare. The VM stops with the source the qualification names (bits
+ * 31:30, SDM Vol. 3C table 28-2), never as an unknown exit.
+ */
+static void handle_task_switch(struct vcpu *vcpu)
+{
+	static const char *const sources[] = { "a CALL to a TSS", "an IRET with NT set",
+					       "a JMP to a TSS", "a task gate in the IDT" };
+	u64 qualification = exit_qualification(vcpu);
+	vm_stop(vcpu->vm, VM_STATUS_FAULT, "hardware task switch (%s, TSS selector %#llx): Vireo "
+		"does not emulate task switches", sources[(qualification >> 30) & 3],
+		(unsigned long long)(qualification & 0xffff));
+}
+
 /* INIT and SIPI reach a vCPU only through the APIC, which does not send them here. */
 static void handle_ignored_signal(struct vcpu *vcpu)
 {
@@ -169,6 +186,7 @@ const exit_handler exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_REASON_EXCEPTION_NMI] = handle_exception_or_nmi,
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
 	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
+	[EXIT_REASON_TASK_SWITCH] = handle_task_switch,
 	[EXIT_REASON_INIT] = handle_ignored_signal,
 	[EXIT_REASON_SIPI] = handle_ignored_signal,
 	[EXIT_REASON_CPUID] = handle_cpuid,
