@@ -78,10 +78,10 @@ struct exit_info {
 
 /*
  * An MMIO site: a plain MOV to or from MMIO this vCPU emulated, kept so the next exit at
- * the same RIP can skip the generic emulator (vmexit/emulate.c). The exit names
- * the gpa, so only the direction, size and register or immediate are needed. Trusted only
- * while RIP and the CPU mode match and the instruction bytes, reached through a validated
- * walk, are unchanged.
+ * the same RIP can skip the generic emulator (vmexit/emulate.c). Trusted only while RIP
+ * and the CPU mode match, the instruction bytes, reached through a validated walk, are
+ * unchanged, and its data address, computed again from the registers, provably made the
+ * exit (emulate_mmio_site()).
  */
 enum mmio_site_kind { MMIO_SITE_STORE_REGISTER, MMIO_SITE_STORE_IMMEDIATE, MMIO_SITE_LOAD };
 #define MMIO_SITES_SHIFT 4
@@ -91,10 +91,12 @@ struct mmio_site {
 	u8 kind;		/* enum mmio_site_kind */
 	u8 length, size, reg;
 	u16 opcode_slot;	/* for the per-opcode statistics */
-	u8 levels;		/* walk entries kept (0: paging off) */
-	/* The data address (to tell an exit at a page's offset 0 from a crossing access):
-	 * base, index (X86_REG_NONE if absent), scale, address size in bytes, and the VMCS
-	 * field of the segment's base (0 where it is 0: 64-bit code, not FS or GS). */
+	u8 levels;		/* code walk entries kept (0: paging off) */
+	u8 data_levels;		/* data walk entries kept (0: none known) */
+	bool long_mode;		/* 64-bit code: linear addresses are not truncated */
+	/* The data address: base, index (X86_REG_NONE if absent), scale, address size in
+	 * bytes, and the VMCS field of the segment's base (0 where it is 0: 64-bit code, not
+	 * FS or GS). */
 	u8 mem_base, mem_index, mem_scale, address_size;
 	u16 segment_base_field;
 	u32 cs_ar;
@@ -104,6 +106,10 @@ struct mmio_site {
 	const u8 *code;		/* the instruction in host memory */
 	const u64 *entry[GUEST_WALK_MAX_LEVELS];	/* the code page's walk, as in walk_cache */
 	u64 value[GUEST_WALK_MAX_LEVELS];
+	/* The data page's walk when paging is on (as in walk_cache): linear page -> gpa page. */
+	u64 data_linear_page, data_gpa_page;
+	const u64 *data_entry[GUEST_WALK_MAX_LEVELS];
+	u64 data_value[GUEST_WALK_MAX_LEVELS];
 	u8 bytes[X86_MAX_INSN_LEN];
 } __aligned(64);	/* whole cache lines; indexing by the RIP hash stays a few shifts */
 

@@ -16,13 +16,9 @@ struct emulation {
 	struct x86_emu_ctxt *ctxt;	/* the vCPU's: it keeps the decode cache */
 	struct guest_paging paging;
 	unsigned cpl;
-	/* The gpa the exit reported, and its page MMIO: see in_exit_page(). */
-	bool exit_gpa_valid;
-	u64 exit_gpa;
-	bool exit_page_known;
-	u64 exit_linear_page;
-	bool exit_from_cached_spte;	/* an EPT misconfiguration: the page has no doorbell */
-	bool access_at_exit_gpa;	/* the data access lay wholly at the exit's gpa */
+	const struct mmio_exit *exit;	/* the MMIO exit being emulated, or NULL */
+	bool access_at_exit_gpa;	/* the data access lay wholly at the exit's gpa... */
+	u64 access_linear;		/* ...and started at this linear address */
 	bool fetch_hit_mmio;
 	u64 fetch_gpa;
 	/* A store to a shadowed guest page table: if the emulator cannot run it, the table
@@ -39,36 +35,63 @@ static void *ram_hva(struct vcpu *vcpu, u64 gpa, unsigned len, bool write)
 
 
 
-static bool has_two_memory_operands(const struct x86_insn *insn)
+/* Whether linear lies in the linear page whose translation the exit gave (the CPU
+ * translated and checked it): then no guest walk is needed. */
+static bool in_exit_page(const struct emulation *emu, u64 linear)
 {
-	return insn->op == X86_OP_MOVS || insn->op == X86_OP_CMPS;
-}
-
-/*
- * Whether a data access at linear lies in the page the exit reported. The first access at
- * the exit's page offset is the one that exited (the CPU already translated and checked it)
- * and ties its linear page to the exit's gpa page; later accesses in that same linear page
- * (the write of a read-modify-write) share the translation, accesses elsewhere (the next
- * page of a REP STOS) are walked. MOVS and CMPS have two memory operands at possibly equal
- * offsets, so they never take this path.
- */
-static bool in_exit_page(struct emulation *emu, u64 linear)
-{
-	if (!emu->exit_gpa_valid || has_two_memory_operands(emu->ctxt->insn))
-		return false;
-	if (!emu->exit_page_known) {
-		if ((linear & (PAGE_SIZE - 1)) != (emu->exit_gpa & (PAGE_SIZE - 1)))
-			return false;
-		emu->exit_page_known = true;
-		emu->exit_linear_page = linear & ~(PAGE_SIZE - 1);
-	}
-	return (linear & ~(PAGE_SIZE - 1)) == emu->exit_linear_page;
+	return emu->exit && emu->exit->translation_known &&
+	       !((linear ^ emu->exit->linear) & ~(PAGE_SIZE - 1));
 }
 
 static u64 exit_page_gpa(const struct emulation *emu, u64 linear)
 {
-	return (emu->exit_gpa & ~(PAGE_SIZE - 1)) | (linear & (PAGE_SIZE - 1));
+	return (emu->exit->gpa & ~(PAGE_SIZE - 1)) | (linear & (PAGE_SIZE - 1));
 }
+
+static bool in_exit_gfn(const struct emulation *emu, u64 gpa)
+{
+	return emu->exit && gpa_to_gfn(gpa) == gpa_to_gfn(emu->exit->gpa);
+}
+
+/*
+ * Guest memory for the emulator's page walks: RAM, and MMIO too. A guest may keep a page
+ * table in device memory, and the CPU then walks it there (its reads are what exited); the
+ * walk reads and updates such entries through the MMIO bus, as the CPU's walk would. (The
+ * shadow MMU cannot write-protect such a table: its walker takes RAM only.)
+ */
+struct walk_memory {
+	struct guest_ram ram;
+	struct vm *vm;
+};
+
+static bool is_ram(const struct walk_memory *m, u64 gpa, unsigned size)
+{
+	return memslot_gpa_to_hva(m->ram.slots, m->ram.vcpu, gpa, size, false);
+}
+
+static int walk_memory_read(void *ctx, u64 gpa, unsigned size, u64 *value)
+{
+	struct walk_memory *m = ctx;
+	if (is_ram(m, gpa, size))
+		return guest_ram_ops.read(&m->ram, gpa, size, value);
+	io_bus_read(&m->vm->mmio_bus, gpa, size, value);
+	return 0;
+}
+
+static int walk_memory_cmpxchg(void *ctx, u64 gpa, unsigned size, u64 old_value, u64 new_value)
+{
+	struct walk_memory *m = ctx;
+	if (is_ram(m, gpa, size))
+		return guest_ram_ops.cmpxchg(&m->ram, gpa, size, old_value, new_value);
+	u64 value;
+	io_bus_read(&m->vm->mmio_bus, gpa, size, &value);	/* one vCPU: nothing races */
+	if (value != old_value)
+		return GUEST_MEM_CHANGED;
+	io_bus_write(&m->vm->mmio_bus, gpa, size, new_value);
+	return 0;
+}
+
+static const struct guest_mem_ops walk_memory_ops = { walk_memory_read, walk_memory_cmpxchg };
 
 /* Remembers a successful walk with where its entries live, for walk_cache_lookup(). */
 static void remember_walk(struct emulation *emu, struct walk_cache *cache, u64 generation,
@@ -105,8 +128,9 @@ static int translate(struct emulation *emu, u64 linear, unsigned access, u64 *gp
 	if (walk_cache_lookup(cache, &emu->paging, generation, linear, access, gpa, page_hva))
 		return X86_EMUL_OK;
 	struct guest_walk_result walk;
-	struct guest_ram ram = { &emu->vcpu->vm->mmu.memslots, &emu->vcpu->mmu };
-	switch (guest_walk(&emu->paging, &guest_ram_ops, &ram, linear, access, &walk)) {
+	struct walk_memory memory = { { &emu->vcpu->vm->mmu.memslots, &emu->vcpu->mmu },
+				      emu->vcpu->vm };
+	switch (guest_walk(&emu->paging, &walk_memory_ops, &memory, linear, access, &walk)) {
 	case GUEST_WALK_OK:
 		*gpa = walk.gpa;
 		remember_walk(emu, cache, generation, linear, access, &walk);
@@ -117,7 +141,7 @@ static int translate(struct emulation *emu, u64 linear, unsigned access, u64 *gp
 	case GUEST_WALK_NONCANONICAL:
 		*e = (struct x86_exception){ X86_EXC_GP, true, 0, 0 };
 		return X86_EMUL_EXCEPTION;
-	default:	/* page tables outside RAM, or changing under the walk */
+	default:	/* the tables kept changing under the walk */
 		return X86_EMUL_UNHANDLED;
 	}
 }
@@ -172,15 +196,25 @@ static void mmio_access(struct vm *vm, u64 gpa, u8 *buf, unsigned len, bool writ
 	}
 }
 
+/* Notes a data access wholly at the exit's gpa (what an MMIO site may replay). */
+static void note_access(struct emulation *emu, u64 linear, u64 gpa, bool whole)
+{
+	if (whole && emu->exit && gpa == emu->exit->gpa) {
+		emu->access_at_exit_gpa = true;
+		emu->access_linear = linear;
+	}
+}
+
 /* A data access, split at the page boundary; both pages are translated before either is
  * touched, so a fault on the second leaves the first unchanged, as on the CPU. */
 static int access_memory(struct emulation *emu, u64 linear, u8 *buf, unsigned size, bool write,
 			 struct x86_exception *e)
 {
 	unsigned first = (unsigned)MIN((u64)size, PAGE_SIZE - (linear & (PAGE_SIZE - 1)));
-	if (first == size && emu->exit_from_cached_spte && in_exit_page(emu, linear)) {
-		emu->access_at_exit_gpa = exit_page_gpa(emu, linear) == emu->exit_gpa;
-		mmio_access(emu->vcpu->vm, exit_page_gpa(emu, linear), buf, size, write, false);
+	if (first == size && in_exit_page(emu, linear) && emu->exit->no_doorbell) {
+		u64 gpa = exit_page_gpa(emu, linear);
+		note_access(emu, linear, gpa, true);
+		mmio_access(emu->vcpu->vm, gpa, buf, size, write, false);
 		return X86_EMUL_OK;	/* the common case: no walk, no slot search */
 	}
 	u64 gpa[2];
@@ -191,16 +225,16 @@ static int access_memory(struct emulation *emu, u64 linear, u8 *buf, unsigned si
 		r = translate(emu, linear + first, access, &gpa[1], &page_hva[1], e);
 	if (r != X86_EMUL_OK)
 		return r;
+	note_access(emu, linear, gpa[0], first == size);
 	unsigned len[2] = { first, size - first };
 	for (int i = 0; i < 2 && len[i]; i++) {
 		u8 *piece = buf + (i ? first : 0);
-		bool exit_page = emu->exit_gpa_valid &&
-				 gpa_to_gfn(gpa[i]) == gpa_to_gfn(emu->exit_gpa);
+		bool exit_page = in_exit_gfn(emu, gpa[i]);	/* MMIO, as the exit found */
 		u8 *hva = page_hva[i] ? page_hva[i] + (gpa[i] & (PAGE_SIZE - 1)) :
 			  exit_page ? NULL : ram_hva(emu->vcpu, gpa[i], len[i], write);
 		if (!hva)
 			mmio_access(emu->vcpu->vm, gpa[i], piece, len[i], write,
-				    !(exit_page && emu->exit_from_cached_spte));
+				    !(exit_page && emu->exit->no_doorbell));
 		else if (write) {
 			memcpy(hva, piece, len[i]);
 			vcpu_wrote_guest_ram(emu->vcpu->vm, gpa[i], len[i]);
@@ -380,9 +414,7 @@ static void emulation_begin(struct emulation *emu, struct vcpu *vcpu)
 	regs->rflags = vmcs_readnat(VMCS_GUEST_RFLAGS);
 	regs->gpr[X86_RSP] = vmcs_readnat(VMCS_GUEST_RSP);
 	emu->vcpu = vcpu;
-	emu->exit_gpa_valid = false;
-	emu->exit_page_known = false;
-	emu->exit_from_cached_spte = false;
+	emu->exit = NULL;
 	emu->access_at_exit_gpa = false;
 	emu->fetch_hit_mmio = false;
 	emu->page_table_write = false;
@@ -454,6 +486,15 @@ static bool mem_equal_small(const void *a, const void *b, size_t n)
 	return n == 0 || *x == *y;
 }
 
+/* Whether each of a walk's entries still holds the value the walk read. */
+static bool entries_unchanged(const u64 *const entry[], const u64 value[], unsigned levels)
+{
+	for (unsigned i = 0; i < levels; i++)
+		if (__atomic_load_n(entry[i], __ATOMIC_RELAXED) != value[i])
+			return false;
+	return true;
+}
+
 /* Whether the site's code is still what the guest runs at its RIP: the same control
  * registers, the same memory slots (the host pointers stay valid), the same entries along
  * the code page's walk (as in mmu/walk_cache.h), and the same bytes. Rights need no check:
@@ -465,10 +506,8 @@ static bool site_code_unchanged(const struct vcpu *vcpu, const struct mmio_site 
 	    vcpu_guest_cr4(vcpu) != site->cr4 ||
 	    vcpu->vm->mmu.memslots.generation != site->generation)
 		return false;
-	for (unsigned i = 0; i < site->levels; i++)
-		if (__atomic_load_n(site->entry[i], __ATOMIC_RELAXED) != site->value[i])
-			return false;
-	return mem_equal_small(site->code, site->bytes, site->length);
+	return entries_unchanged(site->entry, site->value, site->levels) &&
+	       mem_equal_small(site->code, site->bytes, site->length);
 }
 
 /* Where the code the emulator just ran lives, with the walk that led there: the fetch
@@ -501,17 +540,36 @@ static u16 segment_base_field(const struct emulation *emu, enum x86_seg seg)
 	return (u16)(VMCS_GUEST_ES_BASE + 2 * seg);
 }
 
-/* After the emulator ran a plain MOV on a cached MMIO page: remember it as this vCPU's
- * site. Excluded: RSP (it lives in the VMCS) as the register or in the address, AH-BH
- * (high bytes), 16-bit addressing, code or data crossing a page. */
+/* The data page's walk, from the data walk cache, when it is the one the emulation just
+ * used; false: not known cheaply. */
+static bool site_locate_data(struct emulation *emu, struct mmio_site *site)
+{
+	const struct walk_cache *walk = &emu->vcpu->walk_cache[0];
+	u64 linear_page = emu->access_linear & ~(PAGE_SIZE - 1);
+	if (!walk->valid || (walk->key & ~(PAGE_SIZE - 1)) != linear_page ||
+	    walk->cr3 != emu->paging.cr3 || walk->gpa_page != (emu->exit->gpa & ~(PAGE_SIZE - 1)))
+		return false;
+	site->data_levels = walk->levels;
+	for (unsigned i = 0; i < walk->levels; i++) {
+		site->data_entry[i] = walk->entry[i];
+		site->data_value[i] = walk->value[i];
+	}
+	site->data_linear_page = linear_page;
+	site->data_gpa_page = walk->gpa_page;
+	return true;
+}
+
+/* After the emulator ran a plain MOV wholly at the exit's gpa on a cached MMIO page:
+ * remember it as this vCPU's site. Excluded: RSP (it lives in the VMCS) as the register or
+ * in the address, AH-BH (high bytes), 16-bit addressing, code crossing a page, and, when
+ * the exit gave no translation and paging is on, a data walk not known. */
 static void remember_site(struct emulation *emu, u64 rip)
 {
 	const struct x86_insn *insn = emu->ctxt->insn;
 	struct mmio_site *site = site_for(emu->vcpu, rip);
 	enum mmio_site_kind kind;
 	site->valid = false;
-	if (!emu->access_at_exit_gpa || !site_kind(insn, &kind) ||
-	    (emu->exit_gpa & (PAGE_SIZE - 1)) + insn->operand_size > PAGE_SIZE ||
+	if (!emu->access_at_exit_gpa || !emu->exit->no_doorbell || !site_kind(insn, &kind) ||
 	    (rip & (PAGE_SIZE - 1)) + insn->length > PAGE_SIZE)
 		return;
 	u8 reg = insn->modrm_reg;
@@ -521,10 +579,10 @@ static void remember_site(struct emulation *emu, u64 rip)
 	if (insn->mem_base == X86_RSP || insn->mem_index == X86_RSP || insn->address_size == 2)
 		return;
 	u32 cs_ar = vmcs_read32(VMCS_GUEST_CS_AR);
-	u64 linear = emu->ctxt->mode == X86_MODE_LONG64 ? rip :
-		     (u32)(vmcs_readnat(VMCS_GUEST_CS_BASE) + rip);
+	bool long_mode = emu->ctxt->mode == X86_MODE_LONG64;
+	u64 linear = long_mode ? rip : (u32)(vmcs_readnat(VMCS_GUEST_CS_BASE) + rip);
 	*site = (struct mmio_site){
-		.kind = (u8)kind, .length = insn->length,
+		.kind = (u8)kind, .length = insn->length, .long_mode = long_mode,
 		.size = insn->operand_size, .reg = reg, .opcode_slot = insn->opcode,
 		.cs_ar = cs_ar, .rip = rip, .next_rip = emu->ctxt->regs->rip, .imm = insn->imm,
 		.cr0 = vcpu_guest_cr0(emu->vcpu), .cr3 = vcpu_guest_cr3(emu->vcpu),
@@ -536,6 +594,9 @@ static void remember_site(struct emulation *emu, u64 rip)
 		.disp = insn->disp,
 	};
 	memcpy(site->bytes, emu->ctxt->bytes, insn->length);
+	if (emu->paging.mode != GUEST_PAGING_OFF && !emu->exit->translation_known &&
+	    !site_locate_data(emu, site))
+		return;
 	site->valid = site_locate_code(emu, site, linear);
 }
 
@@ -557,42 +618,58 @@ static void site_access(struct vcpu *vcpu, const struct mmio_site *site, u64 gpa
 	}
 }
 
-/* Whether the site's data access starts at a page boundary, from its address registers
- * now (only the low 12 bits of the linear address matter, so no truncation is needed). */
-static bool site_access_starts_page(const struct vcpu *vcpu, const struct mmio_site *site)
+/* The site's data address now, from its address registers: the effective address in
+ * the address size, plus the segment's base; outside 64-bit mode, 32 bits of linear. */
+static u64 site_linear(const struct vcpu *vcpu, const struct mmio_site *site)
 {
 	const u64 *gpr = vcpu->regs.gpr;
-	u64 linear = site->disp;
+	u64 address = site->disp;
 	if (site->mem_base == X86_REG_RIP)
-		linear += site->next_rip;
+		address += site->next_rip;
 	else if (site->mem_base != X86_REG_NONE)
-		linear += gpr[site->mem_base];
+		address += gpr[site->mem_base];
 	if (site->mem_index != X86_REG_NONE)
-		linear += gpr[site->mem_index] << site->mem_scale;
+		address += gpr[site->mem_index] << site->mem_scale;
+	if (site->address_size == 4)
+		address = (u32)address;
 	if (site->segment_base_field)	/* a natural-width VMCS_GUEST_*_BASE */
-		linear += vmcs_read_raw(site->segment_base_field);
-	return (linear & (PAGE_SIZE - 1)) == 0;
+		address += vmcs_read_raw(site->segment_base_field);
+	return site->long_mode ? address : (u32)address;
 }
 
 /*
- * The exit names the gpa of the access in this page but not where the access started: one
- * that starts in the page before (a RAM page, in linear terms) and crosses into this one
- * also exits at this page's first byte. So at offset 0 the site checks that its access
- * starts there, from the instruction's address registers; at other offsets the access
- * starts where the exit says, and must end in the page.
+ * Whether the site's access made this exit: its data address now lies in one page and
+ * translates to exactly the exit's gpa. With the exit's own translation (a shadow #PF's
+ * CR2) the address must be the exit's; with paging off it is the gpa itself; else the
+ * site's data walk must still hold. An address that merely shares the gpa's page offset
+ * proves nothing: an EPT misconfiguration may be the CPU reading a guest page table in
+ * MMIO on its way to the RAM page the access really targets, and an access that starts
+ * in the page before exits at this page's first byte.
  */
-bool emulate_mmio_site(struct vcpu *vcpu, u64 gpa)
+static bool site_made_exit(const struct vcpu *vcpu, const struct mmio_site *site,
+			   const struct mmio_exit *exit)
+{
+	u64 linear = site_linear(vcpu, site);
+	u64 offset = linear & (PAGE_SIZE - 1);
+	if (offset + site->size > PAGE_SIZE || offset != (exit->gpa & (PAGE_SIZE - 1)))
+		return false;
+	if (exit->translation_known)
+		return linear == exit->linear;
+	if (!(site->cr0 & CR0_PG))
+		return linear == exit->gpa;
+	return site->data_levels && (linear & ~(PAGE_SIZE - 1)) == site->data_linear_page &&
+	       (exit->gpa & ~(PAGE_SIZE - 1)) == site->data_gpa_page &&
+	       entries_unchanged(site->data_entry, site->data_value, site->data_levels);
+}
+
+bool emulate_mmio_site(struct vcpu *vcpu, const struct mmio_exit *exit)
 {
 	u64 rip = vmcs_readnat(VMCS_GUEST_RIP);
 	const struct mmio_site *site = site_for(vcpu, rip);
-	bool page_start = !(gpa & (PAGE_SIZE - 1));
-	if (!site->valid || rip != site->rip || (gpa & (PAGE_SIZE - 1)) + site->size > PAGE_SIZE ||
-	    vmcs_read32(VMCS_GUEST_CS_AR) != site->cs_ar ||
-	    (page_start && !site_access_starts_page(vcpu, site)))
+	if (!site->valid || rip != site->rip || vmcs_read32(VMCS_GUEST_CS_AR) != site->cs_ar ||
+	    !site_code_unchanged(vcpu, site) || !site_made_exit(vcpu, site, exit))
 		return false;
-	if (!site_code_unchanged(vcpu, site))
-		return false;
-	site_access(vcpu, site, gpa);
+	site_access(vcpu, site, exit->gpa);
 	vmcs_writenat(VMCS_GUEST_RIP, site->next_rip);	/* shadow and TF: docs/design.md */
 	vcpu->vm->stats.counters[HC_STAT_EMULATED]++;
 	vcpu->vm->stats.emulated_by_opcode[site->opcode_slot]++;
@@ -655,13 +732,11 @@ void emulate_instruction(struct vcpu *vcpu)
 	run_emulator(&emu);
 }
 
-void emulate_mmio(struct vcpu *vcpu, u64 gpa, bool from_cached_spte)
+void emulate_mmio(struct vcpu *vcpu, const struct mmio_exit *exit)
 {
 	struct emulation emu;
 	emulation_begin(&emu, vcpu);
-	emu.exit_gpa_valid = true;
-	emu.exit_gpa = gpa;
-	emu.exit_from_cached_spte = from_cached_spte;
+	emu.exit = exit;
 	run_emulator(&emu);
 }
 

@@ -69,9 +69,22 @@ static void fault_failed(struct vcpu *vcpu, enum mmu_fault_result result, u64 gp
 		      (unsigned long long)gpa);
 }
 
-/* Everything but the doorbell: kept out of line so the doorbell path stays short. */
-static __attribute__((noinline)) void map_or_emulate(struct vcpu *vcpu, u64 gpa, bool write)
+/* What a violation's qualification says about the access (struct mmio_exit): with bits 7
+ * and 8 it was the translation of the guest-linear address, not a page-walk access. */
+static struct mmio_exit violation_mmio_exit(u64 gpa, u64 qualification)
 {
+	bool translated = (qualification & (EPT_QUAL_LINEAR_VALID | EPT_QUAL_FINAL_TRANSLATION)) ==
+			  (EPT_QUAL_LINEAR_VALID | EPT_QUAL_FINAL_TRANSLATION);
+	return (struct mmio_exit){
+		.gpa = gpa, .translation_known = translated,
+		.linear = translated ? vmcs_readnat(VMCS_GUEST_LINEAR_ADDRESS) : 0,
+	};
+}
+
+/* Everything but the doorbell: kept out of line so the doorbell path stays short. */
+static __attribute__((noinline)) void map_or_emulate(struct vcpu *vcpu, u64 gpa, u64 qualification)
+{
+	bool write = qualification & EPT_QUAL_WRITE;
 	bool delivering = requeue_interrupted_event(vcpu);
 	struct vm *vm = vcpu->vm;
 	bool cache = vm->mmu.mmio_cache && !fast_mmio_page_has_doorbell(&vm->fast_mmio_bus, gpa);
@@ -87,7 +100,8 @@ static __attribute__((noinline)) void map_or_emulate(struct vcpu *vcpu, u64 gpa,
 		return;
 	}
 	count(vcpu, HC_STAT_MMIO_SLOW);
-	emulate_mmio(vcpu, gpa, false);
+	struct mmio_exit exit = violation_mmio_exit(gpa, qualification);
+	emulate_mmio(vcpu, &exit);
 }
 
 /* A doorbell is signalled without decoding only for a plain store outside event delivery:
@@ -100,7 +114,7 @@ void handle_ept_violation(struct vcpu *vcpu)
 	if ((qualification & EPT_QUAL_PLAIN_STORE_MASK) == EPT_QUAL_PLAIN_STORE &&
 	    vcpu->vm->fast_mmio && try_fast_doorbell(vcpu, gpa))
 		return;
-	map_or_emulate(vcpu, gpa, qualification & EPT_QUAL_WRITE);
+	map_or_emulate(vcpu, gpa, qualification);
 }
 
 void handle_ept_misconfig(struct vcpu *vcpu)
@@ -113,8 +127,10 @@ void handle_ept_misconfig(struct vcpu *vcpu)
 	}
 	if (likely(result == MMU_FAULT_MMIO)) {
 		count(vcpu, HC_STAT_MMIO_CACHED);
-		if (!emulate_mmio_site(vcpu, gpa))
-			emulate_mmio(vcpu, gpa, true);
+		/* No qualification: the CPU may have been reading a guest page table here. */
+		struct mmio_exit exit = { .gpa = gpa, .no_doorbell = true };
+		if (!emulate_mmio_site(vcpu, &exit))
+			emulate_mmio(vcpu, &exit);
 	} else if (result == MMU_FAULT_RETRY) {
 		count(vcpu, HC_STAT_MMIO_STALE);
 	} else {

@@ -103,14 +103,19 @@ static bool smap_allowed(void)
  * site and the emulator's no-walk shortcut, as a cached page does on EPT. Doorbell writes
  * are always decoded on the shadow MMU: a #PF's error code cannot tell a plain store from
  * a read-modify-write, as an EPT violation's qualification can. */
-static void emulate_shadow_mmio(struct vcpu *vcpu, u64 gpa, bool via_cached_spte)
+static void emulate_shadow_mmio(struct vcpu *vcpu, u64 gva, u64 gpa, bool via_cached_spte)
 {
 	struct vm *vm = vcpu->vm;
 	vm->stats.counters[via_cached_spte ? HC_STAT_MMIO_CACHED : HC_STAT_MMIO_SLOW]++;
-	bool no_doorbell = via_cached_spte && !fast_mmio_page_has_doorbell(&vm->fast_mmio_bus, gpa);
-	if (no_doorbell && emulate_mmio_site(vcpu, gpa))
+	/* The #PF came from the shadow tables, which the CPU walks in host memory: gva, its
+	 * linear address, is what translates to gpa. */
+	struct mmio_exit exit = {
+		.gpa = gpa, .linear = gva, .translation_known = true,
+		.no_doorbell = via_cached_spte && !fast_mmio_page_has_doorbell(&vm->fast_mmio_bus, gpa),
+	};
+	if (exit.no_doorbell && emulate_mmio_site(vcpu, &exit))
 		return;
-	emulate_mmio(vcpu, gpa, no_doorbell);
+	emulate_mmio(vcpu, &exit);
 }
 
 /* RSVD = 1: an MMIO spte, the shadow MMU's counterpart of an EPT misconfiguration. */
@@ -126,7 +131,7 @@ static void handle_mmio_spte_fault(struct vcpu *vcpu, u64 gva, u32 error_code)
 	else if (unlikely(delivering))
 		delivery_through_mmio(vcpu, fault.gpa);
 	else
-		emulate_shadow_mmio(vcpu, fault.gpa, true);
+		emulate_shadow_mmio(vcpu, gva, fault.gpa, true);
 }
 
 void handle_shadow_page_fault(struct vcpu *vcpu)
@@ -155,7 +160,7 @@ void handle_shadow_page_fault(struct vcpu *vcpu)
 		if (delivering)
 			delivery_through_mmio(vcpu, fault.gpa);
 		else
-			emulate_shadow_mmio(vcpu, fault.gpa, false);
+			emulate_shadow_mmio(vcpu, gva, fault.gpa, false);
 		return;
 	case MMU_FAULT_EMULATE:
 		if (!delivering)

@@ -259,12 +259,26 @@ void vm_print_stats(const struct vm *vm);
 
 /* Emulates the instruction at the guest's RIP (string port I/O, or an MMIO access). */
 void emulate_instruction(struct vcpu *vcpu);
-/* Same, knowing the exit's gpa: a data access at that page offset needs no guest walk.
- * from_cached_spte: the exit came through a cached MMIO spte (so no doorbell there). */
-void emulate_mmio(struct vcpu *vcpu, u64 gpa, bool from_cached_spte);
-/* The lean path for a cached MMIO spte: the vCPU's MMIO site (vm/vm.h) if it still
- * applies; false: take emulate_mmio(). */
-bool emulate_mmio_site(struct vcpu *vcpu, u64 gpa);
+/*
+ * What an exit on MMIO says, and no more. gpa is always MMIO, but the access that exited
+ * there may be the instruction's data access or the CPU's own read of a guest page table
+ * on its way to it: an EPT misconfiguration does not say which. translation_known: the
+ * exit says it was the translation of linear (an EPT violation's qualification bits 7 and
+ * 8 with the guest-linear address, or a shadow #PF's CR2), so linear's page maps to gpa's.
+ * no_doorbell: gpa's page has a cached MMIO spte, which doorbell pages never get.
+ */
+struct mmio_exit {
+	u64 gpa;
+	u64 linear;
+	bool translation_known;
+	bool no_doorbell;
+};
+/* Emulates the instruction at RIP after an MMIO exit: accesses in the exit's linear page
+ * need no guest walk when its translation is known, others are walked. */
+void emulate_mmio(struct vcpu *vcpu, const struct mmio_exit *exit);
+/* The lean path for a cached MMIO spte: the vCPU's MMIO site (vm/vm.h), if it still
+ * applies and provably made this exit; false: take emulate_mmio(). */
+bool emulate_mmio_site(struct vcpu *vcpu, const struct mmio_exit *exit);
 /* The length of the instruction at RIP, from the decoder's length-only path; 0 if unknown. */
 unsigned emulator_instruction_length(struct vcpu *vcpu);
 /* fast_mmio_length=: skip doorbell writes by the VM-exit length (else the decoder). */

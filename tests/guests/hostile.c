@@ -499,6 +499,33 @@ static void scenario_cr_bits(void)
 #define UNASSIGNED_TABLE_VA (3ull << 39)
 #define PTE_PS_1G PTE_LARGE
 
+static __attribute__((noinline)) void store64(volatile u64 *p, u64 value)
+{
+	*p = value;
+}
+
+static u64 store_target __aligned(PAGE_SIZE);
+
+/* One plain store instruction, first on a device page (the hypervisor may remember it as an
+ * MMIO site), then through the PDPT in pc-testdev MMIO onto RAM at the same page offset as
+ * that PDPT's entry: the CPU's exit is for reading the entry, and replaying the store there
+ * would overwrite the entry instead of the RAM it maps. */
+static void store_through_mmio_table(void)
+{
+	for (int i = 0; i < 4; i++)
+		store64((volatile u64 *)(TESTDEV_MMIO_BASE + PAGE_SIZE), i);
+	u64 entry = mmio_read64(TESTDEV_MMIO_BASE);
+	store_target = 0;
+	int v = catch_exception(store64((volatile u64 *)(MMIO_TABLE_VA + (uintptr_t)&store_target),
+					0x5151));
+	u64 entry_after = mmio_read64(TESTDEV_MMIO_BASE);
+	u64 accessed_dirty = (1u << 5) | (1u << 6);	/* the walk may set them, as the CPU's */
+	reportf(v == NO_EXCEPTION && store_target == 0x5151 &&
+		(entry_after | accessed_dirty) == (entry | accessed_dirty), "the same "
+		"store through a PDPT in MMIO reaches RAM (RAM %#lx, PDPT entry %#lx, %s)",
+		store_target, entry_after, exception_name(v));
+}
+
 static void scenario_pt_self(void)
 {
 	u64 *pml4 = (u64 *)(uintptr_t)(read_cr3() & ~0xfffull);
@@ -533,6 +560,7 @@ static void scenario_pt_self(void)
 	v = catch_exception(seen = *(volatile u64 *)(MMIO_TABLE_VA + 0x100000));
 	reportf(v == NO_EXCEPTION && seen == expected, "a read through a PDPT in MMIO reads "
 		"RAM (%#lx, %s)", seen, exception_name(v));
+	store_through_mmio_table();
 }
 
 /* ---- garbage descriptor tables, then an event ------------------------------------------- */
