@@ -14,6 +14,7 @@
 #define MEMSLOTS_MAX 1024
 #define MEMSLOT_READONLY 1u
 #define MEMSLOT_DYNAMIC 2u	/* added by a hypercall: its backing is freed with it */
+#define MEMSLOT_BOOT_RAM 4u	/* the VM's RAM: buddy blocks, freed with the VM (vm/vm.c) */
 
 typedef u64 gfn_t;
 

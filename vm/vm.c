@@ -72,46 +72,97 @@ static const struct cmdline_option module_options[] = {
 		     "default none)", set_timeout },
 };
 
-/* Guest RAM: the largest naturally aligned buddy blocks first, one slot each, so 2M and
- * larger runs can be mapped with large EPT pages. */
-static const char *allocate_ram(struct vm *vm)
+/*
+ * Guest RAM from whatever host blocks are free: for each gpa, the largest naturally aligned
+ * block that fits there, or, when none that large is free, the largest smaller one that
+ * is; so 2M and 1G EPT pages stay wherever the host has such blocks free. Blocks that are
+ * contiguous in host memory too share one memory slot. Every block is zeroed.
+ */
+struct ram_run {
+	u64 gpa, hpa, bytes;	/* a contiguous gpa -> hpa run not yet made a slot */
+};
+
+static const char *add_ram_slot(struct vm *vm, const struct ram_run *run)
 {
-	u64 gpa = 0;
-	while (gpa < vm->ram_bytes) {
-		u64 remaining = vm->ram_bytes - gpa;
-		unsigned order = MIN(PAGE_ORDER_MAX, floor_log2(remaining >> PAGE_SHIFT));
-		while (order && !IS_ALIGNED(gpa, PAGE_SIZE << order))
-			order--;
-		if (vm->nram_blocks == VM_RAM_BLOCKS_MAX)
-			return "its RAM is too fragmented: choose a size with fewer set bits";
-		u64 hpa = page_alloc_zeroed(order);
-		if (!hpa)
-			return "not enough free host memory for its RAM: give it a smaller mem=";
-		vm->ram_blocks[vm->nram_blocks].hpa = hpa;
-		vm->ram_blocks[vm->nram_blocks++].order = order;
-		if (memslot_add(&vm->mmu, gpa_to_gfn(gpa), 1ull << order, hpa, 0, NULL))
-			return "its memory slots could not be set up";
-		gpa += PAGE_SIZE << order;
-	}
+	if (!run->bytes)
+		return NULL;
+	if (vm->mmu.memslots.count == MEMSLOTS_MAX)
+		return "host memory is too fragmented for its RAM (one memory slot per piece): "
+		       "give it a smaller mem=";
+	if (memslot_add(&vm->mmu, gpa_to_gfn(run->gpa), run->bytes >> PAGE_SHIFT, run->hpa,
+			MEMSLOT_BOOT_RAM, NULL))
+		return "its memory slots could not be set up";
 	return NULL;
 }
 
-/* Slots added by hypercalls own their backing; boot RAM is freed by its blocks below. */
-static void free_dynamic_slots(struct vm *vm)
+/* The largest free block of at most 2^order pages, zeroed; its order in *got. */
+static u64 alloc_largest_block(unsigned order, unsigned *got)
 {
-	const struct memslots *slots = &vm->mmu.memslots;
-	for (size_t i = 0; i < slots->count; i++)
-		if (slots->slots[i].flags & MEMSLOT_DYNAMIC)
-			page_free(slots->slots[i].hpa,
-				  page_order_for_size(slots->slots[i].npages << PAGE_SHIFT));
+	for (;; order--) {
+		u64 hpa = page_alloc_zeroed(order);
+		if (hpa || !order) {
+			*got = order;
+			return hpa;
+		}
+	}
 }
 
+static const char *allocate_ram(struct vm *vm)
+{
+	static char refusal[128];	/* printed by vm_create() before the next VM is made */
+	u64 free_before = page_alloc_free_pages() << PAGE_SHIFT;
+	if (vm->ram_bytes > free_before) {
+		snprintf(refusal, sizeof(refusal), "its %llu MiB of RAM do not fit in the %llu "
+			 "MiB of free host memory: give it a smaller mem=",
+			 (unsigned long long)(vm->ram_bytes >> 20),
+			 (unsigned long long)(free_before >> 20));
+		return refusal;
+	}
+	struct ram_run run = { 0 };
+	for (u64 gpa = 0; gpa < vm->ram_bytes;) {
+		unsigned order = MIN(PAGE_ORDER_MAX, floor_log2((vm->ram_bytes - gpa) >> PAGE_SHIFT));
+		while (order && !IS_ALIGNED(gpa, PAGE_SIZE << order))
+			order--;
+		u64 hpa = alloc_largest_block(order, &order);
+		if (!hpa)
+			return "host memory ran out while its RAM was allocated: give it a smaller mem=";
+		u64 bytes = PAGE_SIZE << order;
+		if (run.bytes && run.hpa + run.bytes == hpa) {
+			run.bytes += bytes;
+		} else {
+			const char *error = add_ram_slot(vm, &run);
+			if (error) {
+				page_free(hpa, order);
+				return error;
+			}
+			run = (struct ram_run){ gpa, hpa, bytes };
+		}
+		gpa += bytes;
+	}
+	return add_ram_slot(vm, &run);
+}
+
+/* Frees [hpa, hpa + bytes), which whole buddy blocks cover. */
+static void free_blocks(u64 hpa, u64 bytes)
+{
+	for (u64 end = hpa + bytes; hpa < end;) {
+		unsigned order = page_block_order(hpa);
+		page_free(hpa, order);
+		hpa += PAGE_SIZE << order;
+	}
+}
+
+/* Boot RAM and the slots hypercalls added own their backing; the identity PD does not. */
 static void free_ram(struct vm *vm)
 {
-	free_dynamic_slots(vm);
-	for (size_t i = 0; i < vm->nram_blocks; i++)
-		page_free(vm->ram_blocks[i].hpa, vm->ram_blocks[i].order);
-	vm->nram_blocks = 0;
+	const struct memslots *slots = &vm->mmu.memslots;
+	for (size_t i = 0; i < slots->count; i++) {
+		const struct memslot *slot = &slots->slots[i];
+		if (slot->flags & MEMSLOT_BOOT_RAM)
+			free_blocks(slot->hpa, slot->npages << PAGE_SHIFT);
+		else if (slot->flags & MEMSLOT_DYNAMIC)
+			page_free(slot->hpa, page_order_for_size(slot->npages << PAGE_SHIFT));
+	}
 }
 
 static void vm_destroy(struct vm *vm)

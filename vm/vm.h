@@ -13,7 +13,6 @@
 
 #define VM_NAME_MAX 16
 #define VM_CMDLINE_MAX 256
-#define VM_RAM_BLOCKS_MAX 16
 /* Emulated-instruction counts by opcode: one-byte opcodes at 0x00-0xff, 0f-escaped
  * two-byte opcodes at 0x100-0x1ff. */
 #define EMULATED_OPCODE_SLOTS 512
@@ -182,8 +181,6 @@ struct vm {
 	int exit_status;		/* 0 = success */
 	char cmdline[VM_CMDLINE_MAX];
 	u64 ram_bytes;
-	struct { u64 hpa; unsigned order; } ram_blocks[VM_RAM_BLOCKS_MAX];
-	size_t nram_blocks;
 	struct mmu mmu;			/* memory slots, EPT, MMIO sptes */
 	struct io_bus pio_bus, mmio_bus;
 	struct fast_mmio_bus fast_mmio_bus;

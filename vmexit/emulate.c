@@ -672,6 +672,7 @@ bool emulate_mmio_site(struct vcpu *vcpu, const struct mmio_exit *exit)
 	site_access(vcpu, site, exit->gpa);
 	vmcs_writenat(VMCS_GUEST_RIP, site->next_rip);	/* shadow and TF: docs/design.md */
 	vcpu->vm->stats.counters[HC_STAT_EMULATED]++;
+	vcpu->vm->stats.counters[HC_STAT_MMIO_SITE]++;
 	vcpu->vm->stats.emulated_by_opcode[site->opcode_slot]++;
 	return true;
 }

@@ -48,7 +48,8 @@
 #define HC_STAT_EMULATED 5		/* instructions emulated */
 #define HC_STAT_TESTDEV_DOORBELL 6	/* doorbell writes the Vireo test device received */
 #define HC_STAT_TESTDEV_LAST_VALUE 7	/* value of the last doorbell write */
-#define HC_STAT_COUNT 8
+#define HC_STAT_MMIO_SITE 8		/* of the emulated, MMIO accesses a remembered site served */
+#define HC_STAT_COUNT 9
 /* The shadow MMU's counters (all 0 when the VM runs on EPT). */
 #define HC_STAT_SHADOW_FIRST 0x40
 #define HC_STAT_SHADOW_PAGES_CREATED 0x40	/* shadow pages built */

@@ -12,6 +12,7 @@ static const char *const counter_names[HC_STAT_COUNT] = {
 	[HC_STAT_EMULATED] = "instructions emulated",
 	[HC_STAT_TESTDEV_DOORBELL] = "test-device doorbells",
 	[HC_STAT_TESTDEV_LAST_VALUE] = "test-device last doorbell value",
+	[HC_STAT_MMIO_SITE] = "MMIO accesses a remembered site served",
 };
 
 static void print_exits(const struct vm *vm)

@@ -137,3 +137,24 @@ guest_test guest-lynnfield-cpuid64 "$LYNNFIELD" "$GUESTS/cpuid64.elf" cpuid64
 guest_test guest-lynnfield-mmio64 "$LYNNFIELD" "$GUESTS/mmio64.elf" mmio64 "" \
 	--expect 'mmio64: PASS: \[default\] 10 doorbell writes counted once each' \
 	--expect 'mmio64: PASS: \[default\] the next two take the cached path'
+
+# Guest RAM from fragmented host memory: on a 256 MiB machine no free naturally aligned
+# 128 MiB block exists, yet a 128 MiB guest starts (its RAM from smaller blocks) and every
+# page of it is its own; three guests together take most of the machine.
+boot_test ram-128m-on-256m "bochs:$SKYLAKE" --megs 256 \
+	--module "$GUESTS/ram_check.elf name=big mem=128M" \
+	--expect 'big: PASS: [0-9]+ pages from .* each hold what was written' \
+	--expect 'vm big: exit status 0'
+boot_test ram-three-fill-256m "bochs:$SKYLAKE" --megs 256 --timeout 120 \
+	--module "$GUESTS/ram_check.elf name=r1 mem=72M" \
+	--module "$GUESTS/ram_check.elf name=r2 mem=72M" \
+	--module "$GUESTS/ram_check.elf name=r3 mem=72M" \
+	--expect 'r1: PASS: [0-9]+ pages' --expect 'r2: PASS: [0-9]+ pages' \
+	--expect 'r3: PASS: [0-9]+ pages' --expect 'vm r1: exit status 0' \
+	--expect 'vm r2: exit status 0' --expect 'vm r3: exit status 0'
+# A guest that does not fit is refused with the free memory named; the next one runs.
+boot_test ram-too-big-refused "bochs:$SKYLAKE" --megs 256 --expect-exit failure \
+	--module "$GUESTS/ram_check.elf name=huge mem=300M" \
+	--module "$GUESTS/ram_check.elf name=small mem=16M" \
+	--expect 'vm huge: cannot start: its 300 MiB of RAM do not fit in the [0-9]+ MiB of free host memory' \
+	--expect 'small: PASS: [0-9]+ pages' --expect 'vm small: exit status 0'

@@ -20,7 +20,7 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,$(GUEST_LD) -Wl,-z,max-page-si
 	-Wl,-z,noexecstack -Wl,--build-id=none
 
 GUEST_TESTS := cpuid uart debug_exit hypercall msr exceptions triple_fault outside_ram \
-	platform demo mmio paging interrupts spin hostile
+	platform demo mmio paging interrupts spin hostile ram_check
 GUEST_PLAIN_ELF64 := cpuid64 mmio64 interrupts64
 GUEST_TESTS32 := paging32
 GUEST_BAD := not_elf.bin high_load.elf bad_checksum.elf
