@@ -23,11 +23,26 @@ static union mmu_page_role ept_role(int level)
 	return role;
 }
 
-const char *mmu_ept_init(struct mmu *mmu, bool large_pages)
+/*
+ * The EPT table budget: twice what mapping all of RAM with 4K leaves takes, and 2 MiB of
+ * tables besides for MMIO sptes and the upper levels. Without it a guest touching
+ * unassigned gfns spread over the guest-physical space (each 2 MiB region a new table)
+ * took most of the host's memory; at the budget the MMU zaps all and the guest faults in
+ * what it uses again, as the shadow MMU does at its budget.
+ */
+#define EPT_PAGES_SLACK 512u
+
+u64 mmu_ept_default_pages(u64 ram_bytes)
+{
+	return 2 * (ram_bytes >> 21) + EPT_PAGES_SLACK;
+}
+
+const char *mmu_ept_init(struct mmu *mmu, bool large_pages, u64 max_pages)
 {
 	mmu_core_init(mmu);
 	mmu->mmio_cache = true;
 	mmu->ept_large_pages = large_pages;
+	mmu->ept_pages_max = max_pages;
 	mmu->ept_root = mmu_page_alloc(mmu, 0, ept_role(EPT_LEVELS));
 	return mmu->ept_root ? NULL : "no memory for the EPT root";
 }
@@ -120,10 +135,22 @@ static bool can_map_2m(const struct mmu *mmu, const struct memslot *slot, gfn_t 
 	       IS_ALIGNED(memslot_gfn_to_hpa(slot, base), MiB(2));
 }
 
+/* Whether a fault might take the VM past its table budget (one new table per level at
+ * most): then everything is zapped first, and the guest faults in what it uses again. */
+static bool reclaimed_tables(struct mmu *mmu)
+{
+	if (mmu->npages + EPT_LEVELS <= mmu->ept_pages_max)
+		return false;
+	mmu_zap_all(mmu);
+	return true;
+}
+
 static enum mmu_fault_result map_ram(struct mmu *mmu, const struct memslot *slot, gfn_t gfn)
 {
 	if (spte_is_present(*walk_existing(mmu, gfn)))
 		return MMU_FAULT_MAPPED;	/* spurious: mapped since (another vCPU, a retry) */
+	if (reclaimed_tables(mmu))
+		return MMU_FAULT_RETRY;		/* the guest re-runs on the new, empty root */
 	unsigned access = slot->flags & MEMSLOT_READONLY ? ACC_EXEC : ACC_EXEC | ACC_WRITE;
 	if (can_map_2m(mmu, slot, gfn)) {
 		gfn_t base = ALIGN_DOWN(gfn, GFNS_PER_2M);
@@ -142,6 +169,8 @@ static enum mmu_fault_result map_ram(struct mmu *mmu, const struct memslot *slot
 
 static void install_mmio_spte(struct mmu *mmu, gfn_t gfn)
 {
+	if (reclaimed_tables(mmu))
+		return;		/* this access is emulated uncached; the next one installs */
 	u64 *pte = walk_create(mmu, gfn, 1);
 	if (pte)
 		*pte = spte_make_mmio(gfn, mmu->memslots.generation);

@@ -134,6 +134,7 @@ struct mmu {
 	struct mmu_page *ept_root;	/* EPT PML4 (EPT only) */
 	bool mmio_cache;	/* mmio_cache= switch: install MMIO sptes */
 	bool ept_large_pages;	/* 2M leaves where a slot allows */
+	u64 ept_pages_max;	/* EPT: table pages held at most (npages), then zap-all */
 	bool zap_slow;		/* zap=slow: zap-all walks and drops every spte in one hold */
 	u64 lock_taken_tsc;	/* when the MMU lock was last taken */
 	struct mmu_stats stats;
@@ -205,8 +206,10 @@ enum mmu_fault_result {
 	MMU_FAULT_TABLE_NOT_RAM,	/* shadow: a guest page table lies outside RAM */
 };
 
-/* EPT (mmu/ept.c); large_pages: 2M leaves where a slot allows. */
-const char *mmu_ept_init(struct mmu *mmu, bool large_pages);
+/* EPT (mmu/ept.c); large_pages: 2M leaves where a slot allows; max_pages: the table
+ * pages it may hold before it zaps all and starts over (mmu_ept_default_pages()). */
+const char *mmu_ept_init(struct mmu *mmu, bool large_pages, u64 max_pages);
+u64 mmu_ept_default_pages(u64 ram_bytes);
 /* Frees every table page, for either MMU. */
 void mmu_destroy(struct mmu *mmu);
 

@@ -199,7 +199,8 @@ static const char *build_vm(struct vm *vm, const struct guest_module *module,
 		mmu_shadow_init(&vm->mmu, vm_defaults.shadow_pages ? vm_defaults.shadow_pages :
 				mmu_shadow_default_pages(vm->ram_bytes), vm_defaults.shadow_cache,
 				host_cpu.phys_addr_bits) :
-		mmu_ept_init(&vm->mmu, vmx_caps.ept_vpid & EPT_CAP_2M_PAGES);
+		mmu_ept_init(&vm->mmu, vmx_caps.ept_vpid & EPT_CAP_2M_PAGES,
+			     mmu_ept_default_pages(vm->ram_bytes));
 	vm->mmu.mmio_cache = vm_defaults.mmio_cache && spte_mmio_supported();
 	vm->mmu.zap_slow = !vm_defaults.fast_zap;
 	if (!error && vm_defaults.shadow_paging)

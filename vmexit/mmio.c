@@ -89,8 +89,8 @@ static __attribute__((noinline)) void map_or_emulate(struct vcpu *vcpu, u64 gpa,
 	struct vm *vm = vcpu->vm;
 	bool cache = vm->mmu.mmio_cache && !fast_mmio_page_has_doorbell(&vm->fast_mmio_bus, gpa);
 	enum mmu_fault_result result = mmu_handle_ept_violation(&vm->mmu, &vcpu->mmu, gpa, write, cache);
-	if (result == MMU_FAULT_MAPPED)
-		return;
+	if (result == MMU_FAULT_MAPPED || result == MMU_FAULT_RETRY)
+		return;		/* RETRY: the tables were reclaimed (mmu/ept.c) */
 	if (result != MMU_FAULT_MMIO) {
 		fault_failed(vcpu, result, gpa);
 		return;

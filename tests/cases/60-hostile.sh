@@ -38,10 +38,12 @@ hostile_boot hostile-survivors-skylake "$SKYLAKE" failure \
 	ports:timeout=20:--:scenario=ports \
 	msrs:timeout=20:--:scenario=msrs:seed=5 \
 	vmx:--:scenario=vmx cr:--:scenario=cr-bits movss:timeout=20:--:scenario=mov-ss \
-	-- --timeout 240 --reject '(vmx|cr|movss): FAIL' --expect 'vmx: SUMMARY: 15 passed, 0 failed' \
+	eptx:timeout=60:--:scenario=ept-exhaust \
+	-- --timeout 240 --reject '(vmx|cr|movss|eptx): FAIL' --expect 'vmx: SUMMARY: 15 passed, 0 failed' \
 	--expect 'cr: SUMMARY: [0-9]+ passed, 0 failed' --expect 'vm rcode: stopped: ' \
 	--expect 'wild: hostile: wild writes: survived' --expect 'ports: .*: survived' \
-	--expect 'hcall: .*: survived' --expect 'msrs: .*: survived' --expect 'movss: .*: survived'
+	--expect 'hcall: .*: survived' --expect 'msrs: .*: survived' --expect 'movss: .*: survived' \
+	--expect 'eptx: PASS: 40000 reads of unassigned gfns' --expect 'eptx: .*: survived'
 
 # Scenarios that end their VM (exit status 77 = 0x40 + #GP: the 32-bit routines report the
 # exception they took through the debug-exit port): broken descriptor tables, execution

@@ -905,6 +905,33 @@ static void scenario_spin(void)
 	asm volatile("cli\n1:\tjmp 1b");
 }
 
+/* ---- EPT table exhaustion ------------------------------------------------------------------ */
+
+#define EXHAUST_VA 0x0000030000000000ull	/* PML4 entry 6, remapped for each read */
+#define EXHAUST_FIRST_GPA GiB(8)		/* unassigned: reads all-ones */
+#define EXHAUST_REGIONS 40000u			/* 2 MiB regions: an EPT table each, 156 MiB */
+#define EXHAUST_PAGES_MAX 4096			/* what the VM may hold: its budget is less */
+
+/* Unassigned gfns in 40000 different 2 MiB regions: each read would take an EPT table of
+ * its own, more than the host has. The VM's table budget must hold: the reads go on
+ * (all-ones), the VM keeps few tables, and the host and the next VM go on. */
+static void scenario_ept_exhaust(void)
+{
+	unsigned all_ones = 0;
+	for (u64 k = 0; k < EXHAUST_REGIONS; k++) {
+		if (!map_page(EXHAUST_VA, EXHAUST_FIRST_GPA + k * MiB(2), PTE_WRITABLE | PTE_PCD)) {
+			report("mapping the probe page", false);
+			return;
+		}
+		all_ones += mmio_read32(EXHAUST_VA) == 0xffffffffu;
+	}
+	long held = hc_stat_read(HC_STAT_MMU_PAGES);
+	reportf(all_ones == EXHAUST_REGIONS && held > 0 && held <= EXHAUST_PAGES_MAX, "%u reads "
+		"of unassigned gfns in as many 2 MiB regions read all-ones (%u), the VM holds %ld "
+		"EPT table pages", EXHAUST_REGIONS, all_ones, held);
+	survived("EPT table exhaustion");
+}
+
 /* ---- dispatch ------------------------------------------------------------------------------ */
 
 static void scenario_pae(void)
@@ -934,6 +961,7 @@ static const struct {
 	{ "exec", scenario_exec }, { "mov-ss", scenario_mov_ss }, { "db-ist", scenario_db_ist },
 	{ "pae-pdpte", scenario_pae }, { "task-switch", scenario_task_switch },
 	{ "ac-loop", scenario_ac }, { "spin", scenario_spin },
+	{ "ept-exhaust", scenario_ept_exhaust },
 };
 
 /* The value of scenario= on the command line, or NULL. */

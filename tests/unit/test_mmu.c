@@ -49,7 +49,7 @@ static void setup_vm(void)
 {
 	memset(&vcpu, 0, sizeof(vcpu));
 	spte_format_init(SPTE_FORMAT_EPT, 46);
-	CHECK(mmu_ept_init(&mmu, true) == NULL);
+	CHECK(mmu_ept_init(&mmu, true, mmu_ept_default_pages(RAM_GFNS * PAGE_SIZE)) == NULL);
 	ram_hpa = page_alloc_zeroed(page_order_for_size(RAM_GFNS * PAGE_SIZE));
 	CHECK(ram_hpa != 0);
 	CHECK_EQ(memslot_add(&mmu, 0, RAM_GFNS, ram_hpa, 0, NULL), 0);
@@ -283,7 +283,32 @@ static void test_ept_pages(void)
 	mmu_destroy(&mmu);
 	CHECK_EQ(mmu.npages, 0);
 	CHECK(page_alloc_free_pages() >= free_before_destroy + 4);
-	CHECK(mmu_ept_init(&mmu, true) == NULL);
+	CHECK(mmu_ept_init(&mmu, true, mmu_ept_default_pages(RAM_GFNS * PAGE_SIZE)) == NULL);
+}
+
+/* The table budget: MMIO gfns in ever new 2 MiB regions take a table each; at the budget
+ * the MMU zaps all instead of growing, and faults go on in the new tree (a RAM fault is
+ * retried once, after the zap). */
+static void test_ept_budget(void)
+{
+	u64 zaps = mmu.stats.zap_alls, budget = 16;
+	mmu.ept_pages_max = budget;
+	for (u64 gpa = GiB(8); gpa < GiB(8) + MiB(2) * 100; gpa += MiB(2)) {
+		CHECK_EQ(mmu_handle_ept_violation(&mmu, &vcpu, gpa, true, true), MMU_FAULT_MMIO);
+		CHECK(mmu.npages <= budget);
+	}
+	CHECK(mmu.stats.zap_alls > zaps);
+	for (gfn_t gfn = 0; gfn < RAM_GFNS; gfn += 512 + 1) {
+		enum mmu_fault_result r = mmu_handle_ept_violation(&mmu, &vcpu, gfn_to_gpa(gfn),
+								   false, true);
+		if (r == MMU_FAULT_RETRY)
+			r = mmu_handle_ept_violation(&mmu, &vcpu, gfn_to_gpa(gfn), false, true);
+		CHECK_EQ(r, MMU_FAULT_MAPPED);
+		CHECK(mmu.npages <= budget);
+	}
+	mmu.ept_pages_max = mmu_ept_default_pages(RAM_GFNS * PAGE_SIZE);
+	mmu_zap_all(&mmu);
+	CHECK_EQ(mmu.npages, 1);	/* the new root alone */
 }
 
 /* RAM all over the guest and MMIO above it: many tables. */
@@ -355,6 +380,7 @@ int main(void)
 	test_generation_wrap();
 	test_last_mmio_spte();
 	test_zap_all();
+	test_ept_budget();
 	test_ept_pages();
 	teardown_vm();
 	test_zap_all_ways(false, 0);
