@@ -25,7 +25,7 @@ KSRC_C  := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c))
 KSRC_S  := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S))
 KOBJ    := $(patsubst %,$(BUILD)/k/%.o,$(KSRC_C) $(KSRC_S))
 
-.PHONY: all iso run test unit bench guests benchguests clean setup fuzz $(BUILD)/vireo.iso
+.PHONY: all iso run test unit bench guests benchguests clean setup fuzz fuzz-build $(BUILD)/vireo.iso
 all: $(BUILD)/vireo.elf
 
 $(BUILD)/k/%.c.o: %.c
@@ -71,7 +71,13 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $$(call unit_sources,tests/fuzz/%.c)
 	$(Q)$(FUZZCC) -std=gnu11 -O1 -g -I. -DVIREO_HOST -fsanitize=fuzzer,address,undefined \
 		-o $@ $< $(call unit_sources,$<)
 	$(Q)$(call host_deps,$<)
-fuzz: $(FUZZ_BINS)
+fuzz-build: $(FUZZ_BINS)
+# make fuzz: the long campaign (tools/fuzz-campaign); FUZZ_RUNS and FUZZ_SECONDS bound each
+# target (defaults: 10^7 executions or an hour). make test runs each target briefly.
+FUZZ_RUNS ?= 10000000
+FUZZ_SECONDS ?= 3600
+fuzz: fuzz-build
+	tools/fuzz-campaign --runs $(FUZZ_RUNS) --seconds $(FUZZ_SECONDS)
 
 -include tests/guests/guests.mk
 -include tests/linux/linux.mk
@@ -97,7 +103,7 @@ run:
 
 test:
 	@tools/setup --check || tools/setup
-	@$(MAKE) --no-print-directory all unit guests fuzz linux
+	@$(MAKE) --no-print-directory all unit guests fuzz-build linux
 	@$(MAKE) --no-print-directory test-now
 
 bench:

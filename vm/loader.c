@@ -85,19 +85,26 @@ static const char *check_segment(const struct vm *vm, unsigned i, const struct l
 {
 	if (s->filesz > s->memsz || !range_in_file(s->offset, s->filesz, file_size))
 		return loader_error("ELF segment %u has its bytes outside the file", i);
-	if (s->paddr < GUEST_IMAGE_MIN_GPA || s->paddr > vm->ram_bytes ||
-	    s->memsz > vm->ram_bytes - s->paddr)
-		return loader_error("ELF segment %u [%#llx-%#llx) lies outside the VM's RAM "
-				    "[%#llx-%#llx): raise mem= or link the image above 1 MiB", i,
-				    (unsigned long long)s->paddr,
+	bool low = s->paddr >= GUEST_LOW_IMAGE_MIN_GPA && s->paddr < GUEST_LOW_IMAGE_END &&
+		   s->memsz <= GUEST_LOW_IMAGE_END - s->paddr;
+	bool high = s->paddr >= GUEST_IMAGE_MIN_GPA && s->paddr <= vm->ram_bytes &&
+		    s->memsz <= vm->ram_bytes - s->paddr;
+	if (!low && !high)
+		return loader_error("ELF segment %u [%#llx-%#llx) lies outside the VM's RAM for "
+				    "images, [%#llx-%#llx) and [%#llx-%#llx): link it there, or "
+				    "raise mem=", i, (unsigned long long)s->paddr,
 				    (unsigned long long)(s->paddr + s->memsz),
+				    (unsigned long long)GUEST_LOW_IMAGE_MIN_GPA,
+				    (unsigned long long)GUEST_LOW_IMAGE_END,
 				    (unsigned long long)GUEST_IMAGE_MIN_GPA,
 				    (unsigned long long)vm->ram_bytes);
 	return NULL;
 }
 
-static const char *elf_load_segments(struct vm *vm, const struct elf_image *elf, u64 *image_end)
+static const char *elf_load_segments(struct vm *vm, const struct elf_image *elf, u64 *image_start,
+				     u64 *image_end)
 {
+	*image_start = UINT64_MAX;
 	*image_end = 0;
 	for (unsigned i = 0; i < elf->phnum; i++) {
 		struct load_segment s;
@@ -115,6 +122,7 @@ static const char *elf_load_segments(struct vm *vm, const struct elf_image *elf,
 			   !zero_gpa(vm, s.paddr + s.filesz, s.memsz - s.filesz)) {
 			return loader_error("ELF segment %u could not be copied", i);
 		}
+		*image_start = MIN(*image_start, s.paddr);
 		*image_end = MAX(*image_end, s.paddr + s.memsz);
 	}
 	return *image_end ? NULL : "the ELF file has no loadable segment";
@@ -122,11 +130,11 @@ static const char *elf_load_segments(struct vm *vm, const struct elf_image *elf,
 
 const char *elf_load(struct vm *vm, const struct elf_image *elf, u64 entry)
 {
-	u64 image_end;
-	const char *error = elf_load_segments(vm, elf, &image_end);
+	u64 image_start, image_end;
+	const char *error = elf_load_segments(vm, elf, &image_start, &image_end);
 	if (error)
 		return error;
-	if (entry >= image_end || entry < GUEST_IMAGE_MIN_GPA)
+	if (entry >= image_end || entry < image_start)
 		return loader_error("its entry point %#llx is outside the loaded image",
 				    (unsigned long long)entry);
 	return NULL;

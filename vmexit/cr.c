@@ -195,8 +195,26 @@ static bool paging_changed(struct vcpu *vcpu, const struct pae_pdptes *pdptes)
 	return true;
 }
 
+/*
+ * Real mode (CR0.PE = 0) runs only with unrestricted guest (Westmere and later, and EPT on):
+ * VMX keeps PE set otherwise. KVM emulates real mode there, or runs it in virtual-8086
+ * mode; Vireo does neither and stops the VM, naming what it lacks.
+ */
+static bool real_mode_refused(struct vcpu *vcpu, u64 v)
+{
+	if ((v & CR0_PE) || !(cr_forced.cr0_on & CR0_PE))
+		return false;
+	vm_stop(vcpu->vm, VM_STATUS_FAULT, "switches to real mode (CR0.PE = 0), which needs the "
+		"VMX unrestricted-guest feature%s: run it on a CPU that has it (Westmere or later)",
+		vm_defaults.shadow_paging ? " and EPT (this VM runs on the shadow MMU)" :
+		", which this CPU lacks");
+	return true;
+}
+
 static bool write_guest_cr0(struct vcpu *vcpu, u64 v)
 {
+	if (real_mode_refused(vcpu, v))
+		return true;		/* the VM is stopped */
 	u64 efer = vcpu_guest_efer(vcpu);
 	u64 cr3 = vcpu_guest_cr3(vcpu);
 	struct pae_pdptes pdptes;

@@ -158,3 +158,18 @@ boot_test ram-too-big-refused "bochs:$SKYLAKE" --megs 256 --expect-exit failure 
 	--module "$GUESTS/ram_check.elf name=small mem=16M" \
 	--expect 'vm huge: cannot start: its 300 MiB of RAM do not fit in the [0-9]+ MiB of free host memory' \
 	--expect 'small: PASS: [0-9]+ pages' --expect 'vm small: exit status 0'
+
+# Real mode: an image linked at 0x8000 loads into low RAM and switches to real mode and
+# back. With unrestricted guest (skylake) the CPU runs it; without (lynnfield; the shadow
+# MMU) the VM stops naming the missing feature, and the next VM runs.
+boot_test realmode-skylake "bochs:$SKYLAKE" --module "$GUESTS/realmode.elf name=real" \
+	--expect 'real: SUMMARY: 4 passed, 0 failed' --expect 'vm real: exit status 0'
+boot_test realmode-refused-lynnfield "bochs:$LYNNFIELD" --expect-exit failure \
+	--module "$GUESTS/realmode.elf name=real" --module "$GUESTS/cpuid.elf name=after" \
+	--expect 'real: PASS: the image runs where it is linked, below 1 MiB' \
+	--expect 'vm real: stopped: switches to real mode \(CR0.PE = 0\), which needs the VMX unrestricted-guest feature, which this CPU lacks' \
+	--expect 'vm after: exit status 0'
+boot_test realmode-refused-shadow "bochs:$SKYLAKE" --expect-exit failure --cmdline "ept=off" \
+	--module "$GUESTS/realmode.elf name=real" --module "$GUESTS/cpuid.elf name=after" \
+	--expect 'vm real: stopped: switches to real mode \(CR0.PE = 0\), which needs the VMX unrestricted-guest feature and EPT' \
+	--expect 'vm after: exit status 0'

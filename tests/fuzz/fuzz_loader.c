@@ -35,7 +35,7 @@ static bool loader_may_access(u64 gpa, size_t len)
 		return true;
 	if (end < gpa)
 		return false;
-	return (gpa >= GUEST_PML4_GPA && end <= GUEST_BOOT_INFO_END) ||
+	return (gpa >= GUEST_LOW_IMAGE_MIN_GPA && end <= GUEST_BOOT_INFO_END) ||
 	       (gpa >= GUEST_IMAGE_MIN_GPA && end <= FUZZ_RAM_BYTES);
 }
 
@@ -80,7 +80,8 @@ size_t vdev_guest_memory_map(const struct vm *v, struct guest_e820 *out, size_t 
 
 static void check_entry(const struct guest_entry *entry)
 {
-	if (entry->rip < GUEST_IMAGE_MIN_GPA || entry->rip >= FUZZ_RAM_BYTES)
+	bool low = entry->rip >= GUEST_LOW_IMAGE_MIN_GPA && entry->rip < GUEST_LOW_IMAGE_END;
+	if (!low && (entry->rip < GUEST_IMAGE_MIN_GPA || entry->rip >= FUZZ_RAM_BYTES))
 		abort();	/* entered outside what was loaded */
 	switch (entry->mode) {
 	case GUEST_ENTRY_MULTIBOOT32:

@@ -47,7 +47,7 @@ DEMO_MODULES := $(DEMO_GUEST) name=demo
 
 .PHONY: guests
 guests: $(GUEST_TESTS:%=$(GUEST_OUT)/%.elf) $(GUEST_PLAIN_ELF64:%=$(GUEST_OUT)/%.elf) \
-	$(GUEST_TESTS32:%=$(GUEST_OUT)/%.elf) \
+	$(GUEST_TESTS32:%=$(GUEST_OUT)/%.elf) $(GUEST_OUT)/realmode.elf \
 	$(GUEST_BAD:%=$(GUEST_OUT)/bad/%)
 
 $(GUEST_OUT)/obj64/%.c.o: %.c
@@ -98,6 +98,15 @@ $(GUEST_TESTS32:%=$(GUEST_OUT)/%.elf): $(GUEST_OUT)/%.elf: \
 		$(GUEST_OUT)/obj32/tests/guests/%.c.o $(GUEST_START32) $(GUEST_LIB32) \
 		$(GUEST_LD) $(GUEST_CHECK)
 	$(call link_guest,-m32,$(GUEST_START32) $< $(GUEST_LIB32),multiboot)
+
+# Linked into low RAM (at 0x8000, guest_low.ld), 32-bit multiboot: real-mode tests.
+GUEST_LOW_LD := tests/guests/guest_low.ld
+$(GUEST_OUT)/realmode.elf: $(GUEST_OUT)/obj32/tests/guests/realmode.c.o \
+		$(GUEST_OUT)/obj32/tests/guests/lib/realmode.S.o $(GUEST_START32) $(GUEST_LIB32) \
+		$(GUEST_LOW_LD) $(GUEST_CHECK)
+	$(CC) -m32 $(subst $(GUEST_LD),$(GUEST_LOW_LD),$(GUEST_LDFLAGS)) -o $@ \
+		$(filter %.o,$^) $(GUEST_LIB32)
+	$(GUEST_CHECK) multiboot $@
 
 # Images Vireo must refuse: not an ELF; a segment far outside any RAM; a bad multiboot
 # checksum (ELF32, so it cannot pass for a plain ELF64 guest).

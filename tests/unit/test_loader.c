@@ -181,6 +181,26 @@ static void test_multiboot_elf32(void)
 	check_info_block(entry.rbx);
 }
 
+/* A multiboot image linked into low RAM (real-mode code at 0x8000) loads there, entered
+ * at its low entry point; the boot information stays intact above it. */
+static void test_multiboot_low(void)
+{
+	static const struct segment low[] = {
+		{ PT_LOAD, SEGMENT_DATA_OFFSET, 0x8000, 0x800, 0x800 },
+		{ PT_LOAD, SEGMENT_DATA_OFFSET + 0x800, GUEST_LOW_IMAGE_END - 0x1000, 0x300, 0x1000 },
+	};
+	struct image img;
+	struct guest_entry entry;
+	vm_reset(TEST_RAM_BYTES);
+	build_image(&img, false, EM_386, 0x8010, low, ARRAY_SIZE(low));
+	put_multiboot_header(&img, MB_HEADER_OFFSET, 0, 0);
+	CHECK_LOADED(&img, &entry);
+	check_segments_loaded(&img, low, ARRAY_SIZE(low));
+	CHECK_EQ(entry.mode, GUEST_ENTRY_MULTIBOOT32);
+	CHECK_EQ(entry.rip, 0x8010);
+	check_info_block(entry.rbx);
+}
+
 /* An ELF64 file with a multiboot header is still a multiboot kernel (entered in 32-bit). */
 static void test_multiboot_elf64(void)
 {
@@ -369,6 +389,10 @@ static void test_refuse_segments(void)
 	CHECK_SEGMENT_REFUSED(SEG(off, GUEST_IMAGE_MIN_GPA - 0x1000, 0x100, 0x2000),
 			      ENTRY_GPA, "outside the VM's RAM");	/* starts below, ends above */
 	CHECK_SEGMENT_REFUSED(SEG(off, 0, 0x100, 0x100), 0x10, "outside the VM's RAM");
+	CHECK_SEGMENT_REFUSED(SEG(off, GUEST_LOW_IMAGE_END - 0x100, 0x100, 0x101),
+			      GUEST_LOW_IMAGE_END - 0x100, "outside the VM's RAM");	/* into Vireo's */
+	CHECK_SEGMENT_REFUSED(SEG(off, GUEST_BOOT_INFO_GPA, 0x100, 0x100), GUEST_BOOT_INFO_GPA,
+			      "outside the VM's RAM");
 	CHECK_SEGMENT_REFUSED(SEG(off, top - 0x100, 0x100, 0x101), top - 0x100,
 			      "outside the VM's RAM");
 	CHECK_SEGMENT_REFUSED(SEG(off, top, 0x100, 0x100), top, "outside the VM's RAM");
@@ -464,6 +488,7 @@ static void test_small_ram(void)
 int main(void)
 {
 	test_multiboot_elf32();
+	test_multiboot_low();
 	test_multiboot_elf64();
 	test_multiboot_aout_entry();
 	test_elf64();
