@@ -44,6 +44,9 @@ static inline unsigned floor_log2(unsigned long long x)
 }
 
 #define likely(x) __builtin_expect(!!(x), 1)
+/* Makes var's value opaque to the compiler, so it keeps it in a register instead of
+ * recomputing it at every use (as Linux's OPTIMIZER_HIDE_VAR). */
+#define OPTIMIZER_HIDE_VAR(var) __asm__("" : "+r"(var))
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define __packed __attribute__((packed))
 #define __aligned(n) __attribute__((aligned(n)))

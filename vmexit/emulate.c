@@ -666,6 +666,7 @@ bool emulate_mmio_site(struct vcpu *vcpu, const struct mmio_exit *exit)
 {
 	u64 rip = vmcs_readnat(VMCS_GUEST_RIP);
 	const struct mmio_site *site = site_for(vcpu, rip);
+	OPTIMIZER_HIDE_VAR(site);	/* kept in a register, not recomputed at each use */
 	if (!site->valid || rip != site->rip || vmcs_read32(VMCS_GUEST_CS_AR) != site->cs_ar ||
 	    !site_code_unchanged(vcpu, site) || !site_made_exit(vcpu, site, exit))
 		return false;
