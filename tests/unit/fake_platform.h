@@ -13,11 +13,11 @@
 #include "drivers/vdev.h"
 #include "lib/slab.h"
 #include "vm/vm.h"
+#include "tests/unit/fake_vm.h"
 #include "tests/unit/unit.h"
 
 u64 tsc_hz = 1000000000;	/* 1 GHz: one tick is a nanosecond */
 
-static struct vm vm;
 static u64 fake_now;
 static bool irq_level[VDEV_IOAPIC_PINS];
 static unsigned irq_rising_edges[VDEV_IOAPIC_PINS];
@@ -28,24 +28,6 @@ static unsigned eoi_count;
 static u8 last_eoi_vector;
 static unsigned nmi_count;
 static unsigned interrupts_changed_count;
-static char console[8192];	/* everything vm_printk printed */
-static char stop_reason[256];
-static int stop_calls;
-
-void arch_halt_after_panic(void)
-{
-	abort();
-}
-
-void *kmalloc(size_t size)
-{
-	return calloc(1, size);
-}
-
-void kfree(void *ptr)
-{
-	free(ptr);
-}
 
 u64 vdev_now(const struct vm *v)
 {
@@ -83,44 +65,6 @@ void vdev_raise_nmi(struct vm *v)
 void vdev_interrupts_changed(struct vm *v)
 {
 	interrupts_changed_count++;
-}
-
-void vm_printk(const struct vm *v, const char *fmt, ...)
-{
-	char line[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	size_t used = strlen(console);
-	snprintf(console + used, sizeof(console) - used, "%s: %s\n", v->name, line);
-}
-
-void vm_console_write(const struct vm *v, const char *text, size_t len)
-{
-	size_t used = strlen(console);
-	snprintf(console + used, sizeof(console) - used, "%.*s", (int)len, text);
-}
-
-void vm_console_partial(const struct vm *v, const char *text, size_t len)
-{
-	size_t used = strlen(console);
-	snprintf(console + used, sizeof(console) - used, "%s: %.*s", v->name, (int)len, text);
-}
-
-void vm_stop(struct vm *v, int status, const char *fmt, ...)
-{
-	va_list ap;
-
-	stop_calls++;
-	if (v->state == VM_STOPPED)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(stop_reason, sizeof(stop_reason), fmt, ap);
-	va_end(ap);
-	v->state = VM_STOPPED;
-	v->exit_status = status;
 }
 
 /* A fresh fake VM at time 0 with nothing recorded. */

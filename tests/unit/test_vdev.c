@@ -15,6 +15,7 @@
 #include "lib/phys.h"
 #include "lib/slab.h"
 #include "vm/vm.h"
+#include "tests/unit/fake_vm.h"
 #include "tests/unit/unit.h"
 
 uintptr_t phys_virt_offset;
@@ -22,61 +23,10 @@ uintptr_t phys_virt_offset;
 static u8 *host_arena;		/* the simulated host-physical memory */
 u64 tsc_hz = 1000000000;	/* a nominal 1 GHz: the PM timer test measures in TSC ticks */
 
-void arch_halt_after_panic(void)
-{
-	abort();
-}
-
-void *kmalloc(size_t size)
-{
-	return calloc(1, size);
-}
-
-void kfree(void *ptr)
-{
-	free(ptr);
-}
-
 /* ---- The fake VM: what the devices call back into. ---- */
 
 #define GUEST_RAM_BYTES MiB(1)	/* enough for the ACPI tables; ram_bytes says more */
 static u8 guest_ram[GUEST_RAM_BYTES];
-static struct vm vm;
-static char console[8192];	/* everything vm_printk printed */
-static char stop_reason[256];
-static int stop_calls;
-
-void vm_printk(const struct vm *v, const char *fmt, ...)
-{
-	char line[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	size_t used = strlen(console);
-	snprintf(console + used, sizeof(console) - used, "%s: %s\n", v->name, line);
-}
-
-void vm_console_partial(const struct vm *v, const char *text, size_t len)
-{
-	size_t used = strlen(console);
-	snprintf(console + used, sizeof(console) - used, "%s: %.*s", v->name, (int)len, text);
-}
-
-void vm_stop(struct vm *v, int status, const char *fmt, ...)
-{
-	va_list ap;
-
-	stop_calls++;
-	if (v->state == VM_STOPPED)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(stop_reason, sizeof(stop_reason), fmt, ap);
-	va_end(ap);
-	v->state = VM_STOPPED;
-	v->exit_status = status;
-}
 
 /* The host's wall clock, which the RTC starts from: a fixed moment, 2026-01-01 00:00 UTC. */
 #define FAKE_HOST_EPOCH 1767225600ull
