@@ -33,8 +33,6 @@ static void *ram_hva(struct vcpu *vcpu, u64 gpa, unsigned len, bool write)
 	return memslot_gpa_to_hva(&vcpu->vm->mmu.memslots, &vcpu->mmu, gpa, len, write);
 }
 
-
-
 /* Whether linear lies in the linear page whose translation the exit gave (the CPU
  * translated and checked it): then no guest walk is needed. */
 static bool in_exit_page(const struct emulation *emu, u64 linear)
