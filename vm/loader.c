@@ -101,11 +101,9 @@ static const char *check_segment(const struct vm *vm, unsigned i, const struct l
 	return NULL;
 }
 
-static const char *elf_load_segments(struct vm *vm, const struct elf_image *elf, u64 *image_start,
-				     u64 *image_end)
+static const char *elf_load_segments(struct vm *vm, const struct elf_image *elf)
 {
-	*image_start = UINT64_MAX;
-	*image_end = 0;
+	bool loaded = false;
 	for (unsigned i = 0; i < elf->phnum; i++) {
 		struct load_segment s;
 		read_segment(elf, i, &s);
@@ -122,19 +120,30 @@ static const char *elf_load_segments(struct vm *vm, const struct elf_image *elf,
 			   !zero_gpa(vm, s.paddr + s.filesz, s.memsz - s.filesz)) {
 			return loader_error("ELF segment %u could not be copied", i);
 		}
-		*image_start = MIN(*image_start, s.paddr);
-		*image_end = MAX(*image_end, s.paddr + s.memsz);
+		loaded = true;
 	}
-	return *image_end ? NULL : "the ELF file has no loadable segment";
+	return loaded ? NULL : "the ELF file has no loadable segment";
+}
+
+/* Whether gpa lies in a loaded segment (not in a gap between two, which may be Vireo's
+ * low area or the BIOS hole when one segment is low and another above 1 MiB). */
+static bool in_loaded_segment(const struct elf_image *elf, u64 gpa)
+{
+	for (unsigned i = 0; i < elf->phnum; i++) {
+		struct load_segment s;
+		read_segment(elf, i, &s);
+		if (s.type == PT_LOAD && gpa >= s.paddr && gpa - s.paddr < s.memsz)
+			return true;
+	}
+	return false;
 }
 
 const char *elf_load(struct vm *vm, const struct elf_image *elf, u64 entry)
 {
-	u64 image_start, image_end;
-	const char *error = elf_load_segments(vm, elf, &image_start, &image_end);
+	const char *error = elf_load_segments(vm, elf);
 	if (error)
 		return error;
-	if (entry >= image_end || entry < image_start)
+	if (!in_loaded_segment(elf, entry))
 		return loader_error("its entry point %#llx is outside the loaded image",
 				    (unsigned long long)entry);
 	return NULL;

@@ -199,6 +199,16 @@ static void test_multiboot_low(void)
 	CHECK_EQ(entry.mode, GUEST_ENTRY_MULTIBOOT32);
 	CHECK_EQ(entry.rip, 0x8010);
 	check_info_block(entry.rbx);
+
+	/* An entry point between a low and a high segment, in Vireo's area, is refused. */
+	static const struct segment split[] = {
+		{ PT_LOAD, SEGMENT_DATA_OFFSET, 0x8000, 0x800, 0x800 },
+		{ PT_LOAD, SEGMENT_DATA_OFFSET + 0x800, LOAD_GPA, 0x300, 0x1000 },
+	};
+	vm_reset(TEST_RAM_BYTES);
+	build_image(&img, false, EM_386, GUEST_BOOT_INFO_GPA, split, ARRAY_SIZE(split));
+	put_multiboot_header(&img, MB_HEADER_OFFSET, 0, 0);
+	CHECK_REFUSED(&img, "entry point");
 }
 
 /* An ELF64 file with a multiboot header is still a multiboot kernel (entered in 32-bit). */
