@@ -95,6 +95,16 @@ static const char *add_ram_slot(struct vm *vm, const struct ram_run *run)
 	return NULL;
 }
 
+/* Frees [hpa, hpa + bytes), which whole buddy blocks cover. */
+static void free_blocks(u64 hpa, u64 bytes)
+{
+	for (u64 end = hpa + bytes; hpa < end;) {
+		unsigned order = page_block_order(hpa);
+		page_free(hpa, order);
+		hpa += PAGE_SIZE << order;
+	}
+}
+
 /* The largest free block of at most 2^order pages, zeroed; its order in *got. */
 static u64 alloc_largest_block(unsigned order, unsigned *got)
 {
@@ -119,37 +129,34 @@ static const char *allocate_ram(struct vm *vm)
 		return refusal;
 	}
 	struct ram_run run = { 0 };
+	const char *error = NULL;
 	for (u64 gpa = 0; gpa < vm->ram_bytes;) {
 		unsigned order = MIN(PAGE_ORDER_MAX, floor_log2((vm->ram_bytes - gpa) >> PAGE_SHIFT));
 		while (order && !IS_ALIGNED(gpa, PAGE_SIZE << order))
 			order--;
 		u64 hpa = alloc_largest_block(order, &order);
-		if (!hpa)
-			return "host memory ran out while its RAM was allocated: give it a smaller mem=";
+		if (!hpa) {
+			error = "host memory ran out while its RAM was allocated: give it a smaller mem=";
+			break;
+		}
 		u64 bytes = PAGE_SIZE << order;
 		if (run.bytes && run.hpa + run.bytes == hpa) {
 			run.bytes += bytes;
 		} else {
-			const char *error = add_ram_slot(vm, &run);
+			error = add_ram_slot(vm, &run);
 			if (error) {
 				page_free(hpa, order);
-				return error;
+				break;
 			}
 			run = (struct ram_run){ gpa, hpa, bytes };
 		}
 		gpa += bytes;
 	}
-	return add_ram_slot(vm, &run);
-}
-
-/* Frees [hpa, hpa + bytes), which whole buddy blocks cover. */
-static void free_blocks(u64 hpa, u64 bytes)
-{
-	for (u64 end = hpa + bytes; hpa < end;) {
-		unsigned order = page_block_order(hpa);
-		page_free(hpa, order);
-		hpa += PAGE_SIZE << order;
-	}
+	if (!error)
+		error = add_ram_slot(vm, &run);
+	if (error)		/* the run no slot holds: vm_destroy() frees slots only */
+		free_blocks(run.hpa, run.bytes);
+	return error;
 }
 
 /* Boot RAM and the slots hypercalls added own their backing; the identity PD does not. */
