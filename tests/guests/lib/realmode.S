@@ -2,7 +2,8 @@
  * a DOS extender or a BIOS call thunk does (SDM Vol. 3A 9.9). In real mode it reads the
  * machine status word and stores a value through a segment register (linear = segment *
  * 16 + offset), then returns with what it saw: EAX = the MSW read in real mode. Runs below
- * 64 KiB (the low-linked guest), with interrupts off; loads its own GDT, which stays. */
+ * 64 KiB (the low-linked guest); call it with interrupts off (real mode has no IVT here).
+ * Loads its own GDT, which stays. */
 #define CODE32 0x08
 #define DATA32 0x10
 #define CODE16 0x18
