@@ -11,7 +11,7 @@ FUZZCC  ?= clang
 BUILD   := build
 # `make Q=` shows full command lines.
 Q       ?= @
-KERNEL_DIRS := boot arch/x86 mmu vmexit drivers vm lib
+KERNEL_DIRS := boot arch/x86 mmu core vmexit drivers vm lib
 
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS  := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie -fno-stack-protector \

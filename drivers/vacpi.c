@@ -2,10 +2,10 @@
  * created: RSDP -> RSDT/XSDT -> FADT (-> DSDT) and MADT. They describe the devices of
  * drivers/v*.c: PM timer and PM1 registers, one enabled local APIC, the I/O APIC with the
  * PC's interrupt source overrides, S5 for soft-off. */
+#include "core/vm.h"
 #include "drivers/acpi_tables.h"
 #include "drivers/vdev.h"
 #include "lib/string.h"
-#include "vm/vm.h"
 
 #define ACPI_OEM_ID "VIREO "		/* 6 bytes */
 #define ACPI_OEM_TABLE_ID "VIREOPC "	/* 8 bytes */

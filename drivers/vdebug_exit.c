@@ -1,9 +1,9 @@
 /* QEMU's isa-debug-exit at port 0xf4: a write ends the VM. QEMU itself exits with
  * (value << 1) | 1; Vireo reports the written value itself as the VM's status (0 means
  * success), so a guest's own exit code reaches the run's summary unchanged. */
+#include "core/vm.h"
 #include "drivers/vdev.h"
 #include "lib/slab.h"
-#include "vm/vm.h"
 
 struct vdebug_exit {
 	struct io_device io;

@@ -5,11 +5,11 @@
  * hw/i386/e820_memory_layout.c (what FW_CFG_E820_TABLE and "etc/e820" hold). Only the
  * traditional interface is offered (no DMA); writes to the data port are ignored, as in
  * QEMU since v2.4. */
+#include "core/vm.h"
 #include "drivers/vdev.h"
 #include "lib/panic.h"
 #include "lib/slab.h"
 #include "lib/string.h"
-#include "vm/vm.h"
 
 #define FW_CFG_SELECTOR 0
 #define FW_CFG_SELECTOR_BYTES 2

@@ -2,10 +2,10 @@
  * PS/2 keyboard on its first port and nothing plugged into its auxiliary (mouse) port.
  * Follows IBM's PS/2 Hardware Interface Technical Reference ("Keyboard/Auxiliary Device
  * Controller", "Keyboards 101/102-Key"), as Linux's i8042 and atkbd drivers use it. */
+#include "core/vm.h"
 #include "drivers/vdev.h"
 #include "lib/log.h"
 #include "lib/slab.h"
-#include "vm/vm.h"
 
 #define I8042_IRQ_AUX 12		/* the auxiliary port's interrupt line */
 

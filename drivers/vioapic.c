@@ -4,10 +4,10 @@
  * Intel's ICH chipsets (ICH datasheets, "I/O APIC Registers"), which QEMU and KVM model
  * too. Delivery is immediate: a message goes to the local APIC as soon as an entry fires,
  * so the Delivery Status bit (12) always reads 0 ("idle"). */
+#include "core/vm.h"
 #include "drivers/vdev.h"
 #include "lib/log.h"
 #include "lib/slab.h"
-#include "vm/vm.h"
 
 /* Direct registers, offsets in the page. Each is 32 bits; the datasheet only defines
  * aligned 32-bit accesses (what other accesses do: see ioapic_mmio_read/write). */

@@ -23,11 +23,11 @@
  * - IPIs are edge-triggered: the ICR trigger bit only matters for INIT de-assert (11.6.1).
  */
 #include "arch/x86/cpu.h"
+#include "core/vm.h"
 #include "drivers/vdev.h"
 #include "lib/bitmap.h"
 #include "lib/log.h"
 #include "lib/slab.h"
-#include "vm/vm.h"
 
 /* IA32_APIC_BASE (SDM 11.4.4, 11.12.1). */
 #define APIC_BASE_X2APIC BIT(10)

@@ -2,9 +2,9 @@
  * address register at 0xcf8 round trips, and the data window at 0xcfc-0xcff reads
  * all-ones, which tells the guest there is no device on any bus. A byte at 0xcf9 is the
  * chipset's reset control register (drivers/vreset.c). */
+#include "core/vm.h"
 #include "drivers/vdev.h"
 #include "lib/slab.h"
-#include "vm/vm.h"
 
 #define PCI_CONFIG_ADDRESS 0
 #define PCI_CONFIG_ADDRESS_BYTES 4

@@ -13,9 +13,9 @@
  * request would always be lost. Level-triggered inputs follow their line, as on the chip:
  * a request that goes away before INTA gives the spurious IR7 vector.
  */
+#include "core/vm.h"
 #include "drivers/vdev.h"
 #include "lib/slab.h"
-#include "vm/vm.h"
 
 #define PIC_COMMAND 0
 #define PIC_DATA 1

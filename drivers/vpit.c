@@ -11,9 +11,9 @@
  * At reset each channel is as a mode 0 control word with LSB-then-MSB access leaves it
  * (OUT low, no count): the chip's power-on state is undefined and no firmware runs first.
  */
+#include "core/vm.h"
 #include "drivers/vdev.h"
 #include "lib/slab.h"
-#include "vm/vm.h"
 
 #define PIT_HZ 1193182ull
 #define PIT_CHANNELS 3

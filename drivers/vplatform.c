@@ -1,12 +1,12 @@
 /* The virtual platform as a whole: creates and frees a VM's devices, answers for its
  * memory map, and routes the platform-wide entry points to the device that owns them. */
 #include "arch/x86/cpu.h"
+#include "core/vm.h"
 #include "drivers/drivers.h"
 #include "drivers/vdev.h"
 #include "lib/log.h"
 #include "lib/slab.h"
 #include "lib/string.h"
-#include "vm/vm.h"
 
 /* Private: other code only passes vm->devices around. Invariant: vm->devices is set only
  * while every device in it exists (a failed creation frees them all at once). */

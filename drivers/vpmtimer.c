@@ -2,12 +2,12 @@
  * 24-bit counter at 3.579545 MHz derived from the host TSC, and the PM1a event (0x600) and
  * control (0x604) registers. No event is ever raised (there is no SCI); a sleep request
  * for S5 ends the VM with status 0. */
-#include "drivers/drivers.h"
 #include "arch/x86/cpu.h"
+#include "core/vm.h"
 #include "drivers/acpi_tables.h"
+#include "drivers/drivers.h"
 #include "drivers/vdev.h"
 #include "lib/slab.h"
-#include "vm/vm.h"
 
 #define PM_TIMER_HZ 3579545ull		/* ACPI 6.4, 4.8.3.3 */
 #define PM_TIMER_MASK 0xffffffull	/* 24 bits: FADT flag TMR_VAL_EXT clear */

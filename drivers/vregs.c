@@ -1,7 +1,7 @@
 /* Helpers every device model shares (drivers/vdev.h): attaching to a bus, and registers
  * made of bytes (ISA devices, byte arrays). */
+#include "core/bus.h"
 #include "drivers/vdev.h"
-#include "vmexit/bus.h"
 
 bool vdev_attach(struct io_bus *bus, struct io_device *io, const char *name, u64 base,
 		 u64 length, const struct io_device_ops *ops, void *opaque)

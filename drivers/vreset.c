@@ -2,9 +2,9 @@
  * Control Register"): setting RST_CPU resets the machine, which ends the VM as a reboot.
  * 0xcf9 lies inside the PCI configuration ports (drivers/vpci.c holds 0xcf8-0xcff), so
  * this model registers nothing: vpci.c hands it the byte accesses at 0xcf9. */
+#include "core/vm.h"
 #include "drivers/vdev.h"
 #include "lib/slab.h"
-#include "vm/vm.h"
 
 #define RESET_CONTROL_SYS_RST 0x02	/* the kind of reset: 1 hard (system), 0 soft (INIT) */
 #define RESET_CONTROL_RST_CPU 0x04	/* 0 -> 1 starts the reset; reads back 0 */

@@ -17,10 +17,10 @@
  * runs); daylight saving (DSE) and the square-wave output (SQWE) are kept but do nothing;
  * dividers other than the 32.768 kHz one (010) hold the chain in reset.
  */
+#include "core/vm.h"
 #include "drivers/vdev.h"
 #include "lib/slab.h"
 #include "lib/time.h"
-#include "vm/vm.h"
 
 #define CMOS_BYTES 128
 #define CMOS_INDEX_MASK 0x7f

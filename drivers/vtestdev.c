@@ -3,12 +3,12 @@
  * ignored: no interrupts are delivered) and a 64 KiB memory-like MMIO region for
  * instruction-emulation tests. And the Vireo test device (layout in drivers/vdev.h):
  * doorbells on the fast MMIO bus with counters, plus a scratch register. */
+#include "core/vm.h"
 #include "drivers/vdev.h"
 #include "lib/page_alloc.h"
 #include "lib/phys.h"
 #include "lib/slab.h"
 #include "lib/string.h"
-#include "vm/vm.h"
 
 #define TESTDEV_REGISTER_BYTES 8
 

@@ -1,9 +1,9 @@
 /* The guest's clock as the device models see it: unit conversions and the device timers
  * (drivers/vdev.h). Timers are few (one per timer device), so a scan is all they need. */
+#include "core/vm.h"
 #include "drivers/drivers.h"
 #include "drivers/vdev.h"
 #include "lib/muldiv.h"
-#include "vm/vm.h"
 
 u64 vdev_ticks_to_tsc(u64 ticks, u64 hz)
 {

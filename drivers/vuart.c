@@ -4,10 +4,10 @@
  * reaches the host console a line at a time, prefixed by the VM's name; vuart_receive()
  * feeds the receiver. There is no wire: transmission is instantaneous, the modem inputs are
  * up (CTS, DSR, DCD) and parity, framing and break errors never happen. */
+#include "core/vm.h"
 #include "drivers/drivers.h"
 #include "drivers/vdev.h"
 #include "lib/slab.h"
-#include "vm/vm.h"
 
 /* Register offsets (PC16550D table II); DLAB (LCR bit 7) turns 0 and 1 into the divisor. */
 #define UART_RBR_THR_DLL 0

@@ -4,6 +4,8 @@
 #
 #   unit_test BINARY            run a host unit-test binary
 #   fuzz_test BINARY SECONDS    run a libFuzzer target for SECONDS; passes unless it crashes
+#   layers_test NAME            tools/check-layers passes on the tree and catches a planted
+#                               upward include and call
 #   boot_test NAME EMU [OPTIONS]
 #       boot build/vireo.elf from a GRUB ISO. EMU is bochs:MODEL (a Bochs CPU model, e.g.
 #       bochs:corei7_skylake_x), qemu:bios or qemu:uefi. OPTIONS:
@@ -116,6 +118,38 @@ compile_fail_test() {
 	elif ! grep -qE "$regex" "$logdir/output.log"; then
 		report_fail "$name" "failed to compile, but not with /$regex/"
 		show_tail "$logdir/output.log" "$LOG_TAIL_LINES"
+	else
+		report_pass "$name" "$start" "$logdir"
+	fi
+}
+
+# plant_layer_violations DIR: a tree where core/ includes a drivers/ header and calls a
+# drivers/ function, both against the layering.
+plant_layer_violations() {
+	local dir=$1
+	mkdir -p "$dir/core" "$dir/drivers" "$dir/build/k/core" "$dir/build/k/drivers"
+	printf '#include "drivers/device.h"\nvoid core_call(void) { device_poke(); }\n' \
+		>"$dir/core/core.c"
+	printf 'void device_poke(void);\n' >"$dir/drivers/device.h"
+	printf 'void device_poke(void) {}\n' >"$dir/drivers/device.c"
+	"${CC:-gcc}" -c -I"$dir" "$dir/core/core.c" -o "$dir/build/k/core/core.c.o"
+	"${CC:-gcc}" -c -I"$dir" "$dir/drivers/device.c" -o "$dir/build/k/drivers/device.c.o"
+}
+
+layers_test() {
+	local name=$1 start logdir
+	test_selected "$name" || return 0
+	start=$EPOCHREALTIME
+	logdir=$(new_logdir "$name")
+	plant_layer_violations "$logdir/planted"
+	tools/check-layers "$logdir/planted" "$logdir/planted/build/k" >"$logdir/planted.log" 2>&1 || true
+	if ! tools/check-layers >"$logdir/output.log" 2>&1; then
+		report_fail "$name" "the tree breaks the layering"
+		show_tail "$logdir/output.log" "$LOG_TAIL_LINES"
+	elif ! grep -q 'core/core.c includes drivers/device.h' "$logdir/planted.log" ||
+	     ! grep -q 'core/core.c.o uses device_poke, defined in drivers' "$logdir/planted.log"; then
+		report_fail "$name" "check-layers missed a planted upward include or call"
+		show_tail "$logdir/planted.log" "$LOG_TAIL_LINES"
 	else
 		report_pass "$name" "$start" "$logdir"
 	fi

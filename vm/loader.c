@@ -1,10 +1,10 @@
 /* Guest images: recognises the format (Linux bzImage, multiboot v1 ELF, else plain ELF64),
  * checks every loadable segment against the VM's RAM and copies it in. Formats:
  * loader_bzimage.c, loader_multiboot.c, loader_elf64.c. Every check treats the image as hostile: sizes and offsets come from it. */
+#include "core/layout.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "vm/elf.h"
-#include "vm/layout.h"
 #include "vm/loader.h"
 
 static char load_error[160];

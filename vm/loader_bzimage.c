@@ -15,10 +15,10 @@
  * Every field comes from the image and is treated as hostile; nothing is written to guest
  * memory before every check has passed.
  */
+#include "core/layout.h"
 #include "drivers/vdev.h"
 #include "lib/string.h"
 #include "vm/bootparams.h"
-#include "vm/layout.h"
 #include "vm/loader.h"
 
 /* The setup header ends where its jump says, but never past its hole in boot_params. */

@@ -1,9 +1,9 @@
 /* Plain ELF64 kernels: entered in 64-bit mode at e_entry, on identity page tables Vireo
  * builds in low guest memory (first 4 GiB, 2 MiB pages) with a flat GDT, RDI = the gpa of
  * a multiboot v1 information block (so it can find its command line and memory map). */
+#include "core/layout.h"
 #include "lib/panic.h"
 #include "lib/string.h"
-#include "vm/layout.h"
 #include "vm/loader.h"
 
 #define PTE_P_RW 0x3ull

@@ -1,9 +1,9 @@
 /* Multiboot v1 kernels (Multiboot Specification 0.6.96): an ELF file with the header in
  * its first 8 KiB, entered in 32-bit protected mode with paging off, EAX = 0x2BADB002 and
  * EBX = the information block Vireo writes below 1 MiB. */
+#include "core/layout.h"
 #include "drivers/vdev.h"
 #include "lib/string.h"
-#include "vm/layout.h"
 #include "vm/loader.h"
 
 #define MB1_HEADER_MAGIC 0x1BADB002u

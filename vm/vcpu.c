@@ -2,9 +2,9 @@
  * asks for (multiboot v1: 32-bit protected mode, paging off; ELF64, bzImage: long mode). */
 #include "arch/x86/cpu.h"
 #include "arch/x86/x86.h"
+#include "core/layout.h"
 #include "drivers/vdev.h"
 #include "lib/string.h"
-#include "vm/layout.h"
 #include "vm/vm_internal.h"
 #include "vmexit/vmexit.h"
 

@@ -2,6 +2,7 @@
 #ifndef VIREO_VM_VM_INTERNAL_H
 #define VIREO_VM_VM_INTERNAL_H
 
+#include "core/vm.h"
 #include "vm/vm.h"
 
 /* The CPU state an image asks to be entered in. */
@@ -47,6 +48,5 @@ bool console_may_wake(const struct vm *vm);
 void vcpu_forget_cpu(struct vcpu *vcpu);
 /* After an invalid-guest-state entry failure: which checks the guest state fails. */
 void vmcs_report_guest_state_checks(struct vcpu *vcpu);
-
 
 #endif

@@ -2,8 +2,8 @@
  * guest); those are owned by the host through the guest/host masks and the guest sees its
  * own values in the read shadows. A guest write that touches an owned bit exits here. */
 #include "arch/x86/cpu.h"
+#include "core/layout.h"
 #include "drivers/vdev.h"
-#include "vm/layout.h"
 #include "vmexit/handlers.h"
 
 /* CR4 bits a guest may not set: features hidden from it (vmexit/cpuid.c): VMX, SMX,

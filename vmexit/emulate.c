@@ -10,7 +10,6 @@
 #include "mmu/walk_cache.h"
 #include "vmexit/handlers.h"
 
-
 struct emulation {
 	struct vcpu *vcpu;
 	struct x86_emu_ctxt *ctxt;	/* the vCPU's: it keeps the decode cache */
@@ -447,7 +446,7 @@ static void emulation_commit(struct emulation *emu, u64 old_rflags, u64 old_rsp)
 		vmcs_writenat(VMCS_GUEST_RSP, regs->gpr[X86_RSP]);
 }
 
-/* ---- MMIO sites: the lean path for a plain MOV at a RIP seen before (vm/vm.h) ---------- */
+/* ---- MMIO sites: the lean path for a plain MOV at a RIP seen before (core/vm.h) ---------- */
 
 /* Fibonacci hashing: nearby RIPs (a loop's few MOVs) land in different entries. */
 static struct mmio_site *site_for(struct vcpu *vcpu, u64 rip)

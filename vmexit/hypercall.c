@@ -1,4 +1,4 @@
-/* VMCALL: the hypercall ABI of vmexit/hypercall.h. Arguments come from RBX, RCX, RDX, RSI;
+/* VMCALL: the hypercall ABI of core/hypercall.h. Arguments come from RBX, RCX, RDX, RSI;
  * the result goes to RAX. Management calls need a VM started as trusted. Nothing a guest
  * passes can do more than make its own call fail. */
 #include "lib/log.h"

@@ -7,7 +7,7 @@
 #include "arch/x86/emulate.h"
 #include "arch/x86/vmx.h"
 #include "arch/x86/x86.h"
-#include "vm/vm.h"
+#include "core/vm.h"
 
 #define APIC_BASE_DEFAULT 0xfee00900ull	/* base 0xfee00000, enabled, BSP */
 /* Segment access-rights bits (SDM Vol. 3C table 25-2). */
@@ -19,6 +19,13 @@
 const char *vmexit_init(void);
 void vmexit_write_bitmaps(void);
 const char *exit_reason_name(u32 reason);
+
+/* What ends guest runs at deadlines (vmexit/run_bound.c): chosen after vmx_init(); set
+ * before an entry to end the run no later than earliest (host TSC, the platform clock);
+ * told of an external-interrupt exit for host_vector (the host timer's is acknowledged). */
+void run_bounds_init(void);
+void run_bound_set(u64 earliest, u64 now);
+void run_bound_expired(u8 host_vector);
 
 static inline void exit_info_reset(struct vcpu *vcpu)
 {
@@ -179,7 +186,7 @@ struct cr_forced_bits {
 	/* on | off | owned: the guest/host masks, the bits the read shadows hold. */
 	u64 cr0_mask, cr4_mask;
 	/* EPT without unrestricted guest: a guest with paging off runs on the identity map
-	 * (GUEST_IDENTITY_PD_GPA, vm/layout.h) with paging on in the CPU. */
+	 * (GUEST_IDENTITY_PD_GPA, core/layout.h) with paging on in the CPU. */
 	bool identity_map;
 };
 extern struct cr_forced_bits cr_forced;
@@ -244,13 +251,6 @@ void handle_shadow_page_fault(struct vcpu *vcpu);
 /* Emulates a guest store to one of its shadowed page tables; if the emulator cannot, the
  * table stops being shadowed and the guest re-runs the store itself. */
 void emulate_page_table_write(struct vcpu *vcpu, u64 gpa);
-/* Guest RAM written by Vireo: the shadow MMU drops what it derived from it. */
-static inline void vcpu_wrote_guest_ram(struct vm *vm, u64 gpa, u64 len)
-{
-	if (unlikely(vm->mmu.shadow.enabled))
-		mmu_shadow_guest_wrote(&vm->mmu, gpa, len);
-}
-
 /* Prints the guest's registers and control state on the console (for stop reports). */
 void vcpu_dump_state(struct vcpu *vcpu);
 
@@ -276,7 +276,7 @@ struct mmio_exit {
 /* Emulates the instruction at RIP after an MMIO exit: accesses in the exit's linear page
  * need no guest walk when its translation is known, others are walked. */
 void emulate_mmio(struct vcpu *vcpu, const struct mmio_exit *exit);
-/* The lean path for a cached MMIO spte: the vCPU's MMIO site (vm/vm.h), if it still
+/* The lean path for a cached MMIO spte: the vCPU's MMIO site (core/vm.h), if it still
  * applies and provably made this exit; false: take emulate_mmio(). */
 bool emulate_mmio_site(struct vcpu *vcpu, const struct mmio_exit *exit);
 /* The length of the instruction at RIP, from the decoder's length-only path; 0 if unknown. */

@@ -90,7 +90,7 @@ boot_test guest-triple-fault bochs:$SKYLAKE --expect-exit failure \
 	'vm after: exit status 0' \
 	--reject 'tf: FAIL'
 
-# Beyond RAM is unassigned MMIO: reads all-ones, writes ignored (vmexit/bus.h).
+# Beyond RAM is unassigned MMIO: reads all-ones, writes ignored (core/bus.h).
 boot_test guest-outside-ram bochs:$SKYLAKE \
 	--module "$GUESTS/outside_ram.elf name=outside mem=32M" \
 	--module "$GUESTS/cpuid.elf name=after" \

@@ -40,7 +40,7 @@ shadow_good_boot() {
 		--module "$GUESTS/debug_exit.elf name=dexit0 status=0 width=1"
 		--module "$GUESTS/hypercall.elf name=hc"
 		--module "$GUESTS/hypercall.elf name=hct trusted -- trusted"
-		# Beyond RAM is unassigned MMIO under the shadow MMU too (vmexit/bus.h).
+		# Beyond RAM is unassigned MMIO under the shadow MMU too (core/bus.h).
 		--module "$GUESTS/outside_ram.elf name=outside mem=32M"
 	)
 	for vm in cpuid cpuid64 uart msr exc platform mmio mmio64 outside; do

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/layout.h"
 #include "drivers/vdev.h"
 #include "vm/bootparams.h"
-#include "vm/layout.h"
 #include "vm/vm_internal.h"
 
 /* A loader ASSERT is a hypervisor bug: fail loudly. */

@@ -1,7 +1,7 @@
 /* libFuzzer target for the virtual platform devices (drivers/v*.c): each input builds a
  * platform on a fake VM and drives it with guest port I/O, MMIO, doorbell and x2APIC
  * accesses; aborts on a crash, a leak, a stray guest-memory access or a broken invariant.
- * unit-sources: drivers/vplatform.c drivers/vregs.c drivers/vtime.c drivers/vioapic.c drivers/vpit.c drivers/vrtc.c drivers/vi8042.c drivers/vreset.c lib/time.c drivers/vuart.c drivers/vdebug_exit.c drivers/vpic.c drivers/vpmtimer.c drivers/vfw_cfg.c drivers/vpci.c drivers/vlapic.c drivers/vacpi.c drivers/vtestdev.c vmexit/bus.c lib/page_alloc.c lib/bitmap.c lib/panic.c lib/log.c lib/printf.c lib/string.c
+ * unit-sources: drivers/vplatform.c drivers/vregs.c drivers/vtime.c drivers/vioapic.c drivers/vpit.c drivers/vrtc.c drivers/vi8042.c drivers/vreset.c lib/time.c drivers/vuart.c drivers/vdebug_exit.c drivers/vpic.c drivers/vpmtimer.c drivers/vfw_cfg.c drivers/vpci.c drivers/vlapic.c drivers/vacpi.c drivers/vtestdev.c core/bus.c lib/page_alloc.c lib/bitmap.c lib/panic.c lib/log.c lib/printf.c lib/string.c
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,12 +9,12 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "core/vm.h"
 #include "drivers/vdev.h"
 #include "lib/log.h"
 #include "lib/page_alloc.h"
 #include "lib/phys.h"
 #include "lib/slab.h"
-#include "vm/vm.h"
 
 /*
  * Input: [config byte: bits 2:0 the RAM size (ram_sizes), bits 7:3 which kmalloc fails]

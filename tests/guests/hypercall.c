@@ -1,4 +1,4 @@
-/* hypercall: the VMCALL ABI of vmexit/hypercall.h from a guest: console output, error codes,
+/* hypercall: the VMCALL ABI of core/hypercall.h from a guest: console output, error codes,
  * management calls (allowed only when the VM is trusted: the word "trusted" on this guest's
  * own command line says which to expect), counters, the shadow MMU's switch and counters
  * (CPUID 0x40000001 says whether the VM runs on the shadow MMU or on EPT), the statistics

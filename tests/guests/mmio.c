@@ -1079,7 +1079,7 @@ static void check_any_value_doorbell(void)
 		this_round->name, last8, last);
 }
 
-/* Writes of other values take the normal MMIO path, never the fast one (vmexit/bus.h). */
+/* Writes of other values take the normal MMIO path, never the fast one (core/bus.h). */
 static void check_match_doorbell(void)
 {
 	uintptr_t bell = VIREO_TESTDEV(VIREO_TESTDEV_MATCH_DOORBELL);

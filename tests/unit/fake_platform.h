@@ -3,16 +3,16 @@
  * requests recorded. Device state comes from the C library's allocator, so ASan sees any
  * access outside it. Include once, in the test's .c file; link drivers/vregs.c (vdev_attach
  * and the byte-register helpers), drivers/vtime.c and
- * vmexit/bus.c (and lib/log.c lib/printf.c lib/string.c lib/panic.c) with the model. */
+ * core/bus.c (and lib/log.c lib/printf.c lib/string.c lib/panic.c) with the model. */
 #ifndef VIREO_TESTS_FAKE_PLATFORM_H
 #define VIREO_TESTS_FAKE_PLATFORM_H
 
 #include <stdarg.h>
 #include <stdlib.h>
 
+#include "core/vm.h"
 #include "drivers/vdev.h"
 #include "lib/slab.h"
-#include "vm/vm.h"
 #include "tests/unit/fake_vm.h"
 #include "tests/unit/unit.h"
 

@@ -9,10 +9,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
+#include "core/vm.h"
 #include "lib/printf.h"
 #include "lib/slab.h"
 #include "lib/string.h"
-#include "vm/vm.h"
 
 static struct vm vm;
 static char console[8192];	/* everything vm_printk printed */

@@ -7,11 +7,11 @@
 
 #include <stdlib.h>
 
+#include "core/layout.h"
 #include "drivers/vdev.h"
 #include "lib/string.h"
-#include "vm/layout.h"
-#include "vm/vm_internal.h"
 #include "tests/unit/unit.h"
+#include "vm/vm_internal.h"
 
 /* A loader ASSERT is a hypervisor bug: fail loudly. */
 void arch_halt_after_panic(void) { abort(); }

@@ -1,20 +1,20 @@
 /* Unit tests of the virtual platform devices (drivers/v*.c) on a fake VM: guest RAM is a
  * local array, the VM's output and stop requests are recorded, accesses go through the
- * real buses (vmexit/bus.c). Device state comes from the C library's allocator, so ASan
+ * real buses (core/bus.c). Device state comes from the C library's allocator, so ASan
  * sees any access outside it (and LeakSanitizer any device not freed).
- * unit-sources: drivers/vplatform.c drivers/vregs.c drivers/vtime.c drivers/vioapic.c drivers/vpit.c drivers/vrtc.c drivers/vi8042.c drivers/vreset.c lib/time.c drivers/vuart.c drivers/vdebug_exit.c drivers/vpic.c drivers/vpmtimer.c drivers/vfw_cfg.c drivers/vpci.c drivers/vlapic.c drivers/vacpi.c drivers/vtestdev.c vmexit/bus.c lib/page_alloc.c lib/bitmap.c lib/panic.c lib/log.c lib/printf.c lib/string.c
+ * unit-sources: drivers/vplatform.c drivers/vregs.c drivers/vtime.c drivers/vioapic.c drivers/vpit.c drivers/vrtc.c drivers/vi8042.c drivers/vreset.c lib/time.c drivers/vuart.c drivers/vdebug_exit.c drivers/vpic.c drivers/vpmtimer.c drivers/vfw_cfg.c drivers/vpci.c drivers/vlapic.c drivers/vacpi.c drivers/vtestdev.c core/bus.c lib/page_alloc.c lib/bitmap.c lib/panic.c lib/log.c lib/printf.c lib/string.c
  */
 #include <sanitizer/asan_interface.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
+#include "core/vm.h"
 #include "drivers/vdev.h"
 #include "lib/log.h"
 #include "lib/page_alloc.h"
 #include "lib/phys.h"
 #include "lib/slab.h"
-#include "vm/vm.h"
 #include "tests/unit/fake_vm.h"
 #include "tests/unit/unit.h"
 

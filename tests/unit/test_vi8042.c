@@ -1,7 +1,7 @@
 /* Unit tests of the i8042 keyboard controller (drivers/vi8042.c), driven the way Linux's
  * i8042, atkbd and psmouse drivers drive it, and of the 0xcf9 reset control register
  * (drivers/vreset.c).
- * unit-sources: drivers/vi8042.c drivers/vreset.c drivers/vregs.c drivers/vtime.c vmexit/bus.c lib/log.c lib/printf.c lib/string.c lib/panic.c
+ * unit-sources: drivers/vi8042.c drivers/vreset.c drivers/vregs.c drivers/vtime.c core/bus.c lib/log.c lib/printf.c lib/string.c lib/panic.c
  */
 #include "tests/unit/fake_platform.h"
 

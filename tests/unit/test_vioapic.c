@@ -1,6 +1,6 @@
 /* Unit tests of the I/O APIC model (drivers/vioapic.c) against the Intel 82093AA datasheet
  * and the ICH I/O APIC's EOI register.
- * unit-sources: drivers/vioapic.c drivers/vregs.c drivers/vtime.c vmexit/bus.c lib/log.c lib/printf.c lib/string.c lib/panic.c
+ * unit-sources: drivers/vioapic.c drivers/vregs.c drivers/vtime.c core/bus.c lib/log.c lib/printf.c lib/string.c lib/panic.c
  */
 #include "tests/unit/fake_platform.h"
 

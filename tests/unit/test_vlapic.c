@@ -1,7 +1,7 @@
 /* Unit tests of the local APIC model (drivers/vlapic.c) against Intel SDM Vol. 3A
  * chapter 11: priorities, acceptance and EOI, IPIs, destinations, the timer in its three
  * modes, the x2APIC MSR rules and the error status register.
- * unit-sources: drivers/vlapic.c drivers/vregs.c drivers/vtime.c vmexit/bus.c lib/log.c lib/printf.c lib/string.c lib/panic.c
+ * unit-sources: drivers/vlapic.c drivers/vregs.c drivers/vtime.c core/bus.c lib/log.c lib/printf.c lib/string.c lib/panic.c
  */
 #include "tests/unit/fake_platform.h"
 

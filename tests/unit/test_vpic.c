@@ -1,6 +1,6 @@
 /* Unit tests of the i8259A pair and its ELCR (drivers/vpic.c) against the Intel 8259A and
  * PIIX4 datasheets, through the ports and the interrupt functions of drivers/vdev.h.
- * unit-sources: drivers/vpic.c drivers/vregs.c drivers/vtime.c vmexit/bus.c lib/log.c lib/printf.c lib/string.c lib/panic.c
+ * unit-sources: drivers/vpic.c drivers/vregs.c drivers/vtime.c core/bus.c lib/log.c lib/printf.c lib/string.c lib/panic.c
  */
 #include "tests/unit/fake_platform.h"
 

@@ -2,7 +2,7 @@
  * datasheet, on the fake platform: the clock is set by hand (tsc_hz is 1 GHz, so a TSC
  * tick is a nanosecond) and IRQ 0's edges are recorded. Times are given in PIT clock
  * pulses: a count written during pulse p is loaded into the counter at pulse p + 1.
- * unit-sources: drivers/vpit.c drivers/vregs.c drivers/vtime.c vmexit/bus.c lib/log.c lib/printf.c lib/string.c lib/panic.c
+ * unit-sources: drivers/vpit.c drivers/vregs.c drivers/vtime.c core/bus.c lib/log.c lib/printf.c lib/string.c lib/panic.c
  */
 #include "tests/unit/fake_platform.h"
 

@@ -2,10 +2,10 @@
  * formats, the clock's progress, the update-in-progress window, SET and the divider, the
  * periodic, update-ended and alarm interrupts on IRQ 8, NVRAM. Time is in nanoseconds
  * (tsc_hz = 1 GHz); the expected values follow the MC146818A datasheet.
- * unit-sources: drivers/vrtc.c drivers/vregs.c drivers/vtime.c lib/time.c vmexit/bus.c lib/log.c lib/printf.c lib/string.c lib/panic.c
+ * unit-sources: drivers/vrtc.c drivers/vregs.c drivers/vtime.c lib/time.c core/bus.c lib/log.c lib/printf.c lib/string.c lib/panic.c
  */
-#include "tests/unit/fake_platform.h"
 #include "lib/time.h"
+#include "tests/unit/fake_platform.h"
 
 #define US 1000ull
 #define MS 1000000ull

@@ -1,5 +1,5 @@
 /* Unit tests of the device timers and clock conversions (drivers/vtime.c).
- * unit-sources: drivers/vtime.c vmexit/bus.c lib/log.c lib/printf.c lib/string.c lib/panic.c
+ * unit-sources: drivers/vtime.c core/bus.c lib/log.c lib/printf.c lib/string.c lib/panic.c
  */
 #include "tests/unit/fake_platform.h"
 

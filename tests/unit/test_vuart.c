@@ -1,6 +1,6 @@
 /* Unit tests of the 16550A UART model (drivers/vuart.c) against the PC16550D datasheet and
  * the sequences Linux's 8250 driver (drivers/tty/serial/8250/8250_port.c) runs on it.
- * unit-sources: drivers/vuart.c drivers/vregs.c drivers/vtime.c vmexit/bus.c lib/log.c lib/printf.c lib/string.c lib/panic.c
+ * unit-sources: drivers/vuart.c drivers/vregs.c drivers/vtime.c core/bus.c lib/log.c lib/printf.c lib/string.c lib/panic.c
  */
 #include "tests/unit/fake_platform.h"
 

@@ -1,9 +1,9 @@
-/* Vireo hypercalls from a test guest: VMCALL with the ABI of vmexit/hypercall.h. */
+/* Vireo hypercalls from a test guest: VMCALL with the ABI of core/hypercall.h. */
 #ifndef GUEST_HCALL_H
 #define GUEST_HCALL_H
 
+#include "core/hypercall.h"
 #include "lib/types.h"
-#include "vmexit/hypercall.h"
 
 /* RAX = number, RBX/RCX/RDX/RSI = arguments; only RAX changes. Returns >= 0 or -HC_E*. */
 static inline long hypercall(unsigned long nr, unsigned long a0, unsigned long a1,

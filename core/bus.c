@@ -1,7 +1,7 @@
 /* The port-I/O and MMIO buses (sorted arrays, binary search) and the fast MMIO bus of
  * doorbells (a short array: a handful of doorbells per VM, scanned). */
+#include "core/bus.h"
 #include "lib/string.h"
-#include "vmexit/bus.h"
 
 /* Index of the first device whose base is > address. */
 static size_t upper_bound(const struct io_bus *bus, u64 address)
