@@ -25,8 +25,8 @@ void mmu_core_init(struct mmu *mmu)
 
 /* ---- table pages ----------------------------------------------------------------------- */
 
-/* Indirect level-1 shadow pages also record the gfn each leaf maps (mmu_page_leaf_gfn()). */
-static bool needs_gfns(union mmu_page_role role)
+/* Indirect level-1 shadow pages also record the guest PTE each leaf was made from. */
+static bool needs_gptes(union mmu_page_role role)
 {
 	return role.level == 1 && !role.direct;
 }
@@ -38,15 +38,15 @@ struct mmu_page *mmu_page_alloc(struct mmu *mmu, gfn_t gfn, union mmu_page_role 
 		return NULL;
 	memset(page, 0, sizeof(*page));
 	page->table_hpa = page_alloc_zeroed(0);
-	u64 gfns_hpa = needs_gfns(role) ? page_alloc(0) : 0;
-	if (!page->table_hpa || (needs_gfns(role) && !gfns_hpa)) {
+	u64 gptes_hpa = needs_gptes(role) ? page_alloc(0) : 0;
+	if (!page->table_hpa || (needs_gptes(role) && !gptes_hpa)) {
 		if (page->table_hpa)
 			page_free(page->table_hpa, 0);
 		kmem_cache_free(&page_cache, page);
 		return NULL;
 	}
 	page->spt = phys_to_virt(page->table_hpa);
-	page->gfns = gfns_hpa ? phys_to_virt(gfns_hpa) : NULL;
+	page->gptes = gptes_hpa ? phys_to_virt(gptes_hpa) : NULL;
 	page->gfn = gfn;
 	page->role = role;
 	page->generation = mmu->generation;
@@ -60,8 +60,8 @@ void mmu_page_free(struct mmu *mmu, struct mmu_page *page)
 {
 	list_del(&page->active_link);
 	page_free(page->table_hpa, 0);
-	if (page->gfns)
-		page_free(virt_to_phys(page->gfns), 0);
+	if (page->gptes)
+		page_free(virt_to_phys(page->gptes), 0);
 	kmem_cache_free(&page_cache, page);
 	mmu->npages--;
 }

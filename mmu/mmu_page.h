@@ -3,6 +3,7 @@
 #ifndef VIREO_MMU_MMU_PAGE_H
 #define VIREO_MMU_MMU_PAGE_H
 
+#include "lib/bitmap.h"
 #include "lib/hash.h"
 #include "lib/list.h"
 #include "mmu/mmu.h"
@@ -73,7 +74,11 @@ struct mmu_page {
 	union mmu_page_role role;
 	u64 table_hpa;
 	u64 *spt;			/* the entries, as the CPU reads them */
-	gfn_t *gfns;			/* indirect level-1 pages: the gfn each leaf maps */
+	/* Shadow pages: an entry whose bit is clear is 0 (set bits may be stale), so scans
+	 * of a sparse table visit only what it holds. */
+	u64 used[BITMAP_WORDS(SPTE_ENTRIES)];
+	u64 *gptes;			/* indirect level-1 pages: the guest PTE each present
+					 * leaf was made from (it names the gfn the leaf maps) */
 	struct spte_ref *parents;	/* the entries that point here (roots have none) */
 	u32 root_count;			/* vCPUs using this page as (a quarter of) their root */
 	u32 write_count;		/* emulated guest writes since the last use through it */
@@ -91,10 +96,16 @@ static inline bool mmu_page_is_obsolete(const struct mmu *mmu, const struct mmu_
 	return page->generation != mmu->generation;
 }
 
-/* The gfn the leaf at index maps (level-1 pages only). */
+/* The frame a guest PTE names (4-byte PTEs are zero-extended: bits 31:12). */
+static inline gfn_t mmu_gpte_gfn(u64 gpte)
+{
+	return (gpte & BITS(51, 12)) >> PAGE_SHIFT;
+}
+
+/* The gfn the present leaf at index maps (level-1 pages only). */
 static inline gfn_t mmu_page_leaf_gfn(const struct mmu_page *page, unsigned index)
 {
-	return page->role.direct ? page->gfn + index : page->gfns[index];
+	return page->role.direct ? page->gfn + index : mmu_gpte_gfn(page->gptes[index]);
 }
 
 #endif

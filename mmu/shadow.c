@@ -277,11 +277,37 @@ static void write_protect_gfn(struct mmu_shadow *s, gfn_t gfn)
 
 /* ---- dropping sptes and zapping pages ---------------------------------------------- */
 
+/* Every store of a non-zero entry goes through here (page->used). */
+static void set_spte(struct mmu_page *page, unsigned index, u64 spte)
+{
+	bitmap_set_bit(page->used, index);
+	page->spt[index] = spte;
+}
+
+/* The next entry at or after *index that may be non-zero; false: none. */
+static bool next_used(const struct mmu_page *page, unsigned *index)
+{
+	for (unsigned word = *index / BITS_PER_WORD; word < ARRAY_SIZE(page->used); word++) {
+		u64 bits = page->used[word];
+		if (word == *index / BITS_PER_WORD)
+			bits &= ~0ull << (*index % BITS_PER_WORD);
+		if (bits) {
+			*index = word * BITS_PER_WORD + (unsigned)__builtin_ctzll(bits);
+			return true;
+		}
+	}
+	return false;
+}
+
+#define for_each_used_spte(page, index) \
+	for (unsigned index = 0; next_used(page, &index); index++)
+
 static void drop_spte(struct mmu_shadow *s, struct mmu_page *page, unsigned index)
 {
 	u64 *sptep = &page->spt[index];
 	u64 spte = *sptep;
 	*sptep = 0;
+	bitmap_clear_bit(page->used, index);
 	if (!spte_is_present(spte))
 		return;		/* empty, or an MMIO spte: the CPU caches neither */
 	if (page->role.level == 1)
@@ -293,7 +319,7 @@ static void drop_spte(struct mmu_shadow *s, struct mmu_page *page, unsigned inde
 
 static void drop_all_sptes(struct mmu_shadow *s, struct mmu_page *page)
 {
-	for (unsigned i = 0; i < SPTE_ENTRIES; i++)
+	for_each_used_spte(page, i)
 		drop_spte(s, page, i);
 }
 
@@ -705,15 +731,21 @@ static unsigned leaf_access(struct mmu_shadow *s, const struct shadow_vcpu *sv,
 	return acc;
 }
 
+/* A present leaf mapping gfn; gpte: the guest PTE it is made from (for an indirect page,
+ * whose leaves are the guest's 4K PTEs, it names gfn). */
 static enum mmu_fault_result install_leaf(struct mmu_shadow *s, struct mmu_page *page,
-					  unsigned index, gfn_t gfn, u64 spte)
+					  unsigned index, gfn_t gfn, u64 gpte, u64 spte)
 {
 	drop_spte(s, page, index);
 	if (!rmap_add(s, gfn, &page->spt[index]))
 		return MMU_FAULT_NO_MEMORY;
-	if (page->gfns)
-		page->gfns[index] = gfn;
-	page->spt[index] = spte;
+	if (page->gptes) {
+		if (mmu_gpte_gfn(gpte) != gfn)
+			panic("shadow MMU: a leaf for gfn %#llx made from guest PTE %#llx",
+			      (unsigned long long)gfn, (unsigned long long)gpte);
+		page->gptes[index] = gpte;
+	}
+	set_spte(page, index, spte);
 	return MMU_FAULT_MAPPED;
 }
 
@@ -745,7 +777,7 @@ static struct mmu_page *walk_to_leaf_page(struct mmu *mmu, struct shadow_vcpu *s
 			struct mmu_page *child = child_for(mmu, sv, level, gva, walk, direct_access);
 			if (!child || !parent_add(child, sptep))
 				return NULL;
-			*sptep = spte_make_table(child->table_hpa);
+			set_spte(page, index, spte_make_table(child->table_hpa));
 		}
 		page = page_of_table(s, spte_address(*sptep));
 	}
@@ -765,7 +797,7 @@ static enum mmu_fault_result map_gva(struct mmu *mmu, struct shadow_vcpu *sv, u6
 	gfn_t gfn = gpa_to_gfn(walk->gpa);
 	unsigned acc = leaf_access(s, sv, walk, slot, access);
 	s->stats.faults_fixed++;
-	return install_leaf(s, page, spte_index(gva, 1), gfn,
+	return install_leaf(s, page, spte_index(gva, 1), gfn, walk->pte[0],
 			    spte_make_leaf(memslot_gfn_to_hpa(slot, gfn), acc, false));
 }
 
@@ -786,8 +818,8 @@ static void install_mmio(struct mmu *mmu, struct shadow_vcpu *sv, u64 gva,
 		return;
 	unsigned index = spte_index(gva, 1);
 	drop_spte(shadow_of(mmu), page, index);
-	page->spt[index] = spte_make_mmio(gpa_to_gfn(walk->gpa), mmu->memslots.generation) |
-			   (u64)guest_leaf_access(sv, walk, access) << SHADOW_MMIO_ACCESS_SHIFT;
+	set_spte(page, index, spte_make_mmio(gpa_to_gfn(walk->gpa), mmu->memslots.generation) |
+			      (u64)guest_leaf_access(sv, walk, access) << SHADOW_MMIO_ACCESS_SHIFT);
 }
 
 /* Whether rights allow the access without a closer look; false sends it the slow way. */
@@ -1000,7 +1032,7 @@ static bool prefetch_gpte(struct mmu *mmu, struct mmu_page *page, unsigned gpte_
 		gpte = (u32)gpte;
 	}
 	int acc = prefetch_access(s, page, gpte);
-	gfn_t gfn = (gpte & BITS(51, 12)) >> PAGE_SHIFT;
+	gfn_t gfn = mmu_gpte_gfn(gpte);
 	const struct memslot *slot = acc < 0 ? NULL : memslot_find(&mmu->memslots, NULL, gfn);
 	if (!slot)
 		return false;
@@ -1009,7 +1041,7 @@ static bool prefetch_gpte(struct mmu *mmu, struct mmu_page *page, unsigned gpte_
 	/* Not accessed: the CPU sets A when the guest uses the entry it wrote, which tells a
 	 * table being filled from a page written as data (guest_wrote_page()). */
 	u64 spte = spte_make_leaf(memslot_gfn_to_hpa(slot, gfn), (unsigned)acc, false) & ~PT_ACCESSED;
-	if (install_leaf(s, page, index, gfn, spte) != MMU_FAULT_MAPPED)
+	if (install_leaf(s, page, index, gfn, gpte, spte) != MMU_FAULT_MAPPED)
 		return false;
 	page->last_prefetched = index + 1;
 	return true;
@@ -1042,22 +1074,24 @@ static u64 leaf_gpte(const struct mmu_page *page, const void *guest_table, unsig
 	return ((const u32 *)guest_table)[page->role.quadrant * SPTE_ENTRIES + index];
 }
 
-/* Whether a leaf of an unsync page may stay: it maps the gfn its guest entry names now,
- * with no right that entry no longer grants (fewer are fine: the access that needs more
- * faults and is judged afresh). An MMIO spte never stays: its gfn may be RAM now. */
-static bool leaf_still_valid(struct mmu_shadow *s, const struct mmu_page *page,
-			     const void *guest_table, unsigned index)
+/* Whether a present leaf of an unsync page may stay though the guest rewrote its entry
+ * (to gpte): it maps the gfn gpte names, with no right gpte no longer grants (fewer are
+ * fine: the access that needs more faults and is judged afresh). */
+static bool leaf_fits_gpte(struct mmu_shadow *s, const struct mmu_page *page, unsigned index,
+			   u64 gpte)
 {
-	u64 spte = page->spt[index];
-	if (!spte_is_present(spte) || !guest_table)
-		return false;
-	u64 gpte = leaf_gpte(page, guest_table, index);
 	int access = prefetch_access(s, page, gpte);
-	gfn_t gfn = (gpte & BITS(51, 12)) >> PAGE_SHIFT;
-	return access >= 0 && gfn == page->gfns[index] && !(spte_access(spte) & ~(unsigned)access);
+	return access >= 0 && mmu_gpte_gfn(gpte) == mmu_page_leaf_gfn(page, index) &&
+	       !(spte_access(page->spt[index]) & ~(unsigned)access);
 }
 
-/* An unsync page back in sync, its gfn write-protected again. */
+/*
+ * An unsync page back in sync, its gfn write-protected again. Invariant (install_leaf()):
+ * each present leaf is valid for page->gptes[i], the guest entry it was made from, so a
+ * leaf whose entry still holds that value stays without a look at its rights: the common
+ * case, one compare. A rewritten entry is judged (and becomes the leaf's, if it stays).
+ * An MMIO spte never stays: its gfn may be RAM now.
+ */
 static void resync_page(struct mmu *mmu, struct mmu_page *page)
 {
 	struct mmu_shadow *s = shadow_of(mmu);
@@ -1069,11 +1103,21 @@ static void resync_page(struct mmu *mmu, struct mmu_page *page)
 	/* NULL if no longer RAM (a slot change is followed by a zap, so not expected) */
 	const void *guest_table = memslot_gpa_to_hva(&mmu->memslots, NULL, gfn_to_gpa(page->gfn),
 						     PAGE_SIZE, false);
-	for (unsigned i = 0; i < SPTE_ENTRIES; i++) {
-		if (page->spt[i] && !leaf_still_valid(s, page, guest_table, i)) {
-			drop_spte(s, page, i);
-			s->stats.sync_drops++;
+	for_each_used_spte(page, i) {
+		u64 spte = page->spt[i];
+		if (!spte)
+			continue;
+		if (spte_is_present(spte) && guest_table) {
+			u64 gpte = leaf_gpte(page, guest_table, i);
+			if (gpte == page->gptes[i])
+				continue;
+			if (leaf_fits_gpte(s, page, i, gpte)) {
+				page->gptes[i] = gpte;
+				continue;
+			}
 		}
+		drop_spte(s, page, i);
+		s->stats.sync_drops++;
 	}
 	write_protect_gfn(s, page->gfn);
 }
