@@ -59,6 +59,7 @@ struct shadow_stats {
 	u64 pages_unsynced;	/* leaf tables left writable at a guest write to them */
 	u64 syncs;		/* TLB flushes that found unsync pages to bring back in sync */
 	u64 sync_drops;		/* of their sptes, dropped as the guest changed their entry */
+	u64 sync_narrowed;	/* kept with fewer rights: the entry names the same page */
 };
 
 /* The shadow MMU of a VM (mmu/shadow.c). Invariants:

@@ -749,13 +749,12 @@ static enum mmu_fault_result install_leaf(struct mmu_shadow *s, struct mmu_page 
 	return MMU_FAULT_MAPPED;
 }
 
-/* Whether the table spte's child is the one this walk needs: any guest table's shadow is
+/* Whether a table spte's child is the one this walk needs: any guest table's shadow is
  * (its role follows from the guest's entries above, which cannot change unseen); a direct
  * page only while its leaves' rights are still the ones this access gives (KVM's
  * validate_direct_spte()). */
-static bool child_fits(struct mmu_shadow *s, u64 spte, unsigned direct_access)
+static bool child_fits(const struct mmu_page *child, unsigned direct_access)
 {
-	const struct mmu_page *child = page_of_table(s, spte_address(spte));
 	return !child->role.direct || child->role.access == direct_access;
 }
 
@@ -771,15 +770,19 @@ static struct mmu_page *walk_to_leaf_page(struct mmu *mmu, struct shadow_vcpu *s
 		page->write_count = 0;	/* a fault through it: still in use as a page table */
 		unsigned index = spte_index(gva, level);
 		u64 *sptep = &page->spt[index];
-		if (spte_is_table(*sptep, level) && !child_fits(s, *sptep, direct_access))
+		struct mmu_page *child = spte_is_table(*sptep, level) ?
+					 page_of_table(s, spte_address(*sptep)) : NULL;
+		if (child && !child_fits(child, direct_access)) {
 			drop_spte(s, page, index);
-		if (!spte_is_table(*sptep, level)) {
-			struct mmu_page *child = child_for(mmu, sv, level, gva, walk, direct_access);
+			child = NULL;
+		}
+		if (!child) {
+			child = child_for(mmu, sv, level, gva, walk, direct_access);
 			if (!child || !parent_add(child, sptep))
 				return NULL;
 			set_spte(page, index, spte_make_table(child->table_hpa));
 		}
-		page = page_of_table(s, spte_address(*sptep));
+		page = child;
 	}
 	if (page)
 		page->write_count = 0;
@@ -1074,23 +1077,37 @@ static u64 leaf_gpte(const struct mmu_page *page, const void *guest_table, unsig
 	return ((const u32 *)guest_table)[page->role.quadrant * SPTE_ENTRIES + index];
 }
 
-/* Whether a present leaf of an unsync page may stay though the guest rewrote its entry
- * (to gpte): it maps the gfn gpte names, with no right gpte no longer grants (fewer are
- * fine: the access that needs more faults and is judged afresh). */
-static bool leaf_fits_gpte(struct mmu_shadow *s, const struct mmu_page *page, unsigned index,
-			   u64 gpte)
+/*
+ * A present leaf of an unsync page whose guest entry was rewritten (to gpte): it stays if
+ * gpte names the same page and the CPU may use gpte as it stands, with the rights both
+ * grant (fewer are fine: an access that needs more faults and is judged afresh; so a
+ * fork's write-protection costs no fault on the next read). Else it is dropped.
+ */
+static void resync_leaf(struct mmu_shadow *s, struct mmu_page *page, unsigned index, u64 gpte)
 {
+	u64 spte = page->spt[index];
 	int access = prefetch_access(s, page, gpte);
-	return access >= 0 && mmu_gpte_gfn(gpte) == mmu_page_leaf_gfn(page, index) &&
-	       !(spte_access(page->spt[index]) & ~(unsigned)access);
+	if (access < 0 || mmu_gpte_gfn(gpte) != mmu_page_leaf_gfn(page, index)) {
+		drop_spte(s, page, index);
+		s->stats.sync_drops++;
+		return;
+	}
+	unsigned kept = spte_access(spte) & (unsigned)access;
+	if (kept != spte_access(spte)) {
+		set_spte(page, index, spte_make_leaf(spte_address(spte), kept, false) |
+				      (spte & PT_ACCESSED));
+		mmu_request_all(mmu_of(s));
+		s->stats.sync_narrowed++;
+	}
+	page->gptes[index] = gpte;
 }
 
 /*
- * An unsync page back in sync, its gfn write-protected again. Invariant (install_leaf()):
- * each present leaf is valid for page->gptes[i], the guest entry it was made from, so a
- * leaf whose entry still holds that value stays without a look at its rights: the common
- * case, one compare. A rewritten entry is judged (and becomes the leaf's, if it stays).
- * An MMIO spte never stays: its gfn may be RAM now.
+ * An unsync page back in sync, its gfn write-protected again. Invariant (install_leaf(),
+ * resync_leaf()): each present leaf is valid for page->gptes[i], the guest entry it was
+ * made from, so a leaf whose entry still holds that value stays without a look at its
+ * rights: the common case, one compare. A rewritten entry is judged. An MMIO spte never
+ * stays: its gfn may be RAM now.
  */
 static void resync_page(struct mmu *mmu, struct mmu_page *page)
 {
@@ -1109,12 +1126,9 @@ static void resync_page(struct mmu *mmu, struct mmu_page *page)
 			continue;
 		if (spte_is_present(spte) && guest_table) {
 			u64 gpte = leaf_gpte(page, guest_table, i);
-			if (gpte == page->gptes[i])
-				continue;
-			if (leaf_fits_gpte(s, page, i, gpte)) {
-				page->gptes[i] = gpte;
-				continue;
-			}
+			if (gpte != page->gptes[i])
+				resync_leaf(s, page, i, gpte);
+			continue;
 		}
 		drop_spte(s, page, i);
 		s->stats.sync_drops++;

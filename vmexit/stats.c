@@ -59,6 +59,7 @@ static void print_shadow(const struct vm *vm)
 		{ "page tables left unsync (written freely)", s->stats.pages_unsynced },
 		{ "TLB flushes that synced unsync pages", s->stats.syncs },
 		{ "  their sptes dropped as stale", s->stats.sync_drops },
+		{ "  their sptes kept with fewer rights", s->stats.sync_narrowed },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
 		if (i == 0)

@@ -283,6 +283,30 @@ static void test_unsync(void)
 	vm_teardown();
 }
 
+/* A fork write-protects the parent's PTEs, which an unsync PT takes unseen: at the next
+ * flush each such leaf keeps its page with the rights left (a read does not fault), and a
+ * write then faults to the guest. */
+static void test_unsync_narrowing(void)
+{
+	u64 *pt = setup_shadowed_pt();
+	mmu_shadow_set_unsync(&mmu, true);
+	CHECK_EQ(access_once(0x1000, GUEST_ACCESS_WRITE).kind, RAM);	/* D set: writable */
+	CHECK_EQ(access_once(0x2020, GUEST_ACCESS_WRITE).kind, EMULATED);
+	CHECK_EQ(access_once(0x2028, GUEST_ACCESS_WRITE).kind, RAM);	/* PT unsync */
+	CHECK(pt[1] & GUEST_PTE_DIRTY);
+	pt[1] &= ~(u64)RW;				/* the guest's store: no exit */
+	mmu_shadow_sync(&mmu);				/* MOV CR3 */
+	CHECK_EQ(mmu.shadow.stats.sync_narrowed, 1);
+	CHECK_EQ(mmu.shadow.stats.sync_drops, 0);
+	u64 fixed = mmu.shadow.stats.faults_fixed;
+	CHECK_EQ(access_once(0x1000, 0).gpa, DATA * PAGE_SIZE);
+	CHECK_EQ(mmu.shadow.stats.faults_fixed, fixed);	/* the leaf stayed */
+	struct outcome o = access_once(0x1000, GUEST_ACCESS_WRITE);
+	CHECK(o.kind == PAGE_FAULT && o.error_code == (GUEST_PF_PRESENT | GUEST_PF_WRITE));
+	check_write_protection();
+	vm_teardown();
+}
+
 #define WRITE_FLOOD_WRITES 3	/* mmu/shadow.c's WRITE_FLOOD_LIMIT */
 
 static void test_write_flooding(void)
@@ -501,6 +525,7 @@ int main(void)
 	test_pte_prefetch();
 	test_write_flooding();
 	test_unsync();
+	test_unsync_narrowing();
 	test_wp_clear_with_smap();
 	test_memory_accounting();
 	test_shared_direct_pages();
