@@ -284,23 +284,11 @@ static void set_spte(struct mmu_page *page, unsigned index, u64 spte)
 	page->spt[index] = spte;
 }
 
-/* The next entry at or after *index that may be non-zero; false: none. */
-static bool next_used(const struct mmu_page *page, unsigned *index)
-{
-	for (unsigned word = *index / BITS_PER_WORD; word < ARRAY_SIZE(page->used); word++) {
-		u64 bits = page->used[word];
-		if (word == *index / BITS_PER_WORD)
-			bits &= ~0ull << (*index % BITS_PER_WORD);
-		if (bits) {
-			*index = word * BITS_PER_WORD + (unsigned)__builtin_ctzll(bits);
-			return true;
-		}
-	}
-	return false;
-}
-
+/* Visits every entry of page that may be non-zero (page->used), in order. */
 #define for_each_used_spte(page, index) \
-	for (unsigned index = 0; next_used(page, &index); index++)
+	for (size_t index = bitmap_find_next_set((page)->used, SPTE_ENTRIES, 0); \
+	     index < SPTE_ENTRIES; \
+	     index = bitmap_find_next_set((page)->used, SPTE_ENTRIES, index + 1))
 
 static void drop_spte(struct mmu_shadow *s, struct mmu_page *page, unsigned index)
 {
