@@ -22,15 +22,26 @@ static bool device_holds(const struct io_device *dev, u64 address)
 	return address - dev->base < dev->length;
 }
 
-struct io_device *io_bus_find(struct io_bus *bus, u64 address)
+static __attribute__((noinline)) struct io_device *search(struct io_bus *bus, u64 address)
 {
-	if (bus->last && device_holds(bus->last, address))
-		return bus->last;
 	size_t i = upper_bound(bus, address);
 	if (i == 0 || !device_holds(bus->devices[i - 1], address))
 		return NULL;
 	bus->last = bus->devices[i - 1];
 	return bus->last;
+}
+
+/* A driver's accesses come in runs on one device: the last one found is tried first. */
+static inline struct io_device *find(struct io_bus *bus, u64 address)
+{
+	if (likely(bus->last && device_holds(bus->last, address)))
+		return bus->last;
+	return search(bus, address);
+}
+
+struct io_device *io_bus_find(struct io_bus *bus, u64 address)
+{
+	return find(bus, address);
 }
 
 bool io_bus_register(struct io_bus *bus, struct io_device *dev)
@@ -50,7 +61,7 @@ bool io_bus_register(struct io_bus *bus, struct io_device *dev)
 
 bool io_bus_read(struct io_bus *bus, u64 address, unsigned size, u64 *value)
 {
-	struct io_device *dev = io_bus_find(bus, address);
+	struct io_device *dev = find(bus, address);
 	if (!dev) {
 		*value = low_bytes_mask(size);
 		return false;
@@ -61,7 +72,7 @@ bool io_bus_read(struct io_bus *bus, u64 address, unsigned size, u64 *value)
 
 bool io_bus_write(struct io_bus *bus, u64 address, unsigned size, u64 value)
 {
-	struct io_device *dev = io_bus_find(bus, address);
+	struct io_device *dev = find(bus, address);
 	if (!dev)
 		return false;
 	dev->ops->write(dev, address - dev->base, size, value);
@@ -73,5 +84,6 @@ bool fast_mmio_register(struct fast_mmio_bus *bus, struct doorbell *bell)
 	if (bus->count == FAST_MMIO_MAX_DOORBELLS || fast_mmio_find(bus, bell->gpa))
 		return false;
 	bus->doorbells[bus->count++] = bell;
+	bus->pages |= BIT(fast_mmio_page_bit(bell->gpa));
 	return true;
 }

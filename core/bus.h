@@ -55,7 +55,14 @@ struct doorbell {
 struct fast_mmio_bus {
 	struct doorbell *doorbells[FAST_MMIO_MAX_DOORBELLS];
 	size_t count;
+	u64 pages;	/* bit fast_mmio_page_bit() of each doorbell's page: a clear bit, no doorbell */
 };
+
+/* A hash of gpa's page to 0..63 (Fibonacci hashing: neighbouring pages spread). */
+static inline unsigned fast_mmio_page_bit(u64 gpa)
+{
+	return (unsigned)(((gpa >> PAGE_SHIFT) * 0x9e3779b97f4a7c15ull) >> 58);
+}
 
 bool fast_mmio_register(struct fast_mmio_bus *bus, struct doorbell *bell);
 /* The doorbell registered at gpa, or NULL. Inline: the doorbell exit path calls it. */
@@ -71,6 +78,8 @@ static inline struct doorbell *fast_mmio_find(const struct fast_mmio_bus *bus, u
  * and never an MMIO site. */
 static inline bool fast_mmio_page_has_doorbell(const struct fast_mmio_bus *bus, u64 gpa)
 {
+	if (likely(!(bus->pages & BIT(fast_mmio_page_bit(gpa)))))
+		return false;
 	for (size_t i = 0; i < bus->count; i++)
 		if ((bus->doorbells[i]->gpa ^ gpa) >> PAGE_SHIFT == 0)
 			return true;

@@ -92,8 +92,9 @@ struct mmio_site {
 	u8 kind;		/* enum mmio_site_kind */
 	u8 length, size, reg;
 	u16 opcode_slot;	/* for the per-opcode statistics */
-	u8 levels;		/* code walk entries kept (0: paging off) */
-	u8 data_levels;		/* data walk entries kept (0: none known) */
+	u8 entries;		/* guest paging entries kept in entry[]/value[] (0: paging off) */
+	bool data_walk_known;	/* entry[] holds the data page's walk too */
+	bool paging;		/* the guest's CR0.PG */
 	bool long_mode;		/* 64-bit code: linear addresses are not truncated */
 	/* The data address: base, index (X86_REG_NONE if absent), scale, address size in
 	 * bytes, and the VMCS field of the segment's base (0 where it is 0: 64-bit code, not
@@ -101,16 +102,20 @@ struct mmio_site {
 	u8 mem_base, mem_index, mem_scale, address_size;
 	u16 segment_base_field;
 	u32 cs_ar;
-	u64 rip, next_rip, imm, disp;
-	u64 cr0, cr3, cr4;	/* raw VMCS values when remembered: any change misses */
+	u64 rip, next_rip, disp;
+	u64 imm;		/* a store's immediate, in size bytes */
+	u64 size_mask;		/* low_bytes_mask(size) */
+	/* The VMCS's CR0, CR3 and CR4 and the vCPU's read shadows when remembered: with them
+	 * unchanged the guest's view of its control registers is too. */
+	u64 cr0, cr3, cr4, cr0_shadow, cr4_shadow;
 	u64 generation;		/* memory slots the host pointers below were made for */
 	const u8 *code;		/* the instruction in host memory */
-	const u64 *entry[GUEST_WALK_MAX_LEVELS];	/* the code page's walk, as in walk_cache */
-	u64 value[GUEST_WALK_MAX_LEVELS];
-	/* The data page's walk when paging is on (as in walk_cache): linear page -> gpa page. */
+	/* The data page's walk when paging is on: linear page -> gpa page. */
 	u64 data_linear_page, data_gpa_page;
-	const u64 *data_entry[GUEST_WALK_MAX_LEVELS];
-	u64 data_value[GUEST_WALK_MAX_LEVELS];
+	/* The entries of the code page's walk and of the data page's, each once (the two
+	 * share their top levels), with the values they held (as in walk_cache). */
+	const u64 *entry[2 * GUEST_WALK_MAX_LEVELS];
+	u64 value[2 * GUEST_WALK_MAX_LEVELS];
 	u8 bytes[X86_MAX_INSN_LEN];
 } __aligned(64);	/* whole cache lines; indexing by the RIP hash stays a few shifts */
 

@@ -4,6 +4,7 @@
 #ifndef VIREO_DRIVERS_VDEV_H
 #define VIREO_DRIVERS_VDEV_H
 
+#include "core/bus.h"
 #include "lib/types.h"
 
 struct vm;
@@ -332,7 +333,12 @@ bool vdev_attach(struct io_bus *bus, struct io_device *io, const char *name, u64
 extern const struct io_device_ops vdev_byte_array_ops;
 
 /* How many bytes of an access of size bytes (at most 8) at offset lie inside dev. */
-unsigned vdev_bytes_inside(const struct io_device *dev, u64 offset, unsigned size);
+static inline unsigned vdev_bytes_inside(const struct io_device *dev, u64 offset, unsigned size)
+{
+	if (offset >= dev->length)
+		return 0;
+	return (unsigned)MIN((u64)MIN(size, 8u), dev->length - offset);
+}
 
 /* For devices made of byte-wide registers (ISA devices): an access of size bytes at
  * offset becomes size one-byte accesses at offset, offset + 1, ..., lowest first, as the

@@ -11,13 +11,6 @@ bool vdev_attach(struct io_bus *bus, struct io_device *io, const char *name, u64
 	return io_bus_register(bus, io);
 }
 
-unsigned vdev_bytes_inside(const struct io_device *dev, u64 offset, unsigned size)
-{
-	if (offset >= dev->length)
-		return 0;
-	return (unsigned)MIN((u64)MIN(size, 8u), dev->length - offset);
-}
-
 u64 vdev_read_bytewise(struct io_device *dev, u64 offset, unsigned size,
 		       vdev_read_byte_fn read_byte)
 {

@@ -16,6 +16,7 @@ typedef int16_t s16;
 typedef int32_t s32;
 typedef int64_t s64;
 
+#define fallthrough __attribute__((__fallthrough__))	/* a switch case that goes on */
 #ifndef static_assert
 #define static_assert _Static_assert
 #endif

@@ -203,7 +203,7 @@ static u64 *mmio_spte_of(struct mmu *mmu, struct mmu_vcpu *vcpu, gfn_t gfn)
 	return spte;
 }
 
-enum mmu_fault_result mmu_handle_ept_misconfig(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gpa)
+enum mmu_fault_result mmu_ept_misconfig_lookup(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gpa)
 {
 	u64 *spte = mmio_spte_of(mmu, vcpu, gpa_to_gfn(gpa));
 	u64 value = *spte;

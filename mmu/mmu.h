@@ -10,6 +10,7 @@
 #include "lib/phys.h"
 #include "lib/types.h"
 #include "mmu/guest_walk.h"
+#include "mmu/spte.h"
 
 #define MEMSLOTS_MAX 1024
 #define MEMSLOT_READONLY 1u
@@ -259,8 +260,20 @@ static inline void *memslot_gpa_to_hva(const struct memslots *slots, struct mmu_
  * says whether to install an MMIO spte (the caller excludes gfns it must always see). */
 enum mmu_fault_result mmu_handle_ept_violation(struct mmu *mmu, struct mmu_vcpu *vcpu,
 					       u64 gpa, bool write, bool cache_mmio);
-/* EPT misconfiguration at gpa (exit 49): read the spte locklessly, no slot search. */
-enum mmu_fault_result mmu_handle_ept_misconfig(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gpa);
+/* EPT misconfiguration at gpa (exit 49): read the spte locklessly, no slot search. The
+ * hot path, inline: the vCPU's last MMIO spte is gfn's (the same gfn, no table freed since:
+ * the same roots_generation) and is what a current install would write. */
+enum mmu_fault_result mmu_ept_misconfig_lookup(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gpa);
+static inline enum mmu_fault_result mmu_handle_ept_misconfig(struct mmu *mmu,
+							     struct mmu_vcpu *vcpu, u64 gpa)
+{
+	gfn_t gfn = gpa_to_gfn(gpa);
+	if (likely(vcpu->last_mmio_spte && vcpu->last_mmio_gfn == gfn &&
+		   vcpu->last_mmio_generation == mmu->roots_generation &&
+		   *vcpu->last_mmio_spte == spte_make_ept_mmio(gfn, mmu->memslots.generation)))
+		return MMU_FAULT_MMIO;
+	return mmu_ept_misconfig_lookup(mmu, vcpu, gpa);
+}
 
 /* The EPT pointer for the VMCS: WB, 4-level walk (SDM Vol. 3C 25.6.11). */
 u64 mmu_eptp(const struct mmu *mmu);
@@ -308,9 +321,30 @@ enum mmu_fault_result mmu_shadow_page_fault(struct mmu *mmu, struct mmu_vcpu *vc
 					    struct shadow_fault *out);
 /* A #PF exit with RSVD = 1: the CPU met an MMIO spte, recognised from it alone (the
  * vCPU's last one, or a lockless walk). MMU_FAULT_MMIO (out->gpa) or MMU_FAULT_RETRY
- * (stale or dropped: the access faults again, to be judged by the guest's tables). */
-enum mmu_fault_result mmu_shadow_mmio_fault(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva,
-					    u32 error_code, struct shadow_fault *out);
+ * (stale or dropped: the access faults again, to be judged by the guest's tables).
+ * The hot path, inline: a device polled in a loop, the vCPU's last MMIO spte (still the
+ * one on gva's path, see last_mmio) holding the value that passed the checks before for
+ * this error code and slot generation. */
+enum mmu_fault_result mmu_shadow_mmio_fault_lookup(struct mmu *mmu, struct mmu_vcpu *vcpu,
+						   u64 gva, u32 error_code, struct shadow_fault *out);
+static inline enum mmu_fault_result mmu_shadow_mmio_fault(struct mmu *mmu, struct mmu_vcpu *vcpu,
+							  u64 gva, u32 error_code,
+							  struct shadow_fault *out)
+{
+	const struct shadow_vcpu *sv = &vcpu->shadow;
+	u64 spte;
+	if (likely(mmu_root_current(mmu, vcpu) && sv->last_mmio.sptep &&
+		   sv->last_mmio.gva_page == (gva & ~(u64)(PAGE_SIZE - 1)) &&
+		   sv->last_mmio.requests == mmu->requests &&
+		   sv->last_mmio.root_loads == mmu->shadow.stats.root_loads &&
+		   (spte = *sv->last_mmio.sptep) == sv->last_mmio.passed_spte && spte &&
+		   error_code == sv->last_mmio.passed_error_code &&
+		   mmu->memslots.generation == sv->last_mmio.passed_slot_generation)) {
+		out->gpa = gfn_to_gpa(spte_mmio_gfn(spte)) | (gva & (PAGE_SIZE - 1));
+		return MMU_FAULT_MMIO;
+	}
+	return mmu_shadow_mmio_fault_lookup(mmu, vcpu, gva, error_code, out);
+}
 /* INVLPG gva: drops the leaf at gva in the current tree. */
 void mmu_shadow_invlpg(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva);
 /* Guest RAM at [gpa, gpa + len) was written by Vireo (an emulated store, a hypercall):

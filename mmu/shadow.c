@@ -857,8 +857,8 @@ static bool mmio_spte_passed_before(const struct mmu *mmu, const struct shadow_v
 }
 
 /* RSVD = 1: the CPU met an MMIO spte. No guest walk, no slot search. */
-enum mmu_fault_result mmu_shadow_mmio_fault(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva,
-					    u32 error_code, struct shadow_fault *out)
+enum mmu_fault_result mmu_shadow_mmio_fault_lookup(struct mmu *mmu, struct mmu_vcpu *vcpu,
+						   u64 gva, u32 error_code, struct shadow_fault *out)
 {
 	struct shadow_vcpu *sv = &vcpu->shadow;
 	if (root_is_stale(mmu, vcpu))

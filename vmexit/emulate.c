@@ -483,28 +483,61 @@ static bool mem_equal_small(const void *a, const void *b, size_t n)
 	return n == 0 || *x == *y;
 }
 
-/* Whether each of a walk's entries still holds the value the walk read. */
-static bool entries_unchanged(const u64 *const entry[], const u64 value[], unsigned levels)
+/* Whether each of the site's guest paging entries still holds the value it was read with.
+ * Unrolled, entered at the first entry to check: a loop's test and step would cost as much
+ * again as the loads and compares. */
+static bool entries_unchanged(const struct mmio_site *site)
 {
-	for (unsigned i = 0; i < levels; i++)
-		if (__atomic_load_n(entry[i], __ATOMIC_RELAXED) != value[i])
-			return false;
-	return true;
+#define ENTRY_CHANGED(i) (__atomic_load_n(site->entry[i], __ATOMIC_RELAXED) != site->value[i])
+	static_assert(ARRAY_SIZE(site->entry) == 8, "one case per entry");
+	switch (site->entries) {
+	case 8: if (ENTRY_CHANGED(7)) return false; fallthrough;
+	case 7: if (ENTRY_CHANGED(6)) return false; fallthrough;
+	case 6: if (ENTRY_CHANGED(5)) return false; fallthrough;
+	case 5: if (ENTRY_CHANGED(4)) return false; fallthrough;
+	case 4: if (ENTRY_CHANGED(3)) return false; fallthrough;
+	case 3: if (ENTRY_CHANGED(2)) return false; fallthrough;
+	case 2: if (ENTRY_CHANGED(1)) return false; fallthrough;
+	case 1: if (ENTRY_CHANGED(0)) return false; fallthrough;
+	case 0: return true;
+	}
+#undef ENTRY_CHANGED
+	return false;	/* not reached: site_add_entries() keeps at most 8 */
 }
 
 /* Whether the site's code is still what the guest runs at its RIP: the same control
  * registers, the same memory slots (the host pointers stay valid), the same entries along
- * the code page's walk (as in mmu/walk_cache.h), and the same bytes. Rights need no check:
- * the CPU fetched the instruction itself before its data access exited. EFER need not be
- * compared: with CR0, CR4 and CS unchanged, it cannot change the paging mode. */
+ * the code page's walk and the data page's (as in mmu/walk_cache.h), and the same bytes.
+ * Rights need no check: the CPU fetched the instruction itself before its data access
+ * exited. EFER need not be compared: with CR0, CR4 and CS unchanged, it cannot change the
+ * paging mode. */
 static bool site_code_unchanged(const struct vcpu *vcpu, const struct mmio_site *site)
 {
-	if (vcpu_guest_cr0(vcpu) != site->cr0 || vcpu_guest_cr3(vcpu) != site->cr3 ||
-	    vcpu_guest_cr4(vcpu) != site->cr4 ||
+	if (vmcs_readnat(VMCS_GUEST_CR0) != site->cr0 || vmcs_readnat(VMCS_GUEST_CR4) != site->cr4 ||
+	    vcpu->cr0_shadow != site->cr0_shadow || vcpu->cr4_shadow != site->cr4_shadow ||
+	    vcpu_guest_cr3(vcpu) != site->cr3 ||
 	    vcpu->vm->mmu.memslots.generation != site->generation)
 		return false;
-	return entries_unchanged(site->entry, site->value, site->levels) &&
-	       mem_equal_small(site->code, site->bytes, site->length);
+	return entries_unchanged(site) && mem_equal_small(site->code, site->bytes, site->length);
+}
+
+/* Adds a walk's entries to the site's, but those it holds already: the code page's and
+ * the data page's walks share their top levels. false: an entry read with two values. */
+static bool site_add_entries(struct mmio_site *site, const struct walk_cache *walk)
+{
+	for (unsigned level = 0; level < walk->levels; level++) {
+		unsigned i = 0;
+		while (i < site->entries && site->entry[i] != walk->entry[level])
+			i++;
+		if (i < site->entries) {
+			if (site->value[i] != walk->value[level])
+				return false;
+			continue;
+		}
+		site->entry[site->entries] = walk->entry[level];
+		site->value[site->entries++] = walk->value[level];
+	}
+	return true;
 }
 
 /* Where the code the emulator just ran lives, with the walk that led there: the fetch
@@ -512,7 +545,6 @@ static bool site_code_unchanged(const struct vcpu *vcpu, const struct mmio_site 
 static bool site_locate_code(struct emulation *emu, struct mmio_site *site, u64 linear)
 {
 	if (emu->paging.mode == GUEST_PAGING_OFF) {
-		site->levels = 0;
 		site->code = ram_hva(emu->vcpu, linear, site->length, false);
 		return site->code;
 	}
@@ -520,13 +552,8 @@ static bool site_locate_code(struct emulation *emu, struct mmio_site *site, u64 
 	bool same_page = (walk->key & ~(PAGE_SIZE - 1)) == (linear & ~(PAGE_SIZE - 1));
 	if (!walk->valid || !walk->page_hva || !same_page || walk->cr3 != emu->paging.cr3)
 		return false;
-	site->levels = walk->levels;
-	for (unsigned i = 0; i < walk->levels; i++) {
-		site->entry[i] = walk->entry[i];
-		site->value[i] = walk->value[i];
-	}
 	site->code = walk->page_hva + (linear & (PAGE_SIZE - 1));
-	return true;
+	return site_add_entries(site, walk);
 }
 
 /* The VMCS field holding the base of the data's segment, 0 when the base is 0. */
@@ -546,14 +573,10 @@ static bool site_locate_data(struct emulation *emu, struct mmio_site *site)
 	if (!walk->valid || (walk->key & ~(PAGE_SIZE - 1)) != linear_page ||
 	    walk->cr3 != emu->paging.cr3 || walk->gpa_page != (emu->exit->gpa & ~(PAGE_SIZE - 1)))
 		return false;
-	site->data_levels = walk->levels;
-	for (unsigned i = 0; i < walk->levels; i++) {
-		site->data_entry[i] = walk->entry[i];
-		site->data_value[i] = walk->value[i];
-	}
+	site->data_walk_known = true;
 	site->data_linear_page = linear_page;
 	site->data_gpa_page = walk->gpa_page;
-	return true;
+	return site_add_entries(site, walk);
 }
 
 /* After the emulator ran a plain MOV wholly at the exit's gpa on a cached MMIO page:
@@ -581,9 +604,13 @@ static void remember_site(struct emulation *emu, u64 rip)
 	*site = (struct mmio_site){
 		.kind = (u8)kind, .length = insn->length, .long_mode = long_mode,
 		.size = insn->operand_size, .reg = reg, .opcode_slot = insn->opcode,
-		.cs_ar = cs_ar, .rip = rip, .next_rip = emu->ctxt->regs->rip, .imm = insn->imm,
-		.cr0 = vcpu_guest_cr0(emu->vcpu), .cr3 = vcpu_guest_cr3(emu->vcpu),
-		.cr4 = vcpu_guest_cr4(emu->vcpu),
+		.cs_ar = cs_ar, .rip = rip, .next_rip = emu->ctxt->regs->rip,
+		.imm = insn->imm & low_bytes_mask(insn->operand_size),
+		.size_mask = low_bytes_mask(insn->operand_size),
+		.paging = emu->paging.mode != GUEST_PAGING_OFF,
+		.cr0 = vmcs_readnat(VMCS_GUEST_CR0), .cr3 = vcpu_guest_cr3(emu->vcpu),
+		.cr4 = vmcs_readnat(VMCS_GUEST_CR4), .cr0_shadow = emu->vcpu->cr0_shadow,
+		.cr4_shadow = emu->vcpu->cr4_shadow,
 		.generation = emu->vcpu->vm->mmu.memslots.generation,
 		.mem_base = insn->mem_base, .mem_index = insn->mem_index,
 		.mem_scale = insn->mem_scale, .address_size = insn->address_size,
@@ -604,10 +631,10 @@ static void site_access(struct vcpu *vcpu, const struct mmio_site *site, u64 gpa
 	u64 value;
 	switch (site->kind) {
 	case MMIO_SITE_STORE_REGISTER:
-		io_bus_write(bus, gpa, site->size, vcpu->regs.gpr[site->reg] & low_bytes_mask(site->size));
+		io_bus_write(bus, gpa, site->size, vcpu->regs.gpr[site->reg] & site->size_mask);
 		break;
 	case MMIO_SITE_STORE_IMMEDIATE:
-		io_bus_write(bus, gpa, site->size, site->imm & low_bytes_mask(site->size));
+		io_bus_write(bus, gpa, site->size, site->imm);
 		break;
 	default:
 		io_bus_read(bus, gpa, site->size, &value);
@@ -652,11 +679,11 @@ static bool site_made_exit(const struct vcpu *vcpu, const struct mmio_site *site
 		return false;
 	if (exit->translation_known)
 		return linear == exit->linear;
-	if (!(site->cr0 & CR0_PG))
+	if (!site->paging)
 		return linear == exit->gpa;
-	return site->data_levels && (linear & ~(PAGE_SIZE - 1)) == site->data_linear_page &&
-	       (exit->gpa & ~(PAGE_SIZE - 1)) == site->data_gpa_page &&
-	       entries_unchanged(site->data_entry, site->data_value, site->data_levels);
+	/* The data walk's entries were checked with the code's (site_code_unchanged()). */
+	return site->data_walk_known && (linear & ~(PAGE_SIZE - 1)) == site->data_linear_page &&
+	       (exit->gpa & ~(PAGE_SIZE - 1)) == site->data_gpa_page;
 }
 
 bool emulate_mmio_site(struct vcpu *vcpu, const struct mmio_exit *exit)
@@ -669,9 +696,10 @@ bool emulate_mmio_site(struct vcpu *vcpu, const struct mmio_exit *exit)
 		return false;
 	site_access(vcpu, site, exit->gpa);
 	vmcs_writenat(VMCS_GUEST_RIP, site->next_rip);	/* shadow and TF: docs/design.md */
-	vcpu->vm->stats.counters[HC_STAT_EMULATED]++;
-	vcpu->vm->stats.counters[HC_STAT_MMIO_SITE]++;
-	vcpu->vm->stats.emulated_by_opcode[site->opcode_slot]++;
+	struct vm_stats *stats = &vcpu->vm->stats;
+	stats->counters[HC_STAT_EMULATED]++;
+	stats->counters[HC_STAT_MMIO_SITE]++;
+	stats->emulated_by_opcode[site->opcode_slot]++;
 	return true;
 }
 

@@ -11,9 +11,11 @@
 
 static enum { RUN_BOUND_NONE, RUN_BOUND_PREEMPTION_TIMER, RUN_BOUND_HOST_TIMER } run_bound;
 static u64 host_timer_deadline = VTIMER_IDLE;	/* when the host timer is armed to fire */
+static unsigned preemption_timer_shift;		/* it counts TSC ticks >> this */
 
 void run_bounds_init(void)
 {
+	preemption_timer_shift = vmx_caps.misc & VMX_MISC_PREEMPTION_RATE_MASK;
 	if (vmx_controls.pin & PIN_BASED_PREEMPTION_TIMER)
 		run_bound = RUN_BOUND_PREEMPTION_TIMER;
 	else if ((vmx_controls.exit & EXIT_ACK_INTERRUPT) && host_timer_init())
@@ -31,12 +33,11 @@ void run_bound_expired(u8 host_vector)
 	}
 }
 
+/* VTIMER_IDLE (all ones) is far enough away to get the longest count. */
 static void bound_by_preemption_timer(u64 earliest, u64 now)
 {
-	u64 ticks = PREEMPTION_TIMER_MAX;
-	if (earliest != VTIMER_IDLE)
-		ticks = earliest <= now ? 0 : (earliest - now) >>
-			(vmx_caps.misc & VMX_MISC_PREEMPTION_RATE_MASK);
+	static_assert(VTIMER_IDLE == ~0ull, "idle is the farthest deadline");
+	u64 ticks = earliest > now ? (earliest - now) >> preemption_timer_shift : 0;
 	vmcs_write32(VMCS_PREEMPTION_TIMER_VALUE, (u32)MIN(ticks, PREEMPTION_TIMER_MAX));
 }
 

@@ -103,7 +103,8 @@ static bool smap_allowed(void)
  * site and the emulator's no-walk shortcut, as a cached page does on EPT. Doorbell writes
  * are always decoded on the shadow MMU: a #PF's error code cannot tell a plain store from
  * a read-modify-write, as an EPT violation's qualification can. */
-static void emulate_shadow_mmio(struct vcpu *vcpu, u64 gva, u64 gpa, bool via_cached_spte)
+static inline __attribute__((always_inline)) void emulate_shadow_mmio(struct vcpu *vcpu, u64 gva,
+									 u64 gpa, bool via_cached_spte)
 {
 	struct vm *vm = vcpu->vm;
 	vm->stats.counters[via_cached_spte ? HC_STAT_MMIO_CACHED : HC_STAT_MMIO_SLOW]++;
@@ -134,14 +135,10 @@ static void handle_mmio_spte_fault(struct vcpu *vcpu, u64 gva, u32 error_code)
 		emulate_shadow_mmio(vcpu, gva, fault.gpa, true);
 }
 
-void handle_shadow_page_fault(struct vcpu *vcpu)
+/* Any other #PF: the guest's tables decide. Out of line, so the MMIO path stays short. */
+static __attribute__((noinline)) void handle_guest_table_fault(struct vcpu *vcpu, u64 gva,
+							       u32 error_code)
 {
-	u64 gva = vmcs_readnat(VMCS_EXIT_QUALIFICATION);	/* the linear address (CR2 is not written) */
-	u32 error_code = vmcs_read32(VMCS_EXIT_INTERRUPTION_ERROR_CODE);
-	if (error_code & GUEST_PF_RSVD) {
-		handle_mmio_spte_fault(vcpu, gva, error_code);
-		return;
-	}
 	bool delivering = requeue_interrupted_event(vcpu);
 	struct shadow_fault fault;
 	struct vm *vm = vcpu->vm;
@@ -179,6 +176,16 @@ void handle_shadow_page_fault(struct vcpu *vcpu)
 			"linear address %#llx", (unsigned long long)gva);
 		return;
 	}
+}
+
+void handle_shadow_page_fault(struct vcpu *vcpu)
+{
+	u64 gva = vmcs_readnat(VMCS_EXIT_QUALIFICATION);	/* the linear address (CR2 is not written) */
+	u32 error_code = vmcs_read32(VMCS_EXIT_INTERRUPTION_ERROR_CODE);
+	if (error_code & GUEST_PF_RSVD)
+		handle_mmio_spte_fault(vcpu, gva, error_code);
+	else
+		handle_guest_table_fault(vcpu, gva, error_code);
 }
 
 /* INVLPG: the shadow is kept in sync with the guest's tables, so only the TLB entry must

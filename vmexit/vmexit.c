@@ -103,6 +103,11 @@ static void handle_debug_exception(struct vcpu *vcpu)
 static void handle_exception_or_nmi(struct vcpu *vcpu)
 {
 	u32 info = vmcs_read32(VMCS_EXIT_INTERRUPTION_INFO);
+	/* First, the shadow MMU's every-day exit (an NMI has vector 2: it is not one). */
+	if ((info & INTR_INFO_VECTOR_MASK) == X86_EXC_PF && vcpu_shadow_paging(vcpu)) {
+		handle_shadow_page_fault(vcpu);
+		return;
+	}
 	if ((info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI)
 		return;
 	if ((info & INTR_INFO_VECTOR_MASK) == X86_EXC_AC) {
@@ -111,10 +116,6 @@ static void handle_exception_or_nmi(struct vcpu *vcpu)
 	}
 	if ((info & INTR_INFO_VECTOR_MASK) == X86_EXC_DB) {
 		handle_debug_exception(vcpu);
-		return;
-	}
-	if ((info & INTR_INFO_VECTOR_MASK) == X86_EXC_PF && vcpu_shadow_paging(vcpu)) {
-		handle_shadow_page_fault(vcpu);
 		return;
 	}
 	exit_unhandled(vcpu);

@@ -786,6 +786,28 @@ static void test_any_access_is_safe(void)
 	stop_vm();
 }
 
+/* fast_mmio_page_has_doorbell(): true on every byte of a doorbell's page, false on the
+ * pages around it and on a page whose filter bit a doorbell's page shares (the list decides). */
+static void test_doorbell_pages(void)
+{
+	struct fast_mmio_bus bus = { 0 };
+	struct doorbell bells[2] = { { .gpa = 0xfee01008 }, { .gpa = 0xc0000000 } };
+	CHECK(!fast_mmio_page_has_doorbell(&bus, bells[0].gpa));
+	for (size_t i = 0; i < ARRAY_SIZE(bells); i++)
+		CHECK(fast_mmio_register(&bus, &bells[i]));
+	CHECK(!fast_mmio_register(&bus, &bells[0]));		/* taken */
+	u64 page = bells[0].gpa & ~(u64)(PAGE_SIZE - 1);
+	CHECK(fast_mmio_page_has_doorbell(&bus, page));
+	CHECK(fast_mmio_page_has_doorbell(&bus, page + PAGE_SIZE - 1));
+	CHECK(fast_mmio_page_has_doorbell(&bus, bells[1].gpa + 0x800));
+	CHECK(!fast_mmio_page_has_doorbell(&bus, page - 1));
+	CHECK(!fast_mmio_page_has_doorbell(&bus, page + PAGE_SIZE));
+	u64 sharing = page + PAGE_SIZE;
+	while (fast_mmio_page_bit(sharing) != fast_mmio_page_bit(page))
+		sharing += PAGE_SIZE;
+	CHECK(!fast_mmio_page_has_doorbell(&bus, sharing));
+}
+
 static void console_to_stderr(const char *s, size_t len)
 {
 	if (getenv("VDEV_TEST_LOG"))
@@ -821,6 +843,7 @@ int main(void)
 	test_lapic_x2apic();
 	test_platform();
 	test_any_access_is_safe();
+	test_doorbell_pages();
 	CHECK_EQ(page_alloc_free_pages(), free_before);	/* the 64 KiB regions came back */
 	return unit_done("vdev");
 }
