@@ -22,21 +22,18 @@ static bool device_holds(const struct io_device *dev, u64 address)
 	return address - dev->base < dev->length;
 }
 
-static __attribute__((noinline)) struct io_device *search(struct io_bus *bus, u64 address)
+/* A driver's accesses come in runs on one device: the last one found is tried first.
+ * Inline in io_bus_read() and io_bus_write(), which the exit paths call. */
+static inline __attribute__((always_inline)) struct io_device *find(struct io_bus *bus,
+								    u64 address)
 {
+	if (likely(bus->last && device_holds(bus->last, address)))
+		return bus->last;
 	size_t i = upper_bound(bus, address);
 	if (i == 0 || !device_holds(bus->devices[i - 1], address))
 		return NULL;
 	bus->last = bus->devices[i - 1];
 	return bus->last;
-}
-
-/* A driver's accesses come in runs on one device: the last one found is tried first. */
-static inline struct io_device *find(struct io_bus *bus, u64 address)
-{
-	if (likely(bus->last && device_holds(bus->last, address)))
-		return bus->last;
-	return search(bus, address);
 }
 
 struct io_device *io_bus_find(struct io_bus *bus, u64 address)
