@@ -47,6 +47,8 @@
  * reads top-down without macros standing in for types. The price, a few table loads per
  * level, is noise next to the guest-memory reads made through callbacks.
  */
+struct walk;
+
 struct paging_mode_desc {
 	u8 levels;		/* entries read per walk */
 	u8 pte_bytes;
@@ -57,7 +59,21 @@ struct paging_mode_desc {
 	bool pse36;		/* large-page frames take bits 39:32 from PSE-36 */
 	bool pdpt_root;		/* PAE: the top level is the PDPT, without rights or A bit */
 	u64 cr3_table_mask;	/* where CR3 keeps the top table's address */
-	u64 (*reserved_bits)(const struct guest_paging *paging, unsigned level, bool large);
+	u64 (*reserved_bits)(const struct walk *w, unsigned level, bool large);
+};
+
+/* One walk's inputs, what it derives from them once, and where it writes. */
+struct walk {
+	const struct guest_paging *paging;
+	const struct paging_mode_desc *desc;
+	const struct guest_mem_ops *mem;
+	void *ctx;
+	u64 linear;		/* truncated or checked canonical */
+	unsigned access;
+	u8 phys_bits;		/* MAXPHYADDR, clamped (phys_bits()) */
+	u64 phys_mask;		/* the address bits below MAXPHYADDR */
+	u64 xd_reserved;	/* XD when it is a reserved bit (xd_reserved()) */
+	struct guest_walk_result *out;
 };
 
 static u8 phys_bits(const struct guest_paging *paging)
@@ -82,9 +98,9 @@ static u64 xd_reserved(const struct guest_paging *paging)
 }
 
 /* SDM Vol. 3A 4.3: only a 4-MByte PDE has reserved bits. */
-static u64 reserved_bits_32(const struct guest_paging *paging, unsigned level, bool large)
+static u64 reserved_bits_32(const struct walk *w, unsigned level, bool large)
 {
-	unsigned pse36_bits = MIN(phys_bits(paging), PSE36_MAX_PHYS_BITS) - 32;
+	unsigned pse36_bits = MIN(w->phys_bits, PSE36_MAX_PHYS_BITS) - 32;
 
 	if (!large)
 		return 0;
@@ -92,12 +108,12 @@ static u64 reserved_bits_32(const struct guest_paging *paging, unsigned level, b
 }
 
 /* SDM Vol. 3A 4.4.2, tables 4-8 to 4-11: bits 62:MAXPHYADDR are reserved. */
-static u64 reserved_bits_pae(const struct guest_paging *paging, unsigned level, bool large)
+static u64 reserved_bits_pae(const struct walk *w, unsigned level, bool large)
 {
-	u64 reserved = BITS(62, phys_bits(paging)) | xd_reserved(paging);
+	u64 reserved = (BITS(62, 0) & ~w->phys_mask) | w->xd_reserved;
 
 	if (level == 3)
-		return BITS(63, phys_bits(paging)) | PAE_PDPTE_RESERVED_LOW;
+		return ~w->phys_mask | PAE_PDPTE_RESERVED_LOW;
 	if (large)
 		reserved |= large_page_reserved_low(PAGE_SHIFT_2M);
 	return reserved;
@@ -105,15 +121,15 @@ static u64 reserved_bits_pae(const struct guest_paging *paging, unsigned level, 
 
 /* SDM Vol. 3A 4.5.4, tables 4-15 to 4-20: bits 51:MAXPHYADDR are reserved (62:52 are
  * ignored); PS is reserved in a PML4E, and in a PDPTE when 1-GByte pages are not offered. */
-static u64 reserved_bits_4level(const struct guest_paging *paging, unsigned level, bool large)
+static u64 reserved_bits_4level(const struct walk *w, unsigned level, bool large)
 {
-	u64 reserved = BITS(51, phys_bits(paging)) | xd_reserved(paging);
+	u64 reserved = (BITS(51, 0) & ~w->phys_mask) | w->xd_reserved;
 
 	if (level == 4)
 		return reserved | GUEST_PTE_LARGE;
 	if (!large)
 		return reserved;
-	if (level == 3 && !paging->pages_1g)
+	if (level == 3 && !w->paging->pages_1g)
 		return reserved | GUEST_PTE_LARGE;
 	return reserved | large_page_reserved_low(level == 3 ? PAGE_SHIFT_1G : PAGE_SHIFT_2M);
 }
@@ -169,17 +185,6 @@ void guest_paging_init(struct guest_paging *paging, u64 cr0, u64 cr3, u64 cr4, u
 		.pages_1g = pages_1g,
 	};
 }
-
-/* One walk's inputs and where it writes. */
-struct walk {
-	const struct guest_paging *paging;
-	const struct paging_mode_desc *desc;
-	const struct guest_mem_ops *mem;
-	void *ctx;
-	u64 linear;		/* truncated or checked canonical */
-	unsigned access;
-	struct guest_walk_result *out;
-};
 
 static unsigned level_shift(const struct paging_mode_desc *desc, unsigned level)
 {
@@ -242,7 +247,7 @@ static enum guest_walk_status walk_tables(const struct walk *w)
 {
 	const struct paging_mode_desc *desc = w->desc;
 	struct guest_walk_result *out = w->out;
-	u64 table_gpa = w->paging->cr3 & desc->cr3_table_mask & phys_addr_mask(w->paging);
+	u64 table_gpa = w->paging->cr3 & desc->cr3_table_mask & w->phys_mask;
 	unsigned level;
 
 	for (level = desc->levels;; level--) {
@@ -260,13 +265,13 @@ static enum guest_walk_status walk_tables(const struct walk *w)
 		if (!(pte & GUEST_PTE_PRESENT))
 			return page_fault(w, 0);
 		large = maps_large_page(w, level, pte);
-		if (pte & desc->reserved_bits(w->paging, level, large))
+		if (pte & desc->reserved_bits(w, level, large))
 			return page_fault(w, GUEST_PF_PRESENT | GUEST_PF_RSVD);
 		if (entry_controls_access(desc, level))
 			combine_rights(out, pte);
 		if (level == 1 || large)
 			return GUEST_WALK_OK;
-		table_gpa = pte & BITS(63, PAGE_SHIFT) & phys_addr_mask(w->paging);
+		table_gpa = pte & BITS(63, PAGE_SHIFT) & w->phys_mask;
 	}
 }
 
@@ -334,7 +339,7 @@ static enum guest_walk_status set_accessed_dirty(const struct walk *w)
 
 static u64 leaf_frame(const struct walk *w, u64 pte, unsigned page_shift)
 {
-	u64 frame = pte & BITS(63, page_shift) & phys_addr_mask(w->paging);
+	u64 frame = pte & BITS(63, page_shift) & w->phys_mask;
 
 	if (w->desc->pse36 && w->out->level > 1)
 		frame |= (pte & BITS(20, PSE36_LOW_BIT)) << PSE36_ADDR_SHIFT;
@@ -383,6 +388,8 @@ enum guest_walk_status guest_walk(const struct guest_paging *paging,
 {
 	struct walk w = {
 		.paging = paging, .mem = mem, .ctx = ctx, .access = access, .out = out,
+		.phys_bits = phys_bits(paging), .phys_mask = phys_addr_mask(paging),
+		.xd_reserved = xd_reserved(paging),
 	};
 	enum guest_walk_status status = GUEST_WALK_RETRY;
 	unsigned attempt;
