@@ -22,18 +22,11 @@ static size_t upper_bound(const struct memslots *slots, gfn_t gfn)
 	return lo;
 }
 
-static bool slot_contains(const struct memslot *s, gfn_t gfn)
+const struct memslot *memslot_search(const struct memslots *slots, struct mmu_vcpu *vcpu,
+				     gfn_t gfn)
 {
-	return gfn >= s->base_gfn && gfn - s->base_gfn < s->npages;
-}
-
-const struct memslot *memslot_find(const struct memslots *slots, struct mmu_vcpu *vcpu, gfn_t gfn)
-{
-	if (vcpu && vcpu->last_slot_generation == slots->generation &&
-	    vcpu->last_slot < slots->count && slot_contains(&slots->slots[vcpu->last_slot], gfn))
-		return &slots->slots[vcpu->last_slot];
 	size_t i = upper_bound(slots, gfn);
-	if (i == 0 || !slot_contains(&slots->slots[i - 1], gfn))
+	if (i == 0 || !memslot_contains(&slots->slots[i - 1], gfn))
 		return NULL;
 	if (vcpu) {
 		vcpu->last_slot = i - 1;

@@ -226,8 +226,23 @@ enum mmu_error {
 int memslot_add(struct mmu *mmu, gfn_t base_gfn, u64 npages, u64 hpa, u32 flags, u32 *id_out);
 int memslot_delete(struct mmu *mmu, u32 id, struct memslot *removed);
 int memslot_move(struct mmu *mmu, u32 id, gfn_t new_base_gfn);
-/* The slot holding gfn, or NULL: O(log n), O(1) when the vCPU's last slot hits again. */
-const struct memslot *memslot_find(const struct memslots *slots, struct mmu_vcpu *vcpu, gfn_t gfn);
+static inline bool memslot_contains(const struct memslot *slot, gfn_t gfn)
+{
+	return gfn >= slot->base_gfn && gfn - slot->base_gfn < slot->npages;
+}
+/* The slot holding gfn, or NULL: O(1) when the vCPU's last slot hits again (inline: every
+ * guest page-table read asks), else a binary search (memslot_search()). */
+const struct memslot *memslot_search(const struct memslots *slots, struct mmu_vcpu *vcpu,
+				     gfn_t gfn);
+static inline const struct memslot *memslot_find(const struct memslots *slots,
+						 struct mmu_vcpu *vcpu, gfn_t gfn)
+{
+	if (likely(vcpu && vcpu->last_slot_generation == slots->generation &&
+		   vcpu->last_slot < slots->count &&
+		   memslot_contains(&slots->slots[vcpu->last_slot], gfn)))
+		return &slots->slots[vcpu->last_slot];
+	return memslot_search(slots, vcpu, gfn);
+}
 const struct memslot *memslot_by_id(const struct memslots *slots, u32 id);
 static inline u64 memslot_gfn_to_hpa(const struct memslot *slot, gfn_t gfn)
 {
