@@ -17,6 +17,7 @@
 
 #include <stdlib.h>
 
+#include "lib/bitmap.h"
 #include "lib/list.h"
 #include "lib/page_alloc.h"
 #include "lib/phys.h"
@@ -75,6 +76,7 @@ static unsigned (*below_source)(unsigned n) = rnd_below;
 static unsigned below(unsigned n) { return below_source(n); }
 static bool chance(unsigned percent) { return below(100) < percent; }
 
+/* The guest's RAM is allocated once, with the arena. */
 static void arena_init(void)
 {
 	void *arena = aligned_alloc(MiB(2), ARENA_SIZE);
@@ -82,24 +84,42 @@ static void arena_init(void)
 	struct mem_range range = { MiB(1), ARENA_SIZE };
 	CHECK(page_alloc_init(&range, 1, NULL, 0) == NULL);
 	spte_format_init(SPTE_FORMAT_SHADOW, PHYS_BITS);
-}
-
-static void vm_setup(u64 max_pages, bool cache)
-{
-	memset(&vcpu, 0, sizeof(vcpu));
-	CHECK(mmu_shadow_init(&mmu, max_pages, cache, PHYS_BITS) == NULL);
-	CHECK(mmu_shadow_vcpu_init(&mmu, &vcpu) == NULL);
 	ram_hpa = page_alloc_zeroed(page_order_for_size(RAM_GFNS * PAGE_SIZE));
 	CHECK(ram_hpa != 0);
 	ram = phys_to_virt(ram_hpa);
+}
+
+/* The model's stores to guest RAM go through ram_store(), which marks the pages it wrote:
+ * the fuzzer zeroes only those between inputs (tests/fuzz/fuzz_shadow.c). */
+static u64 ram_written[BITMAP_WORDS(RAM_GFNS)];
+
+static void ram_store(u64 gpa, const void *value, unsigned size)
+{
+	memcpy(ram + gpa, value, size);
+	bitmap_set_bit(ram_written, gpa_to_gfn(gpa));
+}
+
+/* The vCPU and the guest's RAM, in one slot, for an MMU just set up. */
+static void guest_setup(void)
+{
+	memset(&vcpu, 0, sizeof(vcpu));
+	CHECK(mmu_shadow_vcpu_init(&mmu, &vcpu) == NULL);
 	CHECK_EQ(memslot_add(&mmu, 0, RAM_GFNS, ram_hpa, 0, NULL), 0);
+}
+
+/* A VM with zeroed RAM. */
+static void vm_setup(u64 max_pages, bool cache)
+{
+	CHECK(mmu_shadow_init(&mmu, max_pages, cache, PHYS_BITS) == NULL);
+	memset(ram, 0, RAM_GFNS * PAGE_SIZE);
+	memset(ram_written, 0, sizeof(ram_written));
+	guest_setup();
 }
 
 static void vm_teardown(void)
 {
 	mmu_shadow_vcpu_destroy(&mmu, &vcpu);
 	mmu_destroy(&mmu);
-	page_free(ram_hpa, page_order_for_size(RAM_GFNS * PAGE_SIZE));
 }
 
 /* ---- the CPU model: the walker over the shadow tables ---------------------------------- */
@@ -168,8 +188,9 @@ static void load_root(void)
 		for (int i = 0; i < 4; i++) {
 			u64 clean = pdpt[i] & (BITS(45, 12) | P);
 			if (clean != pdpt[i]) {	/* the guest's own store, as if emulated */
-				pdpt[i] = clean;
-				mmu_shadow_guest_wrote(&mmu, (guest.cr3 & BITS(31, 12)) + i * 8, 8);
+				u64 gpa = (guest.cr3 & BITS(31, 12)) + i * 8;
+				ram_store(gpa, &clean, 8);
+				mmu_shadow_guest_wrote(&mmu, gpa, 8);
 			}
 			loaded_pdptes[i] = clean;
 		}
@@ -225,7 +246,7 @@ static void emulate_store_sized(u64 gpa, unsigned size)
 {
 	u64 aligned = gpa & ~(u64)(size - 1);
 	u64 value = random_entry();
-	memcpy(ram + aligned, &value, size);
+	ram_store(aligned, &value, size);
 	mmu_shadow_guest_wrote(&mmu, aligned, size);
 	emulated_writes++;
 }
@@ -309,10 +330,8 @@ static const unsigned indices_4[] = { 0, 1, 2, 256, 257, 511, 512, 513, 768, 102
 
 static void write_entry(gfn_t table, unsigned index, u64 value)
 {
-	if (four_byte())
-		memcpy(ram + table * PAGE_SIZE + index * 4, &value, 4);
-	else
-		memcpy(ram + table * PAGE_SIZE + index * 8, &value, 8);
+	unsigned size = four_byte() ? 4 : 8;
+	ram_store(gfn_to_gpa(table) + index * size, &value, size);
 }
 
 static void fill_tables(void)
@@ -327,8 +346,9 @@ static void fill_tables(void)
 	if (guest.mode == GUEST_PAGING_PAE)
 		for (gfn_t t = TABLE_POOL; t < TABLE_POOL + 4; t++)
 			for (unsigned i = 0; i < 4; i++) {
-				u64 *e = (u64 *)(ram + t * PAGE_SIZE) + i;
-				*e &= BITS(45, 12) | P;
+				u64 gpa = gfn_to_gpa(t) + i * 8;
+				u64 clean = *(u64 *)(ram + gpa) & (BITS(45, 12) | P);
+				ram_store(gpa, &clean, 8);
 			}
 }
 
@@ -486,7 +506,7 @@ static void guest_store_table_entry(void)
 	}
 	unsigned size = four_byte() ? 4 : 8;
 	u64 value = random_entry();
-	memcpy(ram + (gpa & ~(u64)(size - 1)), &value, size);
+	ram_store(gpa & ~(u64)(size - 1), &value, size);
 	unseen_table_store = true;
 }
 
