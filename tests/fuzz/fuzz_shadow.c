@@ -33,6 +33,7 @@
 enum fuzz_flag {
 	FUZZ_WP = BIT(0), FUZZ_NXE = BIT(1), FUZZ_SMEP = BIT(2), FUZZ_SMAP = BIT(3),
 	FUZZ_NO_CACHE = BIT(4),	/* shadow_cache=off */
+	FUZZ_ZAP_SLOW = BIT(5),	/* zap=slow: every zap-all, the last one too, spte by spte */
 };
 
 enum fuzz_op {
@@ -127,11 +128,12 @@ static CHECKER void ram_clear_written(void)
 	memset(ram_written, 0, sizeof(ram_written));
 }
 
-static void mmu_start(u64 max_pages, bool cache)
+static void mmu_start(u64 max_pages, bool cache, bool zap_slow)
 {
 	mmu = initial_mmu;
 	mmu.shadow.max_pages = max_pages;
 	mmu.shadow.cache = cache;
+	mmu.zap_slow = zap_slow;
 	ram_clear_written();
 	guest_setup();
 }
@@ -252,7 +254,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	input = data + 4;
 	input_left = size - 4;
 
-	mmu_start(max_pages, !(flags & FUZZ_NO_CACHE));
+	mmu_start(max_pages, !(flags & FUZZ_NO_CACHE), flags & FUZZ_ZAP_SLOW);
 	set_guest(mode, TABLE_POOL, flags & FUZZ_WP, flags & FUZZ_NXE, flags & FUZZ_SMEP,
 		  flags & FUZZ_SMAP);
 	if (seed) {
