@@ -1,14 +1,16 @@
 /* libFuzzer target for the shadow MMU: the differential test of tests/unit/test_shadow.c
  * with the fuzzer's bytes making every choice. Each access through the CPU model of
  * tests/unit/shadow_model.h (shadow tables, #PFs to mmu_shadow_page_fault()) must end as
- * the reference walk of the guest's own tables does, and after every operation the
- * write-protection invariant and the page budget must hold; anything else aborts.
+ * the reference walk of the guest's own tables does, after every operation the
+ * write-protection invariant and the page budget must hold, and at the end of the input
+ * the rmaps and parent links must match the entries and a zap-all must leave nothing
+ * behind; anything else aborts.
  * unit-sources: mmu/mmu.c mmu/shadow.c mmu/memslot.c mmu/ept.c mmu/spte.c mmu/guest_walk.c lib/page_alloc.c lib/slab.c lib/bitmap.c lib/hash.c lib/panic.c lib/log.c lib/printf.c lib/string.c
  */
 #include "tests/unit/shadow_model.h"
 
 /*
- * Input layout: a 4-byte header, then operations until the input ends.
+ * Input layout: a 4-byte header, then operations until the input ends or MAX_OPS have run.
  *
  *   byte 0  guest paging mode (mod 4: off, 32-bit, PAE, 4-level)
  *   byte 1  flags: FUZZ_*
@@ -31,11 +33,19 @@
 enum fuzz_flag {
 	FUZZ_WP = BIT(0), FUZZ_NXE = BIT(1), FUZZ_SMEP = BIT(2), FUZZ_SMAP = BIT(3),
 	FUZZ_NO_CACHE = BIT(4),	/* shadow_cache=off */
+	FUZZ_ZAP_SLOW = BIT(5),	/* zap=slow: every zap-all, the last one too, spte by spte */
 };
 
 enum fuzz_op {
 	OP_ACCESS, OP_STORE, OP_PARTIAL, OP_CR3, OP_MODE, OP_INVLPG, OP_ZAP_ALL, OP_COUNT
 };
+
+/* Operations per input, at most; the bytes after them are ignored. An input's time grows
+ * with its operations, each followed by a scan of every level-1 page (check_state()), and
+ * inputs grow towards libFuzzer's 4096-byte default limit, about 1000 operations, over a
+ * campaign. 256 keep every edge the kept corpus reached without a bound (its inputs ran
+ * 100 operations in the median, 322 at most) and fill any budget but the 1000-page one. */
+#define MAX_OPS 256
 
 static const u8 *input;
 static size_t input_left;
@@ -73,10 +83,157 @@ static void partial_store(void)
 
 /* After every operation: nothing the CHECKs of the model saw went wrong, and the
  * invariants hold. */
-static void check_state(u64 max_pages)
+static CHECKER void check_state(u64 max_pages)
 {
 	CHECK(mmu.npages <= MAX(max_pages, 64));
 	check_write_protection();
+	if (unit_failures)
+		abort();
+}
+
+/*
+ * One MMU for every input. mmu_shadow_init() empties 40960 hash buckets, and each fast
+ * zap-all visits the 16384 of the rmap table (shadow_drain_rmaps()): under the fuzzer's
+ * instrumentation that took more than most inputs' operations. So the MMU is set up once,
+ * with rmap tables of RMAP_BUCKETS buckets (16 of this guest's 1024 gfns share each, as
+ * in the real table with a 1 GiB guest: the same code runs), and kept in initial_mmu.
+ * Each input starts from a copy of it with the fields mmu_shadow_init() takes from its
+ * arguments set for the input (the list heads in it point into mmu, where it was set up,
+ * so a copy back into mmu is an empty MMU), and ends with a zap-all that must leave
+ * nothing in the hash tables the copies share (mmu_finish()).
+ */
+#define RMAP_BUCKETS 64u
+static struct mmu initial_mmu;
+
+static void mmu_setup_once(void)
+{
+	arena_init();
+	CHECK(mmu_shadow_init(&mmu, 64, true, PHYS_BITS) == NULL);
+	hash_init(&mmu.shadow.rmaps, mmu.shadow.rmaps.buckets, RMAP_BUCKETS);
+	hash_init(&mmu.shadow.rmaps_draining, mmu.shadow.rmaps_draining.buckets, RMAP_BUCKETS);
+	initial_mmu = mmu;
+}
+
+/*
+ * Guest RAM is zeroed where the last input wrote it. The model writes it only through
+ * ram_store(); the one other writer, the MMU's guest walker, sets A and D by
+ * compare-exchange in an entry it read as present, so only in a page a store of the
+ * model had made non-zero.
+ */
+static CHECKER void ram_clear_written(void)
+{
+	for (size_t gfn = bitmap_find_next_set(ram_written, RAM_GFNS, 0); gfn < RAM_GFNS;
+	     gfn = bitmap_find_next_set(ram_written, RAM_GFNS, gfn + 1))
+		memset(ram + gfn_to_gpa(gfn), 0, PAGE_SIZE);
+	memset(ram_written, 0, sizeof(ram_written));
+}
+
+static void mmu_start(u64 max_pages, bool cache, bool zap_slow)
+{
+	mmu = initial_mmu;
+	mmu.shadow.max_pages = max_pages;
+	mmu.shadow.cache = cache;
+	mmu.zap_slow = zap_slow;
+	ram_clear_written();
+	guest_setup();
+}
+
+static CHECKER bool buckets_empty(const struct hash_table *table)
+{
+	for (u64 b = 0; b <= table->mask; b++)
+		if (table->buckets[b].first)
+			return false;
+	return true;
+}
+
+static CHECKER bool mmu_empty(void)
+{
+	const struct mmu_shadow *s = &mmu.shadow;
+	return mmu.npages == 0 && list_empty(&mmu.active_pages) &&
+	       list_empty(&s->obsolete_roots) && list_empty(&s->unsync_pages) &&
+	       buckets_empty(&s->pages_by_gfn) && buckets_empty(&s->pages_by_hpa) &&
+	       buckets_empty(&s->rmaps) && buckets_empty(&s->rmaps_draining);
+}
+
+static CHECKER struct mmu_page *page_at(u64 table_hpa)
+{
+	struct mmu_page *page;
+	hash_for_each_possible(&mmu.shadow.pages_by_hpa, page, hpa_link, table_hpa >> PAGE_SHIFT)
+		return page;
+	return NULL;
+}
+
+static CHECKER bool rmap_holds(gfn_t gfn, const u64 *sptep)
+{
+	struct spte_ref *ref;
+	hash_for_each_possible(&mmu.shadow.rmaps, ref, link, gfn)
+		if (ref->sptep == sptep)
+			return true;
+	return false;
+}
+
+static CHECKER bool parents_hold(const struct mmu_page *child, const u64 *sptep)
+{
+	for (const struct spte_ref *ref = child ? child->parents : NULL; ref; ref = ref->next)
+		if (ref->sptep == sptep)
+			return true;
+	return false;
+}
+
+static CHECKER u64 rmap_entries(void)
+{
+	const struct hash_table *rmaps = &mmu.shadow.rmaps;
+	u64 n = 0;
+	for (u64 b = 0; b <= rmaps->mask; b++)
+		for (const struct hlist_node *node = rmaps->buckets[b].first; node; node = node->next)
+			n++;
+	return n;
+}
+
+/*
+ * What zapping a page spte by spte relies on, checked at the end of each input: every
+ * non-zero entry of every page is marked in page->used (check_write_protection() sees to
+ * level-1 pages after every operation), every present leaf is in the rmap of the gfn it
+ * maps, every table entry in the parents of the page it points at, and neither holds
+ * anything else (the counts match). A fast zap-all frees pages without visiting their
+ * sptes, so nothing else would see a stale link.
+ */
+static CHECKER void check_links(void)
+{
+	u64 leaves = 0, tables = 0, parent_refs = 0;
+	bool ok = true;
+	struct mmu_page *page;
+	list_for_each_entry(page, &mmu.active_pages, active_link) {
+		for (unsigned i = next_nonzero(page->spt, 0); i < SPTE_ENTRIES;
+		     i = next_nonzero(page->spt, i + 1)) {
+			const u64 *sptep = &page->spt[i];
+			ok &= bitmap_test_bit(page->used, i);
+			if (!spte_is_present(*sptep))
+				continue;
+			if (page->role.level == 1) {
+				leaves++;
+				ok &= rmap_holds(mmu_page_leaf_gfn(page, i), sptep);
+			} else {
+				tables++;
+				ok &= parents_hold(page_at(spte_address(*sptep)), sptep);
+			}
+		}
+		for (const struct spte_ref *ref = page->parents; ref; ref = ref->next)
+			parent_refs++;
+	}
+	CHECK(ok);
+	CHECK_EQ(rmap_entries(), leaves);
+	CHECK_EQ(parent_refs, tables);
+}
+
+/* The vCPU lets go of its roots (an obsolete one is freed, an invalid one zapped), the
+ * links are checked, then a zap-all frees every page and must leave nothing behind. */
+static void mmu_finish(void)
+{
+	mmu_shadow_vcpu_destroy(&mmu, &vcpu);
+	check_links();
+	mmu_zap_all(&mmu);
+	CHECK(mmu_empty());
 	if (unit_failures)
 		abort();
 }
@@ -85,7 +242,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bool initialised;
 	if (!initialised) {
-		arena_init();
+		mmu_setup_once();
 		initialised = true;
 	}
 	if (size < 4)
@@ -97,10 +254,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	input = data + 4;
 	input_left = size - 4;
 
-	vm_setup(max_pages, !(flags & FUZZ_NO_CACHE));
+	mmu_start(max_pages, !(flags & FUZZ_NO_CACHE), flags & FUZZ_ZAP_SLOW);
 	set_guest(mode, TABLE_POOL, flags & FUZZ_WP, flags & FUZZ_NXE, flags & FUZZ_SMEP,
 		  flags & FUZZ_SMAP);
-	memset(ram + TABLE_POOL * PAGE_SIZE, 0, TABLE_POOL_SIZE * PAGE_SIZE);
 	if (seed) {
 		below_source = rnd_below;
 		rng = 0x2545f4914f6cdd1dull * seed;
@@ -110,7 +266,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	load_root();
 	check_state(max_pages);
 
-	while (input_left) {
+	for (unsigned ops = 0; input_left && ops < MAX_OPS; ops++) {
 		switch (input_byte() % OP_COUNT) {
 		case OP_ACCESS: {
 			u64 gva = random_gva();
@@ -138,6 +294,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		check_state(max_pages);
 	}
-	vm_teardown();
+	mmu_finish();
 	return 0;
 }

@@ -17,6 +17,7 @@
 
 #include <stdlib.h>
 
+#include "lib/bitmap.h"
 #include "lib/list.h"
 #include "lib/page_alloc.h"
 #include "lib/phys.h"
@@ -28,6 +29,18 @@
 uintptr_t phys_virt_offset;
 void arch_halt_after_panic(void) { abort(); }
 void ept_flush(const struct mmu *mmu) { }
+
+/* For the checks (run by the fuzzer after every operation and at the end of each input):
+ * no coverage feedback, as what they cover says nothing about the MMU and their loops
+ * over every entry would feed libFuzzer's counters and comparison tracing on each
+ * iteration, most of an input's run time; and no ASan or UBSan checks on their loads,
+ * which read the arena (table pages, slab objects, hash buckets): ASan does not track
+ * what is inside it, and the loads are aligned. */
+#ifdef __clang__
+#define CHECKER __attribute__((no_sanitize("coverage", "address", "undefined")))
+#else
+#define CHECKER
+#endif
 
 #define ARENA_SIZE MiB(64)
 #define RAM_GFNS 1024u		/* a 4 MiB guest: gfns 0..1023 are RAM, above is MMIO */
@@ -75,6 +88,7 @@ static unsigned (*below_source)(unsigned n) = rnd_below;
 static unsigned below(unsigned n) { return below_source(n); }
 static bool chance(unsigned percent) { return below(100) < percent; }
 
+/* The guest's RAM is allocated once, with the arena. */
 static void arena_init(void)
 {
 	void *arena = aligned_alloc(MiB(2), ARENA_SIZE);
@@ -82,24 +96,42 @@ static void arena_init(void)
 	struct mem_range range = { MiB(1), ARENA_SIZE };
 	CHECK(page_alloc_init(&range, 1, NULL, 0) == NULL);
 	spte_format_init(SPTE_FORMAT_SHADOW, PHYS_BITS);
-}
-
-static void vm_setup(u64 max_pages, bool cache)
-{
-	memset(&vcpu, 0, sizeof(vcpu));
-	CHECK(mmu_shadow_init(&mmu, max_pages, cache, PHYS_BITS) == NULL);
-	CHECK(mmu_shadow_vcpu_init(&mmu, &vcpu) == NULL);
 	ram_hpa = page_alloc_zeroed(page_order_for_size(RAM_GFNS * PAGE_SIZE));
 	CHECK(ram_hpa != 0);
 	ram = phys_to_virt(ram_hpa);
+}
+
+/* The model's stores to guest RAM go through ram_store(), which marks the pages it wrote:
+ * the fuzzer zeroes only those between inputs (tests/fuzz/fuzz_shadow.c). */
+static u64 ram_written[BITMAP_WORDS(RAM_GFNS)];
+
+static void ram_store(u64 gpa, const void *value, unsigned size)
+{
+	memcpy(ram + gpa, value, size);
+	bitmap_set_bit(ram_written, gpa_to_gfn(gpa));
+}
+
+/* The vCPU and the guest's RAM, in one slot, for an MMU just set up. */
+static void guest_setup(void)
+{
+	memset(&vcpu, 0, sizeof(vcpu));
+	CHECK(mmu_shadow_vcpu_init(&mmu, &vcpu) == NULL);
 	CHECK_EQ(memslot_add(&mmu, 0, RAM_GFNS, ram_hpa, 0, NULL), 0);
+}
+
+/* A VM with zeroed RAM. */
+static void vm_setup(u64 max_pages, bool cache)
+{
+	CHECK(mmu_shadow_init(&mmu, max_pages, cache, PHYS_BITS) == NULL);
+	memset(ram, 0, RAM_GFNS * PAGE_SIZE);
+	memset(ram_written, 0, sizeof(ram_written));
+	guest_setup();
 }
 
 static void vm_teardown(void)
 {
 	mmu_shadow_vcpu_destroy(&mmu, &vcpu);
 	mmu_destroy(&mmu);
-	page_free(ram_hpa, page_order_for_size(RAM_GFNS * PAGE_SIZE));
 }
 
 /* ---- the CPU model: the walker over the shadow tables ---------------------------------- */
@@ -168,8 +200,9 @@ static void load_root(void)
 		for (int i = 0; i < 4; i++) {
 			u64 clean = pdpt[i] & (BITS(45, 12) | P);
 			if (clean != pdpt[i]) {	/* the guest's own store, as if emulated */
-				pdpt[i] = clean;
-				mmu_shadow_guest_wrote(&mmu, (guest.cr3 & BITS(31, 12)) + i * 8, 8);
+				u64 gpa = (guest.cr3 & BITS(31, 12)) + i * 8;
+				ram_store(gpa, &clean, 8);
+				mmu_shadow_guest_wrote(&mmu, gpa, 8);
 			}
 			loaded_pdptes[i] = clean;
 		}
@@ -225,7 +258,7 @@ static void emulate_store_sized(u64 gpa, unsigned size)
 {
 	u64 aligned = gpa & ~(u64)(size - 1);
 	u64 value = random_entry();
-	memcpy(ram + aligned, &value, size);
+	ram_store(aligned, &value, size);
 	mmu_shadow_guest_wrote(&mmu, aligned, size);
 	emulated_writes++;
 }
@@ -309,10 +342,8 @@ static const unsigned indices_4[] = { 0, 1, 2, 256, 257, 511, 512, 513, 768, 102
 
 static void write_entry(gfn_t table, unsigned index, u64 value)
 {
-	if (four_byte())
-		memcpy(ram + table * PAGE_SIZE + index * 4, &value, 4);
-	else
-		memcpy(ram + table * PAGE_SIZE + index * 8, &value, 8);
+	unsigned size = four_byte() ? 4 : 8;
+	ram_store(gfn_to_gpa(table) + index * size, &value, size);
 }
 
 static void fill_tables(void)
@@ -327,8 +358,9 @@ static void fill_tables(void)
 	if (guest.mode == GUEST_PAGING_PAE)
 		for (gfn_t t = TABLE_POOL; t < TABLE_POOL + 4; t++)
 			for (unsigned i = 0; i < 4; i++) {
-				u64 *e = (u64 *)(ram + t * PAGE_SIZE) + i;
-				*e &= BITS(45, 12) | P;
+				u64 gpa = gfn_to_gpa(t) + i * 8;
+				u64 clean = *(u64 *)(ram + gpa) & (BITS(45, 12) | P);
+				ram_store(gpa, &clean, 8);
 			}
 }
 
@@ -461,7 +493,7 @@ static bool gfn_is_shadowed(gfn_t gfn)
 }
 
 /* Shadowed by a page that is not unsync (shadow_unsync=on): guest writes must fault. */
-static bool gfn_is_write_protected(gfn_t gfn)
+static CHECKER bool gfn_is_write_protected(gfn_t gfn)
 {
 	struct mmu_page *page;
 	hash_for_each_possible(&mmu.shadow.pages_by_gfn, page, gfn_link, gfn)
@@ -486,35 +518,68 @@ static void guest_store_table_entry(void)
 	}
 	unsigned size = four_byte() ? 4 : 8;
 	u64 value = random_entry();
-	memcpy(ram + (gpa & ~(u64)(size - 1)), &value, size);
+	ram_store(gpa & ~(u64)(size - 1), &value, size);
 	unseen_table_store = true;
 }
 
+/* Whether the eight entries from index on are all zero: one test for a block of a table,
+ * most of which is empty (unrolled, which -O1 would not do by itself). */
+static CHECKER bool entries_zero(const u64 *spt, unsigned index)
+{
+	u64 any = 0;
+#pragma GCC unroll 8
+	for (unsigned i = index; i < index + 8; i++)
+		any |= spt[i];
+	return !any;
+}
+
+/* The first non-zero entry of a table from index on, or SPTE_ENTRIES. The checks read
+ * every entry rather than only those page->used marks, so a bit left clear is seen. */
+static CHECKER unsigned next_nonzero(const u64 *spt, unsigned index)
+{
+	for (; index < SPTE_ENTRIES; index++) {
+		if (index % 8 == 0 && entries_zero(spt, index))
+			index += 7;
+		else if (spt[index])
+			break;
+	}
+	return index;
+}
+
+/* A non-zero entry of a level-1 page against the invariants below; prints what is wrong. */
+static CHECKER bool leaf_entry_ok(const struct mmu_page *page, unsigned index)
+{
+	u64 spte = page->spt[index];
+	bool unmarked = !bitmap_test_bit(page->used, index);
+	bool present = spte_is_present(spte);
+	gfn_t gfn = present ? mmu_page_leaf_gfn(page, index) : 0;
+	bool wrong_gfn = present && spte_address(spte) != ram_hpa + gfn_to_gpa(gfn);
+	bool writable_table = present && spte_is_writable(spte) && gfn_is_write_protected(gfn);
+	if (unmarked || wrong_gfn || writable_table)
+		fprintf(stderr, "page gfn %#llx role %#x index %u: spte %#llx (gfn %#llx)%s%s%s\n",
+			(unsigned long long)page->gfn, page->role.word, index,
+			(unsigned long long)spte, (unsigned long long)gfn,
+			unmarked ? ", its used bit clear" : "",
+			wrong_gfn ? ", not mapping its recorded gfn" : "",
+			writable_table ? ", a shadowed guest table, writable" : "");
+	return !unmarked && !wrong_gfn && !writable_table;
+}
+
 /* The write-protection invariant (mmu/mmu.h): no leaf spte of any page lets the guest
- * write a gfn that a valid indirect shadow page mirrors; and every leaf maps the gfn its
- * page records for it (what the rmaps are keyed by). */
-static __unused void check_write_protection(void)
+ * write a gfn that a valid indirect shadow page mirrors; every leaf maps the gfn its page
+ * records for it (what the rmaps are keyed by); and every non-zero entry of a level-1
+ * page is marked in page->used (what zapping a page visits). The first bad entry is
+ * printed. */
+static __unused CHECKER void check_write_protection(void)
 {
 	bool ok = true;
 	struct mmu_page *page;
 	list_for_each_entry(page, &mmu.active_pages, active_link) {
 		if (page->role.level != 1)
 			continue;
-		for (unsigned i = 0; i < SPTE_ENTRIES; i++) {
-			u64 spte = page->spt[i];
-			if (!spte_is_present(spte))
-				continue;
-			gfn_t gfn = mmu_page_leaf_gfn(page, i);
-			bool wrong_gfn = spte_address(spte) != ram_hpa + gfn_to_gpa(gfn);
-			bool writable_table = spte_is_writable(spte) && gfn_is_write_protected(gfn);
-			if ((wrong_gfn || writable_table) && ok)
-				fprintf(stderr, "page gfn %#llx role %#x index %u: spte %#llx maps gfn "
-					"%#llx%s%s\n", (unsigned long long)page->gfn, page->role.word, i,
-					(unsigned long long)spte, (unsigned long long)gfn,
-					wrong_gfn ? ", not its recorded gfn" : "",
-					writable_table ? ", a shadowed guest table, writable" : "");
-			ok &= !wrong_gfn && !writable_table;
-		}
+		for (unsigned i = next_nonzero(page->spt, 0); ok && i < SPTE_ENTRIES;
+		     i = next_nonzero(page->spt, i + 1))
+			ok = leaf_entry_ok(page, i);
 	}
 	CHECK(ok);
 }
