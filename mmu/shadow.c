@@ -482,6 +482,20 @@ static union mmu_page_role base_role(const struct guest_paging *p)
 	return role;
 }
 
+/*
+ * What a root page shares, the PAE and 32-bit quarters included: no guest entry above it
+ * takes a right away, so its role grants all. A root's role is then never that of a
+ * page reached through entries granting less: a PAE quarter for a guest PD must not be
+ * found as the 4-level shadow of the same table reached through a PML4E with XD (the
+ * 4-level walk would then reuse the quarter's children and leaves, made without XD).
+ */
+static union mmu_page_role root_role(const struct guest_paging *p)
+{
+	union mmu_page_role role = base_role(p);
+	role.access = ACC_ALL;
+	return role;
+}
+
 static void resync_page(struct mmu *mmu, struct mmu_page *page);
 
 /* A cached page found for a new link is resynced first if unsync: its stale leaves were
@@ -513,7 +527,8 @@ static struct mmu_page *get_root(struct mmu *mmu, gfn_t gfn, union mmu_page_role
 	return page;
 }
 
-/* The level-2 page under PAE root entry i; NULL for a PAE guest's non-present PDPTE. */
+/* The level-2 page under PAE root entry i; NULL for a PAE guest's non-present PDPTE. Its
+ * role grants every right (root_role()). */
 static struct mmu_page *get_pae_quarter(struct mmu *mmu, const struct shadow_vcpu *sv,
 					unsigned i, union mmu_page_role role, bool *failed)
 {
@@ -523,7 +538,6 @@ static struct mmu_page *get_pae_quarter(struct mmu *mmu, const struct shadow_vcp
 	switch (p->mode) {
 	case GUEST_PAGING_OFF:
 		role.direct = 1;
-		role.access = ACC_ALL;
 		gfn = (gfn_t)i << (2 * SPTE_LEVEL_BITS);
 		break;
 	case GUEST_PAGING_32:
@@ -573,7 +587,7 @@ enum mmu_fault_result mmu_shadow_load_root(struct mmu *mmu, struct mmu_vcpu *vcp
 	}
 	vcpu->roots_generation = mmu->roots_generation;
 	mmu_request(mmu, vcpu);	/* the guest's MOV CR3 or mode change flushes its TLB */
-	union mmu_page_role role = base_role(&p);
+	union mmu_page_role role = root_role(&p);
 	bool ok;
 	if (p.mode == GUEST_PAGING_4LEVEL) {
 		role.level = 4;

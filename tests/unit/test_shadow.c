@@ -58,6 +58,7 @@ static void differential(enum guest_paging_mode mode, u64 max_pages, unsigned st
 #define PD 18u
 #define PT 19u
 #define PML4_B 20u
+#define PT_B 21u
 #define DATA 48u
 
 /* gva 0x1000 -> DATA through PML4 (or PML4_B) -> PDPT -> PD -> PT; PT also mapped at
@@ -108,6 +109,33 @@ static void test_cache_across_cr3(void)
 	load_root();
 	CHECK_EQ(access_once(0x1000, 0).kind, RAM);
 	CHECK_EQ(mmu.shadow.stats.pages_created, created + 4);
+	vm_teardown();
+}
+
+/* A guest PD first under a PAE PDPTE (which takes no right away), then under a 4-level
+ * PML4E with XD and a PDPTE granting no write or user access: the 4-level tree must not
+ * link the PAE root page, whose PT's leaf was made without XD, so that a fetch through it
+ * faults once a read through the PD's other entry has linked the PD (found by
+ * fuzz_shadow: the PAE quarter's role once granted nothing, like this 4-level PD's). */
+static void test_pae_root_not_reused_below_xd(void)
+{
+	vm_setup(1000, true);
+	memset(ram, 0, RAM_GFNS * PAGE_SIZE);
+	((u64 *)(ram + PML4 * PAGE_SIZE))[0] = PDPT << 12 | P | RW | US | GUEST_PTE_NX;
+	((u64 *)(ram + PDPT * PAGE_SIZE))[0] = PD << 12 | P;
+	((u64 *)(ram + PD * PAGE_SIZE))[0] = PT << 12 | P;
+	((u64 *)(ram + PD * PAGE_SIZE))[1] = PT_B << 12 | P;
+	((u64 *)(ram + PT * PAGE_SIZE))[1] = DATA << 12 | P;
+	((u64 *)(ram + PT_B * PAGE_SIZE))[0] = (DATA + 1) << 12 | P;
+	set_guest(GUEST_PAGING_PAE, PDPT, true, true, false, false);
+	load_root();
+	CHECK_EQ(access_once(0x1000, GUEST_ACCESS_FETCH).kind, RAM);
+	set_guest(GUEST_PAGING_4LEVEL, PML4, true, true, false, false);
+	load_root();
+	CHECK_EQ(access_once(0x200000, 0).kind, RAM);		/* through PD[1] */
+	struct outcome o = access_once(0x1000, GUEST_ACCESS_FETCH);
+	CHECK(o.kind == PAGE_FAULT && (o.error_code & GUEST_PF_FETCH));
+	check_access(0x1000, GUEST_ACCESS_FETCH);	/* and as the reference walk says */
 	vm_teardown();
 }
 
@@ -516,6 +544,7 @@ static void test_slot_changes(bool slow)
 int main(void)
 {
 	arena_init();
+	test_pae_root_not_reused_below_xd();
 	test_cache_across_cr3();
 	test_write_protection();
 	test_pte_prefetch();
