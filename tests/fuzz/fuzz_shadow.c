@@ -120,7 +120,7 @@ static void mmu_setup_once(void)
  * compare-exchange in an entry it read as present, so only in a page a store of the
  * model had made non-zero.
  */
-static CHECKER void ram_clear_written(void)
+static void ram_clear_written(void)
 {
 	for (size_t gfn = bitmap_find_next_set(ram_written, RAM_GFNS, 0); gfn < RAM_GFNS;
 	     gfn = bitmap_find_next_set(ram_written, RAM_GFNS, gfn + 1))
