@@ -193,10 +193,10 @@ enum mmu_fault_result mmu_handle_ept_violation(struct mmu *mmu, struct mmu_vcpu 
  * for next time). */
 static u64 *mmio_spte_of(struct mmu *mmu, struct mmu_vcpu *vcpu, gfn_t gfn)
 {
-	if (vcpu->last_mmio_spte && vcpu->last_mmio_gfn == gfn &&
-	    vcpu->last_mmio_generation == mmu->roots_generation)
-		return vcpu->last_mmio_spte;
-	u64 *spte = walk_existing(mmu, gfn);
+	u64 *spte = mmu_last_mmio_spte(mmu, vcpu, gfn);
+	if (spte)
+		return spte;
+	spte = walk_existing(mmu, gfn);
 	vcpu->last_mmio_gfn = gfn;
 	vcpu->last_mmio_spte = spte;
 	vcpu->last_mmio_generation = mmu->roots_generation;

@@ -279,13 +279,21 @@ enum mmu_fault_result mmu_handle_ept_violation(struct mmu *mmu, struct mmu_vcpu 
  * hot path, inline: the vCPU's last MMIO spte is gfn's (the same gfn, no table freed since:
  * the same roots_generation) and is what a current install would write. */
 enum mmu_fault_result mmu_ept_misconfig_lookup(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gpa);
+/* The vCPU's last MMIO spte when it is gfn's and still valid, else NULL. */
+static inline u64 *mmu_last_mmio_spte(const struct mmu *mmu, const struct mmu_vcpu *vcpu,
+				      gfn_t gfn)
+{
+	if (vcpu->last_mmio_spte && vcpu->last_mmio_gfn == gfn &&
+	    vcpu->last_mmio_generation == mmu->roots_generation)
+		return vcpu->last_mmio_spte;
+	return NULL;
+}
 static inline enum mmu_fault_result mmu_handle_ept_misconfig(struct mmu *mmu,
 							     struct mmu_vcpu *vcpu, u64 gpa)
 {
 	gfn_t gfn = gpa_to_gfn(gpa);
-	if (likely(vcpu->last_mmio_spte && vcpu->last_mmio_gfn == gfn &&
-		   vcpu->last_mmio_generation == mmu->roots_generation &&
-		   *vcpu->last_mmio_spte == spte_make_ept_mmio(gfn, mmu->memslots.generation)))
+	const u64 *spte = mmu_last_mmio_spte(mmu, vcpu, gfn);
+	if (likely(spte && *spte == spte_make_ept_mmio(gfn, mmu->memslots.generation)))
 		return MMU_FAULT_MMIO;
 	return mmu_ept_misconfig_lookup(mmu, vcpu, gpa);
 }
@@ -342,19 +350,37 @@ enum mmu_fault_result mmu_shadow_page_fault(struct mmu *mmu, struct mmu_vcpu *vc
  * this error code and slot generation. */
 enum mmu_fault_result mmu_shadow_mmio_fault_lookup(struct mmu *mmu, struct mmu_vcpu *vcpu,
 						   u64 gva, u32 error_code, struct shadow_fault *out);
+/* The vCPU's last MMIO spte if still on gva's path (see last_mmio), else NULL. */
+static inline u64 *mmu_shadow_last_mmio_sptep(const struct mmu *mmu, const struct shadow_vcpu *sv,
+					      u64 gva)
+{
+	if (sv->last_mmio.sptep && sv->last_mmio.gva_page == (gva & ~(u64)(PAGE_SIZE - 1)) &&
+	    sv->last_mmio.requests == mmu->requests &&
+	    sv->last_mmio.root_loads == mmu->shadow.stats.root_loads)
+		return sv->last_mmio.sptep;
+	return NULL;
+}
+/* Whether this spte value, under this slot generation, already passed the lookup's checks
+ * for this error code (a device polled in a loop). The paging settings the rights check
+ * reads (SMAP) change only with a root load, which refills last_mmio and forgets what
+ * passed (passed_spte 0, never an MMIO spte). */
+static inline bool mmu_shadow_mmio_passed_before(const struct mmu *mmu,
+						 const struct shadow_vcpu *sv, u64 spte,
+						 u32 error_code)
+{
+	return spte == sv->last_mmio.passed_spte && spte &&
+	       error_code == sv->last_mmio.passed_error_code &&
+	       mmu->memslots.generation == sv->last_mmio.passed_slot_generation;
+}
 static inline enum mmu_fault_result mmu_shadow_mmio_fault(struct mmu *mmu, struct mmu_vcpu *vcpu,
 							  u64 gva, u32 error_code,
 							  struct shadow_fault *out)
 {
 	const struct shadow_vcpu *sv = &vcpu->shadow;
+	const u64 *sptep;
 	u64 spte;
-	if (likely(mmu_root_current(mmu, vcpu) && sv->last_mmio.sptep &&
-		   sv->last_mmio.gva_page == (gva & ~(u64)(PAGE_SIZE - 1)) &&
-		   sv->last_mmio.requests == mmu->requests &&
-		   sv->last_mmio.root_loads == mmu->shadow.stats.root_loads &&
-		   (spte = *sv->last_mmio.sptep) == sv->last_mmio.passed_spte && spte &&
-		   error_code == sv->last_mmio.passed_error_code &&
-		   mmu->memslots.generation == sv->last_mmio.passed_slot_generation)) {
+	if (likely(mmu_root_current(mmu, vcpu) && (sptep = mmu_shadow_last_mmio_sptep(mmu, sv, gva)) &&
+		   mmu_shadow_mmio_passed_before(mmu, sv, spte = *sptep, error_code))) {
 		out->gpa = gfn_to_gpa(spte_mmio_gfn(spte)) | (gva & (PAGE_SIZE - 1));
 		return MMU_FAULT_MMIO;
 	}

@@ -839,31 +839,19 @@ static bool mmio_access_allowed(const struct shadow_vcpu *sv, unsigned rights, u
  * polled in a loop), else a lockless walk of the shadow tree. */
 static u64 *mmio_sptep(struct mmu *mmu, struct shadow_vcpu *sv, u64 gva)
 {
-	u64 gva_page = gva & ~(u64)(PAGE_SIZE - 1);
-	if (sv->last_mmio.sptep && sv->last_mmio.gva_page == gva_page &&
-	    sv->last_mmio.requests == mmu->requests &&
-	    sv->last_mmio.root_loads == mmu->shadow.stats.root_loads)
-		return sv->last_mmio.sptep;
+	u64 *cached = mmu_shadow_last_mmio_sptep(mmu, sv, gva);
+	if (cached)
+		return cached;
 	struct shadow_walk walk;
 	int top = sv->paging.mode == GUEST_PAGING_4LEVEL ? 4 : 3;
 	for_each_shadow_entry(walk, sv->root_hpa, top, gva)
 		;
 	sv->last_mmio.sptep = walk.sptep;
-	sv->last_mmio.gva_page = gva_page;
+	sv->last_mmio.gva_page = gva & ~(u64)(PAGE_SIZE - 1);
 	sv->last_mmio.requests = mmu->requests;
 	sv->last_mmio.root_loads = mmu->shadow.stats.root_loads;
 	sv->last_mmio.passed_spte = 0;		/* never an MMIO spte: nothing passed yet */
 	return walk.sptep;
-}
-
-/* Whether this spte value, under this slot generation, already passed the checks below for
- * this error code (a device polled in a loop). The paging settings the rights check reads
- * (SMAP) change only with a root load, which refills last_mmio and forgets what passed. */
-static bool mmio_spte_passed_before(const struct mmu *mmu, const struct shadow_vcpu *sv,
-				    u64 spte, u32 error_code)
-{
-	return spte == sv->last_mmio.passed_spte && error_code == sv->last_mmio.passed_error_code &&
-	       mmu->memslots.generation == sv->last_mmio.passed_slot_generation;
 }
 
 /* RSVD = 1: the CPU met an MMIO spte. No guest walk, no slot search. */
@@ -875,7 +863,7 @@ enum mmu_fault_result mmu_shadow_mmio_fault_lookup(struct mmu *mmu, struct mmu_v
 		return MMU_FAULT_RETRY;		/* the access faults again on the new root */
 	u64 *sptep = mmio_sptep(mmu, sv, gva);
 	u64 spte = *sptep;
-	if (!mmio_spte_passed_before(mmu, sv, spte, error_code)) {
+	if (!mmu_shadow_mmio_passed_before(mmu, sv, spte, error_code)) {
 		if (!spte_is_mmio(spte))
 			return MMU_FAULT_RETRY;		/* dropped since the CPU read it */
 		unsigned rights = (spte >> SHADOW_MMIO_ACCESS_SHIFT) & ACC_ALL;
