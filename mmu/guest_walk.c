@@ -191,6 +191,7 @@ void guest_paging_init(struct guest_paging *paging, u64 cr0, u64 cr3, u64 cr4, u
 		.pse = cr4 & CR4_PSE,
 		.smep = cr4 & CR4_SMEP,
 		.smap = cr4 & CR4_SMAP,
+		.pcide = cr4 & CR4_PCIDE,
 		.phys_bits = phys_bits,
 		.pages_1g = pages_1g,
 	};

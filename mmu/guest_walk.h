@@ -24,6 +24,7 @@ struct guest_paging {
 	bool pse;	/* CR4.PSE: 4-MByte pages in 32-bit paging */
 	bool smep;	/* CR4.SMEP */
 	bool smap;	/* CR4.SMAP */
+	bool pcide;	/* CR4.PCIDE (4-level paging only): CR3 bits 11:0 are the PCID */
 	u8 phys_bits;	/* MAXPHYADDR, CPUID.80000008H:EAX[7:0]; used clamped to 32..52 */
 	bool pages_1g;	/* CPUID.80000001H:EDX.Page1GB: PS in a 4-level PDPTE maps 1 GByte */
 	/* PAE paging: the four PDPTEs the CPU loaded with CR3, or NULL to read them at CR3

@@ -50,6 +50,7 @@ struct shadow_stats {
 	u64 pages_unshadowed;	/* of those, guest tables written too often to keep shadowing */
 	u64 root_loads;		/* MOV CR3 and paging-mode changes */
 	u64 root_hits;		/* of those, roots found in the cache */
+	u64 kept_root_loads;	/* of those, kept roots a no-flush MOV CR3 went back to */
 	u64 faults_fixed;	/* #PF exits that installed sptes */
 	u64 faults_reflected;	/* #PF exits that were the guest's own #PF */
 	u64 write_protect_faults;	/* guest writes to its page tables, emulated */
@@ -144,6 +145,7 @@ struct mmu {
 };
 
 /* A vCPU's shadow context: the guest's paging state and the root built for it. */
+#define SHADOW_KEPT_ROOTS 3
 struct shadow_vcpu {
 	struct guest_paging paging;
 	u64 pdptes[4];		/* PAE guests: the PDPTEs loaded at MOV CR3 */
@@ -151,6 +153,13 @@ struct shadow_vcpu {
 	struct mmu_page *pae_roots[4];	/* other modes: what pae_root_hpa's entries point at */
 	u64 pae_root_hpa;	/* a PAE PDPT below 4 GiB, the CPU's CR3 in those modes */
 	u64 root_hpa;		/* the CR3 the CPU runs the guest on */
+	/* With CR4.PCIDE: the 4-level roots of the last CR3s before this one, newest first
+	 * (KVM's prev_roots), each holding a root_count. A MOV CR3 that keeps the TLB may
+	 * go back to one without a sync (mmu_shadow_load_kept_root()). */
+	struct {
+		u64 cr3;
+		struct mmu_page *root;
+	} kept_roots[SHADOW_KEPT_ROOTS];
 	/* The last MMIO spte a RSVD fault found, and for which linear page. While no spte of
 	 * the MMU lost rights or went away (mmu->requests) and no root was loaded
 	 * (stats.root_loads), the path from the root to it is the one the CPU walks: a table
@@ -386,7 +395,11 @@ static inline enum mmu_fault_result mmu_shadow_mmio_fault(struct mmu *mmu, struc
 	}
 	return mmu_shadow_mmio_fault_lookup(mmu, vcpu, gva, error_code, out);
 }
-/* INVLPG gva: drops the leaf at gva in the current tree. */
+/* MOV CR3 with CR4.PCIDE and bit 63 set (the TLB keeps the new PCID's translations) to a
+ * CR3 among the kept roots: it becomes the current root, and no sync is needed. false:
+ * not kept (or no longer usable), so the caller syncs and loads it as any other. */
+bool mmu_shadow_load_kept_root(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 cr3);
+/* INVLPG gva: drops the leaf at gva in the current tree and the kept roots' trees. */
 void mmu_shadow_invlpg(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva);
 /* Guest RAM at [gpa, gpa + len) was written by Vireo (an emulated store, a hypercall):
  * shadowed guest tables there get their sptes dropped. */

@@ -462,8 +462,79 @@ static void release_roots(struct mmu_shadow *s, struct shadow_vcpu *sv)
 		put_root(s, &sv->pae_roots[i]);
 }
 
+/*
+ * Kept roots. With CR4.PCIDE the TLB keeps each PCID's translations across MOV CR3, and
+ * a MOV CR3 with bit 63 set keeps the new PCID's too (SDM Vol. 3A 4.10.4.1): Linux's page
+ * table isolation does one at every kernel entry and exit. Going back to such a root
+ * needs no sync: its unsync pages may hold what that PCID's TLB entries could, stale
+ * leaves the guest has not invalidated yet. That is true of a root whose every
+ * invalidation since it was loaded took effect: the current one and the kept ones, which
+ * every INVLPG reaches too (it removes the address's global translations in every PCID,
+ * and a shadow leaf does not say whether its guest entry was global). A root not kept may
+ * have missed one, so loading it syncs. A sync leaves no page stale, so kept roots stay
+ * valid across it; they are of one paging setup, as a root's role must match the current
+ * one to be used.
+ */
+static void release_kept_roots(struct mmu_shadow *s, struct shadow_vcpu *sv)
+{
+	for (int i = 0; i < SHADOW_KEPT_ROOTS; i++)
+		put_root(s, &sv->kept_roots[i].root);
+}
+
+static bool root_usable(const struct mmu *mmu, const struct mmu_page *root, union mmu_page_role role)
+{
+	return root && !root->role.invalid && !mmu_page_is_obsolete(mmu, root) &&
+	       root->role.word == role.word;
+}
+
+/* The current 4-level root goes first among the kept ones (its root_count with it), the
+ * oldest kept one is released if all slots are taken. */
+static void keep_current_root(struct mmu *mmu, struct shadow_vcpu *sv)
+{
+	struct mmu_shadow *s = shadow_of(mmu);
+	put_root(s, &sv->kept_roots[SHADOW_KEPT_ROOTS - 1].root);
+	memmove(&sv->kept_roots[1], &sv->kept_roots[0],
+		(SHADOW_KEPT_ROOTS - 1) * sizeof(sv->kept_roots[0]));
+	sv->kept_roots[0].cr3 = sv->paging.cr3;
+	sv->kept_roots[0].root = sv->root;
+	sv->root = NULL;
+}
+
+/* The kept root for cr3 taken out (its root_count goes to the caller), or NULL. */
+static struct mmu_page *take_kept_root(struct shadow_vcpu *sv, u64 cr3)
+{
+	for (int i = 0; i < SHADOW_KEPT_ROOTS; i++) {
+		struct mmu_page *root = sv->kept_roots[i].root;
+		if (root && sv->kept_roots[i].cr3 == cr3) {
+			memmove(&sv->kept_roots[i], &sv->kept_roots[i + 1],
+				(SHADOW_KEPT_ROOTS - 1 - i) * sizeof(sv->kept_roots[0]));
+			sv->kept_roots[SHADOW_KEPT_ROOTS - 1].root = NULL;
+			return root;
+		}
+	}
+	return NULL;
+}
+
+/* Before a root load for paging p: the current root is kept if p, as the paging before,
+ * uses PCIDs with the same role (so it may be gone back to without a sync); kept roots
+ * unusable under p are released, and the one for p's CR3 too (the load finds it again). */
+static void update_kept_roots(struct mmu *mmu, struct shadow_vcpu *sv, const struct guest_paging *p,
+			      union mmu_page_role role)
+{
+	struct mmu_shadow *s = shadow_of(mmu);
+	bool keep = p->pcide && s->cache;
+	if (keep && sv->paging.pcide && root_usable(mmu, sv->root, role) && sv->paging.cr3 != p->cr3)
+		keep_current_root(mmu, sv);
+	struct mmu_page *again = take_kept_root(sv, p->cr3);
+	put_root(s, &again);
+	for (int i = 0; i < SHADOW_KEPT_ROOTS; i++)
+		if (!keep || !root_usable(mmu, sv->kept_roots[i].root, role))
+			put_root(s, &sv->kept_roots[i].root);
+}
+
 void mmu_shadow_vcpu_destroy(struct mmu *mmu, struct mmu_vcpu *vcpu)
 {
+	release_kept_roots(shadow_of(mmu), &vcpu->shadow);
 	release_roots(shadow_of(mmu), &vcpu->shadow);
 	if (vcpu->shadow.pae_root_hpa)
 		page_free(vcpu->shadow.pae_root_hpa, 0);
@@ -573,6 +644,12 @@ enum mmu_fault_result mmu_shadow_load_root(struct mmu *mmu, struct mmu_vcpu *vcp
 	struct mmu_shadow *s = shadow_of(mmu);
 	struct shadow_vcpu *sv = &vcpu->shadow;
 	struct guest_paging p = *paging;	/* paging may be &sv->paging */
+	union mmu_page_role role = root_role(&p);
+	if (p.mode == GUEST_PAGING_4LEVEL)
+		role.level = 4;
+	else
+		p.pcide = false;	/* CR4.PCIDE is for IA-32e mode only */
+	update_kept_roots(mmu, sv, &p, role);
 	release_roots(s, sv);
 	if (!s->cache)
 		mmu_zap_all(mmu);	/* shadow_cache=off: every switch starts afresh */
@@ -587,10 +664,8 @@ enum mmu_fault_result mmu_shadow_load_root(struct mmu *mmu, struct mmu_vcpu *vcp
 	}
 	vcpu->roots_generation = mmu->roots_generation;
 	mmu_request(mmu, vcpu);	/* the guest's MOV CR3 or mode change flushes its TLB */
-	union mmu_page_role role = root_role(&p);
 	bool ok;
 	if (p.mode == GUEST_PAGING_4LEVEL) {
-		role.level = 4;
 		sv->root = get_root(mmu, gpa_to_gfn(p.cr3 & BITS(51, 12) & (BIT(p.phys_bits) - 1)), role);
 		ok = sv->root;
 		sv->root_hpa = ok ? sv->root->table_hpa : 0;
@@ -600,6 +675,30 @@ enum mmu_fault_result mmu_shadow_load_root(struct mmu *mmu, struct mmu_vcpu *vcp
 	if (s->stats.pages_created == created)
 		s->stats.root_hits++;
 	return ok ? MMU_FAULT_MAPPED : MMU_FAULT_NO_MEMORY;
+}
+
+bool mmu_shadow_load_kept_root(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 cr3)
+{
+	struct mmu_shadow *s = shadow_of(mmu);
+	struct shadow_vcpu *sv = &vcpu->shadow;
+	if (!sv->paging.pcide || root_is_stale(mmu, vcpu) || !sv->root)
+		return false;
+	if (cr3 == sv->paging.cr3)
+		return true;		/* the same root, and nothing to flush */
+	struct mmu_page *root = take_kept_root(sv, cr3);
+	if (!root_usable(mmu, root, sv->root->role)) {
+		put_root(s, &root);
+		return false;
+	}
+	keep_current_root(mmu, sv);
+	sv->root = root;
+	sv->root_hpa = root->table_hpa;
+	sv->paging.cr3 = cr3;
+	s->stats.root_loads++;
+	s->stats.root_hits++;
+	s->stats.kept_root_loads++;
+	mmu_request(mmu, vcpu);		/* the CPU's TLB holds the last root's translations */
+	return true;
 }
 
 enum mmu_fault_result mmu_shadow_before_entry(struct mmu *mmu, struct mmu_vcpu *vcpu)
@@ -942,22 +1041,35 @@ enum mmu_fault_result mmu_shadow_page_fault(struct mmu *mmu, struct mmu_vcpu *vc
 	return guest_table_fault(mmu, vcpu, gva, error_code, smap_allowed, out);
 }
 
-void mmu_shadow_invlpg(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva)
+/* The leaf at gva in the tree under root_hpa (top its level) goes. */
+static void drop_leaf(struct mmu_shadow *s, u64 root_hpa, int top, u64 gva)
 {
-	struct mmu_shadow *s = shadow_of(mmu);
-	struct shadow_vcpu *sv = &vcpu->shadow;
 	struct shadow_walk walk;
-	int top = sv->paging.mode == GUEST_PAGING_4LEVEL ? 4 : 3;
-	s->stats.invlpg++;
-	mmu_request(mmu, vcpu);
-	if (root_is_stale(mmu, vcpu))
-		return;		/* the new root has no entry for gva yet */
-	for_each_shadow_entry(walk, sv->root_hpa, top, gva) {
+	for_each_shadow_entry(walk, root_hpa, top, gva) {
 		if (walk.level == 1) {
 			struct mmu_page *page = page_of_table(s, virt_to_phys(walk.table));
 			drop_spte(s, page, spte_index(gva, 1));
 		}
 	}
+}
+
+void mmu_shadow_invlpg(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva)
+{
+	struct mmu_shadow *s = shadow_of(mmu);
+	struct shadow_vcpu *sv = &vcpu->shadow;
+	int top = sv->paging.mode == GUEST_PAGING_4LEVEL ? 4 : 3;
+	s->stats.invlpg++;
+	mmu_request(mmu, vcpu);
+	if (root_is_stale(mmu, vcpu)) {
+		/* The new root has no entry for gva yet; the kept ones are not walked before
+		 * it is loaded, so they go (loading one again then syncs). */
+		release_kept_roots(s, sv);
+		return;
+	}
+	drop_leaf(s, sv->root_hpa, top, gva);
+	for (int i = 0; i < SHADOW_KEPT_ROOTS; i++)
+		if (sv->kept_roots[i].root)
+			drop_leaf(s, sv->kept_roots[i].root->table_hpa, 4, gva);
 }
 
 /* ---- guest writes to its page tables ------------------------------------------------ */

@@ -33,7 +33,6 @@
 			    BIT(16) | BIT(17) | BIT(21) | BIT(26) | BIT(27) | BIT(28) | \
 			    BIT(30) | BIT(31) /* AVX-512 */ | BIT(25) /* Intel PT */)
 #define CPUID_7_EBX_INVPCID BIT(10)
-#define CPUID_1_ECX_PCID BIT(17)
 #define CPUID_7_ECX_HIDDEN (BIT(1) | BIT(6) | BIT(11) | BIT(12) | BIT(14) /* AVX-512 */ | \
 			    BIT(3) /* PKU */ | BIT(4) /* OSPKE */ | \
 			    BIT(7) /* CET shadow stacks */ | BIT(16) /* LA57 */ | \
@@ -46,8 +45,6 @@ static void filter_leaf_1(struct cpuid_regs *r)
 {
 	r->ecx = (r->ecx & ~(u32)CPUID_1_ECX_HIDDEN) | CPUID_1_ECX_HYPERVISOR |
 		 CPUID_1_ECX_TSC_DEADLINE;	/* the local APIC model has it on every CPU */
-	if (vm_defaults.shadow_paging)	/* the shadow MMU does not implement PCIDs */
-		r->ecx &= ~(u32)CPUID_1_ECX_PCID;
 	r->edx = (r->edx & ~(u32)CPUID_1_EDX_HIDDEN) | CPUID_1_EDX_SHOWN;
 	r->ebx &= ~(CPUID_1_EBX_APIC_ID_MASK | CPUID_1_EBX_LOGICAL_COUNT_MASK);
 	r->ebx |= CPUID_1_EBX_ONE_LOGICAL;
@@ -60,6 +57,8 @@ static void filter_leaf_7(struct cpuid_regs *r, u32 subleaf)
 		return;
 	}
 	r->ebx &= ~(u32)CPUID_7_EBX_HIDDEN;
+	/* The shadow MMU follows PCIDs (where the CPU has them) but not INVPCID yet: it
+	 * exits there (INVLPG exiting) and raises #UD. */
 	if (!(vmx_controls.proc2 & SECONDARY_INVPCID) || vm_defaults.shadow_paging)
 		r->ebx &= ~(u32)CPUID_7_EBX_INVPCID;
 	r->ecx &= ~(u32)CPUID_7_ECX_HIDDEN;

@@ -23,6 +23,10 @@ enum { CR_MOV_TO = 0, CR_MOV_FROM = 1, CR_CLTS = 2, CR_LMSW = 3 };
 #define LMSW_CLEARABLE 0xeull
 /* In PAE paging CR3 bits 4:0 are ignored: the PDPT is 32-byte aligned (SDM Vol. 3A 4.4.1). */
 #define CR3_PAE_IGNORED_BITS 0x1full
+/* With CR4.PCIDE, CR3 bits 11:0 are the PCID, and bit 63 of a MOV to CR3's source asks to
+ * keep the new PCID's TLB entries; it is not stored (SDM Vol. 3A 4.10.4.1). */
+#define CR3_PCID_BITS 0xfffull
+#define CR3_PCID_NOFLUSH BIT(63)
 
 /* The shadow MMU runs every guest with paging on, supervisor writes checked and PAE or
  * IA-32e entries (its sptes), whatever the guest chose: the guest's values of these bits
@@ -30,8 +34,10 @@ enum { CR_MOV_TO = 0, CR_MOV_FROM = 1, CR_CLTS = 2, CR_LMSW = 3 };
 #define CR0_SHADOW_OWNED (CR0_PE | CR0_PG | CR0_WP)
 #define CR0_SHADOW_ON (CR0_PG | CR0_WP)
 #define CR4_SHADOW_OWNED (CR4_PAE | CR4_PSE | CR4_PGE | CR4_SMEP | CR4_SMAP | CR4_PCIDE)
-/* Shadow leaves are never global, so PGE gains nothing; PSE means nothing under PAE. */
-#define CR4_SHADOW_OFF (CR4_PSE | CR4_PGE)
+/* Shadow leaves are never global, so PGE gains nothing; PSE means nothing under PAE; the
+ * guest's PCIDs are the shadow MMU's to follow (its kept roots), the CPU's TLB is flushed
+ * at every root switch. */
+#define CR4_SHADOW_OFF (CR4_PSE | CR4_PGE | CR4_PCIDE)
 /* SMEP and SMAP while the guest's paging is off: its accesses then all behave as
  * supervisor accesses to supervisor pages, but its direct sptes are user pages. */
 #define CR4_SHADOW_OFF_WITHOUT_PAGING (CR4_SMEP | CR4_SMAP)
@@ -64,7 +70,6 @@ void cr_masks_init(void)
 	if (vm_defaults.shadow_paging) {
 		cr_forced.cr0_owned |= CR0_SHADOW_OWNED;
 		cr_forced.cr4_owned = CR4_SHADOW_OWNED;
-		cr_forced.cr4_off |= CR4_PCIDE;	/* PCID is hidden (vmexit/cpuid.c) */
 	} else if (!(vmx_controls.proc2 & SECONDARY_UNRESTRICTED_GUEST)) {
 		cr_forced.identity_map = true;
 		cr_forced.cr4_owned = CR4_IDENTITY_OWNED;
@@ -183,6 +188,8 @@ static bool cr0_is_valid(const struct vcpu *vcpu, u64 v, u64 efer)
 		return false;
 	if (!(v & CR0_PG) && (efer & EFER_LMA) && (vmcs_read32(VMCS_GUEST_CS_AR) & CS_AR_LONG))
 		return false;
+	if (!(v & CR0_PG) && (vcpu_guest_cr4(vcpu) & CR4_PCIDE))
+		return false;
 	return !((v & CR0_PG) && (efer & EFER_LME) && !(vcpu_guest_cr4(vcpu) & CR4_PAE));
 }
 
@@ -235,10 +242,19 @@ static bool write_guest_cr0(struct vcpu *vcpu, u64 v)
 	return paging_changed(vcpu, &pdptes);
 }
 
+/* CR4.PCIDE may be set only in IA-32e mode with CR3 bits 11:0 clear (SDM Vol. 3A 4.10.1). */
+static bool pcide_change_valid(struct vcpu *vcpu, u64 v)
+{
+	if (!(v & CR4_PCIDE) || (vcpu_guest_cr4(vcpu) & CR4_PCIDE))
+		return true;
+	return (vcpu_guest_efer(vcpu) & EFER_LMA) && !(vcpu_guest_cr3(vcpu) & CR3_PCID_BITS);
+}
+
 static bool write_guest_cr4(struct vcpu *vcpu, u64 v)
 {
 	struct pae_pdptes pdptes;
 	if ((v & cr_forced.cr4_off) || ((vcpu_guest_efer(vcpu) & EFER_LMA) && !(v & CR4_PAE)) ||
+	    !pcide_change_valid(vcpu, v) ||
 	    !fetch_pae_pdptes(vcpu, vcpu_guest_cr0(vcpu), v, vcpu_guest_cr3(vcpu), &pdptes))
 		return false;
 	vcpu->cr4_shadow = v;
@@ -257,13 +273,24 @@ static bool write_guest_cr3_ept(struct vcpu *vcpu, u64 v)
 	return true;
 }
 
+/* In IA-32e mode CR3 bits 63:MAXPHYADDR are reserved: setting one raises #GP. */
+static bool write_guest_cr3_shadow(struct vcpu *vcpu, u64 v)
+{
+	bool keep_tlb = (vcpu_guest_cr4(vcpu) & CR4_PCIDE) && (v & CR3_PCID_NOFLUSH);
+	if (keep_tlb)
+		v &= ~CR3_PCID_NOFLUSH;
+	if ((vcpu_guest_efer(vcpu) & EFER_LMA) && (v & BITS(63, host_cpu.phys_addr_bits)))
+		return false;
+	return shadow_cr3_write(vcpu, v, keep_tlb);
+}
+
 bool vcpu_mov_to_cr(struct vcpu *vcpu, unsigned cr, u64 v)
 {
 	switch (cr) {
 	case 0: return write_guest_cr0(vcpu, v);
 	case 3:
 		if (vcpu_shadow_paging(vcpu))
-			return shadow_paging_update(vcpu, v, true);
+			return write_guest_cr3_shadow(vcpu, v);
 		return write_guest_cr3_ept(vcpu, v);
 	case 4: return write_guest_cr4(vcpu, v);
 	case 8: return vdev_write_cr8(vcpu->vm, v);

@@ -29,13 +29,15 @@ static bool load_guest_pdptes(struct vcpu *vcpu, u64 cr3, u64 pdptes[4])
 static bool same_paging(const struct guest_paging *a, const struct guest_paging *b)
 {
 	return a->mode == b->mode && a->cr3 == b->cr3 && a->wp == b->wp && a->nxe == b->nxe &&
-	       a->pse == b->pse && a->smep == b->smep && a->smap == b->smap;
+	       a->pse == b->pse && a->smep == b->smep && a->smap == b->smap && a->pcide == b->pcide;
 }
 
 bool shadow_paging_update(struct vcpu *vcpu, u64 cr3, bool force)
 {
 	struct guest_paging paging;
-	mmu_shadow_sync(&vcpu->vm->mmu);	/* every CR0/CR3/CR4/EFER write flushes the TLB */
+	/* Every CR0/CR4/EFER write flushes the TLB, and MOV CR3 but for shadow_cr3_write()'s
+	 * case. */
+	mmu_shadow_sync(&vcpu->vm->mmu);
 	guest_paging_init(&paging, vcpu_guest_cr0(vcpu), cr3, vcpu_guest_cr4(vcpu),
 			  vcpu_guest_efer(vcpu), host_cpu.phys_addr_bits, host_cpu.gbpages);
 	if (!force && same_paging(&paging, &vcpu->mmu.shadow.paging))
@@ -49,6 +51,18 @@ bool shadow_paging_update(struct vcpu *vcpu, u64 cr3, bool force)
 	}
 	vmcs_writenat(VMCS_GUEST_CR3, vcpu->mmu.shadow.root_hpa);
 	return true;
+}
+
+/* MOV to CR3. With CR4.PCIDE and bit 63 of the source set (keep_tlb, bit 63 already
+ * cleared from cr3) the TLB keeps the new PCID's translations (SDM Vol. 3A 4.10.4.1):
+ * one of the kept roots is then loaded without a sync. */
+bool shadow_cr3_write(struct vcpu *vcpu, u64 cr3, bool keep_tlb)
+{
+	if (keep_tlb && mmu_shadow_load_kept_root(&vcpu->vm->mmu, &vcpu->mmu, cr3)) {
+		vmcs_writenat(VMCS_GUEST_CR3, vcpu->mmu.shadow.root_hpa);
+		return true;
+	}
+	return shadow_paging_update(vcpu, cr3, true);
 }
 
 /* Without VPID every VM entry and exit flushes the guest's TLB entries already. */

@@ -49,6 +49,7 @@ static void print_shadow(const struct vm *vm)
 		{ "  of which unshadowed (written often)", s->stats.pages_unshadowed },
 		{ "shadow root loads", s->stats.root_loads },
 		{ "  of which found in the cache", s->stats.root_hits },
+		{ "    kept roots (PCID no-flush switches)", s->stats.kept_root_loads },
 		{ "#PF fixed by the shadow MMU", s->stats.faults_fixed },
 		{ "#PF reflected to the guest", s->stats.faults_reflected },
 		{ "page-table writes emulated", s->stats.write_protect_faults },

@@ -213,6 +213,7 @@ const exit_handler exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_REASON_INVEPT] = handle_undefined,
 	[EXIT_REASON_INVVPID] = handle_undefined,
 	[EXIT_REASON_VMFUNC] = handle_undefined,
+	[EXIT_REASON_INVPCID] = handle_undefined,	/* shadow MMU only: hidden there */
 	[EXIT_REASON_MWAIT] = handle_undefined,
 	[EXIT_REASON_MONITOR] = handle_undefined,
 	[EXIT_REASON_XSETBV] = handle_undefined,

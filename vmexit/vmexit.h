@@ -244,6 +244,7 @@ void vcpu_write_guest_cr3_ept(struct vcpu *vcpu, u64 cr3);
  * root for it when anything that shapes the shadow changed, or always when force. false:
  * MOV CR3 must #GP (a PAE guest's PDPTE with reserved bits), or the VM was stopped. */
 bool shadow_paging_update(struct vcpu *vcpu, u64 cr3, bool force);
+bool shadow_cr3_write(struct vcpu *vcpu, u64 cr3, bool keep_tlb);
 /* The entry work of a shadow vCPU with MMU requests pending (vm/run.c): a zapped root
  * reloaded, the TLB flushed; false: the VM stopped. */
 bool shadow_before_entry(struct vcpu *vcpu);

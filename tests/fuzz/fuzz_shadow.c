@@ -23,9 +23,12 @@
  *   OP_ACCESS     gva (as random_gva() draws it), access-kind byte: bit 1 write, bit 2
  *                 user, bit 4 fetch (drops write), bit 7 EFLAGS.AC for a supervisor
  *                 data access; then the entry stored if it is an emulated write
- *   OP_STORE      a full-width entry of a pool table, as an emulated guest store
+ *   OP_STORE      a full-width entry of a pool table, as an emulated guest store (with
+ *                 FUZZ_UNSYNC the guest's own, unseen where the table is unsync; the next
+ *                 OP_ACCESS flushes the TLB first, so the shadow it checks is in sync)
  *   OP_PARTIAL    1, 2 or 4 bytes within such an entry (a torn or byte store)
  *   OP_CR3        MOV CR3 to one of the first pool tables, with new WP, NXE, SMEP, SMAP
+ *                 (FUZZ_PCID, 4-level: the same flags, PCID 0-3, keeping the TLB)
  *   OP_MODE       a paging-mode change (mode byte), then as OP_CR3
  *   OP_INVLPG     INVLPG of a gva
  *   OP_ZAP_ALL    mmu_zap_all()
@@ -34,6 +37,8 @@ enum fuzz_flag {
 	FUZZ_WP = BIT(0), FUZZ_NXE = BIT(1), FUZZ_SMEP = BIT(2), FUZZ_SMAP = BIT(3),
 	FUZZ_NO_CACHE = BIT(4),	/* shadow_cache=off */
 	FUZZ_ZAP_SLOW = BIT(5),	/* zap=slow: every zap-all, the last one too, spte by spte */
+	FUZZ_UNSYNC = BIT(6),	/* shadow_unsync=on: OP_STORE is the guest's own store */
+	FUZZ_PCID = BIT(7),	/* 4-level: OP_CR3 is a MOV CR3 keeping the TLB (PCIDs) */
 };
 
 enum fuzz_op {
@@ -255,6 +260,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	input_left = size - 4;
 
 	mmu_start(max_pages, !(flags & FUZZ_NO_CACHE), flags & FUZZ_ZAP_SLOW);
+	mmu_shadow_set_unsync(&mmu, flags & FUZZ_UNSYNC);
+	unseen_table_store = false;
 	set_guest(mode, TABLE_POOL, flags & FUZZ_WP, flags & FUZZ_NXE, flags & FUZZ_SMEP,
 		  flags & FUZZ_SMAP);
 	if (seed) {
@@ -270,17 +277,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		switch (input_byte() % OP_COUNT) {
 		case OP_ACCESS: {
 			u64 gva = random_gva();
+			if (unseen_table_store)
+				mmu_shadow_sync(&mmu);
+			unseen_table_store = false;
 			check_access(gva, decode_access(input_byte()));
 			break;
 		}
 		case OP_STORE:
-			store_table_entry();
+			if (flags & FUZZ_UNSYNC)
+				guest_store_table_entry();
+			else
+				store_table_entry();
 			break;
 		case OP_PARTIAL:
 			partial_store();
 			break;
 		case OP_CR3:
-			switch_cr3(guest.mode);
+			if ((flags & FUZZ_PCID) && guest.mode == GUEST_PAGING_4LEVEL)
+				switch_cr3_keeping_tlb();
+			else
+				switch_cr3(guest.mode);
 			break;
 		case OP_MODE:
 			switch_cr3(input_byte() % 4);

@@ -3,7 +3,8 @@
  * many address spaces switched by MOV CR3; #PF error codes and CR2 (not present, read-only,
  * XD, reserved bits); CR0.WP; accessed and dirty bits; what INVLPG, MOV CR3 and CR4.PGE
  * make visible; page tables edited while in use, by several instruction forms; 2 MiB (and
- * 1 GiB) pages, split and merged; user/supervisor rights from ring 3, SMEP and SMAP.
+ * 1 GiB) pages, split and merged; user/supervisor rights from ring 3, SMEP and SMAP;
+ * PCIDs (MOV CR3 keeping the TLB, INVLPG and INVPCID reaching another PCID).
  *
  * With "zap" on its command line (a trusted VM) the guest also asks Vireo for a zap-all
  * after every address-space visit and before every group of checks, so each check runs on
@@ -743,6 +744,109 @@ static void check_tlb(void)
 	report_sight("global PTE changed to page W, CR4.PGE cleared: W is seen", g[3]);
 }
 
+/* ---- PCIDs ------------------------------------------------------------------------------ */
+
+#define CPUID_1_ECX_PCID (1u << 17)
+#define CPUID_7_EBX_INVPCID (1u << 10)
+#define CR4_BIT_PCIDE (1ul << 17)
+#define CR3_PWT 0x8ull
+#define CR3_NOFLUSH (1ull << 63)	/* with CR4.PCIDE: keep the new PCID's TLB entries */
+#define PCID_A 1ull
+#define PCID_B 2ull
+#define INVPCID_ADDRESS 0
+
+static int try_cr4(u64 v)
+{
+	return catch_exception(cr4_put(v));
+}
+
+static int try_cr3(u64 v)
+{
+	return catch_exception(cr3_put(v));
+}
+
+static int try_invpcid(u64 type, u64 pcid, u64 va)
+{
+	struct { u64 pcid, va; } desc = { pcid, va };
+
+	return catch_exception(asm volatile("invpcid %0, %1" : : "m"(desc), "r"(type) : "memory"));
+}
+
+/* The main space T runs as PCID A, space B (its own PDPT, PD and PT in the window) as
+ * PCID B. Asserted is what the SDM (Vol. 3A 4.10.1, 4.10.4) guarantees: a MOV CR3 with bit
+ * 63 set may keep B's entries, but not one that INVLPG (of global translations: in every
+ * PCID) or INVPCID removed, and one without bit 63 removes them. Nothing A could take from
+ * B's global entry is looked at in A. */
+static void check_pcid(void)
+{
+	if (!(cpuid(1).ecx & CPUID_1_ECX_PCID)) {
+		report_skip("PCIDs: CPUID shows no PCID");
+		return;
+	}
+	u64 cr4 = cr4_get(), t_cr3 = pa_of(T.pml4);
+	int gp_noflush = try_cr3(t_cr3 | CR3_NOFLUSH);
+	cr3_put(t_cr3 | CR3_PWT);
+	int gp_pcide = try_cr4(cr4 | CR4_BIT_PCIDE);
+	cr3_put(t_cr3);
+	int pcide_on = try_cr4(cr4 | CR4_BIT_PGE | CR4_BIT_PCIDE);
+	check(gp_noflush == GP_VECTOR, "CR4.PCIDE=0: MOV CR3 with bit 63 set raises #GP",
+	      "got %s", got_exception(gp_noflush));
+	check(gp_pcide == GP_VECTOR, "CR4.PCIDE set while CR3 bits 11:0 are not 0 raises #GP",
+	      "got %s", got_exception(gp_pcide));
+	if (!expect_no_fault("CR4.PCIDE and PGE set with CR3 bits 11:0 = 0", pcide_on))
+		return;
+
+	struct space b = new_space();
+	u64 x = new_page(), y = new_page(), z = new_page(), w = new_page();
+	u64 a_cr3 = t_cr3 | PCID_A, b_cr3 = pa_of(b.pml4) | PCID_B;
+	u64 global_va = va_of(0, 0), va = va_of(0, 1), invpcid_va = va_of(0, 2);
+	struct sight seen[6];
+	u64 cr3_read;
+
+	cr3_put(a_cr3);
+	b.pt[0] = x | PG_RW_P | PG_GLOBAL;
+	b.pt[1] = x | PG_RW_P;
+	b.pt[2] = x | PG_RW_P;
+	cr3_put(b_cr3 | CR3_NOFLUSH);
+	cr3_read = read_cr3();
+	seen[0] = look(global_va, x);
+	seen[1] = look(va, x);
+	seen[2] = look(invpcid_va, x);
+	cr3_put(a_cr3 | CR3_NOFLUSH);
+	b.pt[0] = y | PG_RW_P | PG_GLOBAL;
+	invlpg(global_va);
+	b.pt[2] = w | PG_RW_P;
+	bool has_invpcid = cpuid(0).eax >= 7 && (cpuid_count(7, 0).ebx & CPUID_7_EBX_INVPCID);
+	int invpcid = try_invpcid(INVPCID_ADDRESS, PCID_B, invpcid_va);
+	cr3_put(b_cr3 | CR3_NOFLUSH);
+	seen[3] = look(global_va, y);
+	seen[4] = look(invpcid_va, w);
+	cr3_put(a_cr3 | CR3_NOFLUSH);
+	b.pt[1] = z | PG_RW_P;
+	cr3_put(b_cr3);
+	seen[5] = look(va, z);
+	cr3_put(t_cr3);
+	cr4_put(cr4);
+
+	check(cr3_read == b_cr3, "MOV CR3 with bit 63 set: CR3 reads back with the PCID, "
+	      "without bit 63", "got %#lx, want %#lx", cr3_read, b_cr3);
+	report_sight("PCID B: a global PTE maps page X", seen[0]);
+	report_sight("PCID B: two more PTEs map page X", seen[1]);
+	report_sight("PCID B: and the third", seen[2]);
+	report_sight("B's global PTE changed to page Y and INVLPG in PCID A, MOV CR3 to B "
+		     "keeping the TLB: Y is seen", seen[3]);
+	report_sight("B's PTE changed to page Z in PCID A, MOV CR3 to B without bit 63: Z is "
+		     "seen", seen[5]);
+	if (has_invpcid) {
+		expect_no_fault("INVPCID of one address in PCID B", invpcid);
+		report_sight("B's PTE changed to page W and INVPCID of it in PCID A, MOV CR3 to B "
+			     "keeping the TLB: W is seen", seen[4]);
+	} else {
+		check(invpcid == UD_VECTOR, "INVPCID, which CPUID does not show, raises #UD",
+		      "got %s", got_exception(invpcid));
+	}
+}
+
 /* ---- 6. page tables edited while in use ------------------------------------------------ */
 
 static void check_live_tables(void)
@@ -1368,8 +1472,8 @@ int main(const struct multiboot_info *mbi)
 	T = new_space();
 	space_enter(&T);
 	static void (*const groups[])(void) = {
-		check_faults, check_wp, check_accessed_dirty, check_tlb, check_live_tables,
-		check_large_pages, check_user_supervisor,
+		check_faults, check_wp, check_accessed_dirty, check_tlb, check_pcid,
+		check_live_tables, check_large_pages, check_user_supervisor,
 	};
 	for (unsigned i = 0; i < ARRAY_SIZE(groups); i++) {
 		maybe_zap_all();

@@ -475,6 +475,19 @@ static void switch_cr3(enum guest_paging_mode mode)
 	load_root();
 }
 
+/* MOV CR3 with CR4.PCIDE and bit 63 set (the TLB keeps the new PCID's translations), 4-level
+ * guests: the same flags, CR3 one of the first pool tables with PCID 0-3; a kept root
+ * without a sync if there is one, else a sync and a load. */
+static void switch_cr3_keeping_tlb(void)
+{
+	guest.pcide = true;
+	guest.cr3 = gfn_to_gpa(TABLE_POOL + below(4)) | below(4);
+	if (!mmu_shadow_load_kept_root(&mmu, &vcpu, guest.cr3)) {
+		mmu_shadow_sync(&mmu);
+		load_root();
+	}
+}
+
 /* A table write the guest made through a mapping Vireo emulated. */
 static void store_table_entry(void)
 {

@@ -10,8 +10,8 @@
 
 static u64 unsynced_in_differential;
 
-/* A random walk through accesses, guest table writes, CR3 switches, flag changes, INVLPG
- * and zap-alls in one paging mode. With unsync, the guest writes unsync tables itself and
+/* A random walk through accesses, guest table writes, CR3 switches (4-level: half of them
+ * with PCIDs, keeping the TLB), flag changes, INVLPG and zap-alls in one paging mode. With unsync, the guest writes unsync tables itself and
  * the shadow may be stale, as a TLB may: each access is checked after a flush (the sync,
  * mmu_shadow_sync()), which must leave no stale leaf behind. */
 static void differential(enum guest_paging_mode mode, u64 max_pages, unsigned steps, bool zap_slow,
@@ -36,7 +36,10 @@ static void differential(enum guest_paging_mode mode, u64 max_pages, unsigned st
 			else
 				store_table_entry();
 		} else if (op < 88 && mode != GUEST_PAGING_OFF) {
-			switch_cr3(mode);
+			if (mode == GUEST_PAGING_4LEVEL && chance(50))
+				switch_cr3_keeping_tlb();
+			else
+				switch_cr3(mode);
 		} else if (op < 96) {
 			mmu_shadow_invlpg(&mmu, &vcpu, random_gva());
 		} else if (op < 97) {
@@ -331,6 +334,64 @@ static void test_unsync_narrowing(void)
 	vm_teardown();
 }
 
+/* With CR4.PCIDE, a MOV CR3 keeping the TLB goes back to a kept root without a sync. Two
+ * trees, A (PML4) and B (PML4_B, its own PDPT, PD and PT): B's PT, unsync, is rewritten
+ * while A runs, and an INVLPG in A (which drops global translations in every PCID) must
+ * reach B's tree, so B shows the new page once loaded again with no sync. A CR3 not kept
+ * goes the general way; a new paging role releases the kept roots. */
+#define PDPT_B 22u
+#define PD_B 23u
+static void test_kept_roots(void)
+{
+	u64 t = P | RW | US, leaf = t | GUEST_PTE_ACCESSED;
+	u64 *pt_b = (u64 *)(ram + PT_B * PAGE_SIZE);
+	u64 cr3_a = gfn_to_gpa(PML4) | 1, cr3_b = gfn_to_gpa(PML4_B) | 2;
+	setup_shadowed_pt();
+	mmu_shadow_set_unsync(&mmu, true);
+	((u64 *)(ram + PML4_B * PAGE_SIZE))[0] = PDPT_B << 12 | t;
+	((u64 *)(ram + PDPT_B * PAGE_SIZE))[0] = PD_B << 12 | t;
+	((u64 *)(ram + PD_B * PAGE_SIZE))[0] = PT_B << 12 | t;
+	pt_b[1] = (u64)(DATA + 1) << 12 | t;
+	pt_b[2] = (u64)PT_B << 12 | t;			/* B's PT at gva 0x2000 */
+	guest.pcide = true;
+	guest.cr3 = cr3_a;
+	mmu_shadow_sync(&mmu);
+	load_root();
+	CHECK_EQ(access_once(0x1000, 0).gpa, DATA * PAGE_SIZE);
+	CHECK(!mmu_shadow_load_kept_root(&mmu, &vcpu, cr3_b));	/* never loaded: not kept */
+	guest.cr3 = cr3_b;
+	mmu_shadow_sync(&mmu);
+	load_root();					/* A is kept */
+	CHECK_EQ(access_once(0x1000, 0).gpa, (DATA + 1) * PAGE_SIZE);
+	CHECK_EQ(access_once(0x2010, GUEST_ACCESS_WRITE).kind, RAM);	/* B's PT unsync */
+
+	u64 syncs = mmu.shadow.stats.syncs, created = mmu.shadow.stats.pages_created;
+	guest.cr3 = cr3_a;
+	CHECK(mmu_shadow_load_kept_root(&mmu, &vcpu, cr3_a));	/* B is kept */
+	CHECK_EQ(vcpu.shadow.paging.cr3, cr3_a);
+	CHECK_EQ(access_once(0x1000, 0).gpa, DATA * PAGE_SIZE);	/* A's tree, as it was */
+	pt_b[1] = (u64)(DATA + 7) << 12 | leaf;	/* the guest's store to B's PT: no exit */
+	mmu_shadow_invlpg(&mmu, &vcpu, 0x1000);
+	guest.cr3 = cr3_b;
+	CHECK(mmu_shadow_load_kept_root(&mmu, &vcpu, cr3_b));
+	CHECK_EQ(mmu.shadow.stats.syncs, syncs);			/* no sync */
+	CHECK_EQ(mmu.shadow.stats.pages_created, created);		/* no page built */
+	CHECK_EQ(access_once(0x1000, 0).gpa, (DATA + 7) * PAGE_SIZE);
+	CHECK_EQ(mmu.shadow.stats.kept_root_loads, 2);
+	CHECK(mmu_shadow_load_kept_root(&mmu, &vcpu, cr3_b));	/* the same CR3: nothing to do */
+	CHECK_EQ(mmu.shadow.stats.kept_root_loads, 2);
+
+	/* CR0.WP cleared: a new role, so A is no longer kept */
+	set_guest(GUEST_PAGING_4LEVEL, PML4_B, false, true, false, false);
+	guest.pcide = true;
+	guest.cr3 = cr3_b;
+	mmu_shadow_sync(&mmu);
+	load_root();
+	CHECK(!mmu_shadow_load_kept_root(&mmu, &vcpu, cr3_a));
+	check_write_protection();
+	vm_teardown();
+}
+
 #define WRITE_FLOOD_WRITES 3	/* mmu/shadow.c's WRITE_FLOOD_LIMIT */
 
 static void test_write_flooding(void)
@@ -551,6 +612,7 @@ int main(void)
 	test_write_flooding();
 	test_unsync();
 	test_unsync_narrowing();
+	test_kept_roots();
 	test_wp_clear_with_smap();
 	test_memory_accounting();
 	test_shared_direct_pages();
