@@ -70,10 +70,11 @@ struct shadow_stats {
  *   updates the shadow (mmu_shadow_guest_wrote()), so shadows never go out of sync.
  *   The exception (shadow_unsync=on): a gfn all of whose pages are level-1 and unsync
  *   (on unsync_pages) is writable; those pages may hold stale sptes, as a TLB may, until
- *   the guest's next TLB flush (MOV CR3, a CR0/CR4/EFER write) brings them back in sync
+ *   the guest's next TLB flush (MOV CR3 but one keeping the TLB that goes back to a kept
+ *   root, see shadow.c; a CR0/CR4/EFER write) brings them back in sync
  *   and write-protects the gfn again (mmu_shadow_sync()); one no entry points at is
  *   parked, unsync, until it is linked again (get_page() syncs it first). INVLPG drops its
- *   leaf;
+ *   leaf, in the current tree and every kept root's;
  * - a page with root_count > 0 is never freed, only marked invalid;
  * - every spte that loses rights or goes away makes a request (mmu->requests) before the
  *   guest runs again, so every vCPU flushes its TLB; a root that is zapped bumps
