@@ -57,9 +57,9 @@ static void filter_leaf_7(struct cpuid_regs *r, u32 subleaf)
 		return;
 	}
 	r->ebx &= ~(u32)CPUID_7_EBX_HIDDEN;
-	/* The shadow MMU follows PCIDs (where the CPU has them) but not INVPCID yet: it
-	 * exits there (INVLPG exiting) and raises #UD. */
-	if (!(vmx_controls.proc2 & SECONDARY_INVPCID) || vm_defaults.shadow_paging)
+	/* Without the VMX control INVPCID raises #UD; on the shadow MMU it exits (INVLPG
+	 * exiting) and vmexit/shadow.c carries it out. */
+	if (!(vmx_controls.proc2 & SECONDARY_INVPCID))
 		r->ebx &= ~(u32)CPUID_7_EBX_INVPCID;
 	r->ecx &= ~(u32)CPUID_7_ECX_HIDDEN;
 	/* All hidden, the speculation controls among them (IBRS/IBPB 26, STIBP 27, L1D_FLUSH

@@ -767,6 +767,23 @@ void emulate_mmio(struct vcpu *vcpu, const struct mmio_exit *exit)
 	run_emulator(&emu);
 }
 
+bool vcpu_read_linear(struct vcpu *vcpu, u64 linear, void *buf, unsigned len)
+{
+	struct emulation emu;
+	struct x86_exception e;
+	emulation_begin(&emu, vcpu);
+	switch (read_mem(&emu, linear, buf, len, &e)) {
+	case X86_EMUL_OK:
+		return true;
+	case X86_EMUL_EXCEPTION:
+		inject_exception(vcpu, e.vector, e.has_error_code, e.error_code);
+		vcpu->pending.cr2 = e.cr2;
+		return false;
+	default:
+		return false;
+	}
+}
+
 void emulate_page_table_write(struct vcpu *vcpu, u64 gpa)
 {
 	struct emulation emu;

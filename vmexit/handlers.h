@@ -14,6 +14,7 @@ void handle_rdpmc(struct vcpu *vcpu);
 void handle_ept_violation(struct vcpu *vcpu);
 void handle_ept_misconfig(struct vcpu *vcpu);
 void handle_invlpg(struct vcpu *vcpu);
+void handle_invpcid(struct vcpu *vcpu);
 
 /* Stops the VM whose event delivery (IDT, GDT or stack) touched MMIO at gpa: no device
  * can take part in it. Both MMUs' MMIO paths use it. */

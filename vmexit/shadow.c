@@ -202,6 +202,80 @@ void handle_shadow_page_fault(struct vcpu *vcpu)
 		handle_guest_table_fault(vcpu, gva, error_code);
 }
 
+/* The VM-exit instruction information of INVEPT, INVPCID and INVVPID (SDM Vol. 3C
+ * 28.2.5): a memory operand (displacement in the exit qualification) and a register. */
+#define INSN_INFO_SCALE(i) ((i) & 3)
+#define INSN_INFO_ADDRESS_SIZE(i) (((i) >> 7) & 7)	/* 0: 16-bit, 1: 32-bit, 2: 64-bit */
+#define INSN_INFO_SEGMENT(i) (((i) >> 15) & 7)
+#define INSN_INFO_INDEX(i) (((i) >> 18) & 0xf)
+#define INSN_INFO_INDEX_INVALID BIT(22)
+#define INSN_INFO_BASE(i) (((i) >> 23) & 0xf)
+#define INSN_INFO_BASE_INVALID BIT(27)
+#define INSN_INFO_REG2(i) (((i) >> 28) & 0xf)
+#define SEGMENT_FS 4
+
+static bool in_64bit_mode(void)
+{
+	return vmcs_read32(VMCS_GUEST_CS_AR) & CS_AR_LONG;	/* CS.L is set only with LMA */
+}
+
+/* The linear address of the exiting instruction's memory operand. In 64-bit mode only FS
+ * and GS have a base; outside it, segment limits are not checked. */
+static u64 exit_memory_operand(struct vcpu *vcpu, u32 info)
+{
+	u64 offset = exit_qualification(vcpu);
+	if (!(info & INSN_INFO_BASE_INVALID))
+		offset += exit_gpr_read(vcpu, INSN_INFO_BASE(info));
+	if (!(info & INSN_INFO_INDEX_INVALID))
+		offset += exit_gpr_read(vcpu, INSN_INFO_INDEX(info)) << INSN_INFO_SCALE(info);
+	switch (INSN_INFO_ADDRESS_SIZE(info)) {
+	case 0: offset &= 0xffff; break;
+	case 1: offset &= 0xffffffff; break;
+	}
+	unsigned segment = INSN_INFO_SEGMENT(info);	/* ES, CS, SS, DS, FS, GS */
+	if (in_64bit_mode() && segment < SEGMENT_FS)
+		return offset;
+	u64 linear = vmcs_read_raw(VMCS_GUEST_SEGMENT_FIELD(VMCS_GUEST_ES_BASE, segment)) + offset;
+	return in_64bit_mode() ? linear : (u32)linear;
+}
+
+/*
+ * INVPCID (shown to shadow guests where the CPU has it; it exits with INVLPG exiting).
+ * The #GP cases are the SDM's (Vol. 2A, INVPCID); CPL > 0 faults before the exit. One
+ * address (type 0) goes as INVLPG's does, from the current tree and the kept roots'; a
+ * PCID or all of them (types 1-3) are a sync of every unsync page, which leaves no root
+ * stale: more than type 1 asks, as a flush may always be.
+ */
+enum { INVPCID_ADDRESS, INVPCID_SINGLE, INVPCID_ALL_GLOBAL, INVPCID_ALL };
+#define INVPCID_DESC_RESERVED BITS(63, 12)
+
+void handle_invpcid(struct vcpu *vcpu)
+{
+	u32 info = vmcs_read32(VMCS_EXIT_INSTRUCTION_INFO);
+	u64 type = exit_gpr_read(vcpu, INSN_INFO_REG2(info));
+	struct { u64 pcid, linear; } desc;
+	if (!in_64bit_mode())
+		type = (u32)type;
+	if (type > INVPCID_ALL) {
+		inject_gp(vcpu);
+		return;
+	}
+	if (!vcpu_read_linear(vcpu, exit_memory_operand(vcpu, info), &desc, sizeof(desc)))
+		return;
+	bool pcide = vcpu_guest_cr4(vcpu) & CR4_PCIDE;
+	if ((desc.pcid & INVPCID_DESC_RESERVED) ||
+	    (type <= INVPCID_SINGLE && !pcide && desc.pcid) ||
+	    (type == INVPCID_ADDRESS && !is_canonical(desc.linear, LINEAR_BITS_4LEVEL))) {
+		inject_gp(vcpu);
+		return;
+	}
+	if (type == INVPCID_ADDRESS)
+		mmu_shadow_invlpg(&vcpu->vm->mmu, &vcpu->mmu, desc.linear);
+	else
+		mmu_shadow_sync(&vcpu->vm->mmu);
+	skip_instruction(vcpu);
+}
+
 /* INVLPG: the shadow is kept in sync with the guest's tables, so only the TLB entry must
  * go; the MMU drops the leaf too and flushes before the next entry. */
 void handle_invlpg(struct vcpu *vcpu)

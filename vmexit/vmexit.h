@@ -280,6 +280,10 @@ void emulate_mmio(struct vcpu *vcpu, const struct mmio_exit *exit);
 /* The lean path for a cached MMIO spte: the vCPU's MMIO site (core/vm.h), if it still
  * applies and provably made this exit; false: take emulate_mmio(). */
 bool emulate_mmio_site(struct vcpu *vcpu, const struct mmio_exit *exit);
+/* A data read at a guest linear address, as the exiting instruction makes it (INVPCID's
+ * descriptor): through the guest's tables, a fault injected. false: it faulted, or the
+ * guest's tables changed under the walk (the instruction then runs again). */
+bool vcpu_read_linear(struct vcpu *vcpu, u64 linear, void *buf, unsigned len);
 /* The length of the instruction at RIP, from the decoder's length-only path; 0 if unknown. */
 unsigned emulator_instruction_length(struct vcpu *vcpu);
 /* fast_mmio_length=: skip doorbell writes by the VM-exit length (else the decoder). */

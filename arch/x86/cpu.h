@@ -163,6 +163,7 @@ static inline __noreturn void halt_forever(void)
 
 /* A linear address is canonical when bits 63 down to linear_bits - 1 are all equal
  * (SDM Vol. 1 3.3.7.1); linear_bits is 48 with 4-level paging. */
+#define LINEAR_BITS_4LEVEL 48	/* guests never get 5-level paging (CR4.LA57) */
 static inline bool is_canonical(u64 la, unsigned linear_bits)
 {
 	unsigned unused_bits = 64 - linear_bits;

@@ -11,9 +11,6 @@
 /* A handler's way of saying "iteration bound reached, leave RIP on the instruction". */
 #define EMUL_REP_PAUSED (-1)
 
-/* Canonical addresses have bits 63:47 equal (4-level paging; Vireo offers no LA57). */
-#define CANONICAL_BITS 48
-
 /* An operand once located: a register, a memory location or an immediate. */
 enum operand_where { OPERAND_REG, OPERAND_MEM, OPERAND_IMM };
 
@@ -96,7 +93,7 @@ static HOT_INLINE int linear_address(struct x86_emu_ctxt *ctxt, unsigned seg, u6
 		*linear = (u32)la;
 		return X86_EMUL_OK;
 	}
-	if (!is_canonical(la, CANONICAL_BITS) || !is_canonical(la + size - 1, CANONICAL_BITS))
+	if (!is_canonical(la, LINEAR_BITS_4LEVEL) || !is_canonical(la + size - 1, LINEAR_BITS_4LEVEL))
 		return raise_exception(ctxt, seg == X86_SEG_SS ? X86_EXC_SS : X86_EXC_GP, true);
 	*linear = la;
 	return X86_EMUL_OK;

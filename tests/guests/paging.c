@@ -772,6 +772,54 @@ static int try_invpcid(u64 type, u64 pcid, u64 va)
 	return catch_exception(asm volatile("invpcid %0, %1" : : "m"(desc), "r"(type) : "memory"));
 }
 
+#define INVPCID_SINGLE 1
+#define INVPCID_ALL 3
+#define NONCANONICAL_VA 0x0000800000000000ull
+
+/* INVPCID's #GP and #PF cases (SDM Vol. 2A, INVPCID), and its single-PCID and all-PCID
+ * types reaching B's entry from PCID A (which runs when this is called). */
+static void check_invpcid(const struct space *b, u64 a_cr3, u64 b_cr3)
+{
+	u64 x = new_page(), y = new_page(), va = va_of(0, 3), np_va = va_of(PDE_NP, 0);
+	struct sight seen[2];
+
+	int bad_type = try_invpcid(INVPCID_ALL + 1, 0, 0);
+	int bad_desc = try_invpcid(INVPCID_ADDRESS, 1ull << 12, va);
+	int noncanonical = try_invpcid(INVPCID_ADDRESS, PCID_B, NONCANONICAL_VA);
+	int desc_np = catch_exception(asm volatile("invpcid (%0), %1" : : "r"(np_va),
+						   "r"((u64)INVPCID_ALL) : "memory"));
+	struct fault_sight np = fault_look(desc_np, np_va);
+
+	b->pt[3] = x | PG_RW_P;
+	cr3_put(b_cr3 | CR3_NOFLUSH);
+	(void)*word_at(va, 0);
+	cr3_put(a_cr3 | CR3_NOFLUSH);
+	b->pt[3] = y | PG_RW_P;
+	int single = try_invpcid(INVPCID_SINGLE, PCID_B, 0);
+	cr3_put(b_cr3 | CR3_NOFLUSH);
+	seen[0] = look(va, y);
+	cr3_put(a_cr3 | CR3_NOFLUSH);
+	b->pt[3] = x | PG_RW_P;
+	int all = try_invpcid(INVPCID_ALL, 0, 0);
+	cr3_put(b_cr3 | CR3_NOFLUSH);
+	seen[1] = look(va, x);
+	cr3_put(a_cr3 | CR3_NOFLUSH);
+
+	check(bad_type == GP_VECTOR, "INVPCID of type 4 raises #GP", "got %s",
+	      got_exception(bad_type));
+	check(bad_desc == GP_VECTOR, "INVPCID with descriptor bits 63:12 set raises #GP",
+	      "got %s", got_exception(bad_desc));
+	check(noncanonical == GP_VECTOR, "INVPCID of a non-canonical address raises #GP",
+	      "got %s", got_exception(noncanonical));
+	report_fault_sight("INVPCID's descriptor on a not-present page", np, 0);
+	expect_no_fault("INVPCID of PCID B", single);
+	report_sight("B's PTE changed in PCID A, INVPCID of PCID B, MOV CR3 to B keeping the "
+		     "TLB: the new page is seen", seen[0]);
+	expect_no_fault("INVPCID of every PCID but global translations", all);
+	report_sight("B's PTE changed in PCID A, INVPCID of all PCIDs, MOV CR3 to B keeping "
+		     "the TLB: the new page is seen", seen[1]);
+}
+
 /* The main space T runs as PCID A, space B (its own PDPT, PD and PT in the window) as
  * PCID B. Asserted is what the SDM (Vol. 3A 4.10.1, 4.10.4) guarantees: a MOV CR3 with bit
  * 63 set may keep B's entries, but not one that INVLPG (of global translations: in every
@@ -825,6 +873,8 @@ static void check_pcid(void)
 	b.pt[1] = z | PG_RW_P;
 	cr3_put(b_cr3);
 	seen[5] = look(va, z);
+	if (has_invpcid)
+		check_invpcid(&b, a_cr3, b_cr3);
 	cr3_put(t_cr3);
 	cr4_put(cr4);
 
