@@ -83,6 +83,9 @@ struct walk {
 	u64 linear;		/* truncated or checked canonical */
 	unsigned access;
 	struct reserved_inputs in;	/* derived from paging once per walk */
+	/* Where the walk begins below CR3, the entries above known (guest_walk_from());
+	 * NULL: at CR3. */
+	const struct guest_walk_start *start;
 	struct guest_walk_result *out;
 };
 
@@ -254,14 +257,20 @@ WALK_INLINE void combine_rights(struct guest_walk_result *out, u64 pte)
 
 /* Reads the entries from the top level down to the leaf, stopping at the first one that is
  * not RAM, not present or has a reserved bit set. Leaves out->level at the last one read. */
+WALK_INLINE unsigned first_level(const struct walk *w)
+{
+	return w->start ? w->start->level : w->desc->levels;
+}
+
 WALK_INLINE enum guest_walk_status walk_tables(const struct walk *w)
 {
 	const struct paging_mode_desc *desc = w->desc;
 	struct guest_walk_result *out = w->out;
-	u64 table_gpa = w->paging->cr3 & desc->cr3_table_mask & w->in.phys_mask;
+	u64 table_gpa = w->start ? w->start->table_gpa :
+			w->paging->cr3 & desc->cr3_table_mask & w->in.phys_mask;
 	unsigned level;
 
-	for (level = desc->levels;; level--) {
+	for (level = first_level(w);; level--) {
 		u64 pte_gpa = entry_gpa(w, table_gpa, level);
 		u64 pte;
 		bool large;
@@ -329,7 +338,7 @@ WALK_INLINE enum guest_walk_status set_accessed_dirty(const struct walk *w)
 	struct guest_walk_result *out = w->out;
 	unsigned level;
 
-	for (level = desc->levels; level >= out->level; level--) {
+	for (level = first_level(w); level >= out->level; level--) {
 		u64 pte = out->pte[level - 1];
 		u64 want = GUEST_PTE_ACCESSED;
 		int ret;
@@ -363,9 +372,9 @@ WALK_INLINE enum guest_walk_status walk_once(const struct walk *w)
 	enum guest_walk_status status;
 	unsigned page_shift;
 
-	out->writable = true;
-	out->user = true;
-	out->nx = false;
+	out->writable = !w->start || w->start->writable;
+	out->user = !w->start || w->start->user;
+	out->nx = w->start && w->start->nx;
 	status = walk_tables(w);
 	if (status != GUEST_WALK_OK)
 		return status;
@@ -398,17 +407,18 @@ WALK_INLINE enum guest_walk_status walk_in_mode(const struct paging_mode_desc *d
 						const struct guest_paging *paging,
 						const struct guest_mem_ops *mem, void *ctx,
 						u64 gva, unsigned access,
+						const struct guest_walk_start *start,
 						struct guest_walk_result *out)
 {
 	struct walk w = {
 		.paging = paging, .desc = desc, .mem = mem, .ctx = ctx, .access = access,
-		.out = out,
+		.start = start, .out = out,
 		.in = { .phys_mask = phys_addr_mask(paging), .xd_reserved = xd_reserved(paging),
 			.phys_bits = phys_bits(paging), .pages_1g = paging->pages_1g },
 	};
 	enum guest_walk_status status = GUEST_WALK_RETRY;
 
-	out->top_level = desc->levels;
+	out->top_level = start ? start->level : desc->levels;
 	if (desc->linear_bits == 32)
 		w.linear = (u32)gva;
 	else if (is_canonical(gva, desc->linear_bits))
@@ -426,12 +436,41 @@ WALK_INLINE enum guest_walk_status walk_in_mode(const struct paging_mode_desc *d
 	u64 gva, unsigned access, struct guest_walk_result *out)				\
 {												\
 	return walk_in_mode(&paging_modes[GUEST_PAGING_##mode], paging, mem, ctx, gva,	\
-			    access, out);						\
+			    access, NULL, out);						\
 }
 WALK_IN(32)
 WALK_IN(PAE)
 WALK_IN(4LEVEL)
 #undef WALK_IN
+
+#define WALK_FROM_IN(mode) static __attribute__((noinline)) enum guest_walk_status	\
+walk_from_##mode(const struct guest_paging *paging, const struct guest_mem_ops *mem,	\
+		 void *ctx, u64 gva, unsigned access,					\
+		 const struct guest_walk_start *start, struct guest_walk_result *out)	\
+{												\
+	return walk_in_mode(&paging_modes[GUEST_PAGING_##mode], paging, mem, ctx, gva,	\
+			    access, start, out);					\
+}
+WALK_FROM_IN(PAE)
+WALK_FROM_IN(4LEVEL)
+#undef WALK_FROM_IN
+
+enum guest_walk_status guest_walk_from(const struct guest_paging *paging,
+				       const struct guest_mem_ops *mem, void *ctx, u64 gva,
+				       unsigned access, const struct guest_walk_start *start,
+				       struct guest_walk_result *out)
+{
+	switch (paging->mode) {
+	case GUEST_PAGING_PAE:
+		memset(out, 0, sizeof(*out));
+		return walk_from_PAE(paging, mem, ctx, gva, access, start, out);
+	case GUEST_PAGING_4LEVEL:
+		memset(out, 0, sizeof(*out));
+		return walk_from_4LEVEL(paging, mem, ctx, gva, access, start, out);
+	default:	/* 4-byte entries: the whole walk */
+		return guest_walk(paging, mem, ctx, gva, access, out);
+	}
+}
 
 enum guest_walk_status guest_walk(const struct guest_paging *paging,
 				  const struct guest_mem_ops *mem, void *ctx, u64 gva,

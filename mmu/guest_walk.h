@@ -116,4 +116,21 @@ enum guest_walk_status guest_walk(const struct guest_paging *paging,
 				  const struct guest_mem_ops *mem, void *ctx, u64 gva,
 				  unsigned access, struct guest_walk_result *out);
 
+/* Where a walk may begin below CR3 when the entries above are already known to be present,
+ * free of reserved bits and accessed, granting these rights together: the shadow MMU's,
+ * for an address whose shadow path down to that table it holds (its tables above the
+ * leaves are always in sync with the guest's). */
+struct guest_walk_start {
+	unsigned level;		/* the table's: 1 (a PT) or 2 (a PD) */
+	u64 table_gpa;		/* PAE or 4-level paging (8-byte entries) */
+	bool writable, user, nx;
+};
+
+/* guest_walk() from start's table down, with the same results; pte[] and pte_gpa[] hold
+ * only the levels it read (top_level is start->level). Other paging modes: guest_walk(). */
+enum guest_walk_status guest_walk_from(const struct guest_paging *paging,
+				       const struct guest_mem_ops *mem, void *ctx, u64 gva,
+				       unsigned access, const struct guest_walk_start *start,
+				       struct guest_walk_result *out);
+
 #endif

@@ -886,12 +886,91 @@ static struct mmu_page *walk_to_leaf_page(struct mmu *mmu, struct shadow_vcpu *s
 	return page;
 }
 
+/*
+ * The pages of the current tree from its top down to the level-1 page for gva, and the
+ * lowest of them that mirrors a guest table of 8-byte entries (start): the guest walk may
+ * begin at that table (guest_walk_from()), as the entries above it are known. The shadow
+ * above the leaves is always in sync with the guest's tables (never unsync), so the guest
+ * entries on the way are present and valid, accessed (the walk that linked them set A; a
+ * guest write to one drops the shadow entry), and grant together what start's role says.
+ * start is the level-1 page itself, or above a direct one (a guest large page) its
+ * level-2 parent, the guest's page directory.
+ */
+struct held_path {
+	unsigned count;			/* pages, the level-1 page last; 0: none */
+	struct mmu_page *page[GUEST_WALK_MAX_LEVELS];
+	struct mmu_page *start;		/* NULL: the walk begins at CR3 */
+};
+
+static bool mirrors_8byte_table(const struct mmu_page *page)
+{
+	return !page->role.direct && !page->role.has_4_byte_gpte;
+}
+
+static void find_held_path(struct mmu_shadow *s, const struct shadow_vcpu *sv, u64 gva,
+			   struct held_path *path)
+{
+	int level;
+	struct mmu_page *page = tree_top(sv, gva, &level);
+	path->count = 0;
+	path->start = NULL;
+	for (; page; level--) {
+		path->page[path->count++] = page;
+		if (level == 1)
+			break;
+		u64 spte = page->spt[spte_index(gva, level)];
+		page = spte_is_table(spte, level) ? page_of_table(s, spte_address(spte)) : NULL;
+	}
+	if (!page) {
+		path->count = 0;
+		return;
+	}
+	if (mirrors_8byte_table(page))
+		path->start = page;
+	else if (path->count >= 2 && mirrors_8byte_table(path->page[path->count - 2]))
+		path->start = path->page[path->count - 2];
+}
+
+/* The guest walk for gva, from the held path's start when it has one. */
+static enum guest_walk_status walk_guest(struct shadow_vcpu *sv, struct guest_ram *ram, u64 gva,
+					 unsigned access, const struct held_path *path,
+					 struct guest_walk_result *walk)
+{
+	const struct mmu_page *start = path->start;
+	if (!start)
+		return guest_walk(&sv->paging, &guest_ram_ops, ram, gva, access, walk);
+	unsigned above = start->role.access;
+	struct guest_walk_start from = {
+		.level = start->role.level, .table_gpa = gfn_to_gpa(start->gfn),
+		.writable = above & ACC_WRITE, .user = above & ACC_USER, .nx = !(above & ACC_EXEC),
+	};
+	return guest_walk_from(&sv->paging, &guest_ram_ops, ram, gva, access, &from, walk);
+}
+
+/* The level-1 page for gva: the held path's when the walk began at its table (the pages
+ * on the way count as used, as walk_to_leaf_page() counts them), else the shadow tree is
+ * walked and built where it lacks pages. That walk creates no page mirroring a guest
+ * table where the guest walk began below CR3, since the path holds them all: only a direct
+ * page for a large one, which takes the rights of the walk's leaf. */
+static struct mmu_page *leaf_page_for(struct mmu *mmu, struct shadow_vcpu *sv, u64 gva,
+				      const struct guest_walk_result *walk, unsigned access,
+				      const struct held_path *path)
+{
+	struct mmu_page *leaf_page = path->count ? path->page[path->count - 1] : NULL;
+	if (!leaf_page || path->start != leaf_page)
+		return walk_to_leaf_page(mmu, sv, gva, walk, access);
+	for (unsigned i = 0; i < path->count; i++)
+		path->page[i]->write_count = 0;
+	return leaf_page;
+}
+
 static enum mmu_fault_result map_gva(struct mmu *mmu, struct shadow_vcpu *sv, u64 gva,
 				     const struct guest_walk_result *walk,
-				     const struct memslot *slot, unsigned access)
+				     const struct memslot *slot, unsigned access,
+				     const struct held_path *path)
 {
 	struct mmu_shadow *s = shadow_of(mmu);
-	struct mmu_page *page = walk_to_leaf_page(mmu, sv, gva, walk, access);
+	struct mmu_page *page = leaf_page_for(mmu, sv, gva, walk, access, path);
 	if (!page)
 		return MMU_FAULT_NO_MEMORY;
 	gfn_t gfn = gpa_to_gfn(walk->gpa);
@@ -911,9 +990,10 @@ static_assert(((ACC_ALL << SHADOW_MMIO_ACCESS_SHIFT) &
 	      "the MMIO spte's access bits lie in bits 10:8");
 
 static void install_mmio(struct mmu *mmu, struct shadow_vcpu *sv, u64 gva,
-			 const struct guest_walk_result *walk, unsigned access)
+			 const struct guest_walk_result *walk, unsigned access,
+			 const struct held_path *path)
 {
-	struct mmu_page *page = walk_to_leaf_page(mmu, sv, gva, walk, access);
+	struct mmu_page *page = leaf_page_for(mmu, sv, gva, walk, access, path);
 	if (!page)
 		return;
 	unsigned index = spte_index(gva, 1);
@@ -999,7 +1079,9 @@ static enum mmu_fault_result guest_table_fault(struct mmu *mmu, struct mmu_vcpu 
 			  (smap_allowed ? GUEST_ACCESS_SMAP_ALLOWED : 0);
 	struct guest_ram ram = { &mmu->memslots, vcpu };
 	struct guest_walk_result walk;
-	switch (guest_walk(&sv->paging, &guest_ram_ops, &ram, gva, access, &walk)) {
+	struct held_path path;
+	find_held_path(s, sv, gva, &path);
+	switch (walk_guest(sv, &ram, gva, access, &path, &walk)) {
 	case GUEST_WALK_OK:
 		break;
 	case GUEST_WALK_PAGE_FAULT:
@@ -1018,7 +1100,7 @@ static enum mmu_fault_result guest_table_fault(struct mmu *mmu, struct mmu_vcpu 
 	bool write = access & GUEST_ACCESS_WRITE;
 	if (!slot || (write && (slot->flags & MEMSLOT_READONLY))) {
 		if (!slot && mmu->mmio_cache && !(access & GUEST_ACCESS_FETCH))
-			install_mmio(mmu, sv, gva, &walk, access);
+			install_mmio(mmu, sv, gva, &walk, access, &path);
 		return MMU_FAULT_MMIO;
 	}
 	if (write && gfn_is_write_protected(s, gfn) && !try_unsync(s, gfn)) {
@@ -1027,7 +1109,7 @@ static enum mmu_fault_result guest_table_fault(struct mmu *mmu, struct mmu_vcpu 
 	}
 	if (write && write_needs_emulation(sv, &walk, access))
 		return MMU_FAULT_EMULATE;
-	return map_gva(mmu, sv, gva, &walk, slot, access);
+	return map_gva(mmu, sv, gva, &walk, slot, access, &path);
 }
 
 enum mmu_fault_result mmu_shadow_page_fault(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva,

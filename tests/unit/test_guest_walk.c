@@ -945,6 +945,75 @@ static void test_not_ram(void)
 	CHECK_EQ(entry_at(&p, &m, 2) & A, 0);
 }
 
+static enum guest_walk_status walk_leaf(const struct guest_paging *p, u64 gva, unsigned access,
+					const struct guest_walk_start *t,
+					struct guest_walk_result *r)
+{
+	return guest_walk_from(p, &sim_ops, &sim, gva, access, t, r);
+}
+
+/* guest_walk_from() a PT: only that table is read (and its entry's A and D set); the
+ * rights of the entries above are the caller's, combined with the leaf's as the whole walk
+ * does; its faults are the whole walk's. From a PD: a 2 MiB page, or on to the PT. */
+static void test_leaf_walk(enum guest_paging_mode mode)
+{
+	struct guest_paging p = reset(mode);
+	u64 gva = 0x40201000;
+	struct mapping m = map(&p, gva, 1, 0x5000 | P | RW | US);
+	struct guest_walk_start t = { 1, m.entry_gpa[0] & ~0xfffull, true, true, false };
+	struct guest_walk_result r;
+
+	CHECK_EQ(walk_leaf(&p, gva + 0x10, 0, &t, &r), GUEST_WALK_OK);
+	CHECK_EQ(r.gpa, 0x5010);
+	CHECK_EQ(r.top_level, 1);
+	CHECK_EQ(r.level, 1);
+	CHECK_EQ(r.pte_gpa[0], m.entry_gpa[0]);
+	CHECK(r.writable && r.user && !r.nx);
+	CHECK_EQ(sim.reads, 1);
+	CHECK_EQ(sim.cmpxchgs, 1);
+	CHECK_EQ(entry_at(&p, &m, 1) & (A | D), A);
+	CHECK_EQ(entry_at(&p, &m, 2) & A, 0);		/* above: the caller's */
+	CHECK_EQ(walk_leaf(&p, gva, WRITE, &t, &r), GUEST_WALK_OK);
+	CHECK_EQ(entry_at(&p, &m, 1) & (A | D), A | D);
+
+	t.writable = false;
+	CHECK_EQ(walk_leaf(&p, gva, WRITE, &t, &r), GUEST_WALK_PAGE_FAULT);
+	CHECK_EQ(r.error_code, GUEST_PF_PRESENT | GUEST_PF_WRITE);
+	CHECK_EQ(r.fault_addr, gva);
+	t = (struct guest_walk_start){ 1, t.table_gpa, true, false, false };
+	CHECK_EQ(walk_leaf(&p, gva, USER, &t, &r), GUEST_WALK_PAGE_FAULT);
+	CHECK_EQ(r.error_code, GUEST_PF_PRESENT | GUEST_PF_USER);
+	t = (struct guest_walk_start){ 1, t.table_gpa, true, true, true };
+	CHECK_EQ(walk_leaf(&p, gva, FETCH, &t, &r), GUEST_WALK_PAGE_FAULT);
+	CHECK_EQ(r.error_code, GUEST_PF_PRESENT | GUEST_PF_FETCH);
+	CHECK_EQ(walk_leaf(&p, gva, 0, &t, &r), GUEST_WALK_OK);
+	CHECK(r.nx);
+
+	t.nx = false;
+	set_entry(&p, &m, 1, 0);
+	CHECK_EQ(walk_leaf(&p, gva, WRITE | USER, &t, &r), GUEST_WALK_PAGE_FAULT);
+	CHECK_EQ(r.error_code, GUEST_PF_WRITE | GUEST_PF_USER);
+	set_entry(&p, &m, 1, 0x5000 | P | BIT(51));	/* above MAXPHYADDR: reserved */
+	CHECK_EQ(walk_leaf(&p, gva, 0, &t, &r), GUEST_WALK_PAGE_FAULT);
+	CHECK_EQ(r.error_code, GUEST_PF_PRESENT | GUEST_PF_RSVD);
+	if (mode == GUEST_PAGING_4LEVEL)
+		CHECK_EQ(walk_leaf(&p, 0x0000800000000000ull, 0, &t, &r), GUEST_WALK_NONCANONICAL);
+
+	set_entry(&p, &m, 1, 0x5000 | P | RW | US);
+	struct guest_walk_start pd = { 2, m.entry_gpa[1] & ~0xfffull, true, true, false };
+	u64 reads = sim.reads;
+	CHECK_EQ(walk_leaf(&p, gva + 0x20, 0, &pd, &r), GUEST_WALK_OK);
+	CHECK_EQ(r.gpa, 0x5020);
+	CHECK_EQ(r.top_level, 2);
+	CHECK_EQ(sim.reads, reads + 2);
+	u64 big_gva = 0x40400000;
+	map(&p, big_gva, 2, 0x800000 | P | RW | US | PS);
+	CHECK_EQ(walk_leaf(&p, big_gva + 0x12345, 0, &pd, &r), GUEST_WALK_OK);
+	CHECK_EQ(r.gpa, 0x812345);
+	CHECK_EQ(r.level, 2);
+	CHECK_EQ(r.page_size_bytes, MiB(2));
+}
+
 int main(void)
 {
 	test_mode_from();
@@ -967,5 +1036,7 @@ int main(void)
 	test_self_map();
 	test_double_self_map();
 	test_not_ram();
+	test_leaf_walk(GUEST_PAGING_4LEVEL);
+	test_leaf_walk(GUEST_PAGING_PAE);
 	return unit_done("guest_walk");
 }
