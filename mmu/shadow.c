@@ -493,8 +493,8 @@ static void keep_current_root(struct mmu *mmu, struct shadow_vcpu *sv)
 {
 	struct mmu_shadow *s = shadow_of(mmu);
 	put_root(s, &sv->kept_roots[SHADOW_KEPT_ROOTS - 1].root);
-	memmove(&sv->kept_roots[1], &sv->kept_roots[0],
-		(SHADOW_KEPT_ROOTS - 1) * sizeof(sv->kept_roots[0]));
+	for (int i = SHADOW_KEPT_ROOTS - 1; i > 0; i--)	/* three entries: no memmove() call */
+		sv->kept_roots[i] = sv->kept_roots[i - 1];
 	sv->kept_roots[0].cr3 = sv->paging.cr3;
 	sv->kept_roots[0].root = sv->root;
 	sv->root = NULL;
@@ -506,8 +506,8 @@ static struct mmu_page *take_kept_root(struct shadow_vcpu *sv, u64 cr3)
 	for (int i = 0; i < SHADOW_KEPT_ROOTS; i++) {
 		struct mmu_page *root = sv->kept_roots[i].root;
 		if (root && sv->kept_roots[i].cr3 == cr3) {
-			memmove(&sv->kept_roots[i], &sv->kept_roots[i + 1],
-				(SHADOW_KEPT_ROOTS - 1 - i) * sizeof(sv->kept_roots[0]));
+			for (; i < SHADOW_KEPT_ROOTS - 1; i++)
+				sv->kept_roots[i] = sv->kept_roots[i + 1];
 			sv->kept_roots[SHADOW_KEPT_ROOTS - 1].root = NULL;
 			return root;
 		}
@@ -833,9 +833,15 @@ static unsigned leaf_access(struct mmu_shadow *s, const struct shadow_vcpu *sv,
 static enum mmu_fault_result install_leaf(struct mmu_shadow *s, struct mmu_page *page,
 					  unsigned index, gfn_t gfn, u64 gpte, u64 spte)
 {
-	drop_spte(s, page, index);
-	if (!rmap_add(s, gfn, &page->spt[index]))
-		return MMU_FAULT_NO_MEMORY;
+	u64 old = page->spt[index];
+	if (spte_is_present(old) && mmu_page_leaf_gfn(page, index) == gfn) {
+		mmu_request_all(mmu_of(s));	/* the same page with other rights: its rmap
+						 * entry stays, the TLB entry goes */
+	} else {
+		drop_spte(s, page, index);
+		if (!rmap_add(s, gfn, &page->spt[index]))
+			return MMU_FAULT_NO_MEMORY;
+	}
 	if (page->gptes) {
 		if (mmu_gpte_gfn(gpte) != gfn)
 			panic("shadow MMU: a leaf for gfn %#llx made from guest PTE %#llx",
