@@ -24,6 +24,10 @@ struct emulation {
 	 * stops being shadowed and the guest re-runs the store itself. */
 	bool page_table_write;
 	u64 page_table_gpa;
+	/* That store's fault walked its linear page for a write (A and D set): data accesses
+	 * there need no walk. */
+	bool table_page_known;
+	u64 table_page_linear;
 };
 
 /* Guest RAM for the walker: through the vCPU's last-hit memslot shortcut. */
@@ -43,6 +47,11 @@ static bool in_exit_page(const struct emulation *emu, u64 linear)
 static u64 exit_page_gpa(const struct emulation *emu, u64 linear)
 {
 	return (emu->exit->gpa & ~(PAGE_SIZE - 1)) | (linear & (PAGE_SIZE - 1));
+}
+
+static bool in_table_page(const struct emulation *emu, u64 linear)
+{
+	return emu->table_page_known && !((linear ^ emu->table_page_linear) & ~(PAGE_SIZE - 1));
 }
 
 static bool in_exit_gfn(const struct emulation *emu, u64 gpa)
@@ -114,6 +123,10 @@ static int translate(struct emulation *emu, u64 linear, unsigned access, u64 *gp
 	}
 	if (!(access & GUEST_ACCESS_FETCH) && in_exit_page(emu, linear)) {
 		*gpa = exit_page_gpa(emu, linear);
+		return X86_EMUL_OK;
+	}
+	if (!(access & GUEST_ACCESS_FETCH) && in_table_page(emu, linear)) {
+		*gpa = (emu->page_table_gpa & ~(PAGE_SIZE - 1)) | (linear & (PAGE_SIZE - 1));
 		return X86_EMUL_OK;
 	}
 	access |= emu->cpl == 3 ? GUEST_ACCESS_USER : 0;
@@ -415,6 +428,7 @@ static void emulation_begin(struct emulation *emu, struct vcpu *vcpu)
 	emu->access_at_exit_gpa = false;
 	emu->fetch_hit_mmio = false;
 	emu->page_table_write = false;
+	emu->table_page_known = false;
 	vcpu->emulator.refuse_rep_strings = false;
 	emu->cpl = SEGMENT_AR_DPL(vmcs_read32(VMCS_GUEST_SS_AR));
 	emu->ctxt = &vcpu->emulator;
@@ -784,12 +798,14 @@ bool vcpu_read_linear(struct vcpu *vcpu, u64 linear, void *buf, unsigned len)
 	}
 }
 
-void emulate_page_table_write(struct vcpu *vcpu, u64 gpa)
+void emulate_page_table_write(struct vcpu *vcpu, u64 linear, u64 gpa)
 {
 	struct emulation emu;
 	emulation_begin(&emu, vcpu);
 	emu.page_table_write = true;
 	emu.page_table_gpa = gpa;
+	emu.table_page_known = true;
+	emu.table_page_linear = linear;
 	/* A REP string store into a shadowed page table (a freed one cleared or copied as
 	 * data, byte by byte) is unprotected and re-executed by the guest, as KVM's
 	 * retry_instruction() does; emulated, each of its up to 4096 stores would update the

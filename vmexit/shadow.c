@@ -175,7 +175,7 @@ static __attribute__((noinline)) void handle_guest_table_fault(struct vcpu *vcpu
 		return;
 	case MMU_FAULT_EMULATE:
 		if (!delivering)
-			emulate_page_table_write(vcpu, fault.gpa);
+			emulate_page_table_write(vcpu, gva, fault.gpa);
 		else if (!mmu_shadow_unprotect(&vm->mmu, gpa_to_gfn(fault.gpa)))
 			vm_stop(vm, VM_STATUS_FAULT, "event delivery writes gpa %#llx in a way Vireo "
 				"cannot emulate", (unsigned long long)fault.gpa);

@@ -249,9 +249,10 @@ bool shadow_cr3_write(struct vcpu *vcpu, u64 cr3, bool keep_tlb);
  * reloaded, the TLB flushed; false: the VM stopped. */
 bool shadow_before_entry(struct vcpu *vcpu);
 void handle_shadow_page_fault(struct vcpu *vcpu);
-/* Emulates a guest store to one of its shadowed page tables; if the emulator cannot, the
- * table stops being shadowed and the guest re-runs the store itself. */
-void emulate_page_table_write(struct vcpu *vcpu, u64 gpa);
+/* Emulates a guest store to one of its shadowed page tables, at linear (which the fault's
+ * walk translated to gpa for a write); if the emulator cannot, the table stops being
+ * shadowed and the guest re-runs the store itself. */
+void emulate_page_table_write(struct vcpu *vcpu, u64 linear, u64 gpa);
 /* Prints the guest's registers and control state on the console (for stop reports). */
 void vcpu_dump_state(struct vcpu *vcpu);
 
