@@ -1129,6 +1129,24 @@ enum mmu_fault_result mmu_shadow_page_fault(struct mmu *mmu, struct mmu_vcpu *vc
 	return guest_table_fault(mmu, vcpu, gva, error_code, smap_allowed, out);
 }
 
+bool mmu_shadow_fetch_gpa(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva, bool user, u64 *gpa)
+{
+	struct shadow_vcpu *sv = &vcpu->shadow;
+	struct shadow_walk walk;
+	int level = 0;
+	if (root_is_stale(mmu, vcpu))
+		return false;
+	for_each_shadow_entry(walk, sv->root_hpa, sv->paging.mode == GUEST_PAGING_4LEVEL ? 4 : 3, gva)
+		level = walk.level;
+	u64 spte = *walk.sptep;
+	unsigned need = ACC_EXEC | (user ? ACC_USER : 0);
+	if (level != 1 || !spte_is_present(spte) || (spte_access(spte) & need) != need)
+		return false;
+	struct mmu_page *page = page_of_table(shadow_of(mmu), virt_to_phys(walk.table));
+	*gpa = gfn_to_gpa(mmu_page_leaf_gfn(page, spte_index(gva, 1))) | (gva & (PAGE_SIZE - 1));
+	return true;
+}
+
 /* The leaf at gva in the tree under root_hpa (top its level) goes. */
 static void drop_leaf(struct mmu_shadow *s, u64 root_hpa, int top, u64 gva)
 {

@@ -129,6 +129,10 @@ static int translate(struct emulation *emu, u64 linear, unsigned access, u64 *gp
 		*gpa = (emu->page_table_gpa & ~(PAGE_SIZE - 1)) | (linear & (PAGE_SIZE - 1));
 		return X86_EMUL_OK;
 	}
+	/* The store's own bytes: where the CPU just fetched them, through the shadow tables. */
+	if ((access & GUEST_ACCESS_FETCH) && emu->table_page_known &&
+	    mmu_shadow_fetch_gpa(&emu->vcpu->vm->mmu, &emu->vcpu->mmu, linear, emu->cpl == 3, gpa))
+		return X86_EMUL_OK;
 	access |= emu->cpl == 3 ? GUEST_ACCESS_USER : 0;
 	/* An explicit supervisor data access with EFLAGS.AC = 1 is exempt from SMAP. */
 	if (!(access & (GUEST_ACCESS_USER | GUEST_ACCESS_FETCH)) && (emu->vcpu->regs.rflags & RFLAGS_AC))
