@@ -312,6 +312,14 @@ static bool mov_from_cr(struct vcpu *vcpu, unsigned cr, unsigned reg)
 	return true;
 }
 
+/* Outside 64-bit mode MOV to CR takes a 32-bit register (SDM Vol. 2B, MOV—Move to/from
+ * Control Registers): the bits above are not the source's. */
+static u64 mov_to_cr_source(const struct vcpu *vcpu, unsigned reg)
+{
+	u64 v = exit_gpr_read(vcpu, reg);
+	return vmcs_read32(VMCS_GUEST_CS_AR) & CS_AR_LONG ? v : (u32)v;
+}
+
 void handle_cr_access(struct vcpu *vcpu)
 {
 	u64 q = exit_qualification(vcpu);
@@ -319,7 +327,7 @@ void handle_cr_access(struct vcpu *vcpu)
 	bool ok;
 	switch (CR_QUAL_ACCESS(q)) {
 	case CR_MOV_TO:
-		ok = vcpu_mov_to_cr(vcpu, cr, exit_gpr_read(vcpu, CR_QUAL_GPR(q)));
+		ok = vcpu_mov_to_cr(vcpu, cr, mov_to_cr_source(vcpu, CR_QUAL_GPR(q)));
 		break;
 	case CR_MOV_FROM:
 		ok = mov_from_cr(vcpu, cr, CR_QUAL_GPR(q));
