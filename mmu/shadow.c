@@ -1131,19 +1131,19 @@ enum mmu_fault_result mmu_shadow_page_fault(struct mmu *mmu, struct mmu_vcpu *vc
 
 bool mmu_shadow_fetch_gpa(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva, bool user, u64 *gpa)
 {
-	struct shadow_vcpu *sv = &vcpu->shadow;
-	struct shadow_walk walk;
-	int level = 0;
+	struct held_path path;
 	if (root_is_stale(mmu, vcpu))
 		return false;
-	for_each_shadow_entry(walk, sv->root_hpa, sv->paging.mode == GUEST_PAGING_4LEVEL ? 4 : 3, gva)
-		level = walk.level;
-	u64 spte = *walk.sptep;
-	unsigned need = ACC_EXEC | (user ? ACC_USER : 0);
-	if (level != 1 || !spte_is_present(spte) || (spte_access(spte) & need) != need)
+	find_held_path(shadow_of(mmu), &vcpu->shadow, gva, &path);
+	if (!path.count)
 		return false;
-	struct mmu_page *page = page_of_table(shadow_of(mmu), virt_to_phys(walk.table));
-	*gpa = gfn_to_gpa(mmu_page_leaf_gfn(page, spte_index(gva, 1))) | (gva & (PAGE_SIZE - 1));
+	struct mmu_page *page = path.page[path.count - 1];
+	unsigned index = spte_index(gva, 1);
+	u64 spte = page->spt[index];
+	unsigned need = ACC_EXEC | (user ? ACC_USER : 0);
+	if (!spte_is_present(spte) || (spte_access(spte) & need) != need)
+		return false;
+	*gpa = gfn_to_gpa(mmu_page_leaf_gfn(page, index)) | (gva & (PAGE_SIZE - 1));
 	return true;
 }
 

@@ -186,7 +186,7 @@ static bool cr0_is_valid(const struct vcpu *vcpu, u64 v, u64 efer)
 	if ((v & CR0_RESERVED_HIGH) || ((v & CR0_PG) && !(v & CR0_PE)) ||
 	    ((v & CR0_NW) && !(v & CR0_CD)))
 		return false;
-	if (!(v & CR0_PG) && (efer & EFER_LMA) && (vmcs_read32(VMCS_GUEST_CS_AR) & CS_AR_LONG))
+	if (!(v & CR0_PG) && (efer & EFER_LMA) && guest_in_64bit_mode())
 		return false;
 	if (!(v & CR0_PG) && (vcpu_guest_cr4(vcpu) & CR4_PCIDE))
 		return false;
@@ -317,7 +317,7 @@ static bool mov_from_cr(struct vcpu *vcpu, unsigned cr, unsigned reg)
 static u64 mov_to_cr_source(const struct vcpu *vcpu, unsigned reg)
 {
 	u64 v = exit_gpr_read(vcpu, reg);
-	return vmcs_read32(VMCS_GUEST_CS_AR) & CS_AR_LONG ? v : (u32)v;
+	return guest_in_64bit_mode() ? v : (u32)v;
 }
 
 void handle_cr_access(struct vcpu *vcpu)

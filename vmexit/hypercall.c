@@ -211,7 +211,7 @@ void handle_vmcall(struct vcpu *vcpu)
 {
 	u64 *gpr = vcpu->regs.gpr;
 	bool user_mode = SEGMENT_AR_DPL(vmcs_read32(VMCS_GUEST_SS_AR)) == 3;
-	u64 mask = (vmcs_read32(VMCS_GUEST_CS_AR) & CS_AR_LONG) ? ~0ull : 0xffffffffull;
+	u64 mask = guest_in_64bit_mode() ? ~0ull : 0xffffffffull;
 	struct hypercall_args args = { gpr, mask };
 	s64 result = user_mode ? -HC_EPERM : hypercall(vcpu, gpr[X86_RAX] & mask, &args);
 	gpr[X86_RAX] = (u64)result & mask;

@@ -214,11 +214,6 @@ void handle_shadow_page_fault(struct vcpu *vcpu)
 #define INSN_INFO_REG2(i) (((i) >> 28) & 0xf)
 #define SEGMENT_FS 4
 
-static bool in_64bit_mode(void)
-{
-	return vmcs_read32(VMCS_GUEST_CS_AR) & CS_AR_LONG;	/* CS.L is set only with LMA */
-}
-
 /* The linear address of the exiting instruction's memory operand. In 64-bit mode only FS
  * and GS have a base; outside it, segment limits are not checked. */
 static u64 exit_memory_operand(struct vcpu *vcpu, u32 info)
@@ -233,10 +228,10 @@ static u64 exit_memory_operand(struct vcpu *vcpu, u32 info)
 	case 1: offset &= 0xffffffff; break;
 	}
 	unsigned segment = INSN_INFO_SEGMENT(info);	/* ES, CS, SS, DS, FS, GS */
-	if (in_64bit_mode() && segment < SEGMENT_FS)
+	if (guest_in_64bit_mode() && segment < SEGMENT_FS)
 		return offset;
 	u64 linear = vmcs_read_raw(VMCS_GUEST_SEGMENT_FIELD(VMCS_GUEST_ES_BASE, segment)) + offset;
-	return in_64bit_mode() ? linear : (u32)linear;
+	return guest_in_64bit_mode() ? linear : (u32)linear;
 }
 
 /*
@@ -254,7 +249,7 @@ void handle_invpcid(struct vcpu *vcpu)
 	u32 info = vmcs_read32(VMCS_EXIT_INSTRUCTION_INFO);
 	u64 type = exit_gpr_read(vcpu, INSN_INFO_REG2(info));
 	struct { u64 pcid, linear; } desc;
-	if (!in_64bit_mode())
+	if (!guest_in_64bit_mode())
 		type = (u32)type;
 	if (type > INVPCID_ALL) {
 		inject_gp(vcpu);

@@ -14,6 +14,12 @@
 #define CS_AR_LONG BIT(13)
 #define CS_AR_DEFAULT_BIG BIT(14)
 #define SEGMENT_AR_DPL(ar) (((ar) >> 5) & 3)
+/* The guest runs 64-bit code (VM entry allows CS.L only in IA-32e mode): registers are
+ * 64-bit operands, elsewhere 32-bit ones. */
+static inline bool guest_in_64bit_mode(void)
+{
+	return vmcs_read32(VMCS_GUEST_CS_AR) & CS_AR_LONG;
+}
 
 /* Allocates the MSR and I/O bitmaps shared by every VM; NULL or why not. */
 const char *vmexit_init(void);
