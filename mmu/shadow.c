@@ -913,8 +913,10 @@ static bool mirrors_8byte_table(const struct mmu_page *page)
 	return !page->role.direct && !page->role.has_4_byte_gpte;
 }
 
-static void find_held_path(struct mmu_shadow *s, const struct shadow_vcpu *sv, u64 gva,
-			   struct held_path *path)
+/* Inline: the fault path's (mmu_shadow_fetch_gpa() shares it) pays no call. */
+static inline __attribute__((always_inline)) void find_held_path(struct mmu_shadow *s,
+								 const struct shadow_vcpu *sv,
+								 u64 gva, struct held_path *path)
 {
 	int level;
 	struct mmu_page *page = tree_top(sv, gva, &level);
