@@ -24,9 +24,8 @@ struct emulation {
 	 * stops being shadowed and the guest re-runs the store itself. */
 	bool page_table_write;
 	u64 page_table_gpa;
-	/* That store's fault walked its linear page for a write (A and D set): data accesses
-	 * there need no walk. */
-	bool table_page_known;
+	/* The linear page of that store, which its fault walked for a write (A and D set):
+	 * data accesses there need no walk. */
 	u64 table_page_linear;
 };
 
@@ -51,7 +50,7 @@ static u64 exit_page_gpa(const struct emulation *emu, u64 linear)
 
 static bool in_table_page(const struct emulation *emu, u64 linear)
 {
-	return emu->table_page_known && !((linear ^ emu->table_page_linear) & ~(PAGE_SIZE - 1));
+	return emu->page_table_write && !((linear ^ emu->table_page_linear) & ~(PAGE_SIZE - 1));
 }
 
 static bool in_exit_gfn(const struct emulation *emu, u64 gpa)
@@ -130,7 +129,7 @@ static int translate(struct emulation *emu, u64 linear, unsigned access, u64 *gp
 		return X86_EMUL_OK;
 	}
 	/* The store's own bytes: where the CPU just fetched them, through the shadow tables. */
-	if ((access & GUEST_ACCESS_FETCH) && emu->table_page_known &&
+	if ((access & GUEST_ACCESS_FETCH) && emu->page_table_write &&
 	    mmu_shadow_fetch_gpa(&emu->vcpu->vm->mmu, &emu->vcpu->mmu, linear, emu->cpl == 3, gpa))
 		return X86_EMUL_OK;
 	access |= emu->cpl == 3 ? GUEST_ACCESS_USER : 0;
@@ -432,7 +431,6 @@ static void emulation_begin(struct emulation *emu, struct vcpu *vcpu)
 	emu->access_at_exit_gpa = false;
 	emu->fetch_hit_mmio = false;
 	emu->page_table_write = false;
-	emu->table_page_known = false;
 	vcpu->emulator.refuse_rep_strings = false;
 	emu->cpl = SEGMENT_AR_DPL(vmcs_read32(VMCS_GUEST_SS_AR));
 	emu->ctxt = &vcpu->emulator;
@@ -752,6 +750,13 @@ static void emulation_unhandled(struct emulation *emu)
 		(unsigned long long)vcpu->regs.rip, bytes);
 }
 
+/* The fault an emulated access raised, for the guest (CR2 with it, for a #PF). */
+static void inject_emulated_exception(struct vcpu *vcpu, const struct x86_exception *e)
+{
+	inject_exception(vcpu, e->vector, e->has_error_code, e->error_code);
+	vcpu->pending.cr2 = e->cr2;
+}
+
 static void run_emulator(struct emulation *emu)
 {
 	u64 old_rflags = emu->vcpu->regs.rflags, old_rsp = emu->vcpu->regs.gpr[X86_RSP];
@@ -762,9 +767,7 @@ static void run_emulator(struct emulation *emu)
 		emulation_commit(emu, old_rflags, old_rsp);
 		remember_site(emu, rip);
 	} else if (result == X86_EMUL_EXCEPTION) {
-		const struct x86_exception *e = &emu->ctxt->exception;
-		inject_exception(emu->vcpu, e->vector, e->has_error_code, e->error_code);
-		emu->vcpu->pending.cr2 = e->cr2;
+		inject_emulated_exception(emu->vcpu, &emu->ctxt->exception);
 	} else {
 		emulation_unhandled(emu);
 	}
@@ -794,8 +797,7 @@ bool vcpu_read_linear(struct vcpu *vcpu, u64 linear, void *buf, unsigned len)
 	case X86_EMUL_OK:
 		return true;
 	case X86_EMUL_EXCEPTION:
-		inject_exception(vcpu, e.vector, e.has_error_code, e.error_code);
-		vcpu->pending.cr2 = e.cr2;
+		inject_emulated_exception(vcpu, &e);
 		return false;
 	default:
 		return false;
@@ -808,7 +810,6 @@ void emulate_page_table_write(struct vcpu *vcpu, u64 linear, u64 gpa)
 	emulation_begin(&emu, vcpu);
 	emu.page_table_write = true;
 	emu.page_table_gpa = gpa;
-	emu.table_page_known = true;
 	emu.table_page_linear = linear;
 	/* A REP string store into a shadowed page table (a freed one cleared or copied as
 	 * data, byte by byte) is unprotected and re-executed by the guest, as KVM's
