@@ -52,6 +52,7 @@ struct shadow_stats {
 	u64 root_hits;		/* of those, roots found in the cache */
 	u64 kept_root_loads;	/* of those, kept roots a no-flush MOV CR3 went back to */
 	u64 faults_fixed;	/* #PF exits that installed sptes */
+	u64 fault_prefetches;	/* leaves they mapped ahead, around the faulting one */
 	u64 faults_reflected;	/* #PF exits that were the guest's own #PF */
 	u64 write_protect_faults;	/* guest writes to its page tables, emulated */
 	u64 pte_writes;		/* of those, guest entries of shadowed tables written */

@@ -46,6 +46,8 @@
 /* Shadow pages one fault can create: levels 3 to 1, and one spare. */
 #define PAGES_PER_FAULT 4
 #define MIN_SHADOW_PAGES 64ull
+/* Leaves around a fault's that it maps too, an aligned group (KVM's PTE_PREFETCH_NUM). */
+#define FAULT_PREFETCH_LEAVES 8
 /* Empty rmap buckets the drain visits between looks at the clock. */
 #define RMAP_DRAIN_BUCKETS_PER_CHECK 16
 
@@ -568,6 +570,7 @@ static union mmu_page_role root_role(const struct guest_paging *p)
 }
 
 static void resync_page(struct mmu *mmu, struct mmu_page *page);
+static void prefetch_direct_neighbours(struct mmu *mmu, struct mmu_page *page, unsigned index);
 
 /* A cached page found for a new link is resynced first if unsync: its stale leaves were
  * never reachable through this entry, so no TLB could hold them for it (a table unlinked,
@@ -983,9 +986,13 @@ static enum mmu_fault_result map_gva(struct mmu *mmu, struct shadow_vcpu *sv, u6
 		return MMU_FAULT_NO_MEMORY;
 	gfn_t gfn = gpa_to_gfn(walk->gpa);
 	unsigned acc = leaf_access(s, sv, walk, slot, access);
+	unsigned index = spte_index(gva, 1);
 	s->stats.faults_fixed++;
-	return install_leaf(s, page, spte_index(gva, 1), gfn, walk->pte[0],
-			    spte_make_leaf(memslot_gfn_to_hpa(slot, gfn), acc, false));
+	enum mmu_fault_result result = install_leaf(s, page, index, gfn, walk->pte[0],
+						    spte_make_leaf(memslot_gfn_to_hpa(slot, gfn), acc, false));
+	if (result == MMU_FAULT_MAPPED && page->role.direct)
+		prefetch_direct_neighbours(mmu, page, index);
+	return result;
 }
 
 /* An MMIO spte remembers the rights its leaf would have (guest_leaf_access()) in bits the
@@ -1225,14 +1232,50 @@ static int prefetch_access(const struct mmu_shadow *s, const struct mmu_page *pa
 }
 
 /*
- * An aligned full-width write of guest PTE gpte_index: maps its new translation now
- * (KVM's pte prefetch), so the access the guest is about to make does not fault. Only
- * what a fault would install: RAM of a slot, never writable where the fault path would
- * refuse it (a shadowed table, a read-only slot). Anything else stays dropped.
+ * Maps gfn at leaf index of level-1 page ahead of any access, with rights acc that the
+ * guest's entries grant (prefetch_access(), or a direct page's role): only what a fault
+ * would install, RAM of a slot, never writable where the fault path would refuse it (a
+ * shadowed table, a read-only slot). The leaf is left not accessed: the CPU sets A when
+ * the guest uses it (last_prefetch_used()).
  */
-static bool prefetch_gpte(struct mmu *mmu, struct mmu_page *page, unsigned gpte_index, u64 gpte)
+static bool prefetch_leaf(struct mmu *mmu, struct mmu_page *page, unsigned index, gfn_t gfn,
+			  u64 gpte, unsigned acc)
 {
 	struct mmu_shadow *s = shadow_of(mmu);
+	const struct memslot *slot = memslot_find(&mmu->memslots, NULL, gfn);
+	if (!slot)
+		return false;
+	if ((slot->flags & MEMSLOT_READONLY) || gfn_is_write_protected(s, gfn))
+		acc &= ~ACC_WRITE;
+	u64 spte = spte_make_leaf(memslot_gfn_to_hpa(slot, gfn), acc, false) & ~PT_ACCESSED;
+	return install_leaf(s, page, index, gfn, gpte, spte) == MMU_FAULT_MAPPED;
+}
+
+/*
+ * After a fault installed the leaf at index of direct page (a piece of a guest large
+ * page), its aligned group of FAULT_PREFETCH_LEAVES gets the rest of that large page's
+ * leaves (KVM's direct_pte_prefetch): the kernel's accesses through its direct map walk
+ * on to the next pages. Measured on Linux: a boot to the prompt takes 4.6 % fewer ticks,
+ * the fork+exec loop the same. Not for a guest PT: prefetching its present, accessed
+ * entries (as KVM does) made the fork+exec loop 9 % slower, since a short-lived process
+ * uses few of the pages Linux maps around a fault, and each leaf prefetched in vain
+ * costs an rmap entry made and dropped again.
+ */
+static void prefetch_direct_neighbours(struct mmu *mmu, struct mmu_page *page, unsigned index)
+{
+	unsigned first = ALIGN_DOWN(index, FAULT_PREFETCH_LEAVES);
+	for (unsigned i = first; i < first + FAULT_PREFETCH_LEAVES; i++) {
+		if (i != index && !spte_is_present(page->spt[i]) &&
+		    prefetch_leaf(mmu, page, i, page->gfn + i, 0, page->role.access))
+			shadow_of(mmu)->stats.fault_prefetches++;
+	}
+}
+
+/* An aligned full-width write of guest PTE gpte_index: maps its new translation now
+ * (KVM's pte prefetch), so the access the guest is about to make does not fault. What the
+ * CPU may not use as it stands, or that is no RAM, stays dropped. */
+static bool prefetch_gpte(struct mmu *mmu, struct mmu_page *page, unsigned gpte_index, u64 gpte)
+{
 	unsigned index = gpte_index;
 	if (page->role.has_4_byte_gpte) {
 		if (gpte_index / SPTE_ENTRIES != page->role.quadrant)
@@ -1240,17 +1283,8 @@ static bool prefetch_gpte(struct mmu *mmu, struct mmu_page *page, unsigned gpte_
 		index = gpte_index % SPTE_ENTRIES;
 		gpte = (u32)gpte;
 	}
-	int acc = prefetch_access(s, page, gpte);
-	gfn_t gfn = mmu_gpte_gfn(gpte);
-	const struct memslot *slot = acc < 0 ? NULL : memslot_find(&mmu->memslots, NULL, gfn);
-	if (!slot)
-		return false;
-	if ((slot->flags & MEMSLOT_READONLY) || gfn_is_write_protected(s, gfn))
-		acc &= ~ACC_WRITE;
-	/* Not accessed: the CPU sets A when the guest uses the entry it wrote, which tells a
-	 * table being filled from a page written as data (guest_wrote_page()). */
-	u64 spte = spte_make_leaf(memslot_gfn_to_hpa(slot, gfn), (unsigned)acc, false) & ~PT_ACCESSED;
-	if (install_leaf(s, page, index, gfn, gpte, spte) != MMU_FAULT_MAPPED)
+	int acc = prefetch_access(shadow_of(mmu), page, gpte);
+	if (acc < 0 || !prefetch_leaf(mmu, page, index, mmu_gpte_gfn(gpte), gpte, (unsigned)acc))
 		return false;
 	page->last_prefetched = index + 1;
 	return true;

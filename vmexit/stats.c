@@ -51,6 +51,7 @@ static void print_shadow(const struct vm *vm)
 		{ "  of which found in the cache", s->stats.root_hits },
 		{ "    kept roots (PCID no-flush switches)", s->stats.kept_root_loads },
 		{ "#PF fixed by the shadow MMU", s->stats.faults_fixed },
+		{ "  leaves mapped ahead around them", s->stats.fault_prefetches },
 		{ "#PF reflected to the guest", s->stats.faults_reflected },
 		{ "page-table writes emulated", s->stats.write_protect_faults },
 		{ "  entries of shadowed tables written", s->stats.pte_writes },

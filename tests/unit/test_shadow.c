@@ -621,6 +621,55 @@ static void test_slot_changes(bool slow)
 	CHECK_EQ(page_alloc_free_pages(), free_before);
 }
 
+/*
+ * A fault through a guest large page maps the rest of its aligned group of leaves too, as
+ * a fault would map each: gfns in no slot are left to their own fault (MMIO), a shadowed
+ * guest table inside the large page is read-only, a clean large page's leaves are too
+ * (the first write faults so the walker sets D). The guest's large pages: gva 2 MiB ->
+ * gfns 512.. (dirty), gva 6 MiB -> the same gfns (clean); gfn 515 is a guest PT (for gva
+ * 4 MiB), gfn 516 in no slot.
+ */
+static void test_direct_prefetch(void)
+{
+	struct memslot gone;
+	vm_setup(1000, true);
+	build_4level();
+	CHECK_EQ(memslot_delete(&mmu, memslot_find(&mmu.memslots, NULL, 0)->id, &gone), 0);
+	add_ram_slot(0, 516);
+	add_ram_slot(517, RAM_GFNS - 517);
+	u64 *pd = (u64 *)(ram + PD * PAGE_SIZE);
+	u64 large = P | RW | US | PS | GUEST_PTE_ACCESSED;
+	pd[1] = 512ull << 12 | large | GUEST_PTE_DIRTY;
+	pd[2] = 515ull << 12 | P | RW | US;
+	pd[3] = 512ull << 12 | large;
+	((u64 *)(ram + 515 * PAGE_SIZE))[0] = (u64)DATA << 12 | P | RW | US;
+	set_guest(GUEST_PAGING_4LEVEL, PML4, true, true, false, false);
+	load_root();
+	CHECK_EQ(access_once(4ull << 20, 0).kind, RAM);		/* shadows gfn 515 */
+
+	u64 prefetched = mmu.shadow.stats.fault_prefetches, fixed = mmu.shadow.stats.faults_fixed;
+	CHECK_EQ(access_once((2ull << 20) + 2 * PAGE_SIZE, GUEST_ACCESS_WRITE).kind, RAM);
+	CHECK_EQ(mmu.shadow.stats.faults_fixed, fixed + 1);
+	CHECK_EQ(mmu.shadow.stats.fault_prefetches, prefetched + 6);	/* 512..519 but 514, 516 */
+	for (unsigned i = 0; i < 8; i++) {
+		struct outcome o = access_once((2ull << 20) + i * PAGE_SIZE,
+					       i == 3 || i == 4 ? 0 : GUEST_ACCESS_WRITE);
+		CHECK_EQ(o.kind, i == 4 ? MMIO : RAM);
+	}
+	CHECK_EQ(mmu.shadow.stats.faults_fixed, fixed + 1);	/* the MMIO gfn's own fault aside */
+	CHECK_EQ(access_once((2ull << 20) + 3 * PAGE_SIZE, GUEST_ACCESS_WRITE).kind, EMULATED);
+
+	fixed = mmu.shadow.stats.faults_fixed;
+	CHECK_EQ(access_once((6ull << 20) + PAGE_SIZE, 0).kind, RAM);
+	CHECK_EQ(access_once((6ull << 20) + 2 * PAGE_SIZE, 0).kind, RAM);
+	CHECK_EQ(mmu.shadow.stats.faults_fixed, fixed + 1);
+	CHECK_EQ(access_once((6ull << 20) + 2 * PAGE_SIZE, GUEST_ACCESS_WRITE).kind, RAM);
+	CHECK_EQ(mmu.shadow.stats.faults_fixed, fixed + 2);
+	CHECK(pd[3] & GUEST_PTE_DIRTY);
+	check_write_protection();
+	vm_teardown();
+}
+
 int main(void)
 {
 	arena_init();
@@ -640,6 +689,7 @@ int main(void)
 	test_zap_all(false, UINT64_MAX);
 	test_zap_all(true, 0);
 	test_slot_changes(false);
+	test_direct_prefetch();
 	test_slot_changes(true);
 	static const enum guest_paging_mode modes[] = {
 		GUEST_PAGING_OFF, GUEST_PAGING_32, GUEST_PAGING_PAE, GUEST_PAGING_4LEVEL,
