@@ -86,7 +86,15 @@ struct walk {
 	/* Where the walk begins below CR3, the entries above known (guest_walk_from());
 	 * NULL: at CR3. */
 	const struct guest_walk_start *start;
+	unsigned first_level;	/* start's level, or the mode's top: a constant where
+				 * inlined, so a walk from a PT is straight-line code */
 	struct guest_walk_result *out;
+	/* The walk's own copy of what it found, written to out as well: out is the caller's
+	 * memory, which every guest-memory callback may change for all the compiler knows,
+	 * while this stays in registers. */
+	unsigned level;		/* the leaf, or the entry that stopped the walk */
+	bool writable, user, nx;
+	u64 pte[GUEST_WALK_MAX_LEVELS];
 };
 
 static u8 phys_bits(const struct guest_paging *paging)
@@ -248,21 +256,21 @@ WALK_INLINE enum guest_walk_status page_fault(const struct walk *w, u32 cause)
 /* Rights combine across levels: every level must allow a write or a user access, any
  * level can forbid execution (SDM Vol. 3A 4.6.1). XD can be set here only when NXE = 1:
  * otherwise it is a reserved bit and the walk already stopped. */
-WALK_INLINE void combine_rights(struct guest_walk_result *out, u64 pte)
+WALK_INLINE void combine_rights(struct walk *w, u64 pte)
 {
-	out->writable = out->writable && (pte & GUEST_PTE_WRITABLE);
-	out->user = out->user && (pte & GUEST_PTE_USER);
-	out->nx = out->nx || (pte & GUEST_PTE_NX);
+	w->writable = w->writable && (pte & GUEST_PTE_WRITABLE);
+	w->user = w->user && (pte & GUEST_PTE_USER);
+	w->nx = w->nx || (pte & GUEST_PTE_NX);
 }
 
 /* Reads the entries from the top level down to the leaf, stopping at the first one that is
- * not RAM, not present or has a reserved bit set. Leaves out->level at the last one read. */
+ * not RAM, not present or has a reserved bit set. Leaves w->level at the last one read. */
 WALK_INLINE unsigned first_level(const struct walk *w)
 {
-	return w->start ? w->start->level : w->desc->levels;
+	return w->first_level;
 }
 
-WALK_INLINE enum guest_walk_status walk_tables(const struct walk *w)
+WALK_INLINE enum guest_walk_status walk_tables(struct walk *w)
 {
 	const struct paging_mode_desc *desc = w->desc;
 	struct guest_walk_result *out = w->out;
@@ -275,20 +283,20 @@ WALK_INLINE enum guest_walk_status walk_tables(const struct walk *w)
 		u64 pte;
 		bool large;
 
-		out->level = level;
+		w->level = out->level = level;
 		out->pte_gpa[level - 1] = pte_gpa;
 		if (level == desc->levels && desc->pdpt_root && w->paging->pdptes)
 			pte = w->paging->pdptes[(w->linear >> level_shift(desc, level)) & 3];
 		else if (w->mem->read(w->ctx, pte_gpa, desc->pte_bytes, &pte) < 0)
 			return GUEST_WALK_TABLE_NOT_RAM;
-		out->pte[level - 1] = pte;
+		w->pte[level - 1] = out->pte[level - 1] = pte;
 		if (!(pte & GUEST_PTE_PRESENT))
 			return page_fault(w, 0);
 		large = maps_large_page(w, level, pte);
 		if (pte & desc->reserved_bits(w->in, level, large))
 			return page_fault(w, GUEST_PF_PRESENT | GUEST_PF_RSVD);
 		if (entry_controls_access(desc, level))
-			combine_rights(out, pte);
+			combine_rights(w, pte);
 		if (level == 1 || large)
 			return GUEST_WALK_OK;
 		table_gpa = pte & BITS(63, PAGE_SHIFT) & w->in.phys_mask;
@@ -298,52 +306,47 @@ WALK_INLINE enum guest_walk_status walk_tables(const struct walk *w)
 /* SDM Vol. 3A 4.6.1. */
 WALK_INLINE bool fetch_allowed(const struct walk *w)
 {
-	const struct guest_walk_result *out = w->out;
-
-	if (out->nx)
+	if (w->nx)
 		return false;
 	if (w->access & GUEST_ACCESS_USER)
-		return out->user;
-	return !(w->paging->smep && out->user);
+		return w->user;
+	return !(w->paging->smep && w->user);
 }
 
 WALK_INLINE bool supervisor_data_allowed(const struct walk *w)
 {
-	const struct guest_walk_result *out = w->out;
 	bool smap_applies = w->paging->smap && !(w->access & GUEST_ACCESS_SMAP_ALLOWED);
 
-	if (out->user && smap_applies)
+	if (w->user && smap_applies)
 		return false;
-	return !(w->access & GUEST_ACCESS_WRITE) || out->writable || !w->paging->wp;
+	return !(w->access & GUEST_ACCESS_WRITE) || w->writable || !w->paging->wp;
 }
 
 WALK_INLINE bool access_allowed(const struct walk *w)
 {
-	const struct guest_walk_result *out = w->out;
-
 	if (w->access & GUEST_ACCESS_FETCH)
 		return fetch_allowed(w);
 	if (!(w->access & GUEST_ACCESS_USER))
 		return supervisor_data_allowed(w);
-	return out->user && (!(w->access & GUEST_ACCESS_WRITE) || out->writable);
+	return w->user && (!(w->access & GUEST_ACCESS_WRITE) || w->writable);
 }
 
 /* Sets A on every entry used and D on the leaf for a write, each with a compare-exchange
  * against the value the walk read, so a concurrent guest change is never overwritten: if
  * one happened, the walk is redone. Memory that is not writable RAM drops the update, as
  * the platform drops any write there. */
-WALK_INLINE enum guest_walk_status set_accessed_dirty(const struct walk *w)
+WALK_INLINE enum guest_walk_status set_accessed_dirty(struct walk *w)
 {
 	const struct paging_mode_desc *desc = w->desc;
 	struct guest_walk_result *out = w->out;
 	unsigned level;
 
-	for (level = first_level(w); level >= out->level; level--) {
-		u64 pte = out->pte[level - 1];
+	for (level = first_level(w); level >= w->level; level--) {
+		u64 pte = w->pte[level - 1];
 		u64 want = GUEST_PTE_ACCESSED;
 		int ret;
 
-		if (level == out->level && (w->access & GUEST_ACCESS_WRITE))
+		if (level == w->level && (w->access & GUEST_ACCESS_WRITE))
 			want |= GUEST_PTE_DIRTY;
 		if (!entry_controls_access(desc, level) || (pte & want) == want)
 			continue;
@@ -352,7 +355,7 @@ WALK_INLINE enum guest_walk_status set_accessed_dirty(const struct walk *w)
 		if (ret == GUEST_MEM_CHANGED)
 			return GUEST_WALK_RETRY;
 		if (ret == 0)
-			out->pte[level - 1] = pte | want;
+			w->pte[level - 1] = out->pte[level - 1] = pte | want;
 	}
 	return GUEST_WALK_OK;
 }
@@ -361,21 +364,24 @@ WALK_INLINE u64 leaf_frame(const struct walk *w, u64 pte, unsigned page_shift)
 {
 	u64 frame = pte & BITS(63, page_shift) & w->in.phys_mask;
 
-	if (w->desc->pse36 && w->out->level > 1)
+	if (w->desc->pse36 && w->level > 1)
 		frame |= (pte & BITS(20, PSE36_LOW_BIT)) << PSE36_ADDR_SHIFT;
 	return frame;
 }
 
-WALK_INLINE enum guest_walk_status walk_once(const struct walk *w)
+WALK_INLINE enum guest_walk_status walk_once(struct walk *w)
 {
 	struct guest_walk_result *out = w->out;
 	enum guest_walk_status status;
 	unsigned page_shift;
 
-	out->writable = !w->start || w->start->writable;
-	out->user = !w->start || w->start->user;
-	out->nx = w->start && w->start->nx;
+	w->writable = !w->start || w->start->writable;
+	w->user = !w->start || w->start->user;
+	w->nx = w->start && w->start->nx;
 	status = walk_tables(w);
+	out->writable = w->writable;
+	out->user = w->user;
+	out->nx = w->nx;
 	if (status != GUEST_WALK_OK)
 		return status;
 	if (!access_allowed(w))
@@ -383,9 +389,9 @@ WALK_INLINE enum guest_walk_status walk_once(const struct walk *w)
 	status = set_accessed_dirty(w);
 	if (status != GUEST_WALK_OK)
 		return status;
-	page_shift = level_shift(w->desc, out->level);
+	page_shift = level_shift(w->desc, w->level);
 	out->page_size_bytes = BIT(page_shift);
-	out->gpa = leaf_frame(w, out->pte[out->level - 1], page_shift) |
+	out->gpa = leaf_frame(w, w->pte[w->level - 1], page_shift) |
 		   (w->linear & (BIT(page_shift) - 1));
 	return GUEST_WALK_OK;
 }
@@ -408,17 +414,17 @@ WALK_INLINE enum guest_walk_status walk_in_mode(const struct paging_mode_desc *d
 						const struct guest_mem_ops *mem, void *ctx,
 						u64 gva, unsigned access,
 						const struct guest_walk_start *start,
-						struct guest_walk_result *out)
+						unsigned first_level, struct guest_walk_result *out)
 {
 	struct walk w = {
 		.paging = paging, .desc = desc, .mem = mem, .ctx = ctx, .access = access,
-		.start = start, .out = out,
+		.start = start, .first_level = first_level, .out = out,
 		.in = { .phys_mask = phys_addr_mask(paging), .xd_reserved = xd_reserved(paging),
 			.phys_bits = phys_bits(paging), .pages_1g = paging->pages_1g },
 	};
 	enum guest_walk_status status = GUEST_WALK_RETRY;
 
-	out->top_level = start ? start->level : desc->levels;
+	out->top_level = w.first_level;
 	if (desc->linear_bits == 32)
 		w.linear = (u32)gva;
 	else if (is_canonical(gva, desc->linear_bits))
@@ -436,37 +442,54 @@ WALK_INLINE enum guest_walk_status walk_in_mode(const struct paging_mode_desc *d
 	u64 gva, unsigned access, struct guest_walk_result *out)				\
 {												\
 	return walk_in_mode(&paging_modes[GUEST_PAGING_##mode], paging, mem, ctx, gva,	\
-			    access, NULL, out);						\
+			    access, NULL, paging_modes[GUEST_PAGING_##mode].levels, out);	\
 }
 WALK_IN(32)
 WALK_IN(PAE)
 WALK_IN(4LEVEL)
 #undef WALK_IN
 
-#define WALK_FROM_IN(mode) static __attribute__((noinline)) enum guest_walk_status	\
-walk_from_##mode(const struct guest_paging *paging, const struct guest_mem_ops *mem,	\
-		 void *ctx, u64 gva, unsigned access,					\
-		 const struct guest_walk_start *start, struct guest_walk_result *out)	\
+/* One walk per mode and start level (a PT or a PD). */
+#define WALK_FROM_IN(mode, level) static __attribute__((noinline)) enum guest_walk_status \
+walk_from_##mode##_##level(const struct guest_paging *paging, const struct guest_mem_ops *mem, \
+			   void *ctx, u64 gva, unsigned access,				\
+			   const struct guest_walk_start *start, struct guest_walk_result *out) \
 {												\
 	return walk_in_mode(&paging_modes[GUEST_PAGING_##mode], paging, mem, ctx, gva,	\
-			    access, start, out);					\
+			    access, start, level, out);					\
 }
-WALK_FROM_IN(PAE)
-WALK_FROM_IN(4LEVEL)
+WALK_FROM_IN(PAE, 1)
+WALK_FROM_IN(PAE, 2)
+WALK_FROM_IN(4LEVEL, 1)
+WALK_FROM_IN(4LEVEL, 2)
 #undef WALK_FROM_IN
+
+/* What a walk from a table leaves unwritten besides the levels above it: a whole walk's
+ * memset() of the result costs more than the walk of a PT itself. */
+static void clear_outcome(struct guest_walk_result *out)
+{
+	out->gpa = 0;
+	out->fault_addr = 0;
+	out->error_code = 0;
+	out->page_size_bytes = 0;
+}
 
 enum guest_walk_status guest_walk_from(const struct guest_paging *paging,
 				       const struct guest_mem_ops *mem, void *ctx, u64 gva,
 				       unsigned access, const struct guest_walk_start *start,
 				       struct guest_walk_result *out)
 {
+	bool from_pt = start->level == 1;
+
 	switch (paging->mode) {
 	case GUEST_PAGING_PAE:
-		memset(out, 0, sizeof(*out));
-		return walk_from_PAE(paging, mem, ctx, gva, access, start, out);
+		clear_outcome(out);
+		return from_pt ? walk_from_PAE_1(paging, mem, ctx, gva, access, start, out) :
+				 walk_from_PAE_2(paging, mem, ctx, gva, access, start, out);
 	case GUEST_PAGING_4LEVEL:
-		memset(out, 0, sizeof(*out));
-		return walk_from_4LEVEL(paging, mem, ctx, gva, access, start, out);
+		clear_outcome(out);
+		return from_pt ? walk_from_4LEVEL_1(paging, mem, ctx, gva, access, start, out) :
+				 walk_from_4LEVEL_2(paging, mem, ctx, gva, access, start, out);
 	default:	/* 4-byte entries: the whole walk */
 		return guest_walk(paging, mem, ctx, gva, access, out);
 	}
