@@ -55,7 +55,7 @@ void ept_zap_all_slow(struct mmu *mmu)
 	list_for_each_entry_safe(page, tmp, &mmu->active_pages, active_link) {
 		memset(page->spt, 0, PAGE_SIZE);
 		if (page != mmu->ept_root)
-			mmu_page_free(mmu, page);
+			mmu_page_free(mmu, page, false);
 	}
 	ept_flush(mmu);
 }
@@ -82,7 +82,7 @@ void ept_destroy(struct mmu *mmu)
 	ept_flush(mmu);
 	struct mmu_page *page, *tmp;
 	list_for_each_entry_safe(page, tmp, &mmu->active_pages, active_link)
-		mmu_page_free(mmu, page);
+		mmu_page_free(mmu, page, false);
 	mmu->ept_root = NULL;
 }
 

@@ -11,7 +11,9 @@ void mmu_core_init(struct mmu *mmu);
 /* A table page with zeroed entries, on mmu->active_pages and counted in mmu->npages, with
  * the MMU's current generation; NULL when out of memory. */
 struct mmu_page *mmu_page_alloc(struct mmu *mmu, gfn_t gfn, union mmu_page_role role);
-void mmu_page_free(struct mmu *mmu, struct mmu_page *page);
+#define MMU_SPARE_PAGES 16
+void mmu_page_free(struct mmu *mmu, struct mmu_page *page, bool table_zeroed);
+void mmu_free_spare_pages(struct mmu *mmu);
 /* Obsolete pages freed per hold of the MMU lock by a fast zap-all, at most. */
 #define MMU_ZAP_BATCH 10
 /* TSC ticks one hold of the MMU lock may last before a long operation (zap-all, a slot's

@@ -21,6 +21,7 @@ void mmu_core_init(struct mmu *mmu)
 {
 	memset(mmu, 0, sizeof(*mmu));
 	list_init(&mmu->active_pages);
+	list_init(&mmu->spare_pages);
 }
 
 /* ---- table pages ----------------------------------------------------------------------- */
@@ -31,22 +32,68 @@ static bool needs_gptes(union mmu_page_role role)
 	return role.level == 1 && !role.direct;
 }
 
-struct mmu_page *mmu_page_alloc(struct mmu *mmu, gfn_t gfn, union mmu_page_role role)
+/* A page struct with its table from the spares (zeroed already), else newly allocated. */
+static struct mmu_page *page_with_table(struct mmu *mmu)
 {
+	if (!list_empty(&mmu->spare_pages)) {
+		struct mmu_page *page = list_first_entry(&mmu->spare_pages, struct mmu_page,
+							 active_link);
+		list_del(&page->active_link);
+		mmu->nspare--;
+		return page;
+	}
 	struct mmu_page *page = kmem_cache_alloc(&page_cache);
 	if (!page)
 		return NULL;
-	memset(page, 0, sizeof(*page));
 	page->table_hpa = page_alloc_zeroed(0);
-	u64 gptes_hpa = needs_gptes(role) ? page_alloc(0) : 0;
-	if (!page->table_hpa || (needs_gptes(role) && !gptes_hpa)) {
-		if (page->table_hpa)
-			page_free(page->table_hpa, 0);
+	page->gptes = NULL;
+	if (!page->table_hpa) {
 		kmem_cache_free(&page_cache, page);
 		return NULL;
 	}
-	page->spt = phys_to_virt(page->table_hpa);
-	page->gptes = gptes_hpa ? phys_to_virt(gptes_hpa) : NULL;
+	return page;
+}
+
+static void free_page_memory(struct mmu_page *page)
+{
+	page_free(page->table_hpa, 0);
+	if (page->gptes)
+		page_free(virt_to_phys(page->gptes), 0);
+	kmem_cache_free(&page_cache, page);
+}
+
+/* The gptes array (uninitialised: a leaf's entry is written as the leaf is) if role's
+ * pages have one. */
+static bool fit_gptes(struct mmu_page *page, union mmu_page_role role)
+{
+	if (!needs_gptes(role)) {
+		if (page->gptes)
+			page_free(virt_to_phys(page->gptes), 0);
+		page->gptes = NULL;
+		return true;
+	}
+	if (!page->gptes) {
+		u64 hpa = page_alloc(0);
+		page->gptes = hpa ? phys_to_virt(hpa) : NULL;
+	}
+	return page->gptes;
+}
+
+struct mmu_page *mmu_page_alloc(struct mmu *mmu, gfn_t gfn, union mmu_page_role role)
+{
+	struct mmu_page *page = page_with_table(mmu);
+	if (!page)
+		return NULL;
+	if (!fit_gptes(page, role)) {
+		free_page_memory(page);
+		return NULL;
+	}
+	u64 table_hpa = page->table_hpa;
+	u64 *gptes = page->gptes;
+	memset(page, 0, sizeof(*page));
+	page->table_hpa = table_hpa;
+	page->spt = phys_to_virt(table_hpa);
+	page->gptes = gptes;
 	page->gfn = gfn;
 	page->role = role;
 	page->generation = mmu->generation;
@@ -55,15 +102,29 @@ struct mmu_page *mmu_page_alloc(struct mmu *mmu, gfn_t gfn, union mmu_page_role 
 	return page;
 }
 
-/* The caller has unlinked page from everything of its own (hashes, parents, rmaps). */
-void mmu_page_free(struct mmu *mmu, struct mmu_page *page)
+/* The caller has unlinked page from everything of its own (hashes, parents, rmaps).
+ * table_zeroed: every entry of its table is 0 again, so the page may be a spare. */
+void mmu_page_free(struct mmu *mmu, struct mmu_page *page, bool table_zeroed)
 {
 	list_del(&page->active_link);
-	page_free(page->table_hpa, 0);
-	if (page->gptes)
-		page_free(virt_to_phys(page->gptes), 0);
-	kmem_cache_free(&page_cache, page);
 	mmu->npages--;
+	if (table_zeroed && mmu->nspare < MMU_SPARE_PAGES) {
+		list_add(&page->active_link, &mmu->spare_pages);
+		mmu->nspare++;
+		return;
+	}
+	free_page_memory(page);
+}
+
+void mmu_free_spare_pages(struct mmu *mmu)
+{
+	while (!list_empty(&mmu->spare_pages)) {
+		struct mmu_page *page = list_first_entry(&mmu->spare_pages, struct mmu_page,
+							 active_link);
+		list_del(&page->active_link);
+		free_page_memory(page);
+	}
+	mmu->nspare = 0;
 }
 
 /* ---- the MMU lock ----------------------------------------------------------------------- */
@@ -142,7 +203,7 @@ static void free_obsolete_pages(struct mmu *mmu)
 		if (mmu->shadow.enabled)
 			shadow_free_obsolete_page(mmu, page);
 		else
-			mmu_page_free(mmu, page);
+			mmu_page_free(mmu, page, false);
 		mmu->stats.obsolete_pages_freed++;
 	}
 }
@@ -201,6 +262,7 @@ void mmu_destroy(struct mmu *mmu)
 		shadow_destroy(mmu);
 	else
 		ept_destroy(mmu);
+	mmu_free_spare_pages(mmu);
 }
 
 /* ---- slot changes ---------------------------------------------------------------------- */

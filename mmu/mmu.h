@@ -133,6 +133,10 @@ struct mmu {
 	struct memslots memslots;
 	struct list_head active_pages;	/* every struct mmu_page, newest first */
 	u64 npages;		/* on active_pages or shadow.obsolete_roots */
+	/* Freed pages whose tables are all 0 again, for the next allocations, which then
+	 * need not zero 4 KiB (512 ticks under Bochs): at most MMU_SPARE_PAGES. */
+	struct list_head spare_pages;
+	unsigned nspare;
 	u64 generation;
 	u64 roots_generation;
 	u64 requests;

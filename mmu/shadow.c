@@ -137,7 +137,8 @@ static void free_page(struct mmu_shadow *s, struct mmu_page *page)
 	if (page->unsync)
 		list_del(&page->unsync_link);
 	hash_del(&page->hpa_link);
-	mmu_page_free(mmu_of(s), page);
+	/* A clear bit in used means a 0 entry: none set, the table is all 0 */
+	mmu_page_free(mmu_of(s), page, bitmap_find_next_set(page->used, SPTE_ENTRIES, 0) >= SPTE_ENTRIES);
 }
 
 /* Keeps guest_tables and the slots' shadowed_tables as a page that mirrors a guest table
