@@ -405,12 +405,13 @@ static inline enum mmu_fault_result mmu_shadow_mmio_fault(struct mmu *mmu, struc
  * CR3 among the kept roots: it becomes the current root, and no sync is needed. false:
  * not kept (or no longer usable), so the caller syncs and loads it as any other. */
 bool mmu_shadow_load_kept_root(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 cr3);
-/* Where the current tree's leaf for gva maps it, if it lets the guest fetch there (user:
- * at CPL 3): the
- * translation the CPU fetched the exiting instruction through (a leaf of an unsync page
- * may be stale: so was what the CPU used), which the emulator may take instead of a guest
- * walk. false: no such leaf (the guest walk decides). */
-bool mmu_shadow_fetch_gpa(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva, bool user, u64 *gpa);
+/* Where the current tree's leaf for gva maps it, if that leaf grants the ACC_* rights need
+ * and none of refuse. The translation a TLB could hold (a leaf of an unsync page may be
+ * stale, as a TLB entry may), with the guest's A bit set: an access it allows may take it
+ * instead of a guest walk (the exiting instruction's fetch, which the CPU just made
+ * through it). gva must be canonical. false: no such leaf (the guest walk decides). */
+bool mmu_shadow_leaf_gpa(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva, unsigned need,
+			 unsigned refuse, u64 *gpa);
 /* INVLPG gva: drops the leaf at gva in the current tree and the kept roots' trees. */
 void mmu_shadow_invlpg(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva);
 /* Guest RAM at [gpa, gpa + len) was written by Vireo (an emulated store, a hypercall):

@@ -842,7 +842,8 @@ static enum mmu_fault_result install_leaf(struct mmu_shadow *s, struct mmu_page 
 		mmu_request_all(mmu_of(s));	/* the same page with other rights: its rmap
 						 * entry stays, the TLB entry goes */
 	} else {
-		drop_spte(s, page, index);
+		if (old)
+			drop_spte(s, page, index);
 		if (!rmap_add(s, gfn, &page->spt[index]))
 			return MMU_FAULT_NO_MEMORY;
 	}
@@ -917,7 +918,7 @@ static bool mirrors_8byte_table(const struct mmu_page *page)
 	return !page->role.direct && !page->role.has_4_byte_gpte;
 }
 
-/* Inline: the fault path's (mmu_shadow_fetch_gpa() shares it) pays no call. */
+/* Inline: the fault path's (mmu_shadow_leaf_gpa() shares it) pays no call. */
 static inline __attribute__((always_inline)) void find_held_path(struct mmu_shadow *s,
 								 const struct shadow_vcpu *sv,
 								 u64 gva, struct held_path *path)
@@ -971,7 +972,8 @@ static struct mmu_page *leaf_page_for(struct mmu *mmu, struct shadow_vcpu *sv, u
 	struct mmu_page *leaf_page = path->count ? path->page[path->count - 1] : NULL;
 	if (!leaf_page || path->start != leaf_page)
 		return walk_to_leaf_page(mmu, sv, gva, walk, access);
-	for (unsigned i = 0; i < path->count; i++)
+	unsigned count = path->count;	/* not reloaded after each store: no alias */
+	for (unsigned i = 0; i < count; i++)
 		path->page[i]->write_count = 0;
 	return leaf_page;
 }
@@ -1139,7 +1141,8 @@ enum mmu_fault_result mmu_shadow_page_fault(struct mmu *mmu, struct mmu_vcpu *vc
 	return guest_table_fault(mmu, vcpu, gva, error_code, smap_allowed, out);
 }
 
-bool mmu_shadow_fetch_gpa(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva, bool user, u64 *gpa)
+bool mmu_shadow_leaf_gpa(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva, unsigned need,
+			 unsigned refuse, u64 *gpa)
 {
 	struct held_path path;
 	if (root_is_stale(mmu, vcpu))
@@ -1150,8 +1153,8 @@ bool mmu_shadow_fetch_gpa(struct mmu *mmu, struct mmu_vcpu *vcpu, u64 gva, bool 
 	struct mmu_page *page = path.page[path.count - 1];
 	unsigned index = spte_index(gva, 1);
 	u64 spte = page->spt[index];
-	unsigned need = ACC_EXEC | (user ? ACC_USER : 0);
-	if (!spte_is_present(spte) || (spte_access(spte) & need) != need)
+	if (!spte_is_present(spte) || (spte_access(spte) & need) != need ||
+	    (spte_access(spte) & refuse))
 		return false;
 	*gpa = gfn_to_gpa(mmu_page_leaf_gfn(page, index)) | (gva & (PAGE_SIZE - 1));
 	return true;

@@ -130,7 +130,8 @@ static int translate(struct emulation *emu, u64 linear, unsigned access, u64 *gp
 	}
 	/* The store's own bytes: where the CPU just fetched them, through the shadow tables. */
 	if ((access & GUEST_ACCESS_FETCH) && emu->page_table_write &&
-	    mmu_shadow_fetch_gpa(&emu->vcpu->vm->mmu, &emu->vcpu->mmu, linear, emu->cpl == 3, gpa))
+	    mmu_shadow_leaf_gpa(&emu->vcpu->vm->mmu, &emu->vcpu->mmu, linear,
+				ACC_EXEC | (emu->cpl == 3 ? ACC_USER : 0), 0, gpa))
 		return X86_EMUL_OK;
 	access |= emu->cpl == 3 ? GUEST_ACCESS_USER : 0;
 	/* An explicit supervisor data access with EFLAGS.AC = 1 is exempt from SMAP. */
@@ -788,10 +789,25 @@ void emulate_mmio(struct vcpu *vcpu, const struct mmio_exit *exit)
 	run_emulator(&emu);
 }
 
+/* A supervisor read within one page that the shadow tree maps on a supervisor page: no
+ * walk and no emulator (INVPCID's descriptor, on the kernel stack). A user page is left to
+ * the walk, which knows whether SMAP refuses the read. */
+static bool read_through_shadow_leaf(struct vcpu *vcpu, u64 linear, void *buf, unsigned len)
+{
+	u64 gpa;
+	return vcpu_shadow_paging(vcpu) && is_canonical(linear, LINEAR_BITS_4LEVEL) &&
+	       (linear & (PAGE_SIZE - 1)) + len <= PAGE_SIZE &&
+	       SEGMENT_AR_DPL(vmcs_read32(VMCS_GUEST_SS_AR)) < 3 &&
+	       mmu_shadow_leaf_gpa(&vcpu->vm->mmu, &vcpu->mmu, linear, 0, ACC_USER, &gpa) &&
+	       vm_read_gpa(vcpu->vm, gpa, buf, len);
+}
+
 bool vcpu_read_linear(struct vcpu *vcpu, u64 linear, void *buf, unsigned len)
 {
 	struct emulation emu;
 	struct x86_exception e;
+	if (read_through_shadow_leaf(vcpu, linear, buf, len))
+		return true;
 	emulation_begin(&emu, vcpu);
 	switch (read_mem(&emu, linear, buf, len, &e)) {
 	case X86_EMUL_OK:

@@ -392,22 +392,25 @@ static void test_kept_roots(void)
 	vm_teardown();
 }
 
-/* mmu_shadow_fetch_gpa(): a leaf the CPU may fetch through names its gpa; none, or one
- * without the rights (XD, or a supervisor page for CPL 3), sends the caller to the walk. */
-static void test_fetch_gpa(void)
+/* mmu_shadow_leaf_gpa(): a leaf with the rights asked for names its gpa; none, one
+ * without them (XD, a supervisor page for CPL 3) or with one refused (a user page for a
+ * supervisor read under SMAP), sends the caller to the walk. */
+static void test_leaf_gpa(void)
 {
 	u64 *pt = setup_shadowed_pt();			/* gva 0x1000 -> DATA, read */
 	u64 gpa = 0;
-	CHECK(mmu_shadow_fetch_gpa(&mmu, &vcpu, 0x1234, true, &gpa));
+	CHECK(mmu_shadow_leaf_gpa(&mmu, &vcpu, 0x1234, ACC_EXEC | ACC_USER, 0, &gpa));
 	CHECK_EQ(gpa, DATA * PAGE_SIZE + 0x234);
-	CHECK(!mmu_shadow_fetch_gpa(&mmu, &vcpu, 0x5000, false, &gpa));	/* no leaf */
+	CHECK(!mmu_shadow_leaf_gpa(&mmu, &vcpu, 0x5000, ACC_EXEC, 0, &gpa));	/* no leaf */
 	pt[3] = (u64)(DATA + 1) << 12 | P | RW | GUEST_PTE_NX;
 	CHECK_EQ(access_once(0x3000, 0).kind, RAM);
-	CHECK(!mmu_shadow_fetch_gpa(&mmu, &vcpu, 0x3000, false, &gpa));	/* XD */
+	CHECK(!mmu_shadow_leaf_gpa(&mmu, &vcpu, 0x3000, ACC_EXEC, 0, &gpa));	/* XD */
 	pt[4] = (u64)(DATA + 2) << 12 | P | RW;
 	CHECK_EQ(access_once(0x4000, 0).kind, RAM);
-	CHECK(mmu_shadow_fetch_gpa(&mmu, &vcpu, 0x4000, false, &gpa));
-	CHECK(!mmu_shadow_fetch_gpa(&mmu, &vcpu, 0x4000, true, &gpa));	/* supervisor page */
+	CHECK(mmu_shadow_leaf_gpa(&mmu, &vcpu, 0x4000, ACC_EXEC, 0, &gpa));
+	CHECK(!mmu_shadow_leaf_gpa(&mmu, &vcpu, 0x4000, ACC_EXEC | ACC_USER, 0, &gpa));	/* supervisor page */
+	CHECK(mmu_shadow_leaf_gpa(&mmu, &vcpu, 0x4000, 0, ACC_USER, &gpa));
+	CHECK(!mmu_shadow_leaf_gpa(&mmu, &vcpu, 0x1000, 0, ACC_USER, &gpa));	/* a user page */
 	vm_teardown();
 }
 
@@ -681,7 +684,7 @@ int main(void)
 	test_unsync();
 	test_unsync_narrowing();
 	test_kept_roots();
-	test_fetch_gpa();
+	test_leaf_gpa();
 	test_wp_clear_with_smap();
 	test_memory_accounting();
 	test_shared_direct_pages();
