@@ -21,7 +21,8 @@ void mmu_core_init(struct mmu *mmu)
 {
 	memset(mmu, 0, sizeof(*mmu));
 	list_init(&mmu->active_pages);
-	list_init(&mmu->spare_pages);
+	list_init(&mmu->spare_pages[0]);
+	list_init(&mmu->spare_pages[1]);
 }
 
 /* ---- table pages ----------------------------------------------------------------------- */
@@ -32,26 +33,10 @@ static bool needs_gptes(union mmu_page_role role)
 	return role.level == 1 && !role.direct;
 }
 
-/* A page struct with its table from the spares (zeroed already), else newly allocated. */
-static struct mmu_page *page_with_table(struct mmu *mmu)
+/* Shadow level-1 pages: their leaves are in reverse maps (EPT keeps none). */
+static bool needs_rmaps(const struct mmu *mmu, union mmu_page_role role)
 {
-	if (!list_empty(&mmu->spare_pages)) {
-		struct mmu_page *page = list_first_entry(&mmu->spare_pages, struct mmu_page,
-							 active_link);
-		list_del(&page->active_link);
-		mmu->nspare--;
-		return page;
-	}
-	struct mmu_page *page = kmem_cache_alloc(&page_cache);
-	if (!page)
-		return NULL;
-	page->table_hpa = page_alloc_zeroed(0);
-	page->gptes = NULL;
-	if (!page->table_hpa) {
-		kmem_cache_free(&page_cache, page);
-		return NULL;
-	}
-	return page;
+	return mmu->shadow.enabled && role.level == 1;
 }
 
 static void free_page_memory(struct mmu_page *page)
@@ -59,7 +44,36 @@ static void free_page_memory(struct mmu_page *page)
 	page_free(page->table_hpa, 0);
 	if (page->gptes)
 		page_free(virt_to_phys(page->gptes), 0);
+	if (page->rmaps)
+		page_free(virt_to_phys(page->rmaps), RMAP_BLOCK_ORDER);
 	kmem_cache_free(&page_cache, page);
+}
+
+/* A page struct with its table zeroed and, if with_rmaps, an rmap block whose entries are
+ * all unhashed: a spare, else newly allocated. */
+static struct mmu_page *page_with_table(struct mmu *mmu, bool with_rmaps)
+{
+	struct list_head *spares = &mmu->spare_pages[with_rmaps];
+	if (!list_empty(spares)) {
+		struct mmu_page *page = list_first_entry(spares, struct mmu_page, active_link);
+		list_del(&page->active_link);
+		mmu->nspare[with_rmaps]--;
+		return page;
+	}
+	struct mmu_page *page = kmem_cache_alloc(&page_cache);
+	u64 table_hpa = page ? page_alloc_zeroed(0) : 0;
+	u64 rmaps_hpa = table_hpa && with_rmaps ? page_alloc_zeroed(RMAP_BLOCK_ORDER) : 0;
+	if (!table_hpa || (with_rmaps && !rmaps_hpa)) {
+		if (table_hpa)
+			page_free(table_hpa, 0);
+		if (page)
+			kmem_cache_free(&page_cache, page);
+		return NULL;
+	}
+	page->table_hpa = table_hpa;
+	page->gptes = NULL;
+	page->rmaps = rmaps_hpa ? phys_to_virt(rmaps_hpa) : NULL;
+	return page;
 }
 
 /* The gptes array (uninitialised: a leaf's entry is written as the leaf is) if role's
@@ -81,7 +95,7 @@ static bool fit_gptes(struct mmu_page *page, union mmu_page_role role)
 
 struct mmu_page *mmu_page_alloc(struct mmu *mmu, gfn_t gfn, union mmu_page_role role)
 {
-	struct mmu_page *page = page_with_table(mmu);
+	struct mmu_page *page = page_with_table(mmu, needs_rmaps(mmu, role));
 	if (!page)
 		return NULL;
 	if (!fit_gptes(page, role)) {
@@ -90,10 +104,14 @@ struct mmu_page *mmu_page_alloc(struct mmu *mmu, gfn_t gfn, union mmu_page_role 
 	}
 	u64 table_hpa = page->table_hpa;
 	u64 *gptes = page->gptes;
+	struct rmap_block *rmaps = page->rmaps;
 	memset(page, 0, sizeof(*page));
 	page->table_hpa = table_hpa;
 	page->spt = phys_to_virt(table_hpa);
 	page->gptes = gptes;
+	page->rmaps = rmaps;
+	if (rmaps)
+		rmaps->page = page;
 	page->gfn = gfn;
 	page->role = role;
 	page->generation = mmu->generation;
@@ -103,14 +121,16 @@ struct mmu_page *mmu_page_alloc(struct mmu *mmu, gfn_t gfn, union mmu_page_role 
 }
 
 /* The caller has unlinked page from everything of its own (hashes, parents, rmaps).
- * table_zeroed: every entry of its table is 0 again, so the page may be a spare. */
+ * table_zeroed: every entry of its table is 0 again (so no rmap entry is hashed), and the
+ * page may be a spare. */
 void mmu_page_free(struct mmu *mmu, struct mmu_page *page, bool table_zeroed)
 {
+	bool with_rmaps = page->rmaps;
 	list_del(&page->active_link);
 	mmu->npages--;
-	if (table_zeroed && mmu->nspare < MMU_SPARE_PAGES) {
-		list_add(&page->active_link, &mmu->spare_pages);
-		mmu->nspare++;
+	if (table_zeroed && mmu->nspare[with_rmaps] < MMU_SPARE_PAGES) {
+		list_add(&page->active_link, &mmu->spare_pages[with_rmaps]);
+		mmu->nspare[with_rmaps]++;
 		return;
 	}
 	free_page_memory(page);
@@ -118,13 +138,15 @@ void mmu_page_free(struct mmu *mmu, struct mmu_page *page, bool table_zeroed)
 
 void mmu_free_spare_pages(struct mmu *mmu)
 {
-	while (!list_empty(&mmu->spare_pages)) {
-		struct mmu_page *page = list_first_entry(&mmu->spare_pages, struct mmu_page,
-							 active_link);
-		list_del(&page->active_link);
-		free_page_memory(page);
+	for (int i = 0; i < 2; i++) {
+		while (!list_empty(&mmu->spare_pages[i])) {
+			struct mmu_page *page = list_first_entry(&mmu->spare_pages[i],
+								 struct mmu_page, active_link);
+			list_del(&page->active_link);
+			free_page_memory(page);
+		}
+		mmu->nspare[i] = 0;
 	}
-	mmu->nspare = 0;
 }
 
 /* ---- the MMU lock ----------------------------------------------------------------------- */

@@ -57,12 +57,26 @@ union mmu_page_role {
 static_assert(sizeof(union mmu_page_role) == sizeof(u32), "a role is one 32-bit word");
 static_assert(ACC_ALL < 8, "access fits its 3-bit field");
 
-/* An spte that points at a page: a parent's table entry, or a leaf in a reverse map. */
+/* A table entry that points at a page, in that page's list of parents. */
 struct spte_ref {
-	struct hlist_node link;		/* rmaps: in mmu->shadow.rmaps, key = gfn */
-	struct spte_ref *next;		/* parent lists */
+	struct spte_ref *next;
 	u64 *sptep;
 };
+
+/*
+ * The reverse-map entries of a shadow level-1 page's leaves, node[i] for the leaf at
+ * index i, hashed in mmu->shadow.rmaps under the gfn it maps while it is present. They
+ * live in a block of their own, so mapping and unmapping a leaf allocates nothing and
+ * frees nothing, and a node finds its leaf by the block's alignment (mmu_rmap_sptep()).
+ */
+#define RMAP_BLOCK_ORDER 2u
+#define RMAP_BLOCK_BYTES (PAGE_SIZE << RMAP_BLOCK_ORDER)
+struct mmu_page;
+struct rmap_block {
+	struct mmu_page *page;
+	struct hlist_node node[SPTE_ENTRIES];
+};
+static_assert(sizeof(struct rmap_block) <= RMAP_BLOCK_BYTES, "an rmap block fits its pages");
 
 /* Fields after active_link up to spt are the core's (mmu/mmu.c); the others only the
  * shadow MMU uses (EPT tables leave them 0). */
@@ -79,6 +93,7 @@ struct mmu_page {
 	u64 used[BITMAP_WORDS(SPTE_ENTRIES)];
 	u64 *gptes;			/* indirect level-1 pages: the guest PTE each present
 					 * leaf was made from (it names the gfn the leaf maps) */
+	struct rmap_block *rmaps;	/* shadow level-1 pages: their leaves' rmap entries */
 	struct spte_ref *parents;	/* the entries that point here (roots have none) */
 	u32 root_count;			/* vCPUs using this page as (a quarter of) their root */
 	u32 write_count;		/* emulated guest writes since the last use through it */
@@ -106,6 +121,21 @@ static inline gfn_t mmu_gpte_gfn(u64 gpte)
 static inline gfn_t mmu_page_leaf_gfn(const struct mmu_page *page, unsigned index)
 {
 	return page->role.direct ? page->gfn + index : mmu_gpte_gfn(page->gptes[index]);
+}
+
+/* The leaf an rmap entry stands for: entry index of its page. */
+static inline struct mmu_page *mmu_rmap_leaf(const struct hlist_node *node, unsigned *index)
+{
+	const struct rmap_block *block =
+		(const struct rmap_block *)ALIGN_DOWN((uintptr_t)node, RMAP_BLOCK_BYTES);
+	*index = (unsigned)(node - block->node);
+	return block->page;
+}
+
+static inline u64 *mmu_rmap_sptep(const struct hlist_node *node)
+{
+	unsigned index;
+	return &mmu_rmap_leaf(node, &index)->spt[index];
 }
 
 #endif

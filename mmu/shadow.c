@@ -48,8 +48,8 @@
 #define MIN_SHADOW_PAGES 64ull
 /* Leaves around a fault's that it maps too, an aligned group (KVM's PTE_PREFETCH_NUM). */
 #define FAULT_PREFETCH_LEAVES 8
-/* Empty rmap buckets the drain visits between looks at the clock. */
-#define RMAP_DRAIN_BUCKETS_PER_CHECK 16
+/* rmap buckets the drain empties between looks at the clock. */
+#define RMAP_DRAIN_BUCKETS_PER_CHECK 256
 
 static struct kmem_cache ref_cache = KMEM_CACHE_INIT(ref_cache, "spte_ref", sizeof(struct spte_ref));
 
@@ -213,30 +213,24 @@ static bool try_unsync(struct mmu_shadow *s, gfn_t gfn)
 
 /* ---- reverse maps and parent links ------------------------------------------------- */
 
-static bool rmap_add(struct mmu_shadow *s, gfn_t gfn, u64 *sptep)
+static void rmap_add(struct mmu_shadow *s, struct mmu_page *page, unsigned index, gfn_t gfn)
 {
-	struct spte_ref *ref = kmem_cache_alloc(&ref_cache);
-	if (!ref)
-		return false;
-	ref->sptep = sptep;
-	hash_add(&s->rmaps, &ref->link, gfn);
-	return true;
+	hash_add(&s->rmaps, &page->rmaps->node[index], gfn);
 }
 
-static void rmap_remove(struct mmu_shadow *s, gfn_t gfn, u64 *sptep)
+static void rmap_remove(struct mmu_page *page, unsigned index)
 {
-	struct spte_ref *ref;
-	struct hlist_node *tmp;
-	hash_for_each_possible_safe(&s->rmaps, ref, tmp, link, gfn) {
-		if (ref->sptep == sptep) {
-			hash_del(&ref->link);
-			kmem_cache_free(&ref_cache, ref);
-			return;
-		}
-	}
-	panic("shadow MMU: spte %p of gfn %#llx missing from its rmap", (void *)sptep,
-	      (unsigned long long)gfn);
+	struct hlist_node *node = &page->rmaps->node[index];
+	if (!hash_hashed(node))
+		panic("shadow MMU: leaf %u of page %#llx missing from its rmap", index,
+		      (unsigned long long)page->table_hpa);
+	hash_del(node);
 }
+
+/* Visits the rmap entry of every present leaf that maps gfn; the body may drop it. */
+#define for_each_rmap(s, gfn, node, tmp) \
+	for (node = hlist_find_key(hash_bucket(&(s)->rmaps, gfn)->first, gfn); \
+	     node && ((tmp) = node->next, true); node = hlist_find_key(tmp, gfn))
 
 static bool parent_add(struct mmu_page *child, u64 *sptep)
 {
@@ -265,10 +259,11 @@ static void parent_remove(struct mmu_page *child, u64 *sptep)
 /* Makes every leaf that maps gfn read-only: gfn now holds a shadowed guest table. */
 static void write_protect_gfn(struct mmu_shadow *s, gfn_t gfn)
 {
-	struct spte_ref *ref;
-	hash_for_each_possible(&s->rmaps, ref, link, gfn) {
-		if (spte_is_writable(*ref->sptep)) {
-			*ref->sptep &= ~(u64)(SPTE_WRITABLE | PT_DIRTY);
+	struct hlist_node *node, *tmp;
+	for_each_rmap(s, gfn, node, tmp) {
+		u64 *sptep = mmu_rmap_sptep(node);
+		if (spte_is_writable(*sptep)) {
+			*sptep &= ~(u64)(SPTE_WRITABLE | PT_DIRTY);
 			mmu_request_all(mmu_of(s));
 		}
 	}
@@ -298,7 +293,7 @@ static void drop_spte(struct mmu_shadow *s, struct mmu_page *page, unsigned inde
 	if (!spte_is_present(spte))
 		return;		/* empty, or an MMIO spte: the CPU caches neither */
 	if (page->role.level == 1)
-		rmap_remove(s, mmu_page_leaf_gfn(page, index), sptep);
+		rmap_remove(page, index);
 	else
 		parent_remove(page_of_table(s, spte_address(spte)), sptep);
 	mmu_request_all(mmu_of(s));
@@ -388,17 +383,14 @@ static void break_lock_if_held_long(struct mmu *mmu)
 		mmu_lock_break(mmu);
 }
 
-/* Frees rmaps_draining's entries, within MMU_LOCK_HOLD_BUDGET per hold whether the
- * buckets are sparse or dense. */
+/* Empties rmaps_draining, within MMU_LOCK_HOLD_BUDGET per hold. Only the buckets are
+ * cleared: their entries lie in the rmap blocks of obsolete pages, which may be freed
+ * already, and nothing else reaches those entries. */
 void shadow_drain_rmaps(struct mmu *mmu)
 {
 	struct hash_table *t = &shadow_of(mmu)->rmaps_draining;
 	for (u64 b = 0; b <= t->mask; b++) {
-		for (struct hlist_node *node; (node = t->buckets[b].first);) {
-			hash_del(node);
-			kmem_cache_free(&ref_cache, container_of(node, struct spte_ref, link));
-			break_lock_if_held_long(mmu);
-		}
+		t->buckets[b].first = NULL;
 		if (b % RMAP_DRAIN_BUCKETS_PER_CHECK == 0)
 			break_lock_if_held_long(mmu);
 	}
@@ -834,8 +826,8 @@ static unsigned leaf_access(struct mmu_shadow *s, const struct shadow_vcpu *sv,
 
 /* A present leaf mapping gfn; gpte: the guest PTE it is made from (for an indirect page,
  * whose leaves are the guest's 4K PTEs, it names gfn). */
-static enum mmu_fault_result install_leaf(struct mmu_shadow *s, struct mmu_page *page,
-					  unsigned index, gfn_t gfn, u64 gpte, u64 spte)
+static void install_leaf(struct mmu_shadow *s, struct mmu_page *page, unsigned index, gfn_t gfn,
+			 u64 gpte, u64 spte)
 {
 	u64 old = page->spt[index];
 	if (spte_is_present(old) && mmu_page_leaf_gfn(page, index) == gfn) {
@@ -844,8 +836,7 @@ static enum mmu_fault_result install_leaf(struct mmu_shadow *s, struct mmu_page 
 	} else {
 		if (old)
 			drop_spte(s, page, index);
-		if (!rmap_add(s, gfn, &page->spt[index]))
-			return MMU_FAULT_NO_MEMORY;
+		rmap_add(s, page, index, gfn);
 	}
 	if (page->gptes) {
 		if (mmu_gpte_gfn(gpte) != gfn)
@@ -854,7 +845,6 @@ static enum mmu_fault_result install_leaf(struct mmu_shadow *s, struct mmu_page 
 		page->gptes[index] = gpte;
 	}
 	set_spte(page, index, spte);
-	return MMU_FAULT_MAPPED;
 }
 
 /* Whether a table spte's child is the one this walk needs: any guest table's shadow is
@@ -991,11 +981,11 @@ static enum mmu_fault_result map_gva(struct mmu *mmu, struct shadow_vcpu *sv, u6
 	unsigned acc = leaf_access(s, sv, walk, slot, access);
 	unsigned index = spte_index(gva, 1);
 	s->stats.faults_fixed++;
-	enum mmu_fault_result result = install_leaf(s, page, index, gfn, walk->pte[0],
-						    spte_make_leaf(memslot_gfn_to_hpa(slot, gfn), acc, false));
-	if (result == MMU_FAULT_MAPPED && page->role.direct)
+	install_leaf(s, page, index, gfn, walk->pte[0],
+		     spte_make_leaf(memslot_gfn_to_hpa(slot, gfn), acc, false));
+	if (page->role.direct)
 		prefetch_direct_neighbours(mmu, page, index);
-	return result;
+	return MMU_FAULT_MAPPED;
 }
 
 /* An MMIO spte remembers the rights its leaf would have (guest_leaf_access()) in bits the
@@ -1251,8 +1241,9 @@ static bool prefetch_leaf(struct mmu *mmu, struct mmu_page *page, unsigned index
 		return false;
 	if ((slot->flags & MEMSLOT_READONLY) || gfn_is_write_protected(s, gfn))
 		acc &= ~ACC_WRITE;
-	u64 spte = spte_make_leaf(memslot_gfn_to_hpa(slot, gfn), acc, false) & ~PT_ACCESSED;
-	return install_leaf(s, page, index, gfn, gpte, spte) == MMU_FAULT_MAPPED;
+	install_leaf(s, page, index, gfn, gpte, spte_make_leaf(memslot_gfn_to_hpa(slot, gfn), acc,
+							       false) & ~PT_ACCESSED);
+	return true;
 }
 
 /*
@@ -1483,11 +1474,11 @@ bool mmu_shadow_unprotect(struct mmu *mmu, gfn_t gfn)
 /* Drops every leaf that maps gfn (its rmap empties as they go). */
 static void zap_leaves_of(struct mmu_shadow *s, gfn_t gfn)
 {
-	struct hlist_node *node;
-	while ((node = hlist_find_key(hash_bucket(&s->rmaps, gfn)->first, gfn))) {
-		u64 *sptep = container_of(node, struct spte_ref, link)->sptep;
-		u64 *table = (u64 *)ALIGN_DOWN((uintptr_t)sptep, PAGE_SIZE);
-		drop_spte(s, page_of_table(s, virt_to_phys(table)), (unsigned)(sptep - table));
+	struct hlist_node *node, *tmp;
+	for_each_rmap(s, gfn, node, tmp) {
+		unsigned index;
+		struct mmu_page *page = mmu_rmap_leaf(node, &index);
+		drop_spte(s, page, index);
 	}
 }
 

@@ -170,9 +170,9 @@ static CHECKER struct mmu_page *page_at(u64 table_hpa)
 
 static CHECKER bool rmap_holds(gfn_t gfn, const u64 *sptep)
 {
-	struct spte_ref *ref;
-	hash_for_each_possible(&mmu.shadow.rmaps, ref, link, gfn)
-		if (ref->sptep == sptep)
+	for (struct hlist_node *node = hlist_find_key(hash_bucket(&mmu.shadow.rmaps, gfn)->first, gfn);
+	     node; node = hlist_find_key(node->next, gfn))
+		if (mmu_rmap_sptep(node) == sptep)
 			return true;
 	return false;
 }
@@ -239,6 +239,7 @@ static void mmu_finish(void)
 	check_links();
 	mmu_zap_all(&mmu);
 	CHECK(mmu_empty());
+	mmu_free_spare_pages(&mmu);	/* the next input's copy of initial_mmu has none */
 	if (unit_failures)
 		abort();
 }
