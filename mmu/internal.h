@@ -14,6 +14,9 @@ struct mmu_page *mmu_page_alloc(struct mmu *mmu, gfn_t gfn, union mmu_page_role 
 #define MMU_SPARE_PAGES 16
 void mmu_page_free(struct mmu *mmu, struct mmu_page *page, bool table_zeroed);
 void mmu_free_spare_pages(struct mmu *mmu);
+/* Shadow level-1 pages: the rmap block for the leaf at index, allocated if it is the first
+ * leaf there; false when out of memory. */
+bool mmu_page_rmap_block(struct mmu_page *page, unsigned index);
 /* Obsolete pages freed per hold of the MMU lock by a fast zap-all, at most. */
 #define MMU_ZAP_BATCH 10
 /* TSC ticks one hold of the MMU lock may last before a long operation (zap-all, a slot's

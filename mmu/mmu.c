@@ -21,8 +21,7 @@ void mmu_core_init(struct mmu *mmu)
 {
 	memset(mmu, 0, sizeof(*mmu));
 	list_init(&mmu->active_pages);
-	list_init(&mmu->spare_pages[0]);
-	list_init(&mmu->spare_pages[1]);
+	list_init(&mmu->spare_pages);
 }
 
 /* ---- table pages ----------------------------------------------------------------------- */
@@ -33,46 +32,61 @@ static bool needs_gptes(union mmu_page_role role)
 	return role.level == 1 && !role.direct;
 }
 
-/* Shadow level-1 pages: their leaves are in reverse maps (EPT keeps none). */
-static bool needs_rmaps(const struct mmu *mmu, union mmu_page_role role)
+/* A page of a table page's memory goes back to page_alloc, or while a fast zap-all frees
+ * obsolete pages onto deferred_frees (linked through the pages themselves): each buddy
+ * merge costs hundreds of ticks, so a table page's few of them would stretch a lock hold
+ * well past its budget; they are given back one at a time afterwards. */
+static void release_page(struct mmu *mmu, u64 hpa)
 {
-	return mmu->shadow.enabled && role.level == 1;
+	if (!mmu->defer_frees) {
+		page_free(hpa, 0);
+		return;
+	}
+	*(u64 *)phys_to_virt(hpa) = mmu->deferred_frees;
+	mmu->deferred_frees = hpa;
 }
 
-static void free_page_memory(struct mmu_page *page)
+static void free_deferred_pages(struct mmu *mmu)
 {
-	page_free(page->table_hpa, 0);
+	while (mmu->deferred_frees) {
+		u64 hpa = mmu->deferred_frees;
+		mmu->deferred_frees = *(u64 *)phys_to_virt(hpa);
+		page_free(hpa, 0);
+		if (mmu_lock_held_long(mmu))
+			mmu_lock_break(mmu);
+	}
+}
+
+static void free_page_memory(struct mmu *mmu, struct mmu_page *page)
+{
+	release_page(mmu, page->table_hpa);
 	if (page->gptes)
-		page_free(virt_to_phys(page->gptes), 0);
-	if (page->rmaps)
-		page_free(virt_to_phys(page->rmaps), RMAP_BLOCK_ORDER);
+		release_page(mmu, virt_to_phys(page->gptes));
+	for (unsigned i = 0; i < RMAP_BLOCKS; i++)
+		if (page->rmaps[i])
+			release_page(mmu, virt_to_phys(page->rmaps[i]));
 	kmem_cache_free(&page_cache, page);
 }
 
-/* A page struct with its table zeroed and, if with_rmaps, an rmap block whose entries are
- * all unhashed: a spare, else newly allocated. */
-static struct mmu_page *page_with_table(struct mmu *mmu, bool with_rmaps)
+/* A page struct with its table zeroed and its rmap blocks' entries (if any) unhashed: a
+ * spare, else newly allocated. */
+static struct mmu_page *page_with_table(struct mmu *mmu)
 {
-	struct list_head *spares = &mmu->spare_pages[with_rmaps];
-	if (!list_empty(spares)) {
-		struct mmu_page *page = list_first_entry(spares, struct mmu_page, active_link);
+	if (!list_empty(&mmu->spare_pages)) {
+		struct mmu_page *page = list_first_entry(&mmu->spare_pages, struct mmu_page,
+							 active_link);
 		list_del(&page->active_link);
-		mmu->nspare[with_rmaps]--;
+		mmu->nspare--;
 		return page;
 	}
-	struct mmu_page *page = kmem_cache_alloc(&page_cache);
+	struct mmu_page *page = kmem_cache_alloc(&page_cache);	/* zeroed */
 	u64 table_hpa = page ? page_alloc_zeroed(0) : 0;
-	u64 rmaps_hpa = table_hpa && with_rmaps ? page_alloc_zeroed(RMAP_BLOCK_ORDER) : 0;
-	if (!table_hpa || (with_rmaps && !rmaps_hpa)) {
-		if (table_hpa)
-			page_free(table_hpa, 0);
+	if (!table_hpa) {
 		if (page)
 			kmem_cache_free(&page_cache, page);
 		return NULL;
 	}
 	page->table_hpa = table_hpa;
-	page->gptes = NULL;
-	page->rmaps = rmaps_hpa ? phys_to_virt(rmaps_hpa) : NULL;
 	return page;
 }
 
@@ -95,23 +109,23 @@ static bool fit_gptes(struct mmu_page *page, union mmu_page_role role)
 
 struct mmu_page *mmu_page_alloc(struct mmu *mmu, gfn_t gfn, union mmu_page_role role)
 {
-	struct mmu_page *page = page_with_table(mmu, needs_rmaps(mmu, role));
+	struct mmu_page *page = page_with_table(mmu);
 	if (!page)
 		return NULL;
 	if (!fit_gptes(page, role)) {
-		free_page_memory(page);
+		free_page_memory(mmu, page);
 		return NULL;
 	}
-	u64 table_hpa = page->table_hpa;
-	u64 *gptes = page->gptes;
-	struct rmap_block *rmaps = page->rmaps;
+	struct mmu_page kept = *page;	/* its memory: table, gptes, rmap blocks */
 	memset(page, 0, sizeof(*page));
-	page->table_hpa = table_hpa;
-	page->spt = phys_to_virt(table_hpa);
-	page->gptes = gptes;
-	page->rmaps = rmaps;
-	if (rmaps)
-		rmaps->page = page;
+	page->table_hpa = kept.table_hpa;
+	page->spt = phys_to_virt(kept.table_hpa);
+	page->gptes = kept.gptes;
+	for (unsigned i = 0; i < RMAP_BLOCKS; i++) {
+		page->rmaps[i] = kept.rmaps[i];
+		if (page->rmaps[i])
+			page->rmaps[i]->page = page;
+	}
 	page->gfn = gfn;
 	page->role = role;
 	page->generation = mmu->generation;
@@ -120,33 +134,44 @@ struct mmu_page *mmu_page_alloc(struct mmu *mmu, gfn_t gfn, union mmu_page_role 
 	return page;
 }
 
+bool mmu_page_rmap_block(struct mmu_page *page, unsigned index)
+{
+	struct rmap_block **block = &page->rmaps[index / RMAP_BLOCK_LEAVES];
+	if (*block)
+		return true;
+	u64 hpa = page_alloc_zeroed(0);		/* every node unhashed */
+	if (!hpa)
+		return false;
+	*block = phys_to_virt(hpa);
+	(*block)->page = page;
+	(*block)->first = ALIGN_DOWN(index, RMAP_BLOCK_LEAVES);
+	return true;
+}
+
 /* The caller has unlinked page from everything of its own (hashes, parents, rmaps).
  * table_zeroed: every entry of its table is 0 again (so no rmap entry is hashed), and the
  * page may be a spare. */
 void mmu_page_free(struct mmu *mmu, struct mmu_page *page, bool table_zeroed)
 {
-	bool with_rmaps = page->rmaps;
 	list_del(&page->active_link);
 	mmu->npages--;
-	if (table_zeroed && mmu->nspare[with_rmaps] < MMU_SPARE_PAGES) {
-		list_add(&page->active_link, &mmu->spare_pages[with_rmaps]);
-		mmu->nspare[with_rmaps]++;
+	if (table_zeroed && mmu->nspare < MMU_SPARE_PAGES) {
+		list_add(&page->active_link, &mmu->spare_pages);
+		mmu->nspare++;
 		return;
 	}
-	free_page_memory(page);
+	free_page_memory(mmu, page);
 }
 
 void mmu_free_spare_pages(struct mmu *mmu)
 {
-	for (int i = 0; i < 2; i++) {
-		while (!list_empty(&mmu->spare_pages[i])) {
-			struct mmu_page *page = list_first_entry(&mmu->spare_pages[i],
-								 struct mmu_page, active_link);
-			list_del(&page->active_link);
-			free_page_memory(page);
-		}
-		mmu->nspare[i] = 0;
+	while (!list_empty(&mmu->spare_pages)) {
+		struct mmu_page *page = list_first_entry(&mmu->spare_pages, struct mmu_page,
+							 active_link);
+		list_del(&page->active_link);
+		free_page_memory(mmu, page);
 	}
+	mmu->nspare = 0;
 }
 
 /* ---- the MMU lock ----------------------------------------------------------------------- */
@@ -212,6 +237,7 @@ static void zap_all_slow(struct mmu *mmu)
 static void free_obsolete_pages(struct mmu *mmu)
 {
 	unsigned in_batch = 0;
+	mmu->defer_frees = true;
 	while (!list_empty(&mmu->active_pages)) {
 		struct mmu_page *page = list_last_entry(&mmu->active_pages, struct mmu_page, active_link);
 		if (!mmu_page_is_obsolete(mmu, page))
@@ -228,6 +254,8 @@ static void free_obsolete_pages(struct mmu *mmu)
 			mmu_page_free(mmu, page, false);
 		mmu->stats.obsolete_pages_freed++;
 	}
+	mmu->defer_frees = false;
+	free_deferred_pages(mmu);
 }
 
 /*

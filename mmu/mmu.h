@@ -88,7 +88,7 @@ struct mmu_shadow {
 	u8 guest_phys_bits;	/* the guest's MAXPHYADDR: higher PTE address bits are reserved */
 	struct hash_table pages_by_gfn;	/* valid pages, key gfn (the role is compared) */
 	struct hash_table pages_by_hpa;	/* every page, key table hpa >> 12 */
-	struct hash_table rmaps;	/* the present leaves' rmap entries (struct rmap_block), key gfn */
+	struct hash_table rmaps;	/* the leaves' rmap entries (struct rmap_block), key gfn */
 	struct hash_table rmaps_draining;	/* the obsolete pages', being emptied */
 	struct list_head obsolete_roots;	/* obsolete pages still some vCPU's root */
 	u64 max_pages;		/* the budget for mmu->npages */
@@ -133,11 +133,13 @@ struct mmu {
 	struct memslots memslots;
 	struct list_head active_pages;	/* every struct mmu_page, newest first */
 	u64 npages;		/* on active_pages or shadow.obsolete_roots */
-	/* Freed pages whose tables are all 0 again (their rmap entries all unhashed), for
-	 * the next allocations, which then need not zero 4 KiB (512 ticks under Bochs): at
-	 * most MMU_SPARE_PAGES each, [1] those with an rmap block (shadow level-1 pages). */
-	struct list_head spare_pages[2];
-	unsigned nspare[2];
+	/* Freed pages whose tables are all 0 again (their rmap entries all unhashed), with
+	 * their memory, for the next allocations, which then need not zero 4 KiB (512 ticks
+	 * under Bochs): at most MMU_SPARE_PAGES. */
+	struct list_head spare_pages;
+	unsigned nspare;
+	bool defer_frees;	/* a fast zap-all frees obsolete pages: see mmu.c */
+	u64 deferred_frees;	/* pages to give back, linked through their first word */
 	u64 generation;
 	u64 roots_generation;
 	u64 requests;

@@ -64,19 +64,22 @@ struct spte_ref {
 };
 
 /*
- * The reverse-map entries of a shadow level-1 page's leaves, node[i] for the leaf at
- * index i, hashed in mmu->shadow.rmaps under the gfn it maps while it is present. They
- * live in a block of their own, so mapping and unmapping a leaf allocates nothing and
- * frees nothing, and a node finds its leaf by the block's alignment (mmu_rmap_sptep()).
+ * The reverse-map entries of a shadow level-1 page's leaves: one node per entry, hashed in
+ * mmu->shadow.rmaps under the gfn it maps while the leaf is present. A page holds them in
+ * up to RMAP_BLOCKS pages of RMAP_BLOCK_LEAVES nodes, each allocated with the first leaf
+ * it serves and kept as long as the page (a sparse table needs one), so mapping and
+ * unmapping a leaf allocates nothing and searches nothing, and a node finds its leaf by
+ * its page's alignment (mmu_rmap_leaf()).
  */
-#define RMAP_BLOCK_ORDER 2u
-#define RMAP_BLOCK_BYTES (PAGE_SIZE << RMAP_BLOCK_ORDER)
+#define RMAP_BLOCKS 4u
+#define RMAP_BLOCK_LEAVES (SPTE_ENTRIES / RMAP_BLOCKS)
 struct mmu_page;
 struct rmap_block {
 	struct mmu_page *page;
-	struct hlist_node node[SPTE_ENTRIES];
+	unsigned first;			/* the index of the leaf node[0] stands for */
+	struct hlist_node node[RMAP_BLOCK_LEAVES];
 };
-static_assert(sizeof(struct rmap_block) <= RMAP_BLOCK_BYTES, "an rmap block fits its pages");
+static_assert(sizeof(struct rmap_block) <= PAGE_SIZE, "an rmap block is one page");
 
 /* Fields after active_link up to spt are the core's (mmu/mmu.c); the others only the
  * shadow MMU uses (EPT tables leave them 0). */
@@ -93,7 +96,8 @@ struct mmu_page {
 	u64 used[BITMAP_WORDS(SPTE_ENTRIES)];
 	u64 *gptes;			/* indirect level-1 pages: the guest PTE each present
 					 * leaf was made from (it names the gfn the leaf maps) */
-	struct rmap_block *rmaps;	/* shadow level-1 pages: their leaves' rmap entries */
+	struct rmap_block *rmaps[RMAP_BLOCKS];	/* shadow level-1 pages: their leaves' rmap
+						 * entries, [i] for leaves from i * 128 */
 	struct spte_ref *parents;	/* the entries that point here (roots have none) */
 	u32 root_count;			/* vCPUs using this page as (a quarter of) their root */
 	u32 write_count;		/* emulated guest writes since the last use through it */
@@ -123,12 +127,18 @@ static inline gfn_t mmu_page_leaf_gfn(const struct mmu_page *page, unsigned inde
 	return page->role.direct ? page->gfn + index : mmu_gpte_gfn(page->gptes[index]);
 }
 
+/* The rmap entry of the leaf at index (its block allocated already). */
+static inline struct hlist_node *mmu_rmap_node(const struct mmu_page *page, unsigned index)
+{
+	return &page->rmaps[index / RMAP_BLOCK_LEAVES]->node[index % RMAP_BLOCK_LEAVES];
+}
+
 /* The leaf an rmap entry stands for: entry index of its page. */
 static inline struct mmu_page *mmu_rmap_leaf(const struct hlist_node *node, unsigned *index)
 {
 	const struct rmap_block *block =
-		(const struct rmap_block *)ALIGN_DOWN((uintptr_t)node, RMAP_BLOCK_BYTES);
-	*index = (unsigned)(node - block->node);
+		(const struct rmap_block *)ALIGN_DOWN((uintptr_t)node, PAGE_SIZE);
+	*index = block->first + (unsigned)(node - block->node);
 	return block->page;
 }
 

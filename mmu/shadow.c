@@ -213,14 +213,18 @@ static bool try_unsync(struct mmu_shadow *s, gfn_t gfn)
 
 /* ---- reverse maps and parent links ------------------------------------------------- */
 
-static void rmap_add(struct mmu_shadow *s, struct mmu_page *page, unsigned index, gfn_t gfn)
+/* false: out of memory for the page's rmap block */
+static bool rmap_add(struct mmu_shadow *s, struct mmu_page *page, unsigned index, gfn_t gfn)
 {
-	hash_add(&s->rmaps, &page->rmaps->node[index], gfn);
+	if (!mmu_page_rmap_block(page, index))
+		return false;
+	hash_add(&s->rmaps, mmu_rmap_node(page, index), gfn);
+	return true;
 }
 
 static void rmap_remove(struct mmu_page *page, unsigned index)
 {
-	struct hlist_node *node = &page->rmaps->node[index];
+	struct hlist_node *node = mmu_rmap_node(page, index);
 	if (!hash_hashed(node))
 		panic("shadow MMU: leaf %u of page %#llx missing from its rmap", index,
 		      (unsigned long long)page->table_hpa);
@@ -826,8 +830,8 @@ static unsigned leaf_access(struct mmu_shadow *s, const struct shadow_vcpu *sv,
 
 /* A present leaf mapping gfn; gpte: the guest PTE it is made from (for an indirect page,
  * whose leaves are the guest's 4K PTEs, it names gfn). */
-static void install_leaf(struct mmu_shadow *s, struct mmu_page *page, unsigned index, gfn_t gfn,
-			 u64 gpte, u64 spte)
+static enum mmu_fault_result install_leaf(struct mmu_shadow *s, struct mmu_page *page,
+					  unsigned index, gfn_t gfn, u64 gpte, u64 spte)
 {
 	u64 old = page->spt[index];
 	if (spte_is_present(old) && mmu_page_leaf_gfn(page, index) == gfn) {
@@ -836,7 +840,8 @@ static void install_leaf(struct mmu_shadow *s, struct mmu_page *page, unsigned i
 	} else {
 		if (old)
 			drop_spte(s, page, index);
-		rmap_add(s, page, index, gfn);
+		if (!rmap_add(s, page, index, gfn))
+			return MMU_FAULT_NO_MEMORY;
 	}
 	if (page->gptes) {
 		if (mmu_gpte_gfn(gpte) != gfn)
@@ -845,6 +850,7 @@ static void install_leaf(struct mmu_shadow *s, struct mmu_page *page, unsigned i
 		page->gptes[index] = gpte;
 	}
 	set_spte(page, index, spte);
+	return MMU_FAULT_MAPPED;
 }
 
 /* Whether a table spte's child is the one this walk needs: any guest table's shadow is
@@ -981,11 +987,12 @@ static enum mmu_fault_result map_gva(struct mmu *mmu, struct shadow_vcpu *sv, u6
 	unsigned acc = leaf_access(s, sv, walk, slot, access);
 	unsigned index = spte_index(gva, 1);
 	s->stats.faults_fixed++;
-	install_leaf(s, page, index, gfn, walk->pte[0],
-		     spte_make_leaf(memslot_gfn_to_hpa(slot, gfn), acc, false));
-	if (page->role.direct)
+	enum mmu_fault_result result =
+		install_leaf(s, page, index, gfn, walk->pte[0],
+			     spte_make_leaf(memslot_gfn_to_hpa(slot, gfn), acc, false));
+	if (result == MMU_FAULT_MAPPED && page->role.direct)
 		prefetch_direct_neighbours(mmu, page, index);
-	return MMU_FAULT_MAPPED;
+	return result;
 }
 
 /* An MMIO spte remembers the rights its leaf would have (guest_leaf_access()) in bits the
@@ -1241,9 +1248,8 @@ static bool prefetch_leaf(struct mmu *mmu, struct mmu_page *page, unsigned index
 		return false;
 	if ((slot->flags & MEMSLOT_READONLY) || gfn_is_write_protected(s, gfn))
 		acc &= ~ACC_WRITE;
-	install_leaf(s, page, index, gfn, gpte, spte_make_leaf(memslot_gfn_to_hpa(slot, gfn), acc,
-							       false) & ~PT_ACCESSED);
-	return true;
+	u64 spte = spte_make_leaf(memslot_gfn_to_hpa(slot, gfn), acc, false) & ~PT_ACCESSED;
+	return install_leaf(s, page, index, gfn, gpte, spte) == MMU_FAULT_MAPPED;
 }
 
 /*
