@@ -263,13 +263,13 @@ WALK_INLINE void combine_rights(struct walk *w, u64 pte)
 	w->nx = w->nx || (pte & GUEST_PTE_NX);
 }
 
-/* Reads the entries from the top level down to the leaf, stopping at the first one that is
- * not RAM, not present or has a reserved bit set. Leaves w->level at the last one read. */
 WALK_INLINE unsigned first_level(const struct walk *w)
 {
 	return w->first_level;
 }
 
+/* Reads the entries from the top level down to the leaf, stopping at the first one that is
+ * not RAM, not present or has a reserved bit set. Leaves w->level at the last one read. */
 WALK_INLINE enum guest_walk_status walk_tables(struct walk *w)
 {
 	const struct paging_mode_desc *desc = w->desc;

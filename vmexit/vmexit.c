@@ -51,10 +51,8 @@ static void handle_triple_fault(struct vcpu *vcpu)
 	vm_stop(vcpu->vm, VM_STATUS_FAULT, "triple fault (the guest's exception handling failed)");
 }
 
-/* The host takes no device interrupts: the PICs are masked and the local APIC disabled
- * at boot. One that still arrives was acknowledged on exit (acknowledge-interrupt-on-exit),
- * so it cannot fire again at the next entry: resume. */
-/* Acknowledged on exit (the host takes no interrupts otherwise): only the host timer
+/* Acknowledged on exit (acknowledge-interrupt-on-exit), so it cannot fire again at the
+ * next entry. The host takes no device interrupts: only its timer, which bounded this run,
  * sends any. */
 static void handle_external_interrupt(struct vcpu *vcpu)
 {

@@ -458,6 +458,28 @@ static void test_memory_accounting(void)
 	CHECK(free_setup < free_before);
 }
 
+/* A page zapped with every entry dropped is a spare (mmu.nspare): the next page takes its
+ * memory, with no allocation and a table that is all 0 again. A zap-all's obsolete pages
+ * are freed whole: they keep stale entries. */
+static void test_spare_pages(void)
+{
+	u64 *pt = setup_shadowed_pt();			/* gva 0x1000 -> DATA */
+	CHECK_EQ(mmu.nspare, 0);
+	pt[5] = (u64)(DATA + 1) << 12 | P | RW | US;
+	CHECK(mmu_shadow_unprotect(&mmu, PT));		/* PT's shadow zapped */
+	CHECK_EQ(mmu.nspare, 1);
+	u64 free_pages = page_alloc_free_pages(), created = mmu.shadow.stats.pages_created;
+	CHECK_EQ(access_once(0x5000, 0).kind, RAM);	/* PT shadowed again */
+	CHECK_EQ(mmu.shadow.stats.pages_created, created + 1);
+	CHECK_EQ(mmu.nspare, 0);
+	CHECK_EQ(page_alloc_free_pages(), free_pages);	/* the spare's memory, rmap block too */
+	CHECK_EQ(access_once(0x1000, 0).kind, RAM);
+	mmu_zap_all(&mmu);
+	CHECK_EQ(mmu.nspare, 0);
+	check_write_protection();
+	vm_teardown();
+}
+
 /* Many pages in 4-level trees, the current one in use as the vCPU's root. */
 static void build_address_spaces(void)
 {
@@ -687,6 +709,7 @@ int main(void)
 	test_leaf_gpa();
 	test_wp_clear_with_smap();
 	test_memory_accounting();
+	test_spare_pages();
 	test_shared_direct_pages();
 	test_zap_all(false, 0);
 	test_zap_all(false, UINT64_MAX);
