@@ -44,16 +44,29 @@ static inline struct hlist_head *hash_bucket(const struct hash_table *table, u64
 	return &table->buckets[hash_u64(key) & table->mask];
 }
 
-static inline void hash_add(struct hash_table *table, struct hlist_node *node, u64 key)
+/*
+ * For keys that spread over the buckets by themselves, such as the frame numbers of pages
+ * one allocator hands out: the bucket is the key's low bits, with no mixing. A table uses
+ * either this or hash_bucket() for every key, never both.
+ */
+static inline struct hlist_head *hash_bucket_low_bits(const struct hash_table *table, u64 key)
 {
-	struct hlist_head *head = hash_bucket(table, key);
+	return &table->buckets[key & table->mask];
+}
 
+static inline void hlist_add(struct hlist_head *head, struct hlist_node *node, u64 key)
+{
 	node->key = key;
 	node->next = head->first;
 	if (head->first)
 		head->first->pprev = &node->next;
 	head->first = node;
 	node->pprev = &head->first;
+}
+
+static inline void hash_add(struct hash_table *table, struct hlist_node *node, u64 key)
+{
+	hlist_add(hash_bucket(table, key), node, key);
 }
 
 static inline bool hash_hashed(const struct hlist_node *node)

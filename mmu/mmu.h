@@ -87,7 +87,7 @@ struct mmu_shadow {
 	bool cache;		/* shadow_cache=: keep shadow trees across CR3 switches */
 	u8 guest_phys_bits;	/* the guest's MAXPHYADDR: higher PTE address bits are reserved */
 	struct hash_table pages_by_gfn;	/* valid pages, key gfn (the role is compared) */
-	struct hash_table pages_by_hpa;	/* every page, key table hpa >> 12 */
+	struct hash_table pages_by_hpa;	/* every page, key table hpa >> 12 (low-bit buckets) */
 	struct hash_table rmaps;	/* the leaves' rmap entries (struct rmap_block), key gfn */
 	struct hash_table rmaps_draining;	/* the obsolete pages', being emptied */
 	struct list_head obsolete_roots;	/* obsolete pages still some vCPU's root */

@@ -122,12 +122,16 @@ const char *mmu_shadow_vcpu_init(struct mmu *mmu, struct mmu_vcpu *vcpu)
 
 /* ---- pages ------------------------------------------------------------------------- */
 
+/* pages_by_hpa is keyed by frame number, which spreads by its low bits (every fault looks
+ * up a page per level: no mixing of the key). */
 static struct mmu_page *page_of_table(struct mmu_shadow *s, u64 table_hpa)
 {
-	struct mmu_page *page;
-	hash_for_each_possible(&s->pages_by_hpa, page, hpa_link, table_hpa >> PAGE_SHIFT)
-		return page;
-	panic("shadow MMU: no page for table %#llx", (unsigned long long)table_hpa);
+	u64 pfn = table_hpa >> PAGE_SHIFT;
+	struct hlist_node *node = hlist_find_key(hash_bucket_low_bits(&s->pages_by_hpa, pfn)->first,
+						 pfn);
+	if (!node)
+		panic("shadow MMU: no page for table %#llx", (unsigned long long)table_hpa);
+	return container_of(node, struct mmu_page, hpa_link);
 }
 
 static struct mmu *mmu_of(struct mmu_shadow *s) { return container_of(s, struct mmu, shadow); }
@@ -159,7 +163,8 @@ static struct mmu_page *create_page(struct mmu_shadow *s, gfn_t gfn, union mmu_p
 	if (!page)
 		return NULL;
 	hash_add(&s->pages_by_gfn, &page->gfn_link, gfn);
-	hash_add(&s->pages_by_hpa, &page->hpa_link, page->table_hpa >> PAGE_SHIFT);
+	u64 pfn = page->table_hpa >> PAGE_SHIFT;
+	hlist_add(hash_bucket_low_bits(&s->pages_by_hpa, pfn), &page->hpa_link, pfn);
 	s->stats.pages_created++;
 	count_guest_table(s, page, +1);
 	return page;

@@ -162,10 +162,10 @@ static CHECKER bool mmu_empty(void)
 
 static CHECKER struct mmu_page *page_at(u64 table_hpa)
 {
-	struct mmu_page *page;
-	hash_for_each_possible(&mmu.shadow.pages_by_hpa, page, hpa_link, table_hpa >> PAGE_SHIFT)
-		return page;
-	return NULL;
+	u64 pfn = table_hpa >> PAGE_SHIFT;
+	struct hlist_node *node = hlist_find_key(hash_bucket_low_bits(&mmu.shadow.pages_by_hpa, pfn)->first,
+						 pfn);
+	return node ? container_of(node, struct mmu_page, hpa_link) : NULL;
 }
 
 static CHECKER bool rmap_holds(gfn_t gfn, const u64 *sptep)

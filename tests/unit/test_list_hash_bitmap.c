@@ -345,6 +345,35 @@ static void test_bitmap_against_model(void)
 	CHECK_EQ(bad, 0);
 }
 
+/* Low-bit buckets: consecutive keys (frame numbers) each get a bucket of their own, keys
+ * a table size apart share one, and a walk of the bucket finds exactly its key. */
+static void test_hash_low_bits(void)
+{
+	enum { NBUCKETS = 64, NKEYS = 128 };
+	struct hlist_head buckets[NBUCKETS];
+	struct item items[NKEYS];
+	struct hash_table table;
+
+	hash_init(&table, buckets, NBUCKETS);
+	for (u64 i = 0; i < NKEYS; i++) {
+		u64 key = 0x12340 + i;
+		items[i].value = (int)i;
+		hlist_add(hash_bucket_low_bits(&table, key), &items[i].hash_link, key);
+	}
+	CHECK(hash_bucket_low_bits(&table, 0x12340) != hash_bucket_low_bits(&table, 0x12341));
+	CHECK(hash_bucket_low_bits(&table, 0x12340) == hash_bucket_low_bits(&table, 0x12340 + NBUCKETS));
+	int bad = 0;
+	for (u64 i = 0; i < NKEYS; i++) {
+		u64 key = 0x12340 + i;
+		struct hlist_node *node = hlist_find_key(hash_bucket_low_bits(&table, key)->first, key);
+		bad += !node || container_of(node, struct item, hash_link)->value != (int)i ||
+		       hlist_find_key(node->next, key);
+	}
+	CHECK_EQ(bad, 0);
+	hash_del(&items[3].hash_link);
+	CHECK(!hlist_find_key(hash_bucket_low_bits(&table, 0x12343)->first, 0x12343));
+}
+
 int main(void)
 {
 	test_list_order();
@@ -353,6 +382,7 @@ int main(void)
 	test_hash_many_keys(1);
 	test_hash_duplicate_keys();
 	test_hash_distribution();
+	test_hash_low_bits();
 	test_hash_init_rejects_non_power_of_two();
 	test_bitmap_word_boundaries();
 	test_bitmap_ranges();
