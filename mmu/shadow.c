@@ -822,7 +822,8 @@ static struct mmu_page *child_for(struct mmu *mmu, const struct shadow_vcpu *sv,
 }
 
 /* The leaf's rights: the guest's (guest_leaf_access()), less write on a shadowed guest
- * table or a read-only slot. */
+ * table or a read-only slot. Asked once the leaf's page is there: building the path to it
+ * may have shadowed the leaf's own gfn (a table that maps itself). */
 static unsigned leaf_access(struct mmu_shadow *s, const struct shadow_vcpu *sv,
 			    const struct guest_walk_result *walk, const struct memslot *slot,
 			    unsigned access)
