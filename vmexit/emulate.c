@@ -433,7 +433,7 @@ static void emulation_begin(struct emulation *emu, struct vcpu *vcpu)
 	emu->fetch_hit_mmio = false;
 	emu->page_table_write = false;
 	vcpu->emulator.refuse_rep_strings = false;
-	emu->cpl = SEGMENT_AR_DPL(vmcs_read32(VMCS_GUEST_SS_AR));
+	emu->cpl = guest_cpl();
 	emu->ctxt = &vcpu->emulator;
 	emu->ctxt->ops = &emu_ops;
 	emu->ctxt->ops_ctx = emu;
@@ -797,7 +797,7 @@ static bool read_through_shadow_leaf(struct vcpu *vcpu, u64 linear, void *buf, u
 	u64 gpa;
 	return vcpu_shadow_paging(vcpu) && is_canonical(linear, LINEAR_BITS_4LEVEL) &&
 	       (linear & (PAGE_SIZE - 1)) + len <= PAGE_SIZE &&
-	       SEGMENT_AR_DPL(vmcs_read32(VMCS_GUEST_SS_AR)) < 3 &&
+	       guest_cpl() < 3 &&
 	       mmu_shadow_leaf_gpa(&vcpu->vm->mmu, &vcpu->mmu, linear, 0, ACC_USER, &gpa) &&
 	       vm_read_gpa(vcpu->vm, gpa, buf, len);
 }

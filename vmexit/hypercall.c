@@ -210,7 +210,7 @@ static s64 hypercall(struct vcpu *vcpu, u64 nr, const struct hypercall_args *arg
 void handle_vmcall(struct vcpu *vcpu)
 {
 	u64 *gpr = vcpu->regs.gpr;
-	bool user_mode = SEGMENT_AR_DPL(vmcs_read32(VMCS_GUEST_SS_AR)) == 3;
+	bool user_mode = guest_cpl() == 3;
 	u64 mask = guest_in_64bit_mode() ? ~0ull : 0xffffffffull;
 	struct hypercall_args args = { gpr, mask };
 	s64 result = user_mode ? -HC_EPERM : hypercall(vcpu, gpr[X86_RAX] & mask, &args);

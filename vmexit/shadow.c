@@ -108,7 +108,7 @@ static void reflect_page_fault(struct vcpu *vcpu, bool delivering, u64 gva, u32 
 /* SMAP lets explicit supervisor accesses with EFLAGS.AC = 1 reach user pages. */
 static bool smap_allowed(void)
 {
-	return SEGMENT_AR_DPL(vmcs_read32(VMCS_GUEST_SS_AR)) < 3 &&
+	return guest_cpl() < 3 &&
 	       (vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_AC);
 }
 
@@ -228,10 +228,11 @@ static u64 exit_memory_operand(struct vcpu *vcpu, u32 info)
 	case 1: offset &= 0xffffffff; break;
 	}
 	unsigned segment = INSN_INFO_SEGMENT(info);	/* ES, CS, SS, DS, FS, GS */
-	if (guest_in_64bit_mode() && segment < SEGMENT_FS)
+	bool long_mode = guest_in_64bit_mode();
+	if (long_mode && segment < SEGMENT_FS)
 		return offset;
 	u64 linear = vmcs_read_raw(VMCS_GUEST_SEGMENT_FIELD(VMCS_GUEST_ES_BASE, segment)) + offset;
-	return guest_in_64bit_mode() ? linear : (u32)linear;
+	return long_mode ? linear : (u32)linear;
 }
 
 /*

@@ -21,6 +21,12 @@ static inline bool guest_in_64bit_mode(void)
 	return vmcs_read32(VMCS_GUEST_CS_AR) & CS_AR_LONG;
 }
 
+/* The guest's CPL: SS.DPL (the VMCS keeps no CPL of its own). */
+static inline unsigned guest_cpl(void)
+{
+	return SEGMENT_AR_DPL(vmcs_read32(VMCS_GUEST_SS_AR));
+}
+
 /* Allocates the MSR and I/O bitmaps shared by every VM; NULL or why not. */
 const char *vmexit_init(void);
 void vmexit_write_bitmaps(void);
